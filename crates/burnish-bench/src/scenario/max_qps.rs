@@ -1,0 +1,204 @@
+//! Find the highest server rate whose tail latency meets an SLO.
+//!
+//! Search: start from `start_qps` (or half the capacity estimated from a short closed-loop
+//! probe: `sessions / mean service time`), double while trials pass and halve while they fail
+//! until the answer is bracketed, then bisect until the bracket is narrower than `tolerance`
+//! (relative). A trial passes when its SLO percentile is within the SLO and nothing was dropped.
+//! Finally a validity run at the highest passing rate, with the full server limits, decides
+//! whether the answer is VALID.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::LoadGen;
+use super::closed_loop::{self, ClosedLoop};
+use super::server::ServerConfig;
+use crate::error::BenchError;
+use crate::progress::NoProgress;
+use crate::result::RunResult;
+use crate::target::Target;
+use crate::validity::{RunLimits, ScenarioKind, Slo};
+
+/// Settings of a max-QPS search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxQpsConfig {
+    /// Template for every run: sessions, batch, seed, and the limits of the final validity run.
+    /// Its `qps` and `slo` are replaced.
+    pub server: ServerConfig,
+    /// The objective.
+    pub slo: Slo,
+    /// Limits of each search trial (short).
+    pub trial_limits: RunLimits,
+    /// First rate tried; `None`: half the capacity estimated by a short closed-loop probe.
+    pub start_qps: Option<f64>,
+    /// Stop bisecting when `(hi - lo) / lo` is below this.
+    pub tolerance: f64,
+    /// At most this many trials.
+    pub max_trials: usize,
+}
+
+impl MaxQpsConfig {
+    /// A search for `slo`, using `server` as the template, with 1 s trials and 5% tolerance.
+    pub fn new(server: ServerConfig, slo: Slo) -> Self {
+        Self {
+            server,
+            slo,
+            trial_limits: RunLimits::new(Duration::from_secs(1), 64).with_warmup(4),
+            start_qps: None,
+            tolerance: 0.05,
+            max_trials: 16,
+        }
+    }
+}
+
+/// One search trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QpsTrial {
+    /// Scheduled rate.
+    pub qps: f64,
+    /// Latency at the SLO percentile, µs.
+    pub observed_us: f64,
+    /// Completed rate.
+    pub completed_qps: f64,
+    /// Dropped queries.
+    pub dropped: u64,
+    /// Whether the trial met the SLO.
+    pub passed: bool,
+}
+
+/// Outcome of [`LoadGen::find_max_qps`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaxQpsReport {
+    /// The target's name.
+    pub target: String,
+    /// The objective.
+    pub slo: Slo,
+    /// The highest passing rate found.
+    pub max_qps: f64,
+    /// Every trial, in order.
+    pub trials: Vec<QpsTrial>,
+    /// The final run at `max_qps` with full limits; its validity is the answer's validity.
+    pub validity_run: RunResult,
+}
+
+impl LoadGen {
+    /// Searches for the highest QPS whose SLO percentile meets `cfg.slo`, then validates it.
+    pub fn find_max_qps(
+        &self,
+        target: &dyn Target,
+        cfg: &MaxQpsConfig,
+    ) -> Result<MaxQpsReport, BenchError> {
+        if cfg.tolerance.is_nan() || cfg.tolerance <= 0.0 {
+            return Err(BenchError::config(
+                "tolerance",
+                cfg.tolerance,
+                "must be positive",
+            ));
+        }
+        let start = match cfg.start_qps {
+            Some(q) => q,
+            None => 0.5 * self.estimate_capacity(target, &cfg.server)?,
+        };
+        let quiet = self.clone().with_progress(NoProgress);
+        let mut trials: Vec<QpsTrial> = Vec::new();
+        let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
+        let mut qps = start;
+        while trials.len() < cfg.max_trials {
+            let trial = quiet.trial(target, cfg, qps)?;
+            self.progress().note(&format!(
+                "max-qps trial {:.1} qps: p{} {:.0} µs {}",
+                qps,
+                cfg.slo.percentile * 100.0,
+                trial.observed_us,
+                if trial.passed { "pass" } else { "fail" }
+            ));
+            let passed = trial.passed;
+            trials.push(trial);
+            if passed {
+                lo = Some(lo.map_or(qps, |l: f64| l.max(qps)));
+            } else {
+                hi = Some(hi.map_or(qps, |h: f64| h.min(qps)));
+            }
+            qps = match (lo, hi) {
+                (Some(l), None) => l * 2.0,
+                (None, Some(h)) if h < 1e-3 => break,
+                (None, Some(h)) => h / 2.0,
+                (Some(l), Some(h)) if (h - l) / l <= cfg.tolerance => break,
+                (Some(l), Some(h)) => (l + h) / 2.0,
+                (None, None) => unreachable!("every trial sets a bound"),
+            };
+        }
+        let Some(max_qps) = lo else {
+            let last = trials.last().map_or(0.0, |t| t.observed_us);
+            return Err(BenchError::NoFeasibleRate {
+                qps: hi.unwrap_or(start),
+                percentile: cfg.slo.percentile * 100.0,
+                observed_us: last,
+                slo_us: cfg.slo.latency_us,
+            });
+        };
+        let mut validity_cfg = cfg.server.clone();
+        validity_cfg.qps = max_qps;
+        validity_cfg.slo = Some(cfg.slo);
+        let validity_run = self.server(target, &validity_cfg)?;
+        Ok(MaxQpsReport {
+            target: target.name().to_string(),
+            slo: cfg.slo,
+            max_qps,
+            trials,
+            validity_run,
+        })
+    }
+
+    fn trial(
+        &self,
+        target: &dyn Target,
+        cfg: &MaxQpsConfig,
+        qps: f64,
+    ) -> Result<QpsTrial, BenchError> {
+        let mut server = cfg.server.clone();
+        server.qps = qps;
+        server.limits = cfg.trial_limits;
+        server.slo = Some(cfg.slo);
+        server.query_log_cap = 0;
+        let slo = Duration::from_secs_f64(cfg.slo.latency_us / 1e6);
+        server.drain_timeout = (slo * 10)
+            .max(Duration::from_millis(100))
+            .min(server.drain_timeout);
+        let r = self.server(target, &server)?;
+        let observed_us = r.latency.percentile_us(cfg.slo.percentile);
+        let s = r.server.as_ref();
+        let dropped = s.map_or(0, |s| s.dropped_queries);
+        Ok(QpsTrial {
+            qps,
+            observed_us,
+            completed_qps: s.map_or(0.0, |s| s.completed_qps),
+            dropped,
+            passed: dropped == 0 && observed_us <= cfg.slo.latency_us,
+        })
+    }
+
+    /// Capacity estimate: sessions / mean service time from a short closed-loop probe.
+    fn estimate_capacity(
+        &self,
+        target: &dyn Target,
+        server: &ServerConfig,
+    ) -> Result<f64, BenchError> {
+        let limits = RunLimits::new(Duration::from_millis(200), 10).with_warmup(2);
+        let quiet = self.clone().with_progress(NoProgress);
+        let probe = closed_loop::run(
+            &quiet,
+            target,
+            &ClosedLoop {
+                kind: ScenarioKind::SingleStream,
+                workers: 1,
+                batch: server.batch,
+                limits: &limits,
+                seed: server.seed,
+            },
+        )?;
+        let mean_s = (probe.latency.mean_us / 1e6).max(1e-7);
+        Ok(server.sessions as f64 / mean_s)
+    }
+}
