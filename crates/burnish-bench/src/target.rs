@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::TargetError;
-use crate::timing::wait_until;
+use crate::timing::{SPIN_MARGIN, wait_until_with_margin};
 
 /// A system under test: takes a batch, returns when done. Must be callable from several threads
 /// at once.
@@ -37,14 +37,15 @@ impl Target for NoopTarget {
 }
 
 /// A target whose query takes a fixed service time, `base + per_item * batch`, measured from the
-/// call: it sleeps most of it and spin-waits the end, for sub-millisecond precision. Concurrent
-/// calls overlap (like a device with unlimited parallelism), so `k` callers get `k` times the
-/// throughput of one.
+/// call: it sleeps most of it and spin-waits the last [`SPIN_MARGIN`] (configurable), for
+/// sub-millisecond precision. Concurrent calls overlap (like a device with unlimited
+/// parallelism), so `k` callers get `k` times the throughput of one.
 #[derive(Debug, Clone)]
 pub struct FixedServiceTarget {
     name: String,
     base: Duration,
     per_item: Duration,
+    spin_margin: Duration,
 }
 
 impl FixedServiceTarget {
@@ -54,7 +55,15 @@ impl FixedServiceTarget {
             name: format!("fixed-{}us", service.as_micros()),
             base: service,
             per_item: Duration::ZERO,
+            spin_margin: SPIN_MARGIN,
         }
+    }
+
+    /// Spin-waits the last `margin` of each query instead of [`SPIN_MARGIN`]. A margin at least
+    /// as long as the service time spins throughout: the most precise, for one core per caller.
+    pub fn with_spin_margin(mut self, margin: Duration) -> Self {
+        self.spin_margin = margin;
+        self
     }
 
     /// Adds `per_item * batch` to each query's service time.
@@ -85,7 +94,7 @@ impl Target for FixedServiceTarget {
     }
 
     fn infer(&self, batch: usize) -> Result<(), TargetError> {
-        wait_until(Instant::now() + self.service_time(batch));
+        wait_until_with_margin(Instant::now() + self.service_time(batch), self.spin_margin);
         Ok(())
     }
 }
@@ -138,7 +147,7 @@ impl Target for StallOnceTarget {
         if call == self.stall_at {
             let now = Instant::now();
             *self.stalled_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
-            wait_until(now + self.stall);
+            wait_until_with_margin(now + self.stall, SPIN_MARGIN);
         }
         self.inner.infer(batch)
     }

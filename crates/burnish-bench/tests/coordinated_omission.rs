@@ -26,7 +26,10 @@ fn open_loop_shows_the_stall_in_scheduled_time_latency() {
     assert!(target.stalled_at().is_some(), "the stall never happened");
 
     let log = &r.query_log;
-    assert_eq!(log.len() as u64, r.server.as_ref().unwrap().scheduled_queries);
+    assert_eq!(
+        log.len() as u64,
+        r.server.as_ref().unwrap().scheduled_queries
+    );
     let stalled = log
         .iter()
         .find(|q| q.completed_us.unwrap() - q.started_us.unwrap() >= STALL.as_secs_f64() * 1e6)
@@ -40,7 +43,11 @@ fn open_loop_shows_the_stall_in_scheduled_time_latency() {
         .map(latency)
         .collect();
     // About 200 qps * 0.2 s = 40 queries came due during the stall.
-    assert!(due_during.len() >= 15, "only {} queries due during the stall", due_during.len());
+    assert!(
+        due_during.len() >= 15,
+        "only {} queries due during the stall",
+        due_during.len()
+    );
     due_during.sort_by(f64::total_cmp);
     let median_due = due_during[due_during.len() / 2];
     assert!(
@@ -48,7 +55,10 @@ fn open_loop_shows_the_stall_in_scheduled_time_latency() {
         "queries due during the stall have median latency {median_due:.0} µs; the stall is hidden"
     );
     // Each waited at least until the stall ended.
-    for q in log.iter().filter(|q| q.scheduled_us > stall_start && q.scheduled_us < stall_end) {
+    for q in log
+        .iter()
+        .filter(|q| q.scheduled_us > stall_start && q.scheduled_us < stall_end)
+    {
         assert!(q.completed_us.unwrap() >= stall_end);
     }
     // Well after the stall the backlog is gone and latency is back to about the service time.
@@ -59,7 +69,10 @@ fn open_loop_shows_the_stall_in_scheduled_time_latency() {
         .collect();
     after.sort_by(f64::total_cmp);
     let after_median = after[after.len() / 2];
-    assert!(after_median < 5_000.0, "median after the stall {after_median:.0} µs");
+    assert!(
+        after_median < 5_000.0,
+        "median after the stall {after_median:.0} µs"
+    );
 
     // ~40 of ~500 queries (8%) are inflated: p99 of the whole run reflects the stall.
     assert!(
@@ -79,7 +92,11 @@ fn closed_loop_hides_the_stall() {
     let r = LoadGen::new().single_stream(&target, &cfg).unwrap();
     assert!(target.stalled_at().is_some(), "the stall never happened");
     // The stall is one sample out of 500: visible in max only.
-    assert!(r.latency.max_us >= 200_000.0, "max {:.0} µs", r.latency.max_us);
+    assert!(
+        r.latency.max_us >= 200_000.0,
+        "max {:.0} µs",
+        r.latency.max_us
+    );
     assert!(
         r.latency.p99_us < 10_000.0,
         "closed-loop p99 {:.0} µs; expected the stall to be hidden",

@@ -40,8 +40,8 @@ fn offline_throughput_is_workers_over_service_time() {
 fn offline_batch_sweep_scales_items_with_batch() {
     let _guard = timing_lock();
     // 1 ms per query plus 0.25 ms per item: batch b takes 1 + 0.25 b ms.
-    let target = FixedServiceTarget::new(Duration::from_millis(1))
-        .with_per_item(Duration::from_micros(250));
+    let target =
+        FixedServiceTarget::new(Duration::from_millis(1)).with_per_item(Duration::from_micros(250));
     let lg = LoadGen::new();
     retry(3, |_| {
         let cfg = OfflineConfig::new(

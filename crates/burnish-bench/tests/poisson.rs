@@ -23,7 +23,10 @@ fn inter_arrival_times_pass_ks_against_exponential() {
         }
     }
     // At the 1% level about 0.2 of 20 seeds are expected to fail; allow 2.
-    assert!(passed >= 18, "only {passed}/20 seeds passed KS at the 1% level");
+    assert!(
+        passed >= 18,
+        "only {passed}/20 seeds passed KS at the 1% level"
+    );
 }
 
 #[test]
