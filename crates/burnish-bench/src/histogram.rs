@@ -74,7 +74,9 @@ impl LatencyRecorder {
 
     /// Merges another recorder into this one. The merged reservoir is again a uniform sample of
     /// the union: each slot comes from `self` or `other` with probability proportional to the
-    /// number of values each has not yet contributed (a hypergeometric draw).
+    /// number of values each has not yet contributed (a hypergeometric draw). When a side's
+    /// reservoir runs out before the cap is reached (it kept fewer samples than this recorder's
+    /// cap), the draw stops there: a smaller sample, still uniform.
     pub fn merge(&mut self, other: &LatencyRecorder) {
         // Both histograms share bounds, so `add` cannot fail.
         self.hist.add(&other.hist).expect("same histogram bounds");
@@ -89,7 +91,7 @@ impl LatencyRecorder {
             shuffle(&mut theirs, &mut self.rng);
             let (mut left_a, mut left_b) = (self.seen, other.seen);
             let mut out = Vec::with_capacity(keep);
-            while out.len() < keep {
+            while out.len() < keep && left_a + left_b > 0 {
                 let take_a = self.rng.below(left_a + left_b) < left_a;
                 let next = if take_a {
                     left_a -= 1;
@@ -100,8 +102,7 @@ impl LatencyRecorder {
                 };
                 match next {
                     Some(v) => out.push(v),
-                    // A side ran out of retained samples: fill from the other.
-                    None => out.extend(mine.pop().or_else(|| theirs.pop())),
+                    None => break,
                 }
             }
             self.reservoir = out;

@@ -4,15 +4,16 @@ use burnish_bench::early_stopping::{
     min_passing_queries, percentile_estimate_rank, server_criterion,
 };
 
-/// `P(X <= t)`, `X ~ Binomial(n, q)`, by direct summation (fine for small n).
+/// `P(X <= t)`, `X ~ Binomial(n, q)`, by direct summation of the terms in log space.
 fn binom_cdf(t: u64, n: u64, q: f64) -> f64 {
-    let mut term = (1.0 - q).powi(n as i32);
-    let mut sum = term;
+    let mut log_term = n as f64 * (1.0 - q).ln();
+    let mut logs = vec![log_term];
     for x in 0..t.min(n) {
-        term *= (n - x) as f64 / (x + 1) as f64 * q / (1.0 - q);
-        sum += term;
+        log_term += ((n - x) as f64 / (x + 1) as f64).ln() + (q / (1.0 - q)).ln();
+        logs.push(log_term);
     }
-    sum
+    let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max.exp() * logs.iter().map(|l| (l - max).exp()).sum::<f64>()
 }
 
 #[test]
@@ -26,10 +27,22 @@ fn zero_overlatency_needs_the_geometric_bound() {
 
 #[test]
 fn min_passing_is_the_smallest_h_meeting_the_confidence() {
-    for t in [1u64, 2, 5, 10, 40] {
-        let h = min_passing_queries(t, 0.9, 0.99);
-        assert!(binom_cdf(t, h + t, 0.1) <= 0.01, "t={t} h={h}");
-        assert!(binom_cdf(t, h - 1 + t, 0.1) > 0.01, "t={t} h-1={}", h - 1);
+    for (t, p) in [
+        (1u64, 0.9),
+        (2, 0.9),
+        (5, 0.9),
+        (40, 0.9),
+        (3000, 0.9),
+        (1, 0.99),
+        (500, 0.99),
+    ] {
+        let h = min_passing_queries(t, p, 0.99);
+        assert!(binom_cdf(t, h + t, 1.0 - p) <= 0.01, "t={t} p={p} h={h}");
+        assert!(
+            binom_cdf(t, h - 1 + t, 1.0 - p) > 0.01,
+            "t={t} p={p} h-1={}",
+            h - 1
+        );
     }
 }
 

@@ -84,3 +84,25 @@ fn small_merges_keep_everything() {
     s.sort();
     assert_eq!(s, (1..=20).map(|v| v * 1000).collect::<Vec<u64>>());
 }
+
+#[test]
+fn merging_small_reservoirs_into_a_large_one_stays_uniform() {
+    // Rounds that kept 100 samples each, pooled into a recorder that could keep 10 000.
+    let mut pooled = LatencyRecorder::new(10_000, 9);
+    for (i, value) in [1_000u64, 9_000, 1_000, 9_000].into_iter().enumerate() {
+        let mut round = LatencyRecorder::new(100, i as u64);
+        for _ in 0..1_000 {
+            round.record(value);
+        }
+        pooled.merge(&round);
+    }
+    assert_eq!(pooled.len(), 4_000);
+    let kept = pooled.samples().len();
+    assert!((50..=400).contains(&kept), "kept {kept}");
+    let low = pooled.samples().iter().filter(|&&v| v < 5_000).count();
+    let share = low as f64 / kept as f64;
+    assert!(
+        (0.3..=0.7).contains(&share),
+        "{low}/{kept} from the 1 µs rounds"
+    );
+}

@@ -24,7 +24,7 @@ use crate::result::{QueryRecord, RunResult, ServerStats};
 use crate::rng::PoissonArrivals;
 use crate::stats::LatencyStats;
 use crate::target::Target;
-use crate::timing::{ns, precise_timer_slack, us, wait_until};
+use crate::timing::{SPIN_MARGIN, ns, precise_timer_slack, us, wait_until_with_margin};
 use crate::validity::{Profile, RunLimits, ScenarioKind, Slo};
 
 /// Settings of a server run.
@@ -46,6 +46,9 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Keep a per-query log of the first this-many queries (0: none).
     pub query_log_cap: usize,
+    /// How long before a query's scheduled time its session stops sleeping and spins (see
+    /// [`crate::timing`]): more spin is more precise on an idle machine and costs CPU.
+    pub spin_margin: Duration,
 }
 
 impl ServerConfig {
@@ -60,6 +63,7 @@ impl ServerConfig {
             slo: None,
             drain_timeout: Duration::from_secs(2),
             query_log_cap: 0,
+            spin_margin: SPIN_MARGIN,
         }
     }
 
@@ -317,7 +321,7 @@ fn session(target: &dyn Target, sh: &Shared<'_>, cap: usize, seed: u64) -> Sessi
             continue;
         }
         let issued = if scheduled > claimed {
-            wait_until(scheduled);
+            wait_until_with_margin(scheduled, cfg.spin_margin);
             let t = Instant::now();
             out.lateness.record(ns(t - scheduled));
             t
