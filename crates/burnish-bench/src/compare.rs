@@ -135,9 +135,9 @@ pub struct Comparison {
 pub struct CompareOutcome {
     /// The conclusion.
     pub comparison: Comparison,
-    /// The baseline's rounds pooled into one run.
+    /// The baseline's rounds pooled into one run, labeled `<name> (baseline)`.
     pub baseline: RunResult,
-    /// The candidate's rounds pooled into one run.
+    /// The candidate's rounds pooled into one run, labeled `<name> (candidate)`.
     pub candidate: RunResult,
 }
 
@@ -201,8 +201,10 @@ impl LoadGen {
                 side.results.push(r);
             }
         }
-        let baseline_run = pool(baseline, kind, a.results.as_slice(), a.pooled, cfg)?;
-        let candidate_run = pool(candidate, kind, b.results.as_slice(), b.pooled, cfg)?;
+        let baseline_run = pool(baseline, kind, a.results.as_slice(), a.pooled, cfg)?
+            .labeled(format!("{} (baseline)", baseline.name()));
+        let candidate_run = pool(candidate, kind, b.results.as_slice(), b.pooled, cfg)?
+            .labeled(format!("{} (candidate)", candidate.name()));
         let mut comparison = compare_rounds(&a.rounds, &b.rounds, cfg)?;
         comparison.baseline = baseline_run.label.clone();
         comparison.candidate = candidate_run.label.clone();

@@ -36,7 +36,8 @@ pub struct ServerConfig {
     pub sessions: usize,
     /// Items per query.
     pub batch: usize,
-    /// Limits: the schedule holds `max(min_queries, qps * min_duration)` queries.
+    /// Limits: as in LoadGen, the schedule holds queries until both `min_queries` have been
+    /// scheduled and one falls at or after `min_duration`.
     pub limits: RunLimits,
     /// Seed of the arrival schedule.
     pub seed: u64,
@@ -137,26 +138,26 @@ impl LoadGen {
                 .infer(cfg.batch)
                 .map_err(|e| BenchError::target(target.name(), e))?;
         }
-        let wanted = cfg
-            .limits
-            .min_queries
-            .max((cfg.qps * cfg.limits.min_duration.as_secs_f64()).ceil() as u64)
-            .max(1);
-        // First pass over the (deterministic) schedule: how many fit before max_duration, and
-        // when the last one is due.
+        // First pass over the (deterministic) schedule, as LoadGen does: queries until both the
+        // minimum count is reached and one is scheduled at or after the minimum duration; stop
+        // early (truncated) at max_duration.
+        let min_s = cfg.limits.min_duration.as_secs_f64();
         let max_s = cfg
             .limits
             .max_duration
             .map_or(f64::INFINITY, |d| d.as_secs_f64());
-        let (mut total, mut last_s) = (0u64, 0.0f64);
-        for t in PoissonArrivals::new(cfg.qps, cfg.seed).take(wanted as usize) {
+        let (mut total, mut last_s, mut truncated) = (0u64, 0.0f64, false);
+        for t in PoissonArrivals::new(cfg.qps, cfg.seed) {
+            if total >= cfg.limits.min_queries.max(1) && last_s >= min_s {
+                break;
+            }
             if t > max_s {
+                truncated = true;
                 break;
             }
             total += 1;
             last_s = t;
         }
-        let truncated = total < wanted;
         let label = format!("{} server {:.1} qps", target.name(), cfg.qps);
         self.progress()
             .run_started(&label, Duration::from_secs_f64(last_s));
