@@ -154,6 +154,7 @@ struct Side {
     rounds: Vec<Vec<f64>>,
     results: Vec<RunResult>,
     pooled: LatencyRecorder,
+    truncated: bool,
 }
 
 impl LoadGen {
@@ -183,6 +184,7 @@ impl LoadGen {
             rounds: Vec::new(),
             results: Vec::new(),
             pooled: LatencyRecorder::new(self.sample_cap(), cfg.bootstrap.seed),
+            truncated: false,
         };
         let (mut a, mut b) = (new_side(), new_side());
         for round in 0..cfg.rounds {
@@ -194,17 +196,18 @@ impl LoadGen {
                 [(candidate, &mut b), (baseline, &mut a)]
             };
             for (target, side) in order {
-                let (r, raw) = run_raw(&per_round, target, &spec(round as u64 + 1))?;
-                side.rounds
-                    .push(raw.samples().iter().map(|&ns| ns as f64 / 1e3).collect());
-                side.pooled.merge(&raw);
-                side.results.push(r);
+                let raw = run_raw(&per_round, target, &spec(round as u64 + 1))?;
+                let samples = raw.latencies.samples().iter().map(|&ns| ns as f64 / 1e3);
+                side.rounds.push(samples.collect());
+                side.pooled.merge(&raw.latencies);
+                side.truncated |= raw.truncated;
+                side.results.push(raw.result);
             }
         }
-        let baseline_run = pool(baseline, kind, a.results.as_slice(), a.pooled, cfg)?
-            .labeled(format!("{} (baseline)", baseline.name()));
-        let candidate_run = pool(candidate, kind, b.results.as_slice(), b.pooled, cfg)?
-            .labeled(format!("{} (candidate)", candidate.name()));
+        let baseline_run =
+            pool(baseline, kind, &a, cfg)?.labeled(format!("{} (baseline)", baseline.name()));
+        let candidate_run =
+            pool(candidate, kind, &b, cfg)?.labeled(format!("{} (candidate)", candidate.name()));
         let mut comparison = compare_rounds(&a.rounds, &b.rounds, cfg)?;
         comparison.baseline = baseline_run.label.clone();
         comparison.candidate = candidate_run.label.clone();
@@ -316,10 +319,11 @@ fn deltas(a: &RunResult, b: &RunResult) -> Vec<PercentileDelta> {
 fn pool(
     target: &dyn Target,
     kind: ScenarioKind,
-    rounds: &[RunResult],
-    latencies: LatencyRecorder,
+    side: &Side,
     cfg: &CompareConfig,
 ) -> Result<RunResult, BenchError> {
+    let rounds = side.results.as_slice();
+    let latencies = side.pooled.clone();
     let first = rounds.first().ok_or(BenchError::NoSamples {
         label: target.name().to_string(),
         reason: "a comparison needs at least one round",
@@ -348,12 +352,7 @@ fn pool(
         load_avg_1m_at_start: first.resources.load_avg_1m_at_start,
         cores,
     };
-    let truncated = rounds.iter().any(|r| {
-        r.validity
-            .reasons
-            .iter()
-            .any(|m| m.contains("max_duration"))
-    });
+    let truncated = side.truncated;
     let mut settings = first.settings.clone();
     settings.min_duration_s = limits.min_duration.as_secs_f64();
     settings.min_queries = limits.min_queries;

@@ -26,6 +26,7 @@
 //! let path = std::env::temp_dir().join("burnish-bench-doc.json");
 //! file.save(&path)?;
 //! assert_eq!(BenchFile::load(&path)?.runs.len(), 2);
+//! # std::fs::remove_file(&path).ok();
 //! # Ok::<(), burnish_bench::BenchError>(())
 //! ```
 //!

@@ -43,7 +43,14 @@ pub(crate) fn run(
     target: &dyn Target,
     spec: &ClosedLoop<'_>,
 ) -> Result<RunResult, BenchError> {
-    run_raw(lg, target, spec).map(|(r, _)| r)
+    run_raw(lg, target, spec).map(|raw| raw.result)
+}
+
+/// A closed-loop run with what pooling several runs needs.
+pub(crate) struct RawRun {
+    pub result: RunResult,
+    pub latencies: LatencyRecorder,
+    pub truncated: bool,
 }
 
 /// Runs the closed loop; also returns the raw latencies (for pooling rounds).
@@ -51,7 +58,7 @@ pub(crate) fn run_raw(
     lg: &LoadGen,
     target: &dyn Target,
     spec: &ClosedLoop<'_>,
-) -> Result<(RunResult, LatencyRecorder), BenchError> {
+) -> Result<RawRun, BenchError> {
     check_positive("workers", spec.workers)?;
     check_positive("batch", spec.batch)?;
     target
@@ -138,7 +145,11 @@ pub(crate) fn run_raw(
         meter.finish(items),
     );
     lg.progress().run_finished(&label, &one_line(&result));
-    Ok((result, raw))
+    Ok(RawRun {
+        result,
+        latencies: raw,
+        truncated,
+    })
 }
 
 fn worker(
