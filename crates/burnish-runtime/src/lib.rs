@@ -1,1 +1,30 @@
-//! x
+//! # burnish-runtime
+//!
+//! An interpreter for burnish graphs on a Burn backend (the flex CPU backend). A [`Session`]
+//! compiles a [`burnish_model::Model`] once: unsupported ops are all reported up front, weights
+//! are uploaded to the device once, attributes are parsed once. Runs then only compute.
+//!
+//! ```no_run
+//! use std::collections::BTreeMap;
+//! use burnish_model::{load_onnx, TensorData};
+//! use burnish_runtime::{Session, SessionOptions};
+//!
+//! let model = load_onnx("model.onnx")?;
+//! let session = Session::new(&model, SessionOptions { threads: Some(1) })?;
+//! let mut inputs = BTreeMap::new();
+//! inputs.insert("input".to_string(), TensorData::from_f32(vec![1, 4], vec![0.0; 4]));
+//! let outputs = session.run(&inputs)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod conformance;
+pub mod error;
+pub mod inspect;
+pub mod ops;
+mod plan;
+mod session;
+pub mod value;
+
+pub use error::RuntimeError;
+pub use session::{NodeTiming, Session, SessionOptions, unsupported_ops};
+pub use value::Value;

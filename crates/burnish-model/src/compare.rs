@@ -1,0 +1,78 @@
+//! Numerical comparison of tensors: errors against a reference.
+
+use serde::Serialize;
+
+use crate::tensor::TensorData;
+
+/// How far `actual` is from `expected`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Diff {
+    /// Largest absolute difference.
+    pub max_abs: f64,
+    /// Largest relative difference, each element relative to
+    /// `max(|expected_i|, 1e-3 * max|expected|)` so near-zero elements do not dominate.
+    pub max_rel: f64,
+    /// Elements compared.
+    pub count: usize,
+}
+
+/// Compares two tensors; `Err` explains a shape or type mismatch. NaNs match NaNs; any other
+/// NaN or infinity mismatch counts as an infinite error.
+pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> {
+    if actual.shape != expected.shape {
+        return Err(format!(
+            "shape {:?}, expected {:?}",
+            actual.shape, expected.shape
+        ));
+    }
+    if actual.dtype() != expected.dtype() {
+        return Err(format!(
+            "type {}, expected {}",
+            actual.dtype(),
+            expected.dtype()
+        ));
+    }
+    let a = actual
+        .to_f64_vec()
+        .ok_or("string tensors cannot be compared")?;
+    let e = expected
+        .to_f64_vec()
+        .ok_or("string tensors cannot be compared")?;
+    let scale = e
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0f64, |m, v| m.max(v.abs()));
+    let floor = (1e-3 * scale).max(1e-30);
+    let (mut max_abs, mut max_rel) = (0f64, 0f64);
+    for (&x, &y) in a.iter().zip(&e) {
+        let d = if x.is_nan() && y.is_nan() || x == y {
+            0.0
+        } else if !x.is_finite() || !y.is_finite() {
+            f64::INFINITY
+        } else {
+            (x - y).abs()
+        };
+        max_abs = max_abs.max(d);
+        max_rel = max_rel.max(d / y.abs().max(floor));
+    }
+    Ok(Diff {
+        max_abs,
+        max_rel,
+        count: a.len(),
+    })
+}
+
+/// numpy's `allclose` criterion: every `|a - e| <= atol + rtol * |e|`.
+pub fn allclose(
+    actual: &TensorData,
+    expected: &TensorData,
+    rtol: f64,
+    atol: f64,
+) -> Result<bool, String> {
+    diff(actual, expected)?;
+    let a = actual.to_f64_vec().ok_or("not numeric")?;
+    let e = expected.to_f64_vec().ok_or("not numeric")?;
+    Ok(a.iter().zip(&e).all(|(&x, &y)| {
+        (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
+    }))
+}

@@ -1,0 +1,264 @@
+//! Host-side tensor values: constants, model inputs and outputs.
+
+use half::{bf16, f16};
+
+use crate::DType;
+use crate::error::ModelError;
+
+/// Typed element storage of a [`TensorData`].
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum Buffer {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    BF16(Vec<bf16>),
+    F64(Vec<f64>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    Bool(Vec<bool>),
+    String(Vec<String>),
+}
+
+macro_rules! each_buffer {
+    ($buf:expr, $v:ident => $body:expr) => {
+        match $buf {
+            Buffer::F32($v) => $body,
+            Buffer::F16($v) => $body,
+            Buffer::BF16($v) => $body,
+            Buffer::F64($v) => $body,
+            Buffer::I8($v) => $body,
+            Buffer::I16($v) => $body,
+            Buffer::I32($v) => $body,
+            Buffer::I64($v) => $body,
+            Buffer::U8($v) => $body,
+            Buffer::U16($v) => $body,
+            Buffer::U32($v) => $body,
+            Buffer::U64($v) => $body,
+            Buffer::Bool($v) => $body,
+            Buffer::String($v) => $body,
+        }
+    };
+}
+
+impl Buffer {
+    /// Element type of the buffer.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::F32(_) => DType::F32,
+            Buffer::F16(_) => DType::F16,
+            Buffer::BF16(_) => DType::BF16,
+            Buffer::F64(_) => DType::F64,
+            Buffer::I8(_) => DType::I8,
+            Buffer::I16(_) => DType::I16,
+            Buffer::I32(_) => DType::I32,
+            Buffer::I64(_) => DType::I64,
+            Buffer::U8(_) => DType::U8,
+            Buffer::U16(_) => DType::U16,
+            Buffer::U32(_) => DType::U32,
+            Buffer::U64(_) => DType::U64,
+            Buffer::Bool(_) => DType::Bool,
+            Buffer::String(_) => DType::String,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        each_buffer!(self, v => v.len())
+    }
+
+    /// True when the buffer holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decodes little-endian bytes (ONNX `raw_data`, NPY payloads) into a typed buffer.
+    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Result<Buffer, String> {
+        fn chunks<const N: usize, T>(bytes: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
+            bytes
+                .chunks_exact(N)
+                .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))
+                .collect()
+        }
+        let size = dtype.size();
+        if size == 0 {
+            return Err(format!("{dtype} tensors cannot be decoded from raw bytes"));
+        }
+        if bytes.len() % size != 0 {
+            return Err(format!(
+                "{} bytes is not a whole number of {dtype} elements",
+                bytes.len()
+            ));
+        }
+        Ok(match dtype {
+            DType::F32 => Buffer::F32(chunks(bytes, f32::from_le_bytes)),
+            DType::F16 => Buffer::F16(chunks(bytes, f16::from_le_bytes)),
+            DType::BF16 => Buffer::BF16(chunks(bytes, bf16::from_le_bytes)),
+            DType::F64 => Buffer::F64(chunks(bytes, f64::from_le_bytes)),
+            DType::I8 => Buffer::I8(bytes.iter().map(|&b| b as i8).collect()),
+            DType::I16 => Buffer::I16(chunks(bytes, i16::from_le_bytes)),
+            DType::I32 => Buffer::I32(chunks(bytes, i32::from_le_bytes)),
+            DType::I64 => Buffer::I64(chunks(bytes, i64::from_le_bytes)),
+            DType::U8 => Buffer::U8(bytes.to_vec()),
+            DType::U16 => Buffer::U16(chunks(bytes, u16::from_le_bytes)),
+            DType::U32 => Buffer::U32(chunks(bytes, u32::from_le_bytes)),
+            DType::U64 => Buffer::U64(chunks(bytes, u64::from_le_bytes)),
+            DType::Bool => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect()),
+            DType::String => unreachable!("size 0 returned above"),
+        })
+    }
+
+    /// Encodes the buffer as little-endian bytes (strings are not encodable).
+    pub fn to_le_bytes(&self) -> Option<Vec<u8>> {
+        fn flat<const N: usize, T: Copy>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+            v.iter().flat_map(|&x| f(x)).collect()
+        }
+        Some(match self {
+            Buffer::F32(v) => flat(v, f32::to_le_bytes),
+            Buffer::F16(v) => flat(v, f16::to_le_bytes),
+            Buffer::BF16(v) => flat(v, bf16::to_le_bytes),
+            Buffer::F64(v) => flat(v, f64::to_le_bytes),
+            Buffer::I8(v) => v.iter().map(|&x| x as u8).collect(),
+            Buffer::I16(v) => flat(v, i16::to_le_bytes),
+            Buffer::I32(v) => flat(v, i32::to_le_bytes),
+            Buffer::I64(v) => flat(v, i64::to_le_bytes),
+            Buffer::U8(v) => v.clone(),
+            Buffer::U16(v) => flat(v, u16::to_le_bytes),
+            Buffer::U32(v) => flat(v, u32::to_le_bytes),
+            Buffer::U64(v) => flat(v, u64::to_le_bytes),
+            Buffer::Bool(v) => v.iter().map(|&x| x as u8).collect(),
+            Buffer::String(_) => return None,
+        })
+    }
+
+    /// Every element converted to `f64` (strings: `None`).
+    pub fn to_f64_vec(&self) -> Option<Vec<f64>> {
+        Some(match self {
+            Buffer::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::F16(v) => v.iter().map(|x| x.to_f64()).collect(),
+            Buffer::BF16(v) => v.iter().map(|x| x.to_f64()).collect(),
+            Buffer::F64(v) => v.clone(),
+            Buffer::I8(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::I16(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::I32(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::U8(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::U16(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::U32(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::U64(v) => v.iter().map(|&x| x as f64).collect(),
+            Buffer::Bool(v) => v.iter().map(|&x| x as u8 as f64).collect(),
+            Buffer::String(_) => return None,
+        })
+    }
+
+    /// Every element converted to `i64` (floats truncate; strings: `None`).
+    pub fn to_i64_vec(&self) -> Option<Vec<i64>> {
+        Some(match self {
+            Buffer::I64(v) => v.clone(),
+            Buffer::I32(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::I16(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::I8(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::U8(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::U16(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::U32(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::U64(v) => v.iter().map(|&x| x as i64).collect(),
+            Buffer::Bool(v) => v.iter().map(|&x| x as i64).collect(),
+            other => other.to_f64_vec()?.into_iter().map(|x| x as i64).collect(),
+        })
+    }
+}
+
+/// A dense, row-major tensor held in host memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorData {
+    /// Dimensions; empty for a scalar.
+    pub shape: Vec<usize>,
+    /// Elements in row-major order.
+    pub data: Buffer,
+}
+
+impl TensorData {
+    /// Builds a tensor, checking that the element count matches the shape.
+    pub fn new(shape: Vec<usize>, data: Buffer) -> Result<Self, ModelError> {
+        let expected: usize = shape.iter().product();
+        if expected != data.len() {
+            return Err(ModelError::ShapeMismatch {
+                expected: shape,
+                elements: data.len(),
+            });
+        }
+        Ok(Self { shape, data })
+    }
+
+    /// A float32 tensor. Panics if `data.len()` does not match the shape (programming error).
+    pub fn from_f32(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "shape/data mismatch"
+        );
+        Self {
+            shape,
+            data: Buffer::F32(data),
+        }
+    }
+
+    /// An int64 tensor. Panics if `data.len()` does not match the shape (programming error).
+    pub fn from_i64(shape: Vec<usize>, data: Vec<i64>) -> Self {
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "shape/data mismatch"
+        );
+        Self {
+            shape,
+            data: Buffer::I64(data),
+        }
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.data.dtype()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True for a tensor with no element.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Size of the element data in bytes.
+    pub fn byte_size(&self) -> usize {
+        match &self.data {
+            Buffer::String(v) => v.iter().map(String::len).sum(),
+            other => other.len() * other.dtype().size(),
+        }
+    }
+
+    /// Values as `f64`, for comparisons and statistics.
+    pub fn to_f64_vec(&self) -> Option<Vec<f64>> {
+        self.data.to_f64_vec()
+    }
+
+    /// Values as `i64`, for shape-like tensors.
+    pub fn to_i64_vec(&self) -> Option<Vec<i64>> {
+        self.data.to_i64_vec()
+    }
+
+    /// Float32 view of the values, if the tensor is float32.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match &self.data {
+            Buffer::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+}

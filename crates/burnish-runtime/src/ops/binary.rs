@@ -1,0 +1,273 @@
+//! Element-wise binary and variadic ops with numpy broadcasting: arithmetic, comparison,
+//! logic, `Where`, `PRelu`.
+
+use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
+use burn_flex::FlexTensor;
+
+use super::util::{broadcast_shape, expand_to, lift_rank};
+use super::{BuildCtx, Inputs, Op, op};
+use crate::value::{B, BOOL, Value};
+
+type Prim = FlexTensor;
+
+/// Aligns two values for a broadcasting binary op; returns them with equal rank.
+fn align(a: Value, b: Value) -> Result<(Value, Value, Vec<usize>), String> {
+    let out = broadcast_shape(&a.shape(), &b.shape())?;
+    let rank = out.len();
+    Ok((lift_rank(a, rank), lift_rank(b, rank), out))
+}
+
+fn check_same(a: &Value, b: &Value) -> Result<(), String> {
+    if a.dtype() != b.dtype() {
+        return Err(format!(
+            "operands have different element types ({} and {})",
+            a.dtype(),
+            b.dtype()
+        ));
+    }
+    Ok(())
+}
+
+/// Applies a numeric binary op with broadcasting.
+pub fn arith(
+    a: Value,
+    b: Value,
+    ff: fn(Prim, Prim) -> Prim,
+    fi: fn(Prim, Prim) -> Prim,
+) -> Result<Value, String> {
+    check_same(&a, &b)?;
+    let (a, b, _) = align(a, b)?;
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => Ok(Value::Float(ff(x, y))),
+        (Value::Int(x), Value::Int(y)) => Ok(Value::Int(fi(x, y))),
+        _ => Err("arithmetic on bool tensors".into()),
+    }
+}
+
+fn arith_op(ff: fn(Prim, Prim) -> Prim, fi: fn(Prim, Prim) -> Prim) -> Result<Box<dyn Op>, String> {
+    op(move |mut ins: Inputs| Ok(vec![arith(ins.take(0)?, ins.take(1)?, ff, fi)?]))
+}
+
+/// `Add`.
+pub fn add(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    arith_op(B::float_add, B::int_add)
+}
+/// `Sub`.
+pub fn sub(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    arith_op(B::float_sub, B::int_sub)
+}
+/// `Mul`.
+pub fn mul(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    arith_op(B::float_mul, B::int_mul)
+}
+/// `Div` (integer division truncates, as in onnxruntime).
+pub fn div(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    arith_op(B::float_div, B::int_div)
+}
+
+/// `Pow`: float base with float or integer exponent; integer base with integer exponent.
+pub fn pow(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        let (a, b, _) = align(ins.take(0)?, ins.take(1)?)?;
+        Ok(vec![match (a, b) {
+            (Value::Float(x), Value::Float(y)) => {
+                let y = if x.dtype() != y.dtype() {
+                    B::float_cast(y, x.dtype().into())
+                } else {
+                    y
+                };
+                Value::Float(B::float_powf(x, y))
+            }
+            (Value::Float(x), Value::Int(y)) => {
+                let y = B::int_into_float(y, x.dtype().into());
+                Value::Float(B::float_powf(x, y))
+            }
+            (Value::Int(x), Value::Int(y)) => Value::Int(B::int_powi(x, y)),
+            (Value::Int(x), Value::Float(y)) => {
+                let dt = x.dtype();
+                let xf = B::int_into_float(x, y.dtype().into());
+                Value::Int(B::float_into_int(B::float_powf(xf, y), dt.into()))
+            }
+            _ => return Err("Pow on bool tensors".into()),
+        }])
+    })
+}
+
+/// `Mod`: `fmod=0` takes the divisor's sign (integers), `fmod=1` the dividend's (C fmod).
+pub fn modulo(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let fmod = ctx.int("fmod", 0)? != 0;
+    op(move |mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        check_same(&a, &b)?;
+        let (a, b, _) = align(a, b)?;
+        Ok(vec![match (a, b) {
+            (Value::Float(x), Value::Float(y)) if fmod => {
+                let q = B::float_div(x.clone(), y.clone());
+                let t = B::float_trunc(q);
+                Value::Float(B::float_sub(x, B::float_mul(t, y)))
+            }
+            (Value::Float(x), Value::Float(y)) => Value::Float(B::float_remainder(x, y)),
+            (Value::Int(x), Value::Int(y)) if fmod => {
+                let q = B::int_div(x.clone(), y.clone());
+                Value::Int(B::int_sub(x, B::int_mul(q, y)))
+            }
+            (Value::Int(x), Value::Int(y)) => Value::Int(B::int_remainder(x, y)),
+            _ => return Err("Mod on bool tensors".into()),
+        }])
+    })
+}
+
+/// Element-wise maximum (`want_max`) or minimum of two values.
+fn pick(a: Value, b: Value, want_max: bool) -> Result<Value, String> {
+    check_same(&a, &b)?;
+    let out = broadcast_shape(&a.shape(), &b.shape())?;
+    let (a, b) = (expand_to(a, &out), expand_to(b, &out));
+    Ok(match (a, b) {
+        (Value::Float(x), Value::Float(y)) => {
+            let take_b = if want_max {
+                B::float_lower(x.clone(), y.clone(), BOOL)
+            } else {
+                B::float_greater(x.clone(), y.clone(), BOOL)
+            };
+            Value::Float(B::float_mask_where(x, take_b, y))
+        }
+        (Value::Int(x), Value::Int(y)) => {
+            let take_b = if want_max {
+                B::int_lower(x.clone(), y.clone(), BOOL)
+            } else {
+                B::int_greater(x.clone(), y.clone(), BOOL)
+            };
+            Value::Int(B::int_mask_where(x, take_b, y))
+        }
+        _ => return Err("Max/Min on bool tensors".into()),
+    })
+}
+
+fn fold(ins: Inputs, f: impl Fn(Value, Value) -> Result<Value, String>) -> Result<Value, String> {
+    let mut it = ins.take_all().into_iter();
+    let first = it.next().ok_or("no inputs")?;
+    it.try_fold(first, f)
+}
+
+/// `Max` (variadic).
+pub fn max(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|ins| Ok(vec![fold(ins, |a, b| pick(a, b, true))?]))
+}
+/// `Min` (variadic).
+pub fn min(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|ins| Ok(vec![fold(ins, |a, b| pick(a, b, false))?]))
+}
+/// `Sum` (variadic).
+pub fn sum(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|ins| {
+        Ok(vec![fold(ins, |a, b| {
+            arith(a, b, B::float_add, B::int_add)
+        })?])
+    })
+}
+/// `Mean` (variadic).
+pub fn mean(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|ins| {
+        let n = ins.len() as f32;
+        match fold(ins, |a, b| arith(a, b, B::float_add, B::int_add))? {
+            Value::Float(t) => Ok(vec![Value::Float(B::float_div_scalar(t, n.into()))]),
+            _ => Err("Mean expects float tensors".into()),
+        }
+    })
+}
+
+type Cmp = fn(Prim, Prim, burn_backend::BoolStore) -> Prim;
+
+fn compare(ff: Cmp, fi: Cmp, fb: Option<fn(Prim, Prim) -> Prim>) -> Result<Box<dyn Op>, String> {
+    op(move |mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        check_same(&a, &b)?;
+        let out = broadcast_shape(&a.shape(), &b.shape())?;
+        let (a, b) = (expand_to(a, &out), expand_to(b, &out));
+        Ok(vec![Value::Bool(match (a, b) {
+            (Value::Float(x), Value::Float(y)) => ff(x, y, BOOL),
+            (Value::Int(x), Value::Int(y)) => fi(x, y, BOOL),
+            (Value::Bool(x), Value::Bool(y)) => fb.ok_or("comparison of bool tensors")?(x, y),
+            _ => return Err("comparison of mixed types".into()),
+        })])
+    })
+}
+
+/// `Equal`.
+pub fn equal(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    compare(B::float_equal, B::int_equal, Some(B::bool_equal))
+}
+/// `Greater`.
+pub fn greater(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    compare(B::float_greater, B::int_greater, None)
+}
+/// `GreaterOrEqual`.
+pub fn greater_equal(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    compare(B::float_greater_equal, B::int_greater_equal, None)
+}
+/// `Less`.
+pub fn less(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    compare(B::float_lower, B::int_lower, None)
+}
+/// `LessOrEqual`.
+pub fn less_equal(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    compare(B::float_lower_equal, B::int_lower_equal, None)
+}
+
+fn logic(f: fn(Prim, Prim) -> Prim) -> Result<Box<dyn Op>, String> {
+    op(move |mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        let out = broadcast_shape(&a.shape(), &b.shape())?;
+        match (expand_to(a, &out), expand_to(b, &out)) {
+            (Value::Bool(x), Value::Bool(y)) => Ok(vec![Value::Bool(f(x, y))]),
+            _ => Err("logical ops expect bool tensors".into()),
+        }
+    })
+}
+
+/// `And`.
+pub fn and(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    logic(B::bool_and)
+}
+/// `Or`.
+pub fn or(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    logic(B::bool_or)
+}
+/// `Xor`.
+pub fn xor(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    logic(B::bool_xor)
+}
+
+/// `Where(cond, x, y)`.
+pub fn where_op(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        let (c, x, y) = (ins.take(0)?, ins.take(1)?, ins.take(2)?);
+        check_same(&x, &y)?;
+        let out = broadcast_shape(&broadcast_shape(&c.shape(), &x.shape())?, &y.shape())?;
+        let Value::Bool(c) = expand_to(c, &out) else {
+            return Err("Where condition must be bool".into());
+        };
+        Ok(vec![match (expand_to(x, &out), expand_to(y, &out)) {
+            (Value::Float(x), Value::Float(y)) => Value::Float(B::float_mask_where(y, c, x)),
+            (Value::Int(x), Value::Int(y)) => Value::Int(B::int_mask_where(y, c, x)),
+            (Value::Bool(x), Value::Bool(y)) => Value::Bool(B::bool_mask_where(y, c, x)),
+            _ => return Err("Where branches have different types".into()),
+        }])
+    })
+}
+
+/// `PRelu(x, slope)`: `x` where positive, `x * slope` elsewhere.
+pub fn prelu(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        let (x, slope) = (ins.take(0)?, ins.take(1)?);
+        let out = broadcast_shape(&x.shape(), &slope.shape())?;
+        match (expand_to(x, &out), expand_to(slope, &out)) {
+            (Value::Float(x), Value::Float(s)) => {
+                let neg = B::float_lower_elem(x.clone(), 0.0.into(), BOOL);
+                let scaled = B::float_mul(x.clone(), s);
+                Ok(vec![Value::Float(B::float_mask_where(x, neg, scaled))])
+            }
+            _ => Err("PRelu expects float tensors".into()),
+        }
+    })
+}

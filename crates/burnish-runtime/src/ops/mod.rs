@@ -1,0 +1,209 @@
+//! Operator kernels and the one list that registers them.
+//!
+//! Adding an op: write its builder in the family file (`elementwise.rs`, `conv.rs`, ...), add one
+//! line to [`REGISTRY`], add a fixture or conformance case that exercises it. Builders parse
+//! attributes and constant inputs once, when a session is created; the returned [`Op`] only
+//! computes.
+
+mod activation;
+mod binary;
+mod conv;
+mod gather;
+pub(crate) mod generate;
+mod linalg;
+mod norm;
+mod pool;
+mod reduce;
+mod resize;
+mod rnn;
+mod shape;
+mod unary;
+pub(crate) mod util;
+
+use std::sync::Arc;
+
+use burnish_model::{AttrExt, Attributes, Node, TensorData};
+
+use crate::value::Value;
+
+/// A compiled operator: attributes already parsed, ready to run many times.
+pub trait Op: Send + Sync {
+    /// Computes the outputs from the inputs (`None` for omitted optional inputs).
+    fn run(&self, inputs: Inputs) -> Result<Vec<Value>, String>;
+}
+
+/// Builds an [`Op`] for one node.
+pub type Builder = fn(&BuildCtx) -> Result<Box<dyn Op>, String>;
+
+/// What a builder sees: the node, the opset, and the host value of every constant input.
+pub struct BuildCtx<'a> {
+    /// The node.
+    pub node: &'a Node,
+    /// Default-domain opset of the model.
+    pub opset: i64,
+    /// For each input, its value when it is an initializer or a `Constant` output.
+    pub consts: Vec<Option<Arc<TensorData>>>,
+}
+
+impl BuildCtx<'_> {
+    /// The node's attributes.
+    pub fn attrs(&self) -> &Attributes {
+        &self.node.attrs
+    }
+
+    /// Constant input `i` as i64 values.
+    pub fn const_i64(&self, i: usize) -> Option<Vec<i64>> {
+        self.consts.get(i)?.as_ref()?.to_i64_vec()
+    }
+
+    /// Integer attribute with a default, error text naming the attribute.
+    pub fn int(&self, name: &str, default: i64) -> Result<i64, String> {
+        self.node.attrs.int_or(name, default).map_err(|e| e.0)
+    }
+
+    /// Float attribute with a default.
+    pub fn float(&self, name: &str, default: f32) -> Result<f32, String> {
+        self.node.attrs.float_or(name, default).map_err(|e| e.0)
+    }
+
+    /// String attribute with a default.
+    pub fn string(&self, name: &str, default: &str) -> Result<String, String> {
+        self.node.attrs.string_or(name, default).map_err(|e| e.0)
+    }
+
+    /// Integer-list attribute.
+    pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, String> {
+        self.node.attrs.ints_opt(name).map_err(|e| e.0)
+    }
+
+    /// Float-list attribute.
+    pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, String> {
+        self.node.attrs.floats_opt(name).map_err(|e| e.0)
+    }
+}
+
+/// The inputs of one op invocation.
+pub struct Inputs {
+    values: Vec<Option<Value>>,
+}
+
+impl Inputs {
+    /// Wraps the input values.
+    pub fn new(values: Vec<Option<Value>>) -> Self {
+        Self { values }
+    }
+
+    /// Takes required input `i`.
+    pub fn take(&mut self, i: usize) -> Result<Value, String> {
+        self.values
+            .get_mut(i)
+            .and_then(Option::take)
+            .ok_or_else(|| format!("required input #{i} is missing"))
+    }
+
+    /// Takes optional input `i`.
+    pub fn opt(&mut self, i: usize) -> Option<Value> {
+        self.values.get_mut(i).and_then(Option::take)
+    }
+
+    /// Number of input positions (including omitted ones).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when the node has no input.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Takes every remaining present input, in order.
+    pub fn take_all(self) -> Vec<Value> {
+        self.values.into_iter().flatten().collect()
+    }
+}
+
+/// An [`Op`] from a closure.
+pub struct FnOp<F>(pub F);
+
+impl<F> Op for FnOp<F>
+where
+    F: Fn(Inputs) -> Result<Vec<Value>, String> + Send + Sync,
+{
+    fn run(&self, inputs: Inputs) -> Result<Vec<Value>, String> {
+        (self.0)(inputs)
+    }
+}
+
+/// Boxes a closure as an [`Op`].
+pub fn op<F>(f: F) -> Result<Box<dyn Op>, String>
+where
+    F: Fn(Inputs) -> Result<Vec<Value>, String> + Send + Sync + 'static,
+{
+    Ok(Box::new(FnOp(f)))
+}
+
+macro_rules! registry {
+    ($($op:literal => $builder:path),* $(,)?) => {
+        /// Every supported default-domain op type and its builder, in one list.
+        pub const REGISTRY: &[(&str, Builder)] = &[$(($op, $builder)),*];
+    };
+}
+
+registry! {
+    "Abs" => unary::abs, "Acos" => unary::acos, "Acosh" => unary::acosh, "Asin" => unary::asin,
+    "Asinh" => unary::asinh, "Atan" => unary::atan, "Atanh" => unary::atanh, "Ceil" => unary::ceil,
+    "Cos" => unary::cos, "Cosh" => unary::cosh, "Erf" => unary::erf, "Exp" => unary::exp,
+    "Floor" => unary::floor, "Log" => unary::log, "Neg" => unary::neg, "Reciprocal" => unary::reciprocal,
+    "Round" => unary::round, "Sign" => unary::sign, "Sin" => unary::sin, "Sinh" => unary::sinh,
+    "Sqrt" => unary::sqrt, "Tan" => unary::tan, "Tanh" => unary::tanh, "Not" => unary::not,
+    "IsNaN" => unary::is_nan, "IsInf" => unary::is_inf,
+    "Identity" => unary::identity, "Dropout" => unary::dropout,
+    "Add" => binary::add, "Sub" => binary::sub, "Mul" => binary::mul, "Div" => binary::div,
+    "Pow" => binary::pow, "Mod" => binary::modulo, "Max" => binary::max, "Min" => binary::min,
+    "Sum" => binary::sum, "Mean" => binary::mean,
+    "Equal" => binary::equal, "Greater" => binary::greater, "GreaterOrEqual" => binary::greater_equal,
+    "Less" => binary::less, "LessOrEqual" => binary::less_equal,
+    "And" => binary::and, "Or" => binary::or, "Xor" => binary::xor, "Where" => binary::where_op,
+    "PRelu" => binary::prelu,
+    "Relu" => activation::relu, "LeakyRelu" => activation::leaky_relu, "Sigmoid" => activation::sigmoid,
+    "HardSigmoid" => activation::hard_sigmoid, "HardSwish" => activation::hard_swish,
+    "Clip" => activation::clip, "Elu" => activation::elu, "Selu" => activation::selu,
+    "Celu" => activation::celu, "Softplus" => activation::softplus, "Softsign" => activation::softsign,
+    "Gelu" => activation::gelu, "Mish" => activation::mish, "ThresholdedRelu" => activation::thresholded_relu,
+    "Softmax" => activation::softmax, "LogSoftmax" => activation::log_softmax,
+    "Hardmax" => activation::hardmax,
+    "MatMul" => linalg::matmul, "Gemm" => linalg::gemm,
+    "Conv" => conv::conv, "ConvTranspose" => conv::conv_transpose,
+    "MaxPool" => pool::max_pool, "AveragePool" => pool::average_pool,
+    "GlobalAveragePool" => pool::global_average_pool, "GlobalMaxPool" => pool::global_max_pool,
+    "BatchNormalization" => norm::batch_norm, "LayerNormalization" => norm::layer_norm,
+    "InstanceNormalization" => norm::instance_norm,
+    "ReduceMean" => reduce::reduce_mean, "ReduceSum" => reduce::reduce_sum,
+    "ReduceMax" => reduce::reduce_max, "ReduceMin" => reduce::reduce_min,
+    "ReduceProd" => reduce::reduce_prod, "ReduceSumSquare" => reduce::reduce_sum_square,
+    "ReduceL1" => reduce::reduce_l1, "ReduceL2" => reduce::reduce_l2,
+    "ReduceLogSumExp" => reduce::reduce_log_sum_exp, "ReduceLogSum" => reduce::reduce_log_sum,
+    "ArgMax" => reduce::arg_max, "ArgMin" => reduce::arg_min,
+    "Reshape" => shape::reshape, "Flatten" => shape::flatten, "Transpose" => shape::transpose,
+    "Squeeze" => shape::squeeze, "Unsqueeze" => shape::unsqueeze, "Shape" => shape::shape,
+    "Size" => shape::size, "Expand" => shape::expand, "Concat" => shape::concat,
+    "Split" => shape::split, "Slice" => shape::slice_op, "Tile" => shape::tile, "Pad" => shape::pad,
+    "DepthToSpace" => shape::depth_to_space, "SpaceToDepth" => shape::space_to_depth,
+    "Gather" => gather::gather, "GatherElements" => gather::gather_elements,
+    "Constant" => generate::constant, "ConstantOfShape" => generate::constant_of_shape,
+    "Range" => generate::range, "Cast" => generate::cast, "CastLike" => generate::cast_like,
+    "EyeLike" => generate::eye_like, "Trilu" => generate::trilu,
+    "Resize" => resize::resize, "Upsample" => resize::upsample,
+    "LSTM" => rnn::lstm, "GRU" => rnn::gru,
+}
+
+/// The builder for an op type in a domain, if burnish supports it.
+pub fn builder(domain: &str, op_type: &str) -> Option<Builder> {
+    if !(domain.is_empty() || domain == "ai.onnx") {
+        return None;
+    }
+    REGISTRY
+        .iter()
+        .find(|(name, _)| *name == op_type)
+        .map(|(_, b)| *b)
+}

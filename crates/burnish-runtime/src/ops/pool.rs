@@ -1,0 +1,162 @@
+//! Pools: `MaxPool`, `AveragePool` (1-D and 2-D), `GlobalAveragePool`, `GlobalMaxPool`.
+
+use burn_backend::Shape;
+use burn_backend::ops::{FloatTensorOps, ModuleOps, PadMode};
+use burn_flex::FlexTensor;
+
+use super::conv::Window;
+use super::util::{dims, float};
+use super::{BuildCtx, Op, op};
+use crate::value::{B, Value};
+
+struct PoolSpec {
+    kernel: Vec<usize>,
+    strides: Vec<usize>,
+    dilations: Vec<usize>,
+    pads: Vec<(usize, usize)>,
+}
+
+fn spec(win: &Window, x: &[usize]) -> Result<PoolSpec, String> {
+    let n = x.len().saturating_sub(2);
+    let kernel: Vec<usize> = match &win.kernel {
+        Some(k) if k.len() == n && k.iter().all(|&v| v >= 1) => {
+            k.iter().map(|&v| v as usize).collect()
+        }
+        other => return Err(format!("kernel_shape {other:?} does not fit input {x:?}")),
+    };
+    Ok(PoolSpec {
+        strides: win.strides(n)?,
+        dilations: win.dilations(n)?,
+        pads: win.padding(&x[2..], &kernel)?,
+        kernel,
+    })
+}
+
+fn pad_explicit(x: FlexTensor, pads: &[(usize, usize)], value: f32) -> FlexTensor {
+    let mut all = vec![(0, 0), (0, 0)];
+    all.extend_from_slice(pads);
+    B::float_pad(x, &all, PadMode::Constant(value))
+}
+
+fn symmetric(pads: &[(usize, usize)]) -> bool {
+    pads.iter().all(|(a, b)| a == b)
+}
+
+/// `MaxPool` (the optional `Indices` output is not supported).
+pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let win = Window::parse(ctx)?;
+    let ceil = ctx.int("ceil_mode", 0)? != 0;
+    if ctx.node.outputs.get(1).is_some_and(|o| !o.is_empty()) {
+        return Err("MaxPool's Indices output is not supported".into());
+    }
+    op(move |mut ins| {
+        let x = float(ins.take(0)?)?;
+        let sx = dims(&x);
+        let p = spec(&win, &sx)?;
+        let (x, pad) =
+            if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
+                (x, p.pads.iter().map(|a| a.0).collect::<Vec<_>>())
+            } else {
+                (
+                    pad_explicit(x, &p.pads, f32::NEG_INFINITY),
+                    vec![0; p.kernel.len()],
+                )
+            };
+        let y = match p.kernel.len() {
+            1 => B::max_pool1d(x, p.kernel[0], p.strides[0], pad[0], p.dilations[0], ceil),
+            2 => B::max_pool2d(
+                x,
+                [p.kernel[0], p.kernel[1]],
+                [p.strides[0], p.strides[1]],
+                [pad[0], pad[1]],
+                [p.dilations[0], p.dilations[1]],
+                ceil,
+            ),
+            n => return Err(format!("MaxPool with {n} spatial dims is not supported")),
+        };
+        Ok(vec![Value::Float(y)])
+    })
+}
+
+fn avg(
+    x: FlexTensor,
+    p: &PoolSpec,
+    pad: &[usize],
+    include: bool,
+    ceil: bool,
+) -> Result<FlexTensor, String> {
+    if p.dilations.iter().any(|&d| d != 1) {
+        return Err("AveragePool with dilations is not supported".into());
+    }
+    Ok(match p.kernel.len() {
+        1 => B::avg_pool1d(x, p.kernel[0], p.strides[0], pad[0], include, ceil),
+        2 => B::avg_pool2d(
+            x,
+            [p.kernel[0], p.kernel[1]],
+            [p.strides[0], p.strides[1]],
+            [pad[0], pad[1]],
+            include,
+            ceil,
+        ),
+        n => {
+            return Err(format!(
+                "AveragePool with {n} spatial dims is not supported"
+            ));
+        }
+    })
+}
+
+/// `AveragePool`; asymmetric padding is applied explicitly, and when padding is excluded from
+/// the count the divisor comes from pooling a ones tensor padded the same way.
+pub fn average_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let win = Window::parse(ctx)?;
+    let ceil = ctx.int("ceil_mode", 0)? != 0;
+    let include = ctx.int("count_include_pad", 0)? != 0;
+    op(move |mut ins| {
+        let x = float(ins.take(0)?)?;
+        let sx = dims(&x);
+        let p = spec(&win, &sx)?;
+        if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
+            let pad: Vec<usize> = p.pads.iter().map(|a| a.0).collect();
+            return Ok(vec![Value::Float(avg(x, &p, &pad, include, ceil)?)]);
+        }
+        let zero = vec![0; p.kernel.len()];
+        let ones = B::float_ones(
+            Shape::from(sx.clone()),
+            &crate::value::device(),
+            x.dtype().into(),
+        );
+        let sum = avg(pad_explicit(x, &p.pads, 0.0), &p, &zero, true, ceil)?;
+        if include {
+            return Ok(vec![Value::Float(sum)]);
+        }
+        let count = avg(pad_explicit(ones, &p.pads, 0.0), &p, &zero, true, ceil)?;
+        Ok(vec![Value::Float(B::float_div(sum, count))])
+    })
+}
+
+fn global(x: FlexTensor, max: bool) -> Result<FlexTensor, String> {
+    let s = dims(&x);
+    if s.len() < 3 {
+        return Err(format!("global pool needs rank >= 3, found {s:?}"));
+    }
+    let flat = B::float_reshape(x, Shape::from(vec![s[0], s[1], s[2..].iter().product()]));
+    let r = if max {
+        B::float_max_dim(flat, 2)
+    } else {
+        B::float_mean_dim(flat, 2)
+    };
+    let mut out = vec![s[0], s[1]];
+    out.extend(std::iter::repeat_n(1, s.len() - 2));
+    Ok(B::float_reshape(r, Shape::from(out)))
+}
+
+/// `GlobalAveragePool`.
+pub fn global_average_pool(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| Ok(vec![Value::Float(global(float(ins.take(0)?)?, false)?)]))
+}
+
+/// `GlobalMaxPool`.
+pub fn global_max_pool(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| Ok(vec![Value::Float(global(float(ins.take(0)?)?, true)?)]))
+}

@@ -1,0 +1,117 @@
+//! Element-wise unary ops.
+
+use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
+use burn_flex::FlexTensor;
+
+use super::util::float;
+use super::{BuildCtx, Inputs, Op, op};
+use crate::value::{B, BOOL, Value};
+
+fn float_unary(f: fn(FlexTensor) -> FlexTensor) -> Result<Box<dyn Op>, String> {
+    op(move |mut ins: Inputs| Ok(vec![Value::Float(f(float(ins.take(0)?)?))]))
+}
+
+macro_rules! float_unary_ops {
+    ($($name:ident => $f:expr),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` on float tensors.")]
+        pub fn $name(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+            float_unary($f)
+        }
+    )*};
+}
+
+float_unary_ops! {
+    acos => B::float_acos, acosh => B::float_acosh, asin => B::float_asin,
+    asinh => B::float_asinh, atan => B::float_atan, atanh => B::float_atanh,
+    ceil => B::float_ceil, cos => B::float_cos, cosh => B::float_cosh, erf => B::float_erf,
+    exp => B::float_exp, floor => B::float_floor, log => B::float_log,
+    reciprocal => B::float_recip, round => B::float_round, sin => B::float_sin,
+    sinh => B::float_sinh, sqrt => B::float_sqrt, tan => B::float_tan, tanh => B::float_tanh,
+}
+
+/// `Abs` (float or int).
+pub fn abs(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        Ok(vec![match ins.take(0)? {
+            Value::Float(t) => Value::Float(B::float_abs(t)),
+            Value::Int(t) => Value::Int(B::int_abs(t)),
+            Value::Bool(_) => return Err("Abs of a bool tensor".into()),
+        }])
+    })
+}
+
+/// `Neg` (float or int).
+pub fn neg(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        Ok(vec![match ins.take(0)? {
+            Value::Float(t) => Value::Float(B::float_neg(t)),
+            Value::Int(t) => Value::Int(B::int_neg(t)),
+            Value::Bool(_) => return Err("Neg of a bool tensor".into()),
+        }])
+    })
+}
+
+/// `Sign` (float or int).
+pub fn sign(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        Ok(vec![match ins.take(0)? {
+            Value::Float(t) => Value::Float(B::float_sign(t)),
+            Value::Int(t) => Value::Int(B::int_sign(t)),
+            Value::Bool(_) => return Err("Sign of a bool tensor".into()),
+        }])
+    })
+}
+
+/// `Not` on bool tensors.
+pub fn not(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| match ins.take(0)? {
+        Value::Bool(t) => Ok(vec![Value::Bool(B::bool_not(t))]),
+        other => Err(format!("Not expects bool, found {}", other.dtype())),
+    })
+}
+
+/// `IsNaN`.
+pub fn is_nan(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| {
+        Ok(vec![Value::Bool(B::float_is_nan(
+            float(ins.take(0)?)?,
+            BOOL,
+        ))])
+    })
+}
+
+/// `IsInf` with `detect_positive` / `detect_negative`.
+pub fn is_inf(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let pos = ctx.int("detect_positive", 1)? != 0;
+    let neg = ctx.int("detect_negative", 1)? != 0;
+    op(move |mut ins| {
+        let x = float(ins.take(0)?)?;
+        let inf = B::float_is_inf(x.clone(), BOOL);
+        let out = match (pos, neg) {
+            (true, true) => inf,
+            (true, false) => B::bool_and(inf, B::float_greater_elem(x, 0.0.into(), BOOL)),
+            (false, true) => B::bool_and(inf, B::float_lower_elem(x, 0.0.into(), BOOL)),
+            (false, false) => B::bool_and(inf.clone(), B::bool_not(inf)),
+        };
+        Ok(vec![Value::Bool(out)])
+    })
+}
+
+/// `Identity`: passes its input through.
+pub fn identity(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    op(|mut ins| Ok(vec![ins.take(0)?]))
+}
+
+/// `Dropout` in inference mode: identity, plus an all-true mask when asked for.
+pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let want_mask = ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty();
+    op(move |mut ins| {
+        let x = ins.take(0)?;
+        if !want_mask {
+            return Ok(vec![x]);
+        }
+        let shape = burn_backend::Shape::from(x.shape());
+        let mask = B::bool_ones(shape, &crate::value::device(), BOOL);
+        Ok(vec![x, Value::Bool(mask)])
+    })
+}

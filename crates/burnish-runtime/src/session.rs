@@ -1,0 +1,270 @@
+//! Sessions: a compiled model plus the thread pool it runs on.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use burnish_model::{Dim, Model, TensorData, ValueInfo};
+
+use crate::error::RuntimeError;
+use crate::ops::Inputs;
+use crate::plan::Plan;
+use crate::value::Value;
+
+pub use crate::plan::unsupported_ops;
+
+/// How a session runs.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Intra-op threads; `None` uses every core.
+    pub threads: Option<usize>,
+}
+
+/// Time spent in one node during a profiled run.
+#[derive(Debug, Clone)]
+pub struct NodeTiming {
+    /// Node name.
+    pub name: String,
+    /// Op type.
+    pub op_type: String,
+    /// Wall time of the node.
+    pub elapsed: Duration,
+    /// Shapes of the inputs (empty for omitted ones).
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Shapes of the outputs.
+    pub output_shapes: Vec<Vec<usize>>,
+}
+
+/// A model compiled for execution. Runs take `&self`, so one session serves many threads.
+pub struct Session {
+    plan: Plan,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Session {
+    /// Compiles `model`: checks op support (all unsupported ops reported at once), builds every
+    /// op and uploads every weight once.
+    pub fn new(model: &Model, options: SessionOptions) -> Result<Session, RuntimeError> {
+        let plan = Plan::compile(model)?;
+        let pool = match options.threads {
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()
+                    .map_err(|e| RuntimeError::Threads {
+                        threads: n,
+                        message: e.to_string(),
+                    })?,
+            ),
+            None => None,
+        };
+        Ok(Session { plan, pool })
+    }
+
+    /// The graph inputs, in declaration order.
+    pub fn inputs(&self) -> Vec<&ValueInfo> {
+        self.plan.inputs.iter().map(|(i, _)| i).collect()
+    }
+
+    /// The graph output names, in declaration order.
+    pub fn output_names(&self) -> Vec<&str> {
+        self.plan.outputs.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// Uploads and checks host inputs against the declared types.
+    pub fn prepare_inputs(
+        &self,
+        inputs: &BTreeMap<String, TensorData>,
+    ) -> Result<Vec<Value>, RuntimeError> {
+        let expected = || {
+            self.plan
+                .inputs
+                .iter()
+                .map(|(i, _)| format!("`{}`", i.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for name in inputs.keys() {
+            if !self.plan.inputs.iter().any(|(i, _)| &i.name == name) {
+                return Err(RuntimeError::UnknownInput {
+                    name: name.clone(),
+                    expected: expected(),
+                });
+            }
+        }
+        self.plan
+            .inputs
+            .iter()
+            .map(|(info, _)| {
+                let t = inputs
+                    .get(&info.name)
+                    .ok_or_else(|| RuntimeError::MissingInput {
+                        name: info.name.clone(),
+                        expected: expected(),
+                    })?;
+                check_input(info, t)?;
+                Value::from_data(t).map_err(|message| RuntimeError::Value {
+                    name: info.name.clone(),
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    /// Runs on host tensors keyed by input name; returns host tensors keyed by output name.
+    pub fn run(
+        &self,
+        inputs: &BTreeMap<String, TensorData>,
+    ) -> Result<BTreeMap<String, TensorData>, RuntimeError> {
+        let values = self.prepare_inputs(inputs)?;
+        let outs = self.run_values(values)?;
+        self.plan
+            .outputs
+            .iter()
+            .zip(outs)
+            .map(|((name, _), v)| {
+                let t = v.to_data().map_err(|message| RuntimeError::Value {
+                    name: name.clone(),
+                    message,
+                })?;
+                Ok((name.clone(), t))
+            })
+            .collect()
+    }
+
+    /// Runs on device values in input order (from [`Session::prepare_inputs`]); returns outputs
+    /// in output order. This is the path benchmarks time.
+    pub fn run_values(&self, inputs: Vec<Value>) -> Result<Vec<Value>, RuntimeError> {
+        self.in_pool(|| self.execute(inputs, None))
+    }
+
+    /// Like [`Session::run_values`], also timing every node.
+    pub fn run_profiled(
+        &self,
+        inputs: Vec<Value>,
+    ) -> Result<(Vec<Value>, Vec<NodeTiming>), RuntimeError> {
+        self.in_pool(|| {
+            let mut timings = Vec::with_capacity(self.plan.steps.len());
+            let outs = self.execute(inputs, Some(&mut timings))?;
+            Ok((outs, timings))
+        })
+    }
+
+    fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    fn execute(
+        &self,
+        inputs: Vec<Value>,
+        mut timings: Option<&mut Vec<NodeTiming>>,
+    ) -> Result<Vec<Value>, RuntimeError> {
+        let plan = &self.plan;
+        let mut slots: Vec<Option<Value>> = vec![None; plan.slots];
+        for (s, v) in &plan.consts {
+            slots[*s] = Some(v.clone());
+        }
+        for ((_, s), v) in plan.inputs.iter().zip(inputs) {
+            slots[*s] = Some(v);
+        }
+        for step in &plan.steps {
+            let node_err = |message: String| RuntimeError::Node {
+                node: step.name.clone(),
+                op: step.op_type.clone(),
+                message,
+            };
+            let mut args = Vec::with_capacity(step.inputs.len());
+            for input in &step.inputs {
+                args.push(match input {
+                    None => None,
+                    Some((s, true)) => Some(
+                        slots[*s]
+                            .take()
+                            .ok_or_else(|| node_err("input not computed".into()))?,
+                    ),
+                    Some((s, false)) => Some(
+                        slots[*s]
+                            .clone()
+                            .ok_or_else(|| node_err("input not computed".into()))?,
+                    ),
+                });
+            }
+            let input_shapes: Vec<Vec<usize>> = match timings {
+                Some(_) => args
+                    .iter()
+                    .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
+                    .collect(),
+                None => Vec::new(),
+            };
+            let start = timings.as_ref().map(|_| Instant::now());
+            let result = catch_unwind(AssertUnwindSafe(|| step.op.run(Inputs::new(args))))
+                .unwrap_or_else(|panic| Err(panic_message(panic)));
+            let outs = result.map_err(node_err)?;
+            if let (Some(t), Some(start)) = (timings.as_mut(), start) {
+                t.push(NodeTiming {
+                    name: step.name.clone(),
+                    op_type: step.op_type.clone(),
+                    elapsed: start.elapsed(),
+                    input_shapes,
+                    output_shapes: outs.iter().map(Value::shape).collect(),
+                });
+            }
+            let mut outs = outs.into_iter();
+            for out in &step.outputs {
+                let v = outs.next();
+                if let Some(s) = out {
+                    slots[*s] =
+                        Some(v.ok_or_else(|| node_err("an output was not produced".into()))?);
+                }
+            }
+        }
+        plan.outputs
+            .iter()
+            .map(|(name, s)| {
+                slots[*s].clone().ok_or_else(|| RuntimeError::Value {
+                    name: name.clone(),
+                    message: "graph output was not computed".into(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("backend error: {text}")
+}
+
+fn check_input(info: &ValueInfo, t: &TensorData) -> Result<(), RuntimeError> {
+    if let Some(d) = info.dtype {
+        if d != t.dtype() {
+            return Err(RuntimeError::InputDtype {
+                name: info.name.clone(),
+                expected: d,
+                got: t.dtype(),
+            });
+        }
+    }
+    if let Some(dims) = &info.shape {
+        let fits = dims.len() == t.shape.len()
+            && dims.iter().zip(&t.shape).all(|(d, &n)| match d {
+                Dim::Fixed(f) => *f == n,
+                _ => true,
+            });
+        if !fits {
+            return Err(RuntimeError::InputShape {
+                name: info.name.clone(),
+                expected: info.shape_string(),
+                got: t.shape.clone(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Run-time values: Burn tensors of any rank and element type.
+//!
+//! Burn's typed `Tensor<B, D>` fixes the rank at compile time; an interpreter of arbitrary ONNX
+//! graphs needs the rank and dtype at run time, so values hold the backend's rank-erased tensor
+//! primitives (float, int or bool) directly.
+
+use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
+use burn_backend::{
+    DType as BurnDType, Shape, TensorData as BurnData, TensorMetadata, try_read_sync,
+};
+use burn_flex::{Flex, FlexDevice, FlexTensor};
+use burnish_model::{Buffer, DType, TensorData};
+
+/// The Burn backend burnish executes on.
+pub type B = Flex;
+
+/// How boolean tensors are stored.
+pub const BOOL: burn_backend::BoolStore = burn_backend::BoolStore::Native;
+
+/// The device values live on.
+pub fn device() -> FlexDevice {
+    FlexDevice
+}
+
+/// One tensor value of the running graph.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// f32, f16, bf16 or f64 elements.
+    Float(FlexTensor),
+    /// Integer elements (i8..i64, u8..u64).
+    Int(FlexTensor),
+    /// Booleans.
+    Bool(FlexTensor),
+}
+
+impl Value {
+    /// The underlying primitive.
+    pub fn prim(&self) -> &FlexTensor {
+        match self {
+            Value::Float(t) | Value::Int(t) | Value::Bool(t) => t,
+        }
+    }
+
+    /// Dimensions.
+    pub fn shape(&self) -> Vec<usize> {
+        self.prim().shape().to_vec()
+    }
+
+    /// Rank.
+    pub fn rank(&self) -> usize {
+        self.prim().shape().num_dims()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.prim().shape().num_elements()
+    }
+
+    /// Element type, in burnish terms.
+    pub fn dtype(&self) -> DType {
+        from_burn_dtype(self.prim().dtype())
+    }
+
+    /// The same data with another shape (element count must match).
+    pub fn reshape(self, shape: &[usize]) -> Value {
+        let s = Shape::from(shape.to_vec());
+        match self {
+            Value::Float(t) => Value::Float(B::float_reshape(t, s)),
+            Value::Int(t) => Value::Int(B::int_reshape(t, s)),
+            Value::Bool(t) => Value::Bool(B::bool_reshape(t, s)),
+        }
+    }
+
+    /// Uploads host data.
+    pub fn from_data(t: &TensorData) -> Result<Value, String> {
+        let shape = Shape::from(t.shape.clone());
+        let d = device();
+        Ok(match &t.data {
+            Buffer::F32(v) => Value::Float(B::float_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::F16(v) => Value::Float(B::float_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::BF16(v) => {
+                Value::Float(B::float_from_data(BurnData::new(v.clone(), shape), &d))
+            }
+            Buffer::F64(v) => Value::Float(B::float_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::I64(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::I32(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::I16(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::I8(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::U8(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::U16(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::U32(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::U64(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::Bool(v) => Value::Bool(B::bool_from_data(BurnData::new(v.clone(), shape), &d)),
+            Buffer::String(_) => {
+                return Err("string tensors are not supported by the runtime".into());
+            }
+        })
+    }
+
+    /// Downloads to host data.
+    pub fn to_data(&self) -> Result<TensorData, String> {
+        let data = match self.clone() {
+            Value::Float(t) => try_read_sync(B::float_into_data(t)),
+            Value::Int(t) => try_read_sync(B::int_into_data(t)),
+            Value::Bool(t) => try_read_sync(B::bool_into_data(t)),
+        }
+        .ok_or("the backend cannot read tensors synchronously")?
+        .map_err(|e| format!("reading a tensor back failed: {e:?}"))?;
+        let shape = data.shape().to_vec();
+        let err = |e| format!("reading a tensor back failed: {e:?}");
+        let buffer = match data.dtype() {
+            BurnDType::F32 => Buffer::F32(data.try_into_vec().map_err(err)?),
+            BurnDType::F16 => Buffer::F16(data.try_into_vec().map_err(err)?),
+            BurnDType::BF16 => Buffer::BF16(data.try_into_vec().map_err(err)?),
+            BurnDType::F64 => Buffer::F64(data.try_into_vec().map_err(err)?),
+            BurnDType::I64 => Buffer::I64(data.try_into_vec().map_err(err)?),
+            BurnDType::I32 => Buffer::I32(data.try_into_vec().map_err(err)?),
+            BurnDType::I16 => Buffer::I16(data.try_into_vec().map_err(err)?),
+            BurnDType::I8 => Buffer::I8(data.try_into_vec().map_err(err)?),
+            BurnDType::U8 => Buffer::U8(data.try_into_vec().map_err(err)?),
+            BurnDType::U16 => Buffer::U16(data.try_into_vec().map_err(err)?),
+            BurnDType::U32 => Buffer::U32(data.try_into_vec().map_err(err)?),
+            BurnDType::U64 => Buffer::U64(data.try_into_vec().map_err(err)?),
+            BurnDType::Bool(_) => Buffer::Bool(data.try_into_vec().map_err(err)?),
+            other => return Err(format!("unsupported backend dtype {other:?}")),
+        };
+        TensorData::new(shape, buffer).map_err(|e| e.to_string())
+    }
+
+    /// Values as i64 on the host (for shape-like inputs).
+    pub fn to_i64_vec(&self) -> Result<Vec<i64>, String> {
+        self.to_data()?
+            .to_i64_vec()
+            .ok_or_else(|| "expected a numeric tensor".to_string())
+    }
+
+    /// Values as f64 on the host.
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>, String> {
+        self.to_data()?
+            .to_f64_vec()
+            .ok_or_else(|| "expected a numeric tensor".to_string())
+    }
+}
+
+/// Burn's dtype for a burnish dtype.
+pub fn to_burn_dtype(d: DType) -> Option<BurnDType> {
+    Some(match d {
+        DType::F32 => BurnDType::F32,
+        DType::F16 => BurnDType::F16,
+        DType::BF16 => BurnDType::BF16,
+        DType::F64 => BurnDType::F64,
+        DType::I64 => BurnDType::I64,
+        DType::I32 => BurnDType::I32,
+        DType::I16 => BurnDType::I16,
+        DType::I8 => BurnDType::I8,
+        DType::U8 => BurnDType::U8,
+        DType::U16 => BurnDType::U16,
+        DType::U32 => BurnDType::U32,
+        DType::U64 => BurnDType::U64,
+        DType::Bool => BurnDType::Bool(burn_backend::BoolStore::Native),
+        DType::String => return None,
+    })
+}
+
+/// burnish's dtype for a Burn dtype (unknown ones map to f32, which the ops then reject).
+pub fn from_burn_dtype(d: BurnDType) -> DType {
+    match d {
+        BurnDType::F32 => DType::F32,
+        BurnDType::F16 => DType::F16,
+        BurnDType::BF16 => DType::BF16,
+        BurnDType::F64 => DType::F64,
+        BurnDType::I64 => DType::I64,
+        BurnDType::I32 => DType::I32,
+        BurnDType::I16 => DType::I16,
+        BurnDType::I8 => DType::I8,
+        BurnDType::U8 => DType::U8,
+        BurnDType::U16 => DType::U16,
+        BurnDType::U32 => DType::U32,
+        BurnDType::U64 => DType::U64,
+        BurnDType::Bool(_) => DType::Bool,
+        _ => DType::F32,
+    }
+}

@@ -1,0 +1,60 @@
+//! `burnish run`.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use burnish_model::synth::random_inputs;
+use burnish_model::{read_tensors, write_npz};
+use burnish_runtime::{Session, SessionOptions};
+
+use crate::cli::RunArgs;
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let model = burnish_model::load_onnx(&args.model)?;
+    let inputs = match (&args.inputs, args.random_inputs) {
+        (Some(path), _) => read_tensors(path)?,
+        (None, true) => {
+            let dims: HashMap<String, usize> = args.dims.dims.into_iter().collect();
+            random_inputs(&model.graph, &dims, args.seed)?
+        }
+        (None, false) => anyhow::bail!("give `--inputs FILE.npz` or `--random-inputs`"),
+    };
+    let session = Session::new(
+        &model,
+        SessionOptions {
+            threads: args.threads,
+        },
+    )
+    .with_context(|| format!("`{}`", args.model.display()))?;
+    let outputs = session
+        .run(&inputs)
+        .with_context(|| format!("`{}`", args.model.display()))?;
+    if let Some(path) = &args.save_inputs {
+        write_npz(path, inputs.iter().map(|(k, v)| (k.as_str(), v)))?;
+    }
+    match &args.output {
+        Some(path) => {
+            write_npz(path, outputs.iter().map(|(k, v)| (k.as_str(), v)))?;
+            eprintln!("wrote {} output(s) to {}", outputs.len(), path.display());
+        }
+        None => {
+            for (name, t) in &outputs {
+                let head: Vec<String> = t
+                    .to_f64_vec()
+                    .unwrap_or_default()
+                    .iter()
+                    .take(6)
+                    .map(|v| format!("{v:.6}"))
+                    .collect();
+                println!(
+                    "{name} {} {:?} [{} ...]",
+                    t.dtype(),
+                    t.shape,
+                    head.join(", ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

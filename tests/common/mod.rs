@@ -1,0 +1,50 @@
+//! Shared helpers for the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The committed fixture folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models")
+}
+
+/// Every fixture model that has committed inputs and expected outputs.
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .expect("fixtures folder")
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".onnx")?.to_string();
+            fixtures()
+                .join(format!("{stem}.outputs.npz"))
+                .is_file()
+                .then_some(stem)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "burnish-test-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the real `burnish` binary.
+pub fn burnish(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnish"))
+        .args(args)
+        .output()
+        .expect("burnish binary runs")
+}
