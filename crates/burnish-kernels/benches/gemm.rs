@@ -1,0 +1,99 @@
+//! Int8 GEMM (fastest kernel, u8 activations, f32 dequantized output) against the f32 GEMM
+//! Burn flex uses (`gemm` crate), same shapes, same run, on 1 and 2 rayon threads.
+//! Throughput is reported as elements = 2 * m * n * k, i.e. GOPS / GFLOPS.
+
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use burnish_kernels::{Kernel, PackedB, gemm_requant};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+const SHAPES: [(usize, usize, usize); 3] = [(256, 256, 256), (512, 768, 768), (1024, 1024, 1024)];
+
+fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
+    let mut s = seed;
+    (0..len).map(move |_| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    })
+}
+
+fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
+    let par = if threads == 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(0)
+    };
+    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
+    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    eprintln!("int8 kernel: {}", Kernel::best());
+    for (m, k, n) in SHAPES {
+        let a8: Vec<u8> = pattern(m * k, 7).map(|v| v as u8).collect();
+        let b8: Vec<i8> = pattern(k * n, 11).map(|v| (v % 255) as i8).collect();
+        let packed = PackedB::new(&b8, k, n).expect("pack");
+        let bias = vec![0.5f32; n];
+        let af: Vec<f32> = a8.iter().map(|&v| f32::from(v) / 255.0).collect();
+        let bf: Vec<f32> = b8.iter().map(|&v| f32::from(v) / 127.0).collect();
+        let mut out = vec![0f32; m * n];
+        let mut group = c.benchmark_group(format!("gemm_{m}x{k}x{n}"));
+        group.throughput(Throughput::Elements((2 * m * n * k) as u64));
+        group.sample_size(10);
+        group.warm_up_time(std::time::Duration::from_millis(500));
+        group.measurement_time(std::time::Duration::from_secs(2));
+        for threads in [1usize, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("rayon pool");
+            group.bench_function(BenchmarkId::new("f32_gemm_crate", threads), |bch| {
+                pool.install(|| {
+                    bch.iter(|| {
+                        f32_gemm(m, n, k, black_box(&af), black_box(&bf), &mut out, threads)
+                    })
+                })
+            });
+            group.bench_function(BenchmarkId::new("int8_requant_f32", threads), |bch| {
+                pool.install(|| {
+                    bch.iter(|| {
+                        gemm_requant(black_box(&a8), 128u8, 0.02, &packed, Some(&bias), &mut out)
+                            .expect("gemm")
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,145 @@
+//! The kernel table and the start-up dispatch.
+//!
+//! Every kernel is described by one [`KernelImpl`]: the tile it computes (`mr` x `nr`), how
+//! many depth steps share one 32-bit word (`ku`), and its microkernel. Packing (A and B) is
+//! written once against that description, so a new CPU only adds a microkernel and a row in
+//! [`imp`].
+
+use std::sync::OnceLock;
+
+use crate::KernelError;
+
+/// An int8 GEMM microkernel implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kernel {
+    /// Portable Rust; runs everywhere, used as the reference and fallback.
+    Scalar,
+    /// x86-64 AVX2: u8/i8 widened to i16 and multiplied exactly with `vpmaddwd`.
+    Avx2,
+    /// x86-64 AVX-VNNI (256-bit `vpdpbusd`, Alder Lake and later).
+    AvxVnni,
+    /// x86-64 AVX-512 VNNI (512-bit `vpdpbusd`, Cascade Lake, Zen 4 and later).
+    Avx512Vnni,
+}
+
+impl Kernel {
+    /// Every kernel this build knows, fastest first.
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Avx512Vnni,
+        Kernel::AvxVnni,
+        Kernel::Avx2,
+        Kernel::Scalar,
+    ];
+
+    /// A short lower-case name (`avx512-vnni`, `avx-vnni`, `avx2`, `scalar`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Scalar => "scalar",
+            Kernel::Avx2 => "avx2",
+            Kernel::AvxVnni => "avx-vnni",
+            Kernel::Avx512Vnni => "avx512-vnni",
+        }
+    }
+
+    /// Whether this CPU can run the kernel (checked at run time).
+    pub fn is_supported(self) -> bool {
+        match self {
+            Kernel::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::AvxVnni => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("avxvnni")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512Vnni => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vnni")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The kernels this CPU can run, fastest first; always ends with [`Kernel::Scalar`].
+    pub fn available() -> Vec<Kernel> {
+        Kernel::ALL
+            .into_iter()
+            .filter(|k| k.is_supported())
+            .collect()
+    }
+
+    /// The fastest kernel for this CPU, chosen once on first use.
+    pub fn best() -> Kernel {
+        static BEST: OnceLock<Kernel> = OnceLock::new();
+        *BEST.get_or_init(|| Kernel::available()[0])
+    }
+
+    /// Checks that this CPU can run the kernel.
+    pub fn require(self) -> Result<Kernel, KernelError> {
+        if self.is_supported() {
+            Ok(self)
+        } else {
+            Err(KernelError::Unsupported(self.name()))
+        }
+    }
+
+    /// Rows x columns of the output tile one microkernel call computes.
+    pub fn tile(self) -> (usize, usize) {
+        let imp = imp(self);
+        (imp.mr, imp.nr)
+    }
+}
+
+impl std::fmt::Display for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Computes one `mr` x `nr` tile of raw u8 x i8 products over `kg` depth groups.
+///
+/// # Safety
+/// `a` is readable for `kg * mr` words, `b` for `kg * nr` words, `c` writable for `mr * nr`
+/// values (row stride `nr`), and the CPU supports the kernel's target features.
+pub(crate) type MicroKernel = unsafe fn(kg: usize, a: *const u32, b: *const u32, c: *mut i32);
+
+/// Largest tile over all kernels (`mr * nr`), the size of the driver's tile buffer.
+pub(crate) const MAX_TILE: usize = 256;
+
+/// The description of one kernel that packing and the driver work from.
+#[derive(Clone, Copy)]
+pub(crate) struct KernelImpl {
+    /// Rows of A per panel.
+    pub mr: usize,
+    /// Columns of B per panel.
+    pub nr: usize,
+    /// Depth steps per 32-bit word: 4 (bytes) or 2 (16-bit lanes).
+    pub ku: usize,
+    /// The tile routine.
+    pub ukernel: MicroKernel,
+}
+
+static SCALAR: KernelImpl = KernelImpl {
+    mr: crate::scalar::MR,
+    nr: crate::scalar::NR,
+    ku: 4,
+    ukernel: crate::scalar::ukernel,
+};
+
+/// The table row of a kernel. Callers check [`Kernel::is_supported`] before running it.
+pub(crate) fn imp(kernel: Kernel) -> &'static KernelImpl {
+    match kernel {
+        Kernel::Scalar => &SCALAR,
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => &crate::x86::AVX2,
+        #[cfg(target_arch = "x86_64")]
+        Kernel::AvxVnni => &crate::x86::AVX_VNNI,
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512Vnni => &crate::x86::AVX512_VNNI,
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => &SCALAR,
+    }
+}

@@ -1,0 +1,42 @@
+//! Int8 execution kernels for burnish: GEMM (and convolution on top of it) with u8/i8
+//! activations, int8 per-channel weights packed once, and requantization fused into the
+//! epilogue.
+//!
+//! Burn's quantized tensors dequantize to f32 on every call; these kernels compute in integers.
+//! The microkernel is chosen once per process from the CPU's features ([`Kernel::best`]):
+//! AVX-512 VNNI, AVX-VNNI, AVX2 (exact 16-bit products, see [`Kernel::Avx2`]), or portable
+//! scalar code. Every kernel is bit-exact against [`reference::gemm_i32`].
+//!
+//! ```
+//! use burnish_kernels::{PackedB, gemm_requant, quantize_weights_per_column};
+//!
+//! let (k, n) = (3, 2);
+//! let w = [0.5f32, -1.0, 0.25, 0.5, -0.5, 1.0]; // row-major k x n
+//! let (codes, scales) = quantize_weights_per_column(&w, k, n);
+//! let packed = PackedB::new(&codes, k, n)?.with_scales(scales)?;
+//!
+//! let a = [130u8, 128, 126]; // one row, zero point 128, scale 0.5: [1, 0, -1]
+//! let mut out = [0f32; 2];
+//! gemm_requant(&a, 128, 0.5, &packed, Some(&[0.0, 1.0]), &mut out)?;
+//! assert!((out[0] - 1.0).abs() < 1e-2 && (out[1] + 1.0).abs() < 1e-2);
+//! # Ok::<(), burnish_kernels::KernelError>(())
+//! ```
+
+mod driver;
+mod error;
+mod gemm;
+mod kernel;
+mod pack;
+mod quant;
+pub mod reference;
+mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub use error::KernelError;
+pub use gemm::{
+    OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_requant, gemm_requant_u8, gemm_u8i8_i32, quantize_u8,
+};
+pub use kernel::Kernel;
+pub use pack::{Activation, MAX_K, PackedB};
+pub use quant::{quantize_activations_u8, quantize_weights_per_column};

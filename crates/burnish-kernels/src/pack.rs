@@ -1,0 +1,215 @@
+//! Packed operands: weights (B) packed once at load, activations (A) packed per call.
+//!
+//! Both are stored as 32-bit words holding `ku` consecutive depth steps (four bytes, or two
+//! 16-bit lanes for the AVX2 kernel). B is cut into panels of `nr` columns laid out
+//! `[panel][depth group][column]`, A into panels of `mr` rows laid out
+//! `[panel][depth group][row]`; edges are padded with zeros, which add nothing to the sums.
+
+use rayon::prelude::*;
+
+use crate::kernel::{KernelImpl, imp};
+use crate::{Kernel, KernelError};
+
+/// The largest reduction depth: `MAX_K * 255 * 128 < 2^31`, so raw sums never overflow i32.
+pub const MAX_K: usize = 65_536;
+
+/// Activation element types the kernels accept: `u8` and `i8`.
+///
+/// Both are fed to the kernels as offset-binary bytes (`i8` plus 128), with the zero point
+/// moved the same way, so one u8 x i8 kernel serves both.
+pub trait Activation: Copy + Send + Sync + sealed::Sealed {
+    /// The value as an unsigned byte: `u8` unchanged, `i8` plus 128.
+    fn to_offset_u8(self) -> u8;
+}
+
+impl Activation for u8 {
+    fn to_offset_u8(self) -> u8 {
+        self
+    }
+}
+
+impl Activation for i8 {
+    fn to_offset_u8(self) -> u8 {
+        (self as u8) ^ 0x80
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u8 {}
+    impl Sealed for i8 {}
+}
+
+/// Int8 weights `B[k, n]` (row-major, symmetric per column) packed for one kernel, with the
+/// column sums used for the activation zero-point correction and per-column scales.
+#[derive(Debug, Clone)]
+pub struct PackedB {
+    kernel: Kernel,
+    k: usize,
+    n: usize,
+    data: Vec<u32>,
+    col_sums: Vec<i32>,
+    scales: Vec<f32>,
+}
+
+impl PackedB {
+    /// Packs row-major `b` (`k` x `n`) for the fastest kernel of this CPU, scales all 1.
+    pub fn new(b: &[i8], k: usize, n: usize) -> Result<Self, KernelError> {
+        Self::with_kernel(Kernel::best(), b, k, n)
+    }
+
+    /// Packs row-major `b` (`k` x `n`) for an explicit kernel, which this CPU must support.
+    pub fn with_kernel(kernel: Kernel, b: &[i8], k: usize, n: usize) -> Result<Self, KernelError> {
+        kernel.require()?;
+        check_depth(k)?;
+        if n == 0 {
+            return Err(KernelError::ZeroDimension { what: "n" });
+        }
+        check_len("b", k * n, b.len())?;
+        let KernelImpl { nr, ku, .. } = *imp(kernel);
+        let kg = k.div_ceil(ku);
+        let panels = n.div_ceil(nr);
+        let mut data = vec![0u32; panels * kg * nr];
+        for (p, panel) in data.chunks_exact_mut(kg * nr).enumerate() {
+            for (g, words) in panel.chunks_exact_mut(nr).enumerate() {
+                for (j, word) in words.iter_mut().enumerate() {
+                    let col = p * nr + j;
+                    if col >= n {
+                        break;
+                    }
+                    let lane = |t: usize| {
+                        let row = g * ku + t;
+                        if row < k { b[row * n + col] } else { 0 }
+                    };
+                    *word = if ku == 4 {
+                        u32::from_le_bytes([0, 1, 2, 3].map(|t| lane(t) as u8))
+                    } else {
+                        u32::from(lane(0) as i16 as u16) | (u32::from(lane(1) as i16 as u16) << 16)
+                    };
+                }
+            }
+        }
+        let mut col_sums = vec![0i32; n];
+        for row in b.chunks_exact(n) {
+            for (s, &v) in col_sums.iter_mut().zip(row) {
+                *s += i32::from(v);
+            }
+        }
+        Ok(Self {
+            kernel,
+            k,
+            n,
+            data,
+            col_sums,
+            scales: vec![1.0; n],
+        })
+    }
+
+    /// Sets the per-column (per output channel) dequantization scales.
+    pub fn with_scales(mut self, scales: Vec<f32>) -> Result<Self, KernelError> {
+        check_len("scales", self.n, scales.len())?;
+        for &s in &scales {
+            check_scale("scales", s)?;
+        }
+        self.scales = scales;
+        Ok(self)
+    }
+
+    /// The kernel the weights were packed for.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Reduction depth (rows of B).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Output columns (columns of B).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `sum_k B[k, j]` for every column `j`.
+    pub fn col_sums(&self) -> &[i32] {
+        &self.col_sums
+    }
+
+    /// Per-column dequantization scales.
+    pub fn scales(&self) -> &[f32] {
+        &self.scales
+    }
+
+    /// Size of the packed weights in bytes.
+    pub fn packed_bytes(&self) -> usize {
+        self.data.len() * 4
+    }
+
+    /// Words of one column panel (`kg * nr`).
+    pub(crate) fn panel(&self, p: usize) -> &[u32] {
+        let imp = imp(self.kernel);
+        let len = self.k.div_ceil(imp.ku) * imp.nr;
+        &self.data[p * len..(p + 1) * len]
+    }
+}
+
+/// Packs row-major activations `a` (`m` x `k`) into row panels for `imp`.
+pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usize) -> Vec<u32> {
+    let (mr, ku) = (imp.mr, imp.ku);
+    let kg = k.div_ceil(ku);
+    let mut data = vec![0u32; m.div_ceil(mr) * kg * mr];
+    let pack_panel = |(p, panel): (usize, &mut [u32])| {
+        for i in 0..mr.min(m - p * mr) {
+            let row = &a[(p * mr + i) * k..][..k];
+            let lane = |idx: usize| row.get(idx).map_or(0, |v| v.to_offset_u8());
+            for g in 0..kg {
+                let base = g * ku;
+                panel[g * mr + i] = if ku == 4 {
+                    u32::from_le_bytes([0, 1, 2, 3].map(|t| lane(base + t)))
+                } else {
+                    u32::from(lane(base)) | (u32::from(lane(base + 1)) << 16)
+                };
+            }
+        }
+    };
+    if m * k >= 1 << 16 {
+        data.par_chunks_mut(kg * mr)
+            .enumerate()
+            .for_each(pack_panel);
+    } else {
+        data.chunks_mut(kg * mr).enumerate().for_each(pack_panel);
+    }
+    data
+}
+
+pub(crate) fn check_len(
+    what: &'static str,
+    expected: usize,
+    actual: usize,
+) -> Result<(), KernelError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(KernelError::Length {
+            what,
+            expected,
+            actual,
+        })
+    }
+}
+
+pub(crate) fn check_depth(k: usize) -> Result<(), KernelError> {
+    if (1..=MAX_K).contains(&k) {
+        Ok(())
+    } else {
+        Err(KernelError::DepthOutOfRange { k, max: MAX_K })
+    }
+}
+
+pub(crate) fn check_scale(what: &'static str, value: f32) -> Result<(), KernelError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(KernelError::Scale { what, value })
+    }
+}

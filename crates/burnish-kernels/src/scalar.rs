@@ -1,0 +1,38 @@
+//! The portable microkernel: four depth steps per word, u8 activations and i8 weights.
+
+/// Rows per tile.
+pub(crate) const MR: usize = 4;
+/// Columns per tile.
+pub(crate) const NR: usize = 8;
+
+/// Portable microkernel; see [`crate::kernel::MicroKernel`] for the contract.
+///
+/// # Safety
+/// As [`crate::kernel::MicroKernel`].
+pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    // SAFETY: the caller guarantees `a` holds `kg * MR` words, `b` `kg * NR` words and `c`
+    // `MR * NR` writable values; the three do not overlap (packed buffers vs a tile buffer).
+    let (a, b, c) = unsafe {
+        (
+            std::slice::from_raw_parts(a, kg * MR),
+            std::slice::from_raw_parts(b, kg * NR),
+            std::slice::from_raw_parts_mut(c, MR * NR),
+        )
+    };
+    let mut acc = [[0i32; NR]; MR];
+    for (ag, bg) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for (row, &aw) in acc.iter_mut().zip(ag) {
+            let av = aw.to_le_bytes();
+            for (cell, &bw) in row.iter_mut().zip(bg) {
+                let bv = bw.to_le_bytes();
+                let dot: i32 = (0..4)
+                    .map(|t| i32::from(av[t]) * i32::from(bv[t] as i8))
+                    .sum();
+                *cell = cell.wrapping_add(dot);
+            }
+        }
+    }
+    for (dst, src) in c.chunks_exact_mut(NR).zip(&acc) {
+        dst.copy_from_slice(src);
+    }
+}

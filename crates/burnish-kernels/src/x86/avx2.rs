@@ -1,0 +1,57 @@
+//! AVX2 microkernel with exact products.
+//!
+//! `vpmaddubsw` (u8 x i8 -> i16 pair sums) saturates: 255*127 + 255*127 = 64770 does not fit
+//! in i16, so results would silently differ from the integer reference for large activations.
+//! This kernel instead packs both operands as 16-bit lanes (activations zero-extended u8,
+//! weights sign-extended i8) and multiplies with `vpmaddwd` (i16 x i16 -> i32 pair sums), which
+//! is exact for every u8/i8 input, including weight -128, with no range restriction.
+//!
+//! The cost is memory, not arithmetic: packed operands are twice as large, but the multiplier
+//! throughput is the same as the saturating route, because `vpmaddubsw` needs a second
+//! `vpmaddwd` (against ones) to widen its i16 pair sums to i32 before accumulating: 32 MACs per
+//! two multiplies either way.
+
+use std::arch::x86_64::{
+    __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_set1_epi32,
+    _mm256_setzero_si256, _mm256_storeu_si256,
+};
+
+/// Rows per tile.
+pub(super) const MR: usize = 6;
+/// Columns per tile (two 8-lane vectors).
+pub(super) const NR: usize = 16;
+
+/// # Safety
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2.
+pub(super) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    // SAFETY: the table only hands this kernel out when AVX2 was detected; the pointer
+    // contract is the caller's.
+    unsafe { ukernel_avx2(kg, a, b, c) }
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+    for g in 0..kg {
+        // SAFETY: `g < kg`, so words `g * NR .. g * NR + 16` of `b` are in bounds.
+        let (b0, b1) = unsafe {
+            let bp = b.add(g * NR).cast::<__m256i>();
+            (_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1)))
+        };
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: `g * MR + i < kg * MR`, in bounds of `a`.
+            let aw = unsafe { a.add(g * MR + i).read() };
+            let av = _mm256_set1_epi32(aw as i32);
+            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(av, b0));
+            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(av, b1));
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane stores fill its 16 values.
+        unsafe {
+            let cp = c.add(i * NR).cast::<__m256i>();
+            _mm256_storeu_si256(cp, row[0]);
+            _mm256_storeu_si256(cp.add(1), row[1]);
+        }
+    }
+}

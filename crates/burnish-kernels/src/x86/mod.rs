@@ -1,0 +1,31 @@
+//! x86-64 microkernels. Each is one `#[target_feature]` function over the shared packed
+//! layout; [`crate::kernel::Kernel::is_supported`] gates them at run time.
+
+mod avx2;
+mod vnni;
+
+use crate::kernel::KernelImpl;
+
+/// AVX2, exact 16-bit products (`vpmaddwd`).
+pub(crate) static AVX2: KernelImpl = KernelImpl {
+    mr: avx2::MR,
+    nr: avx2::NR,
+    ku: 2,
+    ukernel: avx2::ukernel,
+};
+
+/// AVX-VNNI, 256-bit `vpdpbusd`.
+pub(crate) static AVX_VNNI: KernelImpl = KernelImpl {
+    mr: vnni::MR_256,
+    nr: vnni::NR_256,
+    ku: 4,
+    ukernel: vnni::ukernel_256,
+};
+
+/// AVX-512 VNNI, 512-bit `vpdpbusd`.
+pub(crate) static AVX512_VNNI: KernelImpl = KernelImpl {
+    mr: vnni::MR_512,
+    nr: vnni::NR_512,
+    ku: 4,
+    ukernel: vnni::ukernel_512,
+};

@@ -1,0 +1,85 @@
+//! VNNI microkernels: `vpdpbusd` multiplies u8 by i8 and adds groups of four into i32 lanes
+//! without intermediate saturation, so results are exact with bytes packed four to a word.
+
+use std::arch::x86_64::{
+    __m256i, __m512i, _mm256_dpbusd_avx_epi32, _mm256_loadu_si256, _mm256_set1_epi32,
+    _mm256_setzero_si256, _mm256_storeu_si256, _mm512_dpbusd_epi32, _mm512_loadu_si512,
+    _mm512_set1_epi32, _mm512_setzero_si512, _mm512_storeu_si512,
+};
+
+/// Rows per tile, AVX-VNNI.
+pub(super) const MR_256: usize = 6;
+/// Columns per tile, AVX-VNNI (two 8-lane vectors).
+pub(super) const NR_256: usize = 16;
+/// Rows per tile, AVX-512 VNNI.
+pub(super) const MR_512: usize = 8;
+/// Columns per tile, AVX-512 VNNI (two 16-lane vectors).
+pub(super) const NR_512: usize = 32;
+
+/// # Safety
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and AVX-VNNI.
+pub(super) unsafe fn ukernel_256(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    // SAFETY: the table only hands this kernel out when AVX2 and AVX-VNNI were detected.
+    unsafe { ukernel_avxvnni(kg, a, b, c) }
+}
+
+/// # Safety
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX-512F and AVX-512 VNNI.
+pub(super) unsafe fn ukernel_512(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    // SAFETY: the table only hands this kernel out when AVX-512F and VNNI were detected.
+    unsafe { ukernel_avx512vnni(kg, a, b, c) }
+}
+
+#[target_feature(enable = "avx2,avxvnni")]
+unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    let mut acc = [[_mm256_setzero_si256(); 2]; MR_256];
+    for g in 0..kg {
+        // SAFETY: `g < kg`, so words `g * NR_256 .. + 16` of `b` are in bounds.
+        let (b0, b1) = unsafe {
+            let bp = b.add(g * NR_256).cast::<__m256i>();
+            (_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1)))
+        };
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: `g * MR_256 + i < kg * MR_256`, in bounds of `a`.
+            let aw = unsafe { a.add(g * MR_256 + i).read() };
+            let av = _mm256_set1_epi32(aw as i32);
+            row[0] = _mm256_dpbusd_avx_epi32(row[0], av, b0);
+            row[1] = _mm256_dpbusd_avx_epi32(row[1], av, b1);
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row `i < MR_256` of the tile; two 8-lane stores fill its 16 values.
+        unsafe {
+            let cp = c.add(i * NR_256).cast::<__m256i>();
+            _mm256_storeu_si256(cp, row[0]);
+            _mm256_storeu_si256(cp.add(1), row[1]);
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+    let mut acc = [[_mm512_setzero_si512(); 2]; MR_512];
+    for g in 0..kg {
+        // SAFETY: `g < kg`, so words `g * NR_512 .. + 32` of `b` are in bounds.
+        let (b0, b1) = unsafe {
+            let bp = b.add(g * NR_512).cast::<__m512i>();
+            (_mm512_loadu_si512(bp), _mm512_loadu_si512(bp.add(1)))
+        };
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: `g * MR_512 + i < kg * MR_512`, in bounds of `a`.
+            let aw = unsafe { a.add(g * MR_512 + i).read() };
+            let av = _mm512_set1_epi32(aw as i32);
+            row[0] = _mm512_dpbusd_epi32(row[0], av, b0);
+            row[1] = _mm512_dpbusd_epi32(row[1], av, b1);
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row `i < MR_512` of the tile; two 16-lane stores fill its 32 values.
+        unsafe {
+            let cp = c.add(i * NR_512).cast::<__m512i>();
+            _mm512_storeu_si512(cp, row[0]);
+            _mm512_storeu_si512(cp.add(1), row[1]);
+        }
+    }
+}
