@@ -1,18 +1,20 @@
 //! The blocked, parallel loop around the microkernels.
 //!
-//! Work is cut into tasks of (row block x column block) panels; a task runs the microkernel on
-//! each tile with the column panel outermost (so one B panel stays in L1 while the A block,
-//! sized to about half an L2, is swept), then passes each raw i32 sum through the epilogue
-//! straight into the output. Tasks write disjoint output tiles, so they run on rayon with no
+//! Work is cut into tasks of (row block x column block) panels. A task walks the depth in
+//! k-blocks; within one, each B sub-panel stays in L1 while the task's A block (sized to a
+//! fraction of L2) is swept, and the microkernel adds into the task's i32 tiles. After the last
+//! k-block each raw sum goes through the epilogue straight into the output. Tasks write disjoint output tiles, so they run on rayon with no
 //! synchronisation.
 
 use rayon::prelude::*;
 
 use crate::PackedB;
-use crate::kernel::{MAX_TILE, imp};
+use crate::kernel::imp;
 
-/// Bytes of packed A one task sweeps per B panel.
-const A_BLOCK_BYTES: usize = 192 * 1024;
+/// Depth groups (32-bit words) per k-block: B sub-panels of 8-16 KiB that stay in L1.
+const KC_GROUPS: usize = 128;
+/// Bytes of packed A one task sweeps per B sub-panel (about a fifth of a 512 KiB L2).
+const A_BLOCK_BYTES: usize = 96 * 1024;
 /// Column panels per task.
 const COL_BLOCK_PANELS: usize = 8;
 /// Multiply-adds below which the call stays on the calling thread.
@@ -32,49 +34,61 @@ impl<T> SharedOut<T> {
     }
 }
 
-/// Computes `out[i, j] = epi(j, sum_k A[i, k] * B[k, j])` for packed `a` (`m` rows) and `b`.
+/// Computes `out[i, j0 + j] = epi(j0, sums)` row segment by row segment, where `sums[j]` is
+/// `sum_k A[i, k] * B[k, j0 + j]` for packed `a` (`m` rows) and `b`.
 ///
+/// `epi(j0, sums, out)` fills `out` (as long as `sums`, at most `nr` columns starting at `j0`).
 /// `out` must hold `m * b.n()` elements (checked by the public entry points).
 pub(crate) fn run<T, F>(b: &PackedB, a: &[u32], m: usize, out: &mut [T], epi: F)
 where
     T: Send,
-    F: Fn(usize, i32) -> T + Sync,
+    F: Fn(usize, &[i32], &mut [T]) + Sync,
 {
     assert_eq!(out.len(), m * b.n(), "output length");
     let imp = imp(b.kernel());
-    assert!(imp.mr * imp.nr <= MAX_TILE);
     let (mr, nr, n) = (imp.mr, imp.nr, b.n());
+    let tile_len = mr * nr;
     let kg = b.k().div_ceil(imp.ku);
     assert_eq!(a.len(), m.div_ceil(mr) * kg * mr, "packed A length");
     let (row_panels, col_panels) = (m.div_ceil(mr), n.div_ceil(nr));
-    let row_block = (A_BLOCK_BYTES / (mr * kg * 4)).max(1);
+    let row_block = (A_BLOCK_BYTES / (mr * KC_GROUPS.min(kg) * 4)).max(1);
     let row_blocks = row_panels.div_ceil(row_block);
     let col_blocks = col_panels.div_ceil(COL_BLOCK_PANELS);
     let shared = SharedOut(out.as_mut_ptr());
 
     let task = |t: usize| {
         let (rb, cb) = (t / col_blocks, t % col_blocks);
-        let mut tile = [0i32; MAX_TILE];
-        let col_end = ((cb + 1) * COL_BLOCK_PANELS).min(col_panels);
-        let row_end = ((rb + 1) * row_block).min(row_panels);
-        for pn in cb * COL_BLOCK_PANELS..col_end {
-            let b_panel = b.panel(pn);
-            let cols = nr.min(n - pn * nr);
-            for pm in rb * row_block..row_end {
-                let a_panel = &a[pm * kg * mr..][..kg * mr];
-                // SAFETY: `a_panel` holds `kg * mr` words, `b_panel` `kg * nr` words, `tile`
-                // at least `mr * nr` values; `b.kernel()` was checked supported at packing.
-                unsafe { (imp.ukernel)(kg, a_panel.as_ptr(), b_panel.as_ptr(), tile.as_mut_ptr()) };
-                let rows = mr.min(m - pm * mr);
-                for i in 0..rows {
-                    let row = pm * mr + i;
-                    for j in 0..cols {
-                        let col = pn * nr + j;
-                        let value = epi(col, tile[i * nr + j]);
-                        // SAFETY: `row < m` and `col < n`, so the index is inside `out`
-                        // (`m * n` elements, borrowed mutably for the whole call); each
-                        // (row, col) belongs to exactly one task and one tile.
-                        unsafe { shared.ptr().add(row * n + col).write(value) };
+        let rows = rb * row_block..((rb + 1) * row_block).min(row_panels);
+        let cols = cb * COL_BLOCK_PANELS..((cb + 1) * COL_BLOCK_PANELS).min(col_panels);
+        // Tiles of this task, `[column panel][row panel][mr * nr]`, summed over k-blocks.
+        let mut acc = vec![0i32; rows.len() * cols.len() * tile_len];
+        for g0 in (0..kg).step_by(KC_GROUPS) {
+            let groups = KC_GROUPS.min(kg - g0);
+            let last = g0 + groups == kg;
+            for (cj, pn) in cols.clone().enumerate() {
+                let b_sub = &b.panel(pn)[g0 * nr..][..groups * nr];
+                let (col0, width) = (pn * nr, nr.min(n - pn * nr));
+                for (ri, pm) in rows.clone().enumerate() {
+                    let a_sub = &a[(pm * kg + g0) * mr..][..groups * mr];
+                    let tile = &mut acc[(cj * rows.len() + ri) * tile_len..][..tile_len];
+                    // SAFETY: `a_sub` holds `groups * mr` words, `b_sub` `groups * nr`, `tile`
+                    // `mr * nr` values; `b.kernel()` was checked supported when B was packed.
+                    unsafe {
+                        (imp.ukernel)(groups, a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr())
+                    };
+                    if !last {
+                        continue;
+                    }
+                    for (i, sums) in tile.chunks_exact(nr).take(mr.min(m - pm * mr)).enumerate() {
+                        let row = pm * mr + i;
+                        // SAFETY: `row < m` and `col0 + width <= n`, so the segment lies inside
+                        // `out` (`m * n` elements, borrowed mutably for the whole call); each
+                        // (row, column) belongs to exactly one task and one tile, so no other
+                        // reference to these elements exists while this one lives.
+                        let dst = unsafe {
+                            std::slice::from_raw_parts_mut(shared.ptr().add(row * n + col0), width)
+                        };
+                        epi(col0, &sums[..width], dst);
                     }
                 }
             }

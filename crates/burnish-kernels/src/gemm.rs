@@ -31,8 +31,10 @@ pub fn gemm_i32<A: Activation>(
     let (m, packed) = prepare(a, b, out.len())?;
     let zp = i32::from(a_zero_point.to_offset_u8());
     let sums = b.col_sums();
-    run(b, &packed, m, out, |j, acc| {
-        acc.wrapping_sub(zp.wrapping_mul(sums[j]))
+    run(b, &packed, m, out, |j0, acc, out| {
+        for ((o, &v), &s) in out.iter_mut().zip(acc).zip(&sums[j0..]) {
+            *o = v.wrapping_sub(zp.wrapping_mul(s));
+        }
     });
     Ok(())
 }
@@ -67,8 +69,11 @@ pub fn gemm_requant<A: Activation>(
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
     let zp = i32::from(a_zero_point.to_offset_u8());
     let sums = b.col_sums();
-    run(b, &packed, m, out, |j, acc| {
-        dequantize(acc, zp, sums[j], scales[j], bias[j])
+    run(b, &packed, m, out, |j0, acc, out| {
+        let params = sums[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
+        for ((o, &v), ((&s, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
+            *o = dequantize(v, zp, s, scale, bias);
+        }
     });
     Ok(())
 }
@@ -90,8 +95,11 @@ pub fn gemm_requant_u8<A: Activation>(
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
     let zp = i32::from(a_zero_point.to_offset_u8());
     let sums = b.col_sums();
-    run(b, &packed, m, out, |j, acc| {
-        quantize_u8(dequantize(acc, zp, sums[j], scales[j], bias[j]), output)
+    run(b, &packed, m, out, |j0, acc, out| {
+        let params = sums[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
+        for ((o, &v), ((&s, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
+            *o = quantize_u8(dequantize(v, zp, s, scale, bias), output);
+        }
     });
     Ok(())
 }

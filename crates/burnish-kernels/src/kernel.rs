@@ -99,15 +99,13 @@ impl std::fmt::Display for Kernel {
     }
 }
 
-/// Computes one `mr` x `nr` tile of raw u8 x i8 products over `kg` depth groups.
+/// Adds the raw u8 x i8 products of `kg` depth groups to one `mr` x `nr` tile:
+/// `c[i * nr + j] += sum_g sum_t a[g, i, t] * b[g, j, t]` (wrapping i32).
 ///
 /// # Safety
-/// `a` is readable for `kg * mr` words, `b` for `kg * nr` words, `c` writable for `mr * nr`
-/// values (row stride `nr`), and the CPU supports the kernel's target features.
+/// `a` is readable for `kg * mr` words, `b` for `kg * nr` words, `c` readable and writable for
+/// `mr * nr` values (row stride `nr`), and the CPU supports the kernel's target features.
 pub(crate) type MicroKernel = unsafe fn(kg: usize, a: *const u32, b: *const u32, c: *mut i32);
-
-/// Largest tile over all kernels (`mr * nr`), the size of the driver's tile buffer.
-pub(crate) const MAX_TILE: usize = 256;
 
 /// The description of one kernel that packing and the driver work from.
 #[derive(Clone, Copy)]

@@ -20,6 +20,9 @@ pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u32, c: *mut i3
         )
     };
     let mut acc = [[0i32; NR]; MR];
+    for (row, src) in acc.iter_mut().zip(c.chunks_exact(NR)) {
+        row.copy_from_slice(src);
+    }
     for (ag, bg) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for (row, &aw) in acc.iter_mut().zip(ag) {
             let av = aw.to_le_bytes();

@@ -32,6 +32,13 @@ pub(super) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u32, c: *mut i3
 #[target_feature(enable = "avx2")]
 unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+    for (i, row) in acc.iter_mut().enumerate() {
+        // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane loads read its 16 values.
+        unsafe {
+            let cp = c.add(i * NR).cast::<__m256i>();
+            *row = [_mm256_loadu_si256(cp), _mm256_loadu_si256(cp.add(1))];
+        }
+    }
     for g in 0..kg {
         // SAFETY: `g < kg`, so words `g * NR .. g * NR + 16` of `b` are in bounds.
         let (b0, b1) = unsafe {

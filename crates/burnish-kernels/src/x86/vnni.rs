@@ -33,6 +33,13 @@ pub(super) unsafe fn ukernel_512(kg: usize, a: *const u32, b: *const u32, c: *mu
 #[target_feature(enable = "avx2,avxvnni")]
 unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR_256];
+    for (i, row) in acc.iter_mut().enumerate() {
+        // SAFETY: row `i < MR_256` of the tile; two 8-lane loads read its 16 values.
+        unsafe {
+            let cp = c.add(i * NR_256).cast::<__m256i>();
+            *row = [_mm256_loadu_si256(cp), _mm256_loadu_si256(cp.add(1))];
+        }
+    }
     for g in 0..kg {
         // SAFETY: `g < kg`, so words `g * NR_256 .. + 16` of `b` are in bounds.
         let (b0, b1) = unsafe {
@@ -60,6 +67,13 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) 
 #[target_feature(enable = "avx512f,avx512vnni")]
 unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
     let mut acc = [[_mm512_setzero_si512(); 2]; MR_512];
+    for (i, row) in acc.iter_mut().enumerate() {
+        // SAFETY: row `i < MR_512` of the tile; two 16-lane loads read its 32 values.
+        unsafe {
+            let cp = c.add(i * NR_512).cast::<__m512i>();
+            *row = [_mm512_loadu_si512(cp), _mm512_loadu_si512(cp.add(1))];
+        }
+    }
     for g in 0..kg {
         // SAFETY: `g < kg`, so words `g * NR_512 .. + 32` of `b` are in bounds.
         let (b0, b1) = unsafe {

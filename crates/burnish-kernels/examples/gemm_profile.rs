@@ -1,0 +1,27 @@
+//! Runs the int8 GEMM in a loop for profiling: `gemm_profile [m k n] [iterations]`.
+
+use burnish_kernels::{PackedB, gemm_requant};
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let (m, k, n, iters) = match args[..] {
+        [m, k, n, it] => (m, k, n, it),
+        _ => (1024, 1024, 1024, 50),
+    };
+    let a: Vec<u8> = (0..m * k).map(|i| (i * 7 % 251) as u8).collect();
+    let b: Vec<i8> = (0..k * n).map(|i| (i * 13 % 255) as u8 as i8).collect();
+    let packed = PackedB::new(&b, k, n).expect("pack");
+    let mut out = vec![0f32; m * n];
+    let t = std::time::Instant::now();
+    for _ in 0..iters {
+        gemm_requant(&a, 128u8, 0.02, &packed, None, &mut out).expect("gemm");
+    }
+    let dt = t.elapsed().as_secs_f64() / iters as f64;
+    println!(
+        "{m}x{k}x{n}: {:.1} GOPS",
+        2.0 * (m * n * k) as f64 / dt / 1e9
+    );
+}

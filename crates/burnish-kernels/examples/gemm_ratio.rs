@@ -1,0 +1,97 @@
+//! Int8 vs f32 GEMM throughput, robust to a shared machine: both run interleaved, best of N.
+//!
+//! `cargo run --release -p burnish-kernels --example gemm_ratio [reps]` prints GOPS / GFLOPS
+//! (2 * m * n * k per second) and the int8 / f32 ratio per shape and thread count. The criterion
+//! bench (`benches/gemm.rs`) reports distributions; this reports the fastest run of each, which
+//! is the fairer comparison when other processes share the cores.
+
+use std::time::Instant;
+
+use burnish_kernels::{Kernel, PackedB, gemm_requant};
+
+fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
+    let par = if threads == 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(0)
+    };
+    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
+    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    println!("int8 kernel: {}, best of {reps}", Kernel::best());
+    println!("shape            threads  f32 GFLOPS  int8 GOPS  ratio");
+    for (m, k, n) in [(256, 256, 256), (512, 768, 768), (1024, 1024, 1024)] {
+        let a8: Vec<u8> = (0..m * k).map(|i| (i * 7 % 251) as u8).collect();
+        let b8: Vec<i8> = (0..k * n).map(|i| (i * 13 % 255) as u8 as i8).collect();
+        let packed = PackedB::new(&b8, k, n).expect("pack");
+        let af: Vec<f32> = a8.iter().map(|&v| f32::from(v) / 255.0).collect();
+        let bf: Vec<f32> = b8.iter().map(|&v| f32::from(v) / 127.0).collect();
+        let bias = vec![0.5f32; n];
+        let mut out = vec![0f32; m * n];
+        let ops = 2.0 * (m * n * k) as f64;
+        for threads in [1usize, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("rayon pool");
+            let (mut tf, mut ti) = (f64::INFINITY, f64::INFINITY);
+            pool.install(|| {
+                for _ in 0..3 {
+                    tf = tf.min(best_of(reps / 3, || {
+                        f32_gemm(m, n, k, &af, &bf, &mut out, threads)
+                    }));
+                    ti = ti.min(best_of(reps / 3, || {
+                        gemm_requant(&a8, 128u8, 0.02, &packed, Some(&bias), &mut out)
+                            .expect("gemm")
+                    }));
+                }
+            });
+            println!(
+                "{:<16} {threads:>7}  {:>10.1}  {:>9.1}  {:>5.2}",
+                format!("{m}x{k}x{n}"),
+                ops / tf / 1e9,
+                ops / ti / 1e9,
+                tf / ti
+            );
+        }
+    }
+}
