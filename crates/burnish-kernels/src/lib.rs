@@ -5,7 +5,8 @@
 //! Burn's quantized tensors dequantize to f32 on every call; these kernels compute in integers.
 //! The microkernel is chosen once per process from the CPU's features ([`Kernel::best`]):
 //! AVX-512 VNNI, AVX-VNNI, AVX2 (exact 16-bit products, see [`Kernel::Avx2`]), or portable
-//! scalar code. Every kernel is bit-exact against [`reference::gemm_i32`].
+//! scalar code. Every kernel is bit-exact against [`reference::gemm_i32`]. Convolution
+//! ([`conv2d_int8`]) runs as im2col on top of the same GEMM.
 //!
 //! ```
 //! use burnish_kernels::{PackedB, gemm_requant, quantize_weights_per_column};
@@ -22,6 +23,7 @@
 //! # Ok::<(), burnish_kernels::KernelError>(())
 //! ```
 
+mod conv;
 mod driver;
 mod error;
 mod gemm;
@@ -33,6 +35,7 @@ mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use conv::{Conv2dParams, PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32};
 pub use error::KernelError;
 pub use gemm::{
     OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_requant, gemm_requant_u8, gemm_u8i8_i32, quantize_u8,

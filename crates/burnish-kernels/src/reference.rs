@@ -17,3 +17,53 @@ pub fn gemm_i32<A: Activation>(a: &[A], zp: A, b: &[i8], m: usize, k: usize, n: 
     }
     out
 }
+
+/// Direct NCHW convolution in i32: `out[b, o, y, x] = sum (x - zp) * w` over the receptive
+/// field, skipping padding. `w` is `[oc, c / groups, kh, kw]`; returns the output and its shape.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_i32<A: Activation>(
+    x: &[A],
+    [n, c, h, wd]: [usize; 4],
+    zp: A,
+    w: &[i8],
+    [oc, icg, kh, kw]: [usize; 4],
+    groups: usize,
+    stride: [usize; 2],
+    pads: [usize; 4],
+    dilation: [usize; 2],
+) -> (Vec<i32>, [usize; 4]) {
+    let zp = i32::from(zp.to_offset_u8());
+    let oh = (h + pads[0] + pads[2] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
+    let ow = (wd + pads[1] + pads[3] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
+    let ocg = oc / groups;
+    let mut out = vec![0i32; n * oc * oh * ow];
+    for b in 0..n {
+        for o in 0..oc {
+            let g = o / ocg;
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut sum = 0i32;
+                    for ci in 0..icg {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy =
+                                    (oy * stride[0] + ky * dilation[0]) as isize - pads[0] as isize;
+                                let ix =
+                                    (ox * stride[1] + kx * dilation[1]) as isize - pads[1] as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xi =
+                                    ((b * c + g * icg + ci) * h + iy as usize) * wd + ix as usize;
+                                let wi = ((o * icg + ci) * kh + ky) * kw + kx;
+                                sum += (i32::from(x[xi].to_offset_u8()) - zp) * i32::from(w[wi]);
+                            }
+                        }
+                    }
+                    out[((b * oc + o) * oh + oy) * ow + ox] = sum;
+                }
+            }
+        }
+    }
+    (out, [n, oc, oh, ow])
+}
