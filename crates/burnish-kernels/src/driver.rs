@@ -64,10 +64,8 @@ where
         let mut acc = vec![0i32; rows.len() * cols.len() * tile_len];
         for g0 in (0..kg).step_by(KC_GROUPS) {
             let groups = KC_GROUPS.min(kg - g0);
-            let last = g0 + groups == kg;
             for (cj, pn) in cols.clone().enumerate() {
                 let b_sub = &b.panel(pn)[g0 * nr..][..groups * nr];
-                let (col0, width) = (pn * nr, nr.min(n - pn * nr));
                 for (ri, pm) in rows.clone().enumerate() {
                     let a_sub = &a[(pm * kg + g0) * mr..][..groups * mr];
                     let tile = &mut acc[(cj * rows.len() + ri) * tile_len..][..tile_len];
@@ -76,20 +74,25 @@ where
                     unsafe {
                         (imp.ukernel)(groups, a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr())
                     };
-                    if !last {
-                        continue;
-                    }
-                    for (i, sums) in tile.chunks_exact(nr).take(mr.min(m - pm * mr)).enumerate() {
-                        let row = pm * mr + i;
-                        // SAFETY: `row < m` and `col0 + width <= n`, so the segment lies inside
-                        // `out` (`m * n` elements, borrowed mutably for the whole call); each
-                        // (row, column) belongs to exactly one task and one tile, so no other
-                        // reference to these elements exists while this one lives.
-                        let dst = unsafe {
-                            std::slice::from_raw_parts_mut(shared.ptr().add(row * n + col0), width)
-                        };
-                        epi(col0, &sums[..width], dst);
-                    }
+                }
+            }
+        }
+        // The epilogue runs once all tiles are summed, row by row across the task's column
+        // panels, so each output row is written in one contiguous run.
+        for (ri, pm) in rows.clone().enumerate() {
+            for i in 0..mr.min(m - pm * mr) {
+                let row = pm * mr + i;
+                for (cj, pn) in cols.clone().enumerate() {
+                    let (col0, width) = (pn * nr, nr.min(n - pn * nr));
+                    let tile = &acc[(cj * rows.len() + ri) * tile_len..][..tile_len];
+                    // SAFETY: `row < m` and `col0 + width <= n`, so the segment lies inside
+                    // `out` (`m * n` elements, borrowed mutably for the whole call); each
+                    // (row, column) belongs to exactly one task and one tile, so no other
+                    // reference to these elements exists while this one lives.
+                    let dst = unsafe {
+                        std::slice::from_raw_parts_mut(shared.ptr().add(row * n + col0), width)
+                    };
+                    epi(col0, &tile[i * nr..][..width], dst);
                 }
             }
         }

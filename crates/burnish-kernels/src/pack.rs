@@ -158,17 +158,19 @@ pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usiz
     let (mr, ku) = (imp.mr, imp.ku);
     let kg = k.div_ceil(ku);
     let mut data = vec![0u32; m.div_ceil(mr) * kg * mr];
+    let word = |lanes: &[A]| -> u32 {
+        let byte = |t: usize| lanes.get(t).map_or(0, |v| v.to_offset_u8());
+        if ku == 4 {
+            u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)])
+        } else {
+            u32::from(byte(0)) | (u32::from(byte(1)) << 16)
+        }
+    };
     let pack_panel = |(p, panel): (usize, &mut [u32])| {
         for i in 0..mr.min(m - p * mr) {
             let row = &a[(p * mr + i) * k..][..k];
-            let lane = |idx: usize| row.get(idx).map_or(0, |v| v.to_offset_u8());
-            for g in 0..kg {
-                let base = g * ku;
-                panel[g * mr + i] = if ku == 4 {
-                    u32::from_le_bytes([0, 1, 2, 3].map(|t| lane(base + t)))
-                } else {
-                    u32::from(lane(base)) | (u32::from(lane(base + 1)) << 16)
-                };
+            for (g, lanes) in row.chunks(ku).enumerate() {
+                panel[g * mr + i] = word(lanes);
             }
         }
     };
