@@ -71,10 +71,23 @@ impl Kernel {
             .collect()
     }
 
-    /// The fastest kernel for this CPU, chosen once on first use.
+    /// The kernel named by [`Kernel::name`], if any.
+    pub fn from_name(name: &str) -> Option<Kernel> {
+        Kernel::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The kernel new [`crate::PackedB`]s use, chosen once per process: the fastest this CPU
+    /// supports, unless the `BURNISH_INT8_KERNEL` environment variable names a supported one
+    /// (e.g. `scalar`, to compare or to rule a SIMD kernel out).
     pub fn best() -> Kernel {
         static BEST: OnceLock<Kernel> = OnceLock::new();
-        *BEST.get_or_init(|| Kernel::available()[0])
+        *BEST.get_or_init(|| {
+            std::env::var("BURNISH_INT8_KERNEL")
+                .ok()
+                .and_then(|name| Kernel::from_name(name.trim()))
+                .filter(|k| k.is_supported())
+                .unwrap_or(Kernel::available()[0])
+        })
     }
 
     /// Checks that this CPU can run the kernel.

@@ -8,6 +8,26 @@
 //! scalar code. Every kernel is bit-exact against [`reference::gemm_i32`]. Convolution
 //! ([`conv2d_int8`]) runs as im2col on top of the same GEMM.
 //!
+//! ## Kernels and the u8 x i8 saturation problem
+//!
+//! | kernel | instruction | tile | exact for |
+//! |---|---|---|---|
+//! | [`Kernel::Avx512Vnni`] | `vpdpbusd` zmm | 8 x 32 | all u8/i8 |
+//! | [`Kernel::AvxVnni`] | `vpdpbusd` ymm | 6 x 16 | all u8/i8 |
+//! | [`Kernel::Avx2`] | `vpmaddwd` on i16 | 6 x 16 | all u8/i8 |
+//! | [`Kernel::Scalar`] | Rust | 4 x 8 | all u8/i8 |
+//!
+//! The usual AVX2 route, `vpmaddubsw`, adds two u8 x i8 products in a saturating i16
+//! (255 * 127 * 2 overflows it), which forces 7-bit activations or weights on callers. The AVX2
+//! kernel here widens both operands to 16 bits when packing and uses `vpmaddwd` instead: exact
+//! for every input, packed operands twice as large, and the same multiplier throughput (the
+//! `vpmaddubsw` route also needs a `vpmaddwd` to widen to i32). So the quantizer never needs to
+//! restrict ranges for these kernels. On AVX2 the int8 ceiling is two `vpmaddwd` (32 MACs) per
+//! cycle against two 8-lane FMAs (16 MACs) for f32: at most 2x the f32 throughput.
+//!
+//! i8 activations are shifted to u8 (plus 128, zero point moved alike), so one u8 x i8
+//! microkernel serves both; the zero point is removed in the epilogue with B's column sums.
+//!
 //! ```
 //! use burnish_kernels::{PackedB, gemm_requant, quantize_weights_per_column};
 //!

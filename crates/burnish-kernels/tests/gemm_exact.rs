@@ -50,6 +50,10 @@ fn scalar_is_always_available_and_best_is_supported() {
     let available = Kernel::available();
     assert_eq!(available.last(), Some(&Kernel::Scalar));
     assert!(Kernel::best().is_supported());
+    for kernel in Kernel::ALL {
+        assert_eq!(Kernel::from_name(kernel.name()), Some(kernel));
+        assert_eq!(kernel.require().is_ok(), kernel.is_supported());
+    }
     eprintln!(
         "kernels on this CPU: {available:?}, best {}",
         Kernel::best()
