@@ -30,10 +30,10 @@ pub fn gemm_i32<A: Activation>(
 ) -> Result<(), KernelError> {
     let (m, packed) = prepare(a, b, out.len())?;
     let zp = i32::from(a_zero_point.to_offset_u8());
-    let sums = b.col_sums();
+    let corr = zero_point_correction(zp, b);
     run(b, &packed, m, out, |j0, acc, out| {
-        for ((o, &v), &s) in out.iter_mut().zip(acc).zip(&sums[j0..]) {
-            *o = v.wrapping_sub(zp.wrapping_mul(s));
+        for ((o, &v), &c) in out.iter_mut().zip(acc).zip(&corr[j0..]) {
+            *o = v.wrapping_sub(c);
         }
     });
     Ok(())
@@ -68,11 +68,11 @@ pub fn gemm_requant<A: Activation>(
     let (m, packed) = prepare(a, b, out.len())?;
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
     let zp = i32::from(a_zero_point.to_offset_u8());
-    let sums = b.col_sums();
+    let corr = zero_point_correction(zp, b);
     run(b, &packed, m, out, |j0, acc, out| {
-        let params = sums[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
-        for ((o, &v), ((&s, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
-            *o = dequantize(v, zp, s, scale, bias);
+        let params = corr[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
+        for ((o, &v), ((&c, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
+            *o = dequantize(v, c, scale, bias);
         }
     });
     Ok(())
@@ -94,11 +94,11 @@ pub fn gemm_requant_u8<A: Activation>(
     let (m, packed) = prepare(a, b, out.len())?;
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
     let zp = i32::from(a_zero_point.to_offset_u8());
-    let sums = b.col_sums();
+    let corr = zero_point_correction(zp, b);
     run(b, &packed, m, out, |j0, acc, out| {
-        let params = sums[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
-        for ((o, &v), ((&s, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
-            *o = quantize_u8(dequantize(v, zp, s, scale, bias), output);
+        let params = corr[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
+        for ((o, &v), ((&c, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
+            *o = quantize_u8(dequantize(v, c, scale, bias), output);
         }
     });
     Ok(())
@@ -106,8 +106,14 @@ pub fn gemm_requant_u8<A: Activation>(
 
 /// The dequantized value of one raw kernel sum (the formula the references reproduce).
 #[inline]
-pub(crate) fn dequantize(acc: i32, zp: i32, col_sum: i32, scale: f32, bias: f32) -> f32 {
-    acc.wrapping_sub(zp.wrapping_mul(col_sum)) as f32 * scale + bias
+pub(crate) fn dequantize(acc: i32, correction: i32, scale: f32, bias: f32) -> f32 {
+    acc.wrapping_sub(correction) as f32 * scale + bias
+}
+
+/// `a_zero_point * col_sum(B)[j]` for every column: what the raw sums carry beyond the
+/// zero-point-corrected product.
+fn zero_point_correction(zp: i32, b: &PackedB) -> Vec<i32> {
+    b.col_sums().iter().map(|&s| zp.wrapping_mul(s)).collect()
 }
 
 /// ONNX QuantizeLinear to u8.

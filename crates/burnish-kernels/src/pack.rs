@@ -169,8 +169,22 @@ pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usiz
     let pack_panel = |(p, panel): (usize, &mut [u32])| {
         for i in 0..mr.min(m - p * mr) {
             let row = &a[(p * mr + i) * k..][..k];
-            for (g, lanes) in row.chunks(ku).enumerate() {
-                panel[g * mr + i] = word(lanes);
+            let byte = |v: &A| u32::from(v.to_offset_u8());
+            let groups = row.chunks_exact(ku);
+            let tail = groups.remainder();
+            let full = groups.len();
+            if ku == 4 {
+                for (g, q) in groups.enumerate() {
+                    panel[g * mr + i] =
+                        byte(&q[0]) | byte(&q[1]) << 8 | byte(&q[2]) << 16 | byte(&q[3]) << 24;
+                }
+            } else {
+                for (g, q) in groups.enumerate() {
+                    panel[g * mr + i] = byte(&q[0]) | byte(&q[1]) << 16;
+                }
+            }
+            if !tail.is_empty() {
+                panel[full * mr + i] = word(tail);
             }
         }
     };
