@@ -163,3 +163,45 @@ fn empty_input_omits_every_chart_and_says_so() {
     assert_eq!(index.matches("Not drawn:").count(), 9);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn charts_without_data_are_omitted_with_a_reason() {
+    let mut input = fixture();
+    let file = &mut input.results[0];
+    file.runs
+        .retain(|r| r.scenario != burnish_bench::ScenarioKind::Offline);
+    file.max_qps.clear();
+    file.multi_model.clear();
+    input.profiles.clear();
+    for v in &mut input.variants {
+        v.accuracy = None;
+    }
+    let dir = temp_dir("partial");
+    let out = render(&input, &dir).unwrap();
+    assert_eq!(
+        out.omitted,
+        [
+            "Throughput vs batch size (offline): no offline runs",
+            "Tail latency vs offered load (server): no server max-QPS search",
+            "Accuracy vs latency vs size: no model variant has both an accuracy and a latency run",
+            "Time per op type: no per-op profiles",
+            "Multi-model interference: no multi-model runs",
+        ]
+    );
+    let files = tree(&dir);
+    for gone in [
+        "offline-batch",
+        "server-qps",
+        "pareto",
+        "op-breakdown",
+        "interference",
+    ] {
+        assert!(
+            !files.contains(&format!("charts/{gone}.svg")),
+            "{gone} drawn without data"
+        );
+    }
+    let index = std::fs::read_to_string(&out.index).unwrap();
+    assert!(index.contains("Not drawn: no offline runs."));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

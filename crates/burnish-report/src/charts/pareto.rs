@@ -121,3 +121,27 @@ pub fn chart(ds: &Dataset<'_>) -> Result<Drawn, ReportError> {
     )?;
     Ok(d.with_svg(svg))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Point, frontier};
+
+    #[test]
+    fn frontier_keeps_points_no_other_beats_on_both_axes() {
+        let p = |label, latency_us, accuracy| Point {
+            label,
+            latency_us,
+            accuracy,
+            size: 1,
+        };
+        let points = [
+            p("slow-best", 900.0, 0.99),
+            p("fast-worse", 300.0, 0.97),
+            p("dominated", 950.0, 0.98),
+            p("middle", 500.0, 0.985),
+            p("tie-slower", 600.0, 0.985),
+        ];
+        let labels: Vec<_> = frontier(&points).iter().map(|&i| points[i].label).collect();
+        assert_eq!(labels, ["fast-worse", "middle", "slow-best"]);
+    }
+}

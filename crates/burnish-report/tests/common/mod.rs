@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod jitter;
+
 use std::path::{Path, PathBuf};
 
 use burnish_report::ReportInput;
