@@ -59,7 +59,14 @@ fn main() {
         .unwrap_or(30);
     println!("int8 kernel: {}, best of {reps}", Kernel::best());
     println!("shape            threads  f32 GFLOPS  int8 GOPS  ratio");
-    for (m, k, n) in [(256, 256, 256), (512, 768, 768), (1024, 1024, 1024)] {
+    let shapes = [
+        (256, 256, 256),
+        (512, 768, 768),
+        (1024, 1024, 1024),
+        (1, 4096, 4096),
+        (8, 4096, 4096),
+    ];
+    for (m, k, n) in shapes {
         let a8: Vec<u8> = (0..m * k).map(|i| (i * 7 % 251) as u8).collect();
         let b8: Vec<i8> = (0..k * n).map(|i| (i * 13 % 255) as u8 as i8).collect();
         let packed = PackedB::new(&b8, k, n).expect("pack");

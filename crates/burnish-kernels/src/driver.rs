@@ -65,11 +65,11 @@ where
         for g0 in (0..kg).step_by(KC_GROUPS) {
             let groups = KC_GROUPS.min(kg - g0);
             for (cj, pn) in cols.clone().enumerate() {
-                let b_sub = &b.panel(pn)[g0 * nr..][..groups * nr];
+                let b_sub = &b.panel(pn)[g0 * nr * imp.ku..][..groups * nr * imp.ku];
                 for (ri, pm) in rows.clone().enumerate() {
                     let a_sub = &a[(pm * kg + g0) * mr..][..groups * mr];
                     let tile = &mut acc[(cj * rows.len() + ri) * tile_len..][..tile_len];
-                    // SAFETY: `a_sub` holds `groups * mr` words, `b_sub` `groups * nr`, `tile`
+                    // SAFETY: `a_sub` holds `groups * mr` words, `b_sub` `groups * nr * ku` bytes, `tile`
                     // `mr * nr` values; `b.kernel()` was checked supported when B was packed.
                     unsafe {
                         (imp.ukernel)(groups, a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr())

@@ -116,9 +116,10 @@ impl std::fmt::Display for Kernel {
 /// `c[i * nr + j] += sum_g sum_t a[g, i, t] * b[g, j, t]` (wrapping i32).
 ///
 /// # Safety
-/// `a` is readable for `kg * mr` words, `b` for `kg * nr` words, `c` readable and writable for
-/// `mr * nr` values (row stride `nr`), and the CPU supports the kernel's target features.
-pub(crate) type MicroKernel = unsafe fn(kg: usize, a: *const u32, b: *const u32, c: *mut i32);
+/// `a` is readable for `kg * mr` words, `b` for `kg * nr * ku` bytes, `c` readable and
+/// writable for `mr * nr` values (row stride `nr`), and the CPU supports the kernel's target
+/// features.
+pub(crate) type MicroKernel = unsafe fn(kg: usize, a: *const u32, b: *const u8, c: *mut i32);
 
 /// The description of one kernel that packing and the driver work from.
 #[derive(Clone, Copy)]

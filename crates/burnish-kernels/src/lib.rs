@@ -19,9 +19,10 @@
 //!
 //! The usual AVX2 route, `vpmaddubsw`, adds two u8 x i8 products in a saturating i16
 //! (255 * 127 * 2 overflows it), which forces 7-bit activations or weights on callers. The AVX2
-//! kernel here widens both operands to 16 bits when packing and uses `vpmaddwd` instead: exact
-//! for every input, packed operands twice as large, and the same multiplier throughput (the
-//! `vpmaddubsw` route also needs a `vpmaddwd` to widen to i32). So the quantizer never needs to
+//! kernel here widens both operands to 16 bits (activations when A is packed, weights with
+//! `vpmovsxbw` as they are loaded) and uses `vpmaddwd` instead: exact for every input, weights
+//! still one byte each, and the same multiplier throughput (the `vpmaddubsw` route also needs a
+//! `vpmaddwd` to widen to i32). So the quantizer never needs to
 //! restrict ranges for these kernels. On AVX2 the int8 ceiling is two `vpmaddwd` (32 MACs) per
 //! cycle against two 8-lane FMAs (16 MACs) for f32: at most 2x the f32 throughput.
 //!

@@ -1,9 +1,11 @@
 //! Packed operands: weights (B) packed once at load, activations (A) packed per call.
 //!
-//! Both are stored as 32-bit words holding `ku` consecutive depth steps (four bytes, or two
-//! 16-bit lanes for the AVX2 kernel). B is cut into panels of `nr` columns laid out
-//! `[panel][depth group][column]`, A into panels of `mr` rows laid out
-//! `[panel][depth group][row]`; edges are padded with zeros, which add nothing to the sums.
+//! Depth is cut into groups of `ku` steps (4 for byte kernels, 2 for AVX2). B holds one byte
+//! per weight in panels of `nr` columns, laid out `[panel][depth group][column][ku]`, so a
+//! group of a panel is one contiguous `nr * ku`-byte vector load. A is stored as 32-bit words
+//! holding a group of one row (four bytes, or two zero-extended 16-bit lanes for AVX2), in
+//! panels of `mr` rows laid out `[panel][depth group][row]`, so each word is one broadcast.
+//! Edges are padded with zeros, which add nothing to the sums.
 
 use rayon::prelude::*;
 
@@ -47,7 +49,7 @@ pub struct PackedB {
     kernel: Kernel,
     k: usize,
     n: usize,
-    data: Vec<u32>,
+    data: Vec<u8>,
     col_sums: Vec<i32>,
     scales: Vec<f32>,
 }
@@ -69,23 +71,20 @@ impl PackedB {
         let KernelImpl { nr, ku, .. } = *imp(kernel);
         let kg = k.div_ceil(ku);
         let panels = n.div_ceil(nr);
-        let mut data = vec![0u32; panels * kg * nr];
-        for (p, panel) in data.chunks_exact_mut(kg * nr).enumerate() {
-            for (g, words) in panel.chunks_exact_mut(nr).enumerate() {
-                for (j, word) in words.iter_mut().enumerate() {
+        let mut data = vec![0u8; panels * kg * nr * ku];
+        for (p, panel) in data.chunks_exact_mut(kg * nr * ku).enumerate() {
+            for (g, group) in panel.chunks_exact_mut(nr * ku).enumerate() {
+                for (j, lanes) in group.chunks_exact_mut(ku).enumerate() {
                     let col = p * nr + j;
                     if col >= n {
                         break;
                     }
-                    let lane = |t: usize| {
+                    for (t, lane) in lanes.iter_mut().enumerate() {
                         let row = g * ku + t;
-                        if row < k { b[row * n + col] } else { 0 }
-                    };
-                    *word = if ku == 4 {
-                        u32::from_le_bytes([0, 1, 2, 3].map(|t| lane(t) as u8))
-                    } else {
-                        u32::from(lane(0) as i16 as u16) | (u32::from(lane(1) as i16 as u16) << 16)
-                    };
+                        if row < k {
+                            *lane = b[row * n + col] as u8;
+                        }
+                    }
                 }
             }
         }
@@ -142,13 +141,13 @@ impl PackedB {
 
     /// Size of the packed weights in bytes.
     pub fn packed_bytes(&self) -> usize {
-        self.data.len() * 4
+        self.data.len()
     }
 
-    /// Words of one column panel (`kg * nr`).
-    pub(crate) fn panel(&self, p: usize) -> &[u32] {
+    /// Bytes of one column panel (`kg * nr * ku`).
+    pub(crate) fn panel(&self, p: usize) -> &[u8] {
         let imp = imp(self.kernel);
-        let len = self.k.div_ceil(imp.ku) * imp.nr;
+        let len = self.k.div_ceil(imp.ku) * imp.nr * imp.ku;
         &self.data[p * len..(p + 1) * len]
     }
 }

@@ -2,18 +2,19 @@
 //!
 //! `vpmaddubsw` (u8 x i8 -> i16 pair sums) saturates: 255*127 + 255*127 = 64770 does not fit
 //! in i16, so results would silently differ from the integer reference for large activations.
-//! This kernel instead packs both operands as 16-bit lanes (activations zero-extended u8,
-//! weights sign-extended i8) and multiplies with `vpmaddwd` (i16 x i16 -> i32 pair sums), which
-//! is exact for every u8/i8 input, including weight -128, with no range restriction.
+//! This kernel instead works on 16-bit lanes (activations zero-extended to u16 when A is
+//! packed, weights kept as bytes and sign-extended with `vpmovsxbw` as they are loaded) and
+//! multiplies with `vpmaddwd` (i16 x i16 -> i32 pair sums), which is exact for every u8/i8
+//! input, including weight -128, with no range restriction.
 //!
-//! The cost is memory, not arithmetic: packed operands are twice as large, but the multiplier
-//! throughput is the same as the saturating route, because `vpmaddubsw` needs a second
-//! `vpmaddwd` (against ones) to widen its i16 pair sums to i32 before accumulating: 32 MACs per
-//! two multiplies either way.
+//! The cost: packed A is twice as large and each B load takes one extra shuffle, but the
+//! multiplier throughput is the same as the saturating route, because `vpmaddubsw` needs a
+//! second `vpmaddwd` (against ones) to widen its i16 pair sums to i32 before accumulating:
+//! 32 MACs per two multiplies either way. Packed weights stay one byte each.
 
 use std::arch::x86_64::{
-    __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_set1_epi32,
-    _mm256_setzero_si256, _mm256_storeu_si256,
+    __m128i, __m256i, _mm_loadu_si128, _mm256_add_epi32, _mm256_cvtepi8_epi16, _mm256_loadu_si256,
+    _mm256_madd_epi16, _mm256_set1_epi32, _mm256_setzero_si256, _mm256_storeu_si256,
 };
 
 /// Rows per tile.
@@ -23,14 +24,14 @@ pub(super) const NR: usize = 16;
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2.
-pub(super) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+pub(super) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     // SAFETY: the table only hands this kernel out when AVX2 was detected; the pointer
     // contract is the caller's.
     unsafe { ukernel_avx2(kg, a, b, c) }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane loads read its 16 values.
@@ -40,10 +41,13 @@ unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
         }
     }
     for g in 0..kg {
-        // SAFETY: `g < kg`, so words `g * NR .. g * NR + 16` of `b` are in bounds.
+        // SAFETY: `g < kg`, so bytes `g * 2 * NR .. (g + 1) * 2 * NR` of `b` are in bounds.
         let (b0, b1) = unsafe {
-            let bp = b.add(g * NR).cast::<__m256i>();
-            (_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1)))
+            let bp = b.add(g * 2 * NR).cast::<__m128i>();
+            (
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(bp)),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(bp.add(1))),
+            )
         };
         for (i, row) in acc.iter_mut().enumerate() {
             // SAFETY: `g * MR + i < kg * MR`, in bounds of `a`.

@@ -18,20 +18,20 @@ pub(super) const NR_512: usize = 32;
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and AVX-VNNI.
-pub(super) unsafe fn ukernel_256(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+pub(super) unsafe fn ukernel_256(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     // SAFETY: the table only hands this kernel out when AVX2 and AVX-VNNI were detected.
     unsafe { ukernel_avxvnni(kg, a, b, c) }
 }
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX-512F and AVX-512 VNNI.
-pub(super) unsafe fn ukernel_512(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+pub(super) unsafe fn ukernel_512(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     // SAFETY: the table only hands this kernel out when AVX-512F and VNNI were detected.
     unsafe { ukernel_avx512vnni(kg, a, b, c) }
 }
 
 #[target_feature(enable = "avx2,avxvnni")]
-unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR_256];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_256` of the tile; two 8-lane loads read its 16 values.
@@ -41,9 +41,9 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) 
         }
     }
     for g in 0..kg {
-        // SAFETY: `g < kg`, so words `g * NR_256 .. + 16` of `b` are in bounds.
+        // SAFETY: `g < kg`, so bytes `g * 4 * NR_256 .. + 64` of `b` are in bounds.
         let (b0, b1) = unsafe {
-            let bp = b.add(g * NR_256).cast::<__m256i>();
+            let bp = b.add(g * 4 * NR_256).cast::<__m256i>();
             (_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1)))
         };
         for (i, row) in acc.iter_mut().enumerate() {
@@ -65,7 +65,7 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) 
 }
 
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u32, c: *mut i32) {
+unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm512_setzero_si512(); 2]; MR_512];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_512` of the tile; two 16-lane loads read its 32 values.
@@ -75,9 +75,9 @@ unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u32, c: *mut i3
         }
     }
     for g in 0..kg {
-        // SAFETY: `g < kg`, so words `g * NR_512 .. + 32` of `b` are in bounds.
+        // SAFETY: `g < kg`, so bytes `g * 4 * NR_512 .. + 128` of `b` are in bounds.
         let (b0, b1) = unsafe {
-            let bp = b.add(g * NR_512).cast::<__m512i>();
+            let bp = b.add(g * 4 * NR_512).cast::<__m512i>();
             (_mm512_loadu_si512(bp), _mm512_loadu_si512(bp.add(1)))
         };
         for (i, row) in acc.iter_mut().enumerate() {
