@@ -3,8 +3,8 @@
 //! Work is cut into tasks of (row block x column block) panels. A task walks the depth in
 //! k-blocks; within one, each B sub-panel stays in L1 while the task's A block (sized to a
 //! fraction of L2) is swept, and the microkernel adds into the task's i32 tiles. After the last
-//! k-block each raw sum goes through the epilogue straight into the output. Tasks write disjoint output tiles, so they run on rayon with no
-//! synchronisation.
+//! k-block each raw sum goes through the epilogue straight into the output, row by row. Tasks
+//! write disjoint output tiles, so they run on rayon with no synchronisation.
 
 use rayon::prelude::*;
 
@@ -67,13 +67,13 @@ where
             for (cj, pn) in cols.clone().enumerate() {
                 let b_sub = &b.panel(pn)[g0 * nr * imp.ku..][..groups * nr * imp.ku];
                 for (ri, pm) in rows.clone().enumerate() {
-                    let a_sub = &a[(pm * kg + g0) * mr..][..groups * mr];
+                    let a_sub = &a[pm * kg * mr + g0..][..(mr - 1) * kg + groups];
                     let tile = &mut acc[(cj * rows.len() + ri) * tile_len..][..tile_len];
-                    // SAFETY: `a_sub` holds `groups * mr` words, `b_sub` `groups * nr * ku` bytes, `tile`
-                    // `mr * nr` values; `b.kernel()` was checked supported when B was packed.
-                    unsafe {
-                        (imp.ukernel)(groups, a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr())
-                    };
+                    let (a_ptr, b_ptr, c_ptr) = (a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr());
+                    // SAFETY: `a_sub` holds `groups` words of each of `mr` rows `kg` apart,
+                    // `b_sub` `groups * nr * ku` bytes, `tile` `mr * nr` values; `b.kernel()`
+                    // was checked supported when B was packed.
+                    unsafe { (imp.ukernel)(groups, a_ptr, kg, b_ptr, c_ptr) };
                 }
             }
         }

@@ -4,7 +4,8 @@
 //! per weight in panels of `nr` columns, laid out `[panel][depth group][column][ku]`, so a
 //! group of a panel is one contiguous `nr * ku`-byte vector load. A is stored as 32-bit words
 //! holding a group of one row (four bytes, or two zero-extended 16-bit lanes for AVX2), in
-//! panels of `mr` rows laid out `[panel][depth group][row]`, so each word is one broadcast.
+//! panels of `mr` rows laid out `[panel][row][depth group]`: each word is one broadcast, and
+//! packing is a contiguous, vectorizable conversion per row rather than a transposition.
 //! Edges are padded with zeros, which add nothing to the sums.
 
 use rayon::prelude::*;
@@ -166,24 +167,26 @@ pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usiz
         }
     };
     let pack_panel = |(p, panel): (usize, &mut [u32])| {
-        for i in 0..mr.min(m - p * mr) {
+        for (i, dst) in panel
+            .chunks_exact_mut(kg)
+            .take(mr.min(m - p * mr))
+            .enumerate()
+        {
             let row = &a[(p * mr + i) * k..][..k];
             let byte = |v: &A| u32::from(v.to_offset_u8());
             let groups = row.chunks_exact(ku);
             let tail = groups.remainder();
-            let full = groups.len();
             if ku == 4 {
-                for (g, q) in groups.enumerate() {
-                    panel[g * mr + i] =
-                        byte(&q[0]) | byte(&q[1]) << 8 | byte(&q[2]) << 16 | byte(&q[3]) << 24;
+                for (w, q) in dst.iter_mut().zip(groups) {
+                    *w = byte(&q[0]) | byte(&q[1]) << 8 | byte(&q[2]) << 16 | byte(&q[3]) << 24;
                 }
             } else {
-                for (g, q) in groups.enumerate() {
-                    panel[g * mr + i] = byte(&q[0]) | byte(&q[1]) << 16;
+                for (w, q) in dst.iter_mut().zip(groups) {
+                    *w = byte(&q[0]) | byte(&q[1]) << 16;
                 }
             }
             if !tail.is_empty() {
-                panel[full * mr + i] = word(tail);
+                dst[kg - 1] = word(tail);
             }
         }
     };

@@ -9,12 +9,13 @@ pub(crate) const NR: usize = 8;
 ///
 /// # Safety
 /// As [`crate::kernel::MicroKernel`].
-pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
-    // SAFETY: the caller guarantees `a` holds `kg * MR` words, `b` `kg * NR * 4` bytes and `c`
-    // `MR * NR` writable values; the three do not overlap (packed buffers vs a tile buffer).
-    let (a, b, c) = unsafe {
+pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+    // SAFETY: the caller guarantees each of the `MR` rows of `a` (`a_stride` words apart)
+    // holds `kg` words, `b` `kg * NR * 4` bytes and `c` `MR * NR` writable values; the packed
+    // buffers and the tile buffer do not overlap.
+    let (rows, b, c) = unsafe {
         (
-            std::slice::from_raw_parts(a, kg * MR),
+            [0, 1, 2, 3].map(|i| std::slice::from_raw_parts(a.add(i * a_stride), kg)),
             std::slice::from_raw_parts(b, kg * NR * 4),
             std::slice::from_raw_parts_mut(c, MR * NR),
         )
@@ -23,9 +24,9 @@ pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u8, c: *mut i32
     for (row, src) in acc.iter_mut().zip(c.chunks_exact(NR)) {
         row.copy_from_slice(src);
     }
-    for (ag, bg) in a.chunks_exact(MR).zip(b.chunks_exact(NR * 4)) {
-        for (row, &aw) in acc.iter_mut().zip(ag) {
-            let av = aw.to_le_bytes();
+    for (g, bg) in b.chunks_exact(NR * 4).enumerate() {
+        for (row, a_row) in acc.iter_mut().zip(&rows) {
+            let av = a_row[g].to_le_bytes();
             for (cell, bv) in row.iter_mut().zip(bg.chunks_exact(4)) {
                 let dot: i32 = (0..4)
                     .map(|t| i32::from(av[t]) * i32::from(bv[t] as i8))

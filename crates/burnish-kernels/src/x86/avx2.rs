@@ -24,14 +24,14 @@ pub(super) const NR: usize = 16;
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2.
-pub(super) unsafe fn ukernel(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+pub(super) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
     // SAFETY: the table only hands this kernel out when AVX2 was detected; the pointer
     // contract is the caller's.
-    unsafe { ukernel_avx2(kg, a, b, c) }
+    unsafe { ukernel_avx2(kg, a, a_stride, b, c) }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avx2(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane loads read its 16 values.
@@ -50,8 +50,8 @@ unsafe fn ukernel_avx2(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
             )
         };
         for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: `g * MR + i < kg * MR`, in bounds of `a`.
-            let aw = unsafe { a.add(g * MR + i).read() };
+            // SAFETY: row `i < MR` of `a` holds `kg > g` words.
+            let aw = unsafe { a.add(i * a_stride + g).read() };
             let av = _mm256_set1_epi32(aw as i32);
             row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(av, b0));
             row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(av, b1));

@@ -18,20 +18,32 @@ pub(super) const NR_512: usize = 32;
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and AVX-VNNI.
-pub(super) unsafe fn ukernel_256(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+pub(super) unsafe fn ukernel_256(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+) {
     // SAFETY: the table only hands this kernel out when AVX2 and AVX-VNNI were detected.
-    unsafe { ukernel_avxvnni(kg, a, b, c) }
+    unsafe { ukernel_avxvnni(kg, a, a_stride, b, c) }
 }
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX-512F and AVX-512 VNNI.
-pub(super) unsafe fn ukernel_512(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+pub(super) unsafe fn ukernel_512(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+) {
     // SAFETY: the table only hands this kernel out when AVX-512F and VNNI were detected.
-    unsafe { ukernel_avx512vnni(kg, a, b, c) }
+    unsafe { ukernel_avx512vnni(kg, a, a_stride, b, c) }
 }
 
 #[target_feature(enable = "avx2,avxvnni")]
-unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR_256];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_256` of the tile; two 8-lane loads read its 16 values.
@@ -47,8 +59,8 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
             (_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1)))
         };
         for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: `g * MR_256 + i < kg * MR_256`, in bounds of `a`.
-            let aw = unsafe { a.add(g * MR_256 + i).read() };
+            // SAFETY: row `i < MR_256` of `a` holds `kg > g` words.
+            let aw = unsafe { a.add(i * a_stride + g).read() };
             let av = _mm256_set1_epi32(aw as i32);
             row[0] = _mm256_dpbusd_avx_epi32(row[0], av, b0);
             row[1] = _mm256_dpbusd_avx_epi32(row[1], av, b1);
@@ -65,7 +77,7 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
 }
 
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
     let mut acc = [[_mm512_setzero_si512(); 2]; MR_512];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_512` of the tile; two 16-lane loads read its 32 values.
@@ -81,8 +93,8 @@ unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, b: *const u8, c: *mut i32
             (_mm512_loadu_si512(bp), _mm512_loadu_si512(bp.add(1)))
         };
         for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: `g * MR_512 + i < kg * MR_512`, in bounds of `a`.
-            let aw = unsafe { a.add(g * MR_512 + i).read() };
+            // SAFETY: row `i < MR_512` of `a` holds `kg > g` words.
+            let aw = unsafe { a.add(i * a_stride + g).read() };
             let av = _mm512_set1_epi32(aw as i32);
             row[0] = _mm512_dpbusd_epi32(row[0], av, b0);
             row[1] = _mm512_dpbusd_epi32(row[1], av, b1);
