@@ -158,14 +158,6 @@ pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usiz
     let (mr, ku) = (imp.mr, imp.ku);
     let kg = k.div_ceil(ku);
     let mut data = vec![0u32; m.div_ceil(mr) * kg * mr];
-    let word = |lanes: &[A]| -> u32 {
-        let byte = |t: usize| lanes.get(t).map_or(0, |v| v.to_offset_u8());
-        if ku == 4 {
-            u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)])
-        } else {
-            u32::from(byte(0)) | (u32::from(byte(1)) << 16)
-        }
-    };
     let pack_panel = |(p, panel): (usize, &mut [u32])| {
         for (i, dst) in panel
             .chunks_exact_mut(kg)
@@ -173,20 +165,25 @@ pub(crate) fn pack_a<A: Activation>(imp: &KernelImpl, a: &[A], m: usize, k: usiz
             .enumerate()
         {
             let row = &a[(p * mr + i) * k..][..k];
-            let byte = |v: &A| u32::from(v.to_offset_u8());
-            let groups = row.chunks_exact(ku);
-            let tail = groups.remainder();
             if ku == 4 {
-                for (w, q) in dst.iter_mut().zip(groups) {
-                    *w = byte(&q[0]) | byte(&q[1]) << 8 | byte(&q[2]) << 16 | byte(&q[3]) << 24;
+                // SAFETY: `kg` initialized words are `4 * kg` initialized bytes; u8 has no
+                // alignment requirement, and the view holds the only borrow of `dst`.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<u8>(), 4 * kg)
+                };
+                for (d, v) in bytes.iter_mut().zip(row) {
+                    *d = v.to_offset_u8();
                 }
             } else {
-                for (w, q) in dst.iter_mut().zip(groups) {
-                    *w = byte(&q[0]) | byte(&q[1]) << 16;
+                // SAFETY: `kg` initialized words are `2 * kg` initialized u16s; u32 alignment
+                // covers u16's, and the view holds the only borrow of `dst`. Lane `2g` lands in
+                // the low half of word `g` on little-endian x86, the only user of 16-bit lanes.
+                let halves = unsafe {
+                    std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<u16>(), 2 * kg)
+                };
+                for (d, v) in halves.iter_mut().zip(row) {
+                    *d = u16::from(v.to_offset_u8());
                 }
-            }
-            if !tail.is_empty() {
-                dst[kg - 1] = word(tail);
             }
         }
     };

@@ -26,7 +26,7 @@ pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *cons
     }
     for (g, bg) in b.chunks_exact(NR * 4).enumerate() {
         for (row, a_row) in acc.iter_mut().zip(&rows) {
-            let av = a_row[g].to_le_bytes();
+            let av = a_row[g].to_ne_bytes();
             for (cell, bv) in row.iter_mut().zip(bg.chunks_exact(4)) {
                 let dot: i32 = (0..4)
                     .map(|t| i32::from(av[t]) * i32::from(bv[t] as i8))
