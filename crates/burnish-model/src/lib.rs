@@ -34,5 +34,5 @@ pub use dtype::DType;
 pub use error::ModelError;
 pub use graph::{Dim, Graph, Model, Node, ValueInfo};
 pub use npy::{read_tensors, write_npz};
-pub use onnx::{decode_onnx, load_onnx};
+pub use onnx::{decode_onnx, encode_onnx, load_onnx, save_onnx};
 pub use tensor::{Buffer, TensorData};

@@ -8,6 +8,7 @@
 mod activation;
 mod binary;
 mod conv;
+mod fused;
 mod gather;
 pub(crate) mod generate;
 mod linalg;
@@ -199,6 +200,9 @@ registry! {
 
 /// The builder for an op type in a domain, if burnish supports it.
 pub fn builder(domain: &str, op_type: &str) -> Option<Builder> {
+    if domain == "burnish" {
+        return fused::builder(op_type);
+    }
     if !(domain.is_empty() || domain == "ai.onnx") {
         return None;
     }

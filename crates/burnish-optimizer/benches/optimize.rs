@@ -1,0 +1,2 @@
+//! Baseline vs optimized latency (filled in below).
+fn main() {}

@@ -1,0 +1,60 @@
+//! Errors of the optimizer.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while optimizing a model.
+#[derive(Debug, Error)]
+pub enum OptError {
+    /// A pass failed on a node.
+    #[error("pass `{pass}`, node `{node}`: {message}")]
+    Pass {
+        /// The pass.
+        pass: String,
+        /// The node it was rewriting.
+        node: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// `--verify` found the graph inconsistent after a pass.
+    #[error("graph inconsistent after pass `{pass}`: {message}")]
+    Verify {
+        /// The pass that ran last.
+        pass: String,
+        /// The broken rule.
+        message: String,
+    },
+    /// A pass name given in the options does not exist.
+    #[error("unknown pass `{name}` (known passes: {known})")]
+    UnknownPass {
+        /// The name given.
+        name: String,
+        /// All pass names, comma separated.
+        known: String,
+    },
+    /// An unknown optimization level.
+    #[error("unknown level `{0}` (expected `basic` or `extended`)")]
+    UnknownLevel(String),
+    /// Running the model (constant folding, shape probing, fidelity checks) failed.
+    #[error("{context}: {source}")]
+    Runtime {
+        /// What was being run.
+        context: String,
+        /// The runtime's error.
+        #[source]
+        source: burnish_runtime::RuntimeError,
+    },
+    /// A model-level error (synthesizing inputs, writing files).
+    #[error(transparent)]
+    Model(#[from] burnish_model::ModelError),
+}
+
+impl OptError {
+    /// Error raised by `pass` while rewriting `node`.
+    pub fn pass(pass: &str, node: &str, message: impl Into<String>) -> Self {
+        OptError::Pass {
+            pass: pass.to_string(),
+            node: node.to_string(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! `fold_constants`: executes nodes whose inputs are all constants and stores their outputs as
+//! initializers.
+//!
+//! ```text
+//!   W (initializer) ──> Transpose ──> W'        =>   W' (initializer)
+//!   Constant ──> c                              =>   c (initializer)
+//! ```
+//!
+//! Each node runs through the interpreter (a one-node session), so folding computes exactly
+//! what the unoptimized model computes at run time. Refuses: nodes with subgraphs, ops the
+//! runtime does not support, nodes that fail to run, outputs that are graph outputs, and
+//! outputs larger than `max_fold_bytes` that would also grow the model (`ConstantOfShape`,
+//! `Expand`, `Tile` of big shapes). Exact.
+
+use std::collections::BTreeMap;
+
+use burnish_model::{Attribute, Graph, Model, ValueInfo};
+use burnish_runtime::{Session, SessionOptions, ops};
+
+use crate::rewrite::{constant, is_graph_output, rewrite_each};
+use crate::{OptError, Pass, PassContext};
+
+/// See the module documentation.
+pub struct FoldConstants;
+
+impl Pass for FoldConstants {
+    fn name(&self) -> &'static str {
+        "fold_constants"
+    }
+
+    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
+        let opsets = model.opsets.clone();
+        let ir_version = model.ir_version;
+        rewrite_each(&mut model.graph, |g, i| {
+            Ok(fold_node(g, i, &opsets, ir_version, ctx.max_fold_bytes))
+        })
+    }
+}
+
+fn fold_node(
+    g: &mut Graph,
+    i: usize,
+    opsets: &BTreeMap<String, i64>,
+    ir_version: i64,
+    max_bytes: usize,
+) -> bool {
+    let node = &g.nodes[i];
+    let present: Vec<&String> = node.inputs.iter().filter(|s| !s.is_empty()).collect();
+    if (present.is_empty() && node.op_type != "Constant")
+        || node
+            .attrs
+            .values()
+            .any(|a| matches!(a, Attribute::Graph(_)))
+        || ops::builder(&node.domain, &node.op_type).is_none()
+        || node.outputs.iter().any(|o| is_graph_output(g, o))
+    {
+        return false;
+    }
+    let mut initializers = BTreeMap::new();
+    for name in &present {
+        match constant(g, name) {
+            Some(t) => initializers.insert((*name).clone(), t.clone()),
+            None => return false,
+        };
+    }
+    let in_bytes: usize = initializers.values().map(|t| t.byte_size()).sum();
+    let outputs: Vec<String> = node
+        .outputs
+        .iter()
+        .filter(|o| !o.is_empty())
+        .cloned()
+        .collect();
+    let mini = Model {
+        graph: Graph {
+            name: "fold".into(),
+            initializers,
+            nodes: vec![node.clone()],
+            outputs: outputs
+                .iter()
+                .map(|o| ValueInfo {
+                    name: o.clone(),
+                    dtype: None,
+                    shape: None,
+                })
+                .collect(),
+            ..Graph::default()
+        },
+        opsets: opsets.clone(),
+        ir_version,
+        ..Model::default()
+    };
+    let Ok(session) = Session::new(&mini, SessionOptions { threads: None }) else {
+        return false;
+    };
+    let Ok(values) = session.run(&BTreeMap::new()) else {
+        return false;
+    };
+    let out_bytes: usize = values.values().map(|t| t.byte_size()).sum();
+    if out_bytes > max_bytes && out_bytes > in_bytes {
+        return false;
+    }
+    g.nodes.remove(i);
+    for (name, t) in values {
+        g.initializers.insert(name, std::sync::Arc::new(t));
+    }
+    true
+}

@@ -1,0 +1,109 @@
+//! `fuse_activation`: folds an activation into the Conv, Gemm, MatMul or Linear producing its
+//! input; the fused kernel (`burnish` domain, see `burnish_runtime::ops::fused`) applies it to
+//! the product without a graph node or slot of its own.
+//!
+//! ```text
+//!   x ──> Conv ──> Relu ──> y                  =>  x ──> burnish::FusedConv{Relu} ──> y
+//!   x ──> Gemm ──┬─> Sigmoid ──> Mul ──> y     =>  x ──> burnish::FusedGemm{Silu} ──> y
+//!                └────────────────^
+//! ```
+//!
+//! Activations: Relu, LeakyRelu, Clip (constant bounds), HardSigmoid, HardSwish, Sigmoid, Tanh,
+//! Gelu, and SiLU (`x * Sigmoid(x)`). Refuses: the product read elsewhere or a graph output;
+//! Clip bounds that are not constant; a producer that already carries an activation. Exact: the
+//! same activation kernel runs on the same values.
+
+use burnish_model::{Attribute, Graph, Model};
+
+use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, single_use, use_count};
+use crate::{OptError, Pass, PassContext};
+
+/// See the module documentation.
+pub struct FuseActivation;
+
+const ACTIVATIONS: &[&str] = &[
+    "Relu",
+    "LeakyRelu",
+    "Clip",
+    "HardSigmoid",
+    "HardSwish",
+    "Sigmoid",
+    "Tanh",
+    "Gelu",
+];
+
+impl Pass for FuseActivation {
+    fn name(&self) -> &'static str {
+        "fuse_activation"
+    }
+
+    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+        rewrite_each(&mut model.graph, |g, j| Ok(fuse_at(g, j).is_some()))
+    }
+}
+
+fn fusable_producer(g: &Graph, value: &str) -> Option<usize> {
+    let i = producer(g, value)?;
+    let n = &g.nodes[i];
+    let ok = ["Conv", "Gemm", "MatMul"].iter().any(|op| is_op(n, op))
+        || (n.domain == "burnish" && n.op_type == "Linear" && !n.attrs.contains_key("activation"));
+    ok.then_some(i)
+}
+
+fn fuse_at(g: &mut Graph, j: usize) -> Option<()> {
+    let act = &g.nodes[j];
+    let (i, name, mut attrs, remove) = if is_op(act, "Mul") {
+        let (k, s) = (0..2).find_map(|k| {
+            let s = producer(g, act.input(k)?)?;
+            let sig = &g.nodes[s];
+            (is_op(sig, "Sigmoid") && sig.input(0) == act.input(1 - k)).then_some((k, s))
+        })?;
+        let y = act.input(1 - k)?;
+        let sig_out = act.input(k)?;
+        if use_count(g, y) != 2 || crate::rewrite::is_graph_output(g, y) || !single_use(g, sig_out)
+        {
+            return None;
+        }
+        let i = fusable_producer(g, y)?;
+        (i, "Silu".to_string(), Vec::new(), Some(s))
+    } else {
+        let op = ACTIVATIONS.iter().find(|op| is_op(act, op))?;
+        let y = act.input(0)?;
+        if !single_use(g, y) {
+            return None;
+        }
+        let i = fusable_producer(g, y)?;
+        let mut attrs: Vec<(String, Attribute)> = act
+            .attrs
+            .iter()
+            .map(|(k, v)| (format!("activation_{k}"), v.clone()))
+            .collect();
+        if *op == "Clip" {
+            for (pos, key) in [(1, "activation_min"), (2, "activation_max")] {
+                if let Some(bound) = act.input(pos) {
+                    let v = scalar_f32(constant(g, bound)?)?;
+                    attrs.push((key.to_string(), Attribute::Float(v)));
+                }
+            }
+        } else if act.inputs.iter().filter(|s| !s.is_empty()).count() != 1 {
+            return None;
+        }
+        (i, op.to_string(), attrs, None)
+    };
+    attrs.push(("activation".into(), Attribute::String(name)));
+    let outputs = g.nodes[j].outputs.clone();
+    let node = &mut g.nodes[i];
+    if node.domain != "burnish" {
+        node.op_type = format!("Fused{}", node.op_type);
+        node.domain = "burnish".into();
+    }
+    node.attrs.extend(attrs);
+    node.outputs = outputs;
+    let mut dead = vec![j];
+    dead.extend(remove);
+    dead.sort_unstable();
+    for k in dead.into_iter().rev() {
+        g.nodes.remove(k);
+    }
+    Some(())
+}

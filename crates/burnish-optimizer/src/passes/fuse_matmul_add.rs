@@ -1,0 +1,72 @@
+//! `fuse_matmul_add`: turns a MatMul by a constant matrix followed by a constant bias Add into
+//! one linear op.
+//!
+//! ```text
+//!   x ──> MatMul(W[K,N]) ──> Add(b[N]) ──> y
+//!   =>  x ──> Gemm(W, b) ──> y              when x is 2-D in every probe run
+//!   =>  x ──> burnish::Linear(W, b) ──> y   otherwise
+//! ```
+//!
+//! The fused node keeps the MatMul's name. Refuses: MatMul output read elsewhere or a graph
+//! output; a weight that is not a constant f32 matrix; a bias that is not constant f32 of shape
+//! `[N]` or `[1, N]`. Exact: the same products and sums in the same order.
+
+use burnish_model::{Graph, Model};
+
+use crate::probe::Probe;
+use crate::rewrite::{absorb, constant, is_op, producer, rewrite_each, single_use};
+use crate::{OptError, Pass, PassContext};
+
+/// See the module documentation.
+pub struct FuseMatmulAdd;
+
+impl Pass for FuseMatmulAdd {
+    fn name(&self) -> &'static str {
+        "fuse_matmul_add"
+    }
+
+    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
+        let snapshot = model.clone();
+        let mut probe: Option<Option<Probe>> = None;
+        rewrite_each(&mut model.graph, |g, j| {
+            let Some((i, k)) = candidate(g, j) else {
+                return Ok(false);
+            };
+            let x = g.nodes[i].inputs[0].clone();
+            let probe = probe.get_or_insert_with(|| Probe::run(&snapshot, ctx.seed).ok());
+            let two_d = probe.as_ref().and_then(|p| p.rank(&x)) == Some(2);
+            let bias = g.nodes[j].inputs[1 - k].clone();
+            let node = &mut g.nodes[i];
+            node.inputs.push(bias);
+            if two_d {
+                node.op_type = "Gemm".into();
+            } else {
+                node.op_type = "Linear".into();
+                node.domain = "burnish".into();
+            }
+            absorb(g, i, j);
+            Ok(true)
+        })
+    }
+}
+
+/// `(matmul index, position of the MatMul output among the Add inputs)`.
+fn candidate(g: &Graph, j: usize) -> Option<(usize, usize)> {
+    let add = &g.nodes[j];
+    if !is_op(add, "Add") {
+        return None;
+    }
+    (0..2).find_map(|k| {
+        let m = add.input(k)?;
+        let i = producer(g, m)?;
+        let mm = &g.nodes[i];
+        if !is_op(mm, "MatMul") || !single_use(g, m) || mm.input(0).is_none() {
+            return None;
+        }
+        let w = constant(g, mm.input(1)?)?;
+        let b = constant(g, add.input(1 - k)?)?;
+        let n = *w.shape.get(1)?;
+        let bias_ok = b.as_f32().is_some() && (b.shape == [n] || b.shape == [1, n]);
+        (w.shape.len() == 2 && w.as_f32().is_some() && bias_ok).then_some((i, k))
+    })
+}

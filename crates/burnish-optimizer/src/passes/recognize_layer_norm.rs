@@ -1,0 +1,126 @@
+//! `recognize_layer_norm`: replaces the decomposed layer normalization over the last axis by
+//! the standard `LayerNormalization` op (opset 17).
+//!
+//! ```text
+//!   x ──> ReduceMean(-1) ──> m
+//!   x, m ──> Sub ──> d ──> Pow(2) ──> ReduceMean(-1) ──> Add(ε) ──> Sqrt ──> s
+//!   d, s ──> Div ──> Mul(γ) ──> Add(β) ──> y
+//!   =>  x ──> LayerNormalization(γ, β, axis = -1, epsilon = ε) ──> y
+//! ```
+//!
+//! The new node takes the name of the final Add. Refuses: reductions over another axis than the
+//! last (or with `keepdims = 0`), intermediate values read outside the pattern or graph
+//! outputs, non-constant γ/β/ε, γ or β not of shape `[D]`, an exponent other than 2.
+//! Exact up to float rounding.
+
+use burnish_model::{AttrExt, Attribute, Graph, Model, Node};
+
+use super::recognize_gelu::{sole, with_const};
+use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, use_count};
+use crate::{OptError, Pass, PassContext};
+
+/// See the module documentation.
+pub struct RecognizeLayerNorm;
+
+impl Pass for RecognizeLayerNorm {
+    fn name(&self) -> &'static str {
+        "recognize_layer_norm"
+    }
+
+    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+        rewrite_each(&mut model.graph, |g, j| Ok(rewrite_at(g, j).is_some()))
+    }
+}
+
+fn last_axis_mean(g: &Graph, node: &Node) -> Option<()> {
+    if !is_op(node, "ReduceMean") || node.attrs.int_or("keepdims", 1).ok()? != 1 {
+        return None;
+    }
+    let axes = match node.input(1) {
+        Some(a) => constant(g, a)?.to_i64_vec()?,
+        None => node.attrs.ints_opt("axes").ok()??,
+    };
+    (axes == [-1]).then_some(())
+}
+
+/// `node` is `op(a, c)` or `op(c, a)` with `c` a 1-D f32 constant; returns `(a, c)`.
+fn with_vector<'a>(g: &Graph, node: &'a Node, op: &str) -> Option<(&'a str, &'a str)> {
+    if !is_op(node, op) {
+        return None;
+    }
+    (0..2).find_map(|k| {
+        let c = node.input(1 - k)?;
+        let t = constant(g, c)?;
+        (t.shape.len() == 1 && t.as_f32().is_some()).then_some((node.input(k)?, c))
+    })
+}
+
+fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
+    let (mul_out, beta) = with_vector(g, &g.nodes[end], "Add")?;
+    let (mi, mul) = sole(g, mul_out)?;
+    let (div_out, gamma) = with_vector(g, mul, "Mul")?;
+    let (vi, div) = sole(g, div_out)?;
+    if !is_op(div, "Div") {
+        return None;
+    }
+    let (d, s) = (div.input(0)?, div.input(1)?);
+    let (si, sqrt) = sole(g, s)?;
+    if !is_op(sqrt, "Sqrt") {
+        return None;
+    }
+    let (ai, add) = sole(g, sqrt.input(0)?)?;
+    let (var, eps) = with_vector_or_scalar(g, add)?;
+    let (ri, red) = sole(g, var)?;
+    last_axis_mean(g, red)?;
+    let (pi, pow) = sole(g, red.input(0)?)?;
+    if with_const(g, pow, "Pow", 2.0, false)? != d || use_count(g, d) != 2 {
+        return None;
+    }
+    let di = producer(g, d)?;
+    let sub = &g.nodes[di];
+    if !is_op(sub, "Sub") || crate::rewrite::is_graph_output(g, d) {
+        return None;
+    }
+    let (x, m) = (sub.input(0)?, sub.input(1)?);
+    let (mi0, mean) = sole(g, m)?;
+    last_axis_mean(g, mean)?;
+    if mean.input(0)? != x {
+        return None;
+    }
+    let (gl, bl) = (constant(g, gamma)?.len(), constant(g, beta)?.len());
+    if gl != bl || gl < 2 {
+        return None;
+    }
+    let node = Node {
+        name: g.nodes[end].name.clone(),
+        op_type: "LayerNormalization".into(),
+        domain: String::new(),
+        inputs: vec![x.to_string(), gamma.to_string(), beta.to_string()],
+        outputs: g.nodes[end].outputs.clone(),
+        attrs: [
+            ("axis".to_string(), Attribute::Int(-1)),
+            ("epsilon".to_string(), Attribute::Float(eps)),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    g.nodes[end] = node;
+    let mut dead = vec![mi, vi, si, ai, ri, pi, di, mi0];
+    dead.sort_unstable();
+    dead.dedup();
+    for k in dead.into_iter().rev() {
+        g.nodes.remove(k);
+    }
+    Some(())
+}
+
+/// `Add(v, ε)` in either order with ε a constant f32 scalar; returns `(v, ε)`.
+fn with_vector_or_scalar<'a>(g: &Graph, add: &'a Node) -> Option<(&'a str, f32)> {
+    if !is_op(add, "Add") {
+        return None;
+    }
+    (0..2).find_map(|k| {
+        let eps = scalar_f32(constant(g, add.input(1 - k)?)?)?;
+        Some((add.input(k)?, eps))
+    })
+}

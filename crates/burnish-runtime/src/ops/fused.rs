@@ -1,0 +1,141 @@
+//! Fused kernels of the `burnish` domain, produced by the optimizer.
+//!
+//! | op | inputs | computes |
+//! | --- | --- | --- |
+//! | `FusedConv` | as `Conv` | `act(Conv(x, w, b))` |
+//! | `FusedGemm` | as `Gemm` | `act(Gemm(a, b, c))` |
+//! | `FusedMatMul` | as `MatMul` | `act(MatMul(a, b))` |
+//! | `Linear` | `x, w, bias?` | `act(MatMul(x, w) + bias)`, `w` 2-D, bias broadcast on the last axis |
+//!
+//! The activation is named by the string attribute `activation` (`Relu`, `Clip`, `HardSigmoid`,
+//! `HardSwish`, `Sigmoid`, `LeakyRelu`, `Gelu`, `Silu`); its own attributes are carried with an
+//! `activation_` prefix (`activation_alpha`, `activation_min`, ...). The base op's result is
+//! handed to the activation by value, never stored in a graph slot, so Burn can apply it in place.
+
+use burn_backend::ops::{ActivationOps, FloatTensorOps};
+use burnish_model::{Attribute, Node};
+
+use super::linalg::matmul_prims;
+use super::util::float;
+use super::{BuildCtx, Builder, Inputs, Op, op};
+use crate::value::{B, Value};
+
+/// The builder for a `burnish`-domain op type.
+pub fn builder(op_type: &str) -> Option<Builder> {
+    Some(match op_type {
+        "FusedConv" => fused_conv,
+        "FusedGemm" => fused_gemm,
+        "FusedMatMul" => fused_matmul,
+        "Linear" => linear,
+        _ => return None,
+    })
+}
+
+fn fused_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    fused(ctx, "Conv")
+}
+
+fn fused_gemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    fused(ctx, "Gemm")
+}
+
+fn fused_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    fused(ctx, "MatMul")
+}
+
+fn linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let act = activation(ctx)?;
+    op(move |mut ins| {
+        let x = float(ins.take(0)?)?;
+        let w = float(ins.take(1)?)?;
+        let mut y = matmul_prims(x, w)?;
+        if let Some(bias) = ins.opt(2) {
+            y = B::float_add(y, float(bias)?);
+        }
+        Ok(vec![apply(&act, y)?])
+    })
+}
+
+/// The base op built from the node without its activation attributes, then the activation.
+fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
+    let mut node = ctx.node.clone();
+    node.op_type = base.to_string();
+    node.domain = String::new();
+    node.attrs.retain(|k, _| !k.starts_with("activation"));
+    let build = super::builder("", base).ok_or_else(|| format!("no base op `{base}`"))?;
+    let base_op = build(&BuildCtx {
+        node: &node,
+        opset: ctx.opset,
+        consts: ctx.consts.clone(),
+    })?;
+    let act = activation(ctx)?;
+    op(move |ins| {
+        let mut outs = base_op.run(ins)?;
+        if outs.is_empty() {
+            return Err("fused base op produced no output".into());
+        }
+        let y = float(outs.swap_remove(0))?;
+        Ok(vec![apply(&act, y)?])
+    })
+}
+
+enum Act {
+    None,
+    Silu,
+    Op(Box<dyn Op>),
+}
+
+fn apply(act: &Act, y: burn_flex::FlexTensor) -> Result<Value, String> {
+    Ok(match act {
+        Act::None => Value::Float(y),
+        Act::Silu => Value::Float(B::float_mul(y.clone(), B::sigmoid(y))),
+        Act::Op(op) => op
+            .run(Inputs::new(vec![Some(Value::Float(y))]))?
+            .into_iter()
+            .next()
+            .ok_or("activation produced no output")?,
+    })
+}
+
+/// Builds the activation named by the `activation` attribute with the default-domain builder.
+fn activation(ctx: &BuildCtx) -> Result<Act, String> {
+    let name = match ctx.node.attrs.get("activation") {
+        None => return Ok(Act::None),
+        Some(Attribute::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(format!(
+                "`activation` must be a string, found {}",
+                other.kind()
+            ));
+        }
+    };
+    if name == "Silu" {
+        return Ok(Act::Silu);
+    }
+    if !matches!(
+        name.as_str(),
+        "Relu" | "Clip" | "HardSigmoid" | "HardSwish" | "Sigmoid" | "LeakyRelu" | "Gelu" | "Tanh"
+    ) {
+        return Err(format!("unsupported fused activation `{name}`"));
+    }
+    let attrs = ctx
+        .node
+        .attrs
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("activation_")?.to_string(), v.clone())))
+        .collect();
+    let node = Node {
+        name: ctx.node.name.clone(),
+        op_type: name.clone(),
+        domain: String::new(),
+        inputs: vec!["x".into()],
+        outputs: vec!["y".into()],
+        attrs,
+    };
+    let build = super::builder("", &name).ok_or_else(|| format!("no activation `{name}`"))?;
+    Ok(Act::Op(build(&BuildCtx {
+        node: &node,
+        opset: ctx.opset,
+        consts: vec![None],
+    })?))
+}
