@@ -13,6 +13,10 @@ use burnish_model::{Dim, Graph, Model, Node, ValueInfo, load_onnx};
 use burnish_runtime::{Session, SessionOptions};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A graph of `n` nodes alternating Add/Mul/Relu/Sigmoid over a `[1, 8]` value.
 fn chain(n: usize) -> Model {
     let ops = ["Add", "Mul", "Relu", "Sigmoid"];

@@ -2,10 +2,15 @@
 
 mod cli;
 mod commands;
+mod target;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -1,7 +1,10 @@
 //! One function per subcommand; each only orchestrates library calls.
 
+mod bench;
+mod compare;
 mod conformance;
 mod inspect;
+mod load;
 mod run;
 
 use std::process::ExitCode;
@@ -14,5 +17,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Run(args) => run::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }

@@ -111,9 +111,12 @@ impl Ctx<'_> {
         let mut visible: HashSet<String> = outer.clone();
         visible.extend(inputs.iter().map(|v| v.name.clone()));
         visible.extend(initializers.keys().cloned());
+        // Subgraphs may read any value of this graph (and of the enclosing ones).
+        let mut scope = visible.clone();
+        scope.extend(proto.node.iter().flat_map(|n| n.output.iter().cloned()));
         let mut nodes = Vec::with_capacity(proto.node.len());
         for (index, n) in proto.node.iter().enumerate() {
-            nodes.push(self.node(n, index, &visible)?);
+            nodes.push(self.node(n, index, &scope)?);
         }
         let nodes = self.topo_sort(nodes, &visible)?;
         let graph = Graph {
@@ -162,12 +165,8 @@ impl Ctx<'_> {
         if node.op_type.is_empty() {
             return Err(self.node_err(&node, "empty op_type"));
         }
-        // Subgraphs see everything visible here plus what earlier nodes produced; the exact
-        // scope is checked again when the subgraph runs.
-        let mut scope = visible.clone();
-        scope.extend(n.output.iter().cloned());
         for a in &n.attribute {
-            let value = self.attribute(a, &scope).map_err(|e| match e {
+            let value = self.attribute(a, visible).map_err(|e| match e {
                 AttrFail::Msg(m) => self.node_err(&node, format!("attribute `{}`: {m}", a.name)),
                 AttrFail::Model(e) => e,
             })?;

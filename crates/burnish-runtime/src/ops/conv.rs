@@ -174,35 +174,35 @@ pub fn conv_transpose(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let n = sx.len() - 2;
         let (st, dl) = (win.strides(n)?, win.dilations(n)?);
-        let op_pad: Vec<usize> = match &out_pad {
+        let mut op_pad: Vec<usize> = match &out_pad {
             Some(v) if v.len() == n => v.iter().map(|&x| x.max(0) as usize).collect(),
             _ => vec![0; n],
         };
-        let full: Vec<usize> = (0..n)
+        let mut full: Vec<usize> = (0..n)
             .map(|i| st[i] * (sx[2 + i] - 1) + op_pad[i] + (sw[2 + i] - 1) * dl[i] + 1)
             .collect();
+        let split = |total: usize| {
+            if win.auto_pad == "SAME_UPPER" {
+                (total / 2, total - total / 2)
+            } else {
+                (total - total / 2, total / 2)
+            }
+        };
         let pads: Vec<(usize, usize)> = if let Some(os) = &out_shape {
             let os = &os[os.len().saturating_sub(n)..];
             (0..n)
                 .map(|i| {
-                    let total = full[i].saturating_sub(os[i].max(0) as usize);
-                    if win.auto_pad == "SAME_UPPER" {
-                        (total / 2, total - total / 2)
-                    } else {
-                        (total - total / 2, total / 2)
+                    let want = os[i].max(0) as usize;
+                    if want > full[i] {
+                        op_pad[i] += want - full[i];
+                        full[i] = want;
                     }
+                    split(full[i] - want)
                 })
                 .collect()
         } else if win.auto_pad.starts_with("SAME") {
             (0..n)
-                .map(|i| {
-                    let total = full[i].saturating_sub(sx[2 + i] * st[i]);
-                    if win.auto_pad == "SAME_UPPER" {
-                        (total / 2, total - total / 2)
-                    } else {
-                        (total - total / 2, total / 2)
-                    }
-                })
+                .map(|i| split(full[i].saturating_sub(sx[2 + i] * st[i])))
                 .collect()
         } else {
             win.padding(&vec![1; n], &vec![1; n])?

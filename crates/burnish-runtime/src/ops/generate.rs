@@ -124,7 +124,8 @@ pub fn cast_value(v: Value, to: DType) -> Result<Value, String> {
 /// `Cast(to)`.
 pub fn cast(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let code = ctx.int("to", 0)?;
-    let to = DType::from_onnx(code as i32).ok_or_else(|| format!("unknown Cast target {code}"))?;
+    let to = DType::from_onnx(code as i32)
+        .ok_or_else(|| format!("unsupported tensor data type code {code} as Cast target"))?;
     op(move |mut ins| Ok(vec![cast_value(ins.take(0)?, to)?]))
 }
 

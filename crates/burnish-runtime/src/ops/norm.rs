@@ -54,24 +54,32 @@ pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// Normalizes `x` viewed as `[outer, inner]` over `inner`.
-fn normalize_rows(x: FlexTensor, outer: usize, inner: usize, eps: f32) -> FlexTensor {
+/// Normalizes `x` viewed as `[outer, inner]` over `inner`; also returns the row means and
+/// inverse standard deviations, shaped `[outer, 1]`.
+fn normalize_rows_stats(
+    x: FlexTensor,
+    outer: usize,
+    inner: usize,
+    eps: f32,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
     let shape = dims(&x);
     let flat = B::float_reshape(x, Shape::from(vec![outer, inner]));
     let mean = B::float_mean_dim(flat.clone(), 1);
-    let centered = B::float_sub(flat, mean);
+    let centered = B::float_sub(flat, mean.clone());
     let var = B::float_mean_dim(B::float_mul(centered.clone(), centered.clone()), 1);
     let inv = B::float_recip(B::float_sqrt(B::float_add_scalar(var, Scalar::from(eps))));
-    B::float_reshape(B::float_mul(centered, inv), Shape::from(shape))
+    let y = B::float_reshape(B::float_mul(centered, inv.clone()), Shape::from(shape));
+    (y, mean, inv)
+}
+
+fn normalize_rows(x: FlexTensor, outer: usize, inner: usize, eps: f32) -> FlexTensor {
+    normalize_rows_stats(x, outer, inner, eps).0
 }
 
 /// `LayerNormalization(X, Scale, B?)` over the dims from `axis` on.
 pub fn layer_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let eps = ctx.float("epsilon", 1e-5)?;
     let ax = ctx.int("axis", -1)?;
-    if ctx.node.outputs.iter().skip(1).any(|o| !o.is_empty()) {
-        return Err("LayerNormalization's Mean/InvStdDev outputs are not supported".into());
-    }
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
         let scale = float(ins.take(1)?)?;
@@ -79,12 +87,17 @@ pub fn layer_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let s = dims(&x);
         let a = axis(ax, s.len())?;
         let (outer, inner) = (s[..a].iter().product(), s[a..].iter().product());
-        let mut y = Value::Float(normalize_rows(x, outer, inner, eps));
+        let (y, mean, inv) = normalize_rows_stats(x, outer, inner, eps);
+        let mut stat_shape = s[..a].to_vec();
+        stat_shape.extend(std::iter::repeat_n(1, s.len() - a));
+        let stat =
+            |t: FlexTensor| Value::Float(B::float_reshape(t, Shape::from(stat_shape.clone())));
+        let mut y = Value::Float(y);
         y = super::binary::arith(y, Value::Float(scale), B::float_mul, B::float_mul)?;
         if let Some(b) = bias {
             y = super::binary::arith(y, Value::Float(b), B::float_add, B::float_add)?;
         }
-        Ok(vec![y])
+        Ok(vec![y, stat(mean), stat(inv)])
     })
 }
 

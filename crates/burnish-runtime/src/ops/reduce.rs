@@ -134,13 +134,18 @@ reductions! {
 fn arg(ctx: &BuildCtx, max: bool) -> Result<Box<dyn Op>, String> {
     let a = ctx.int("axis", 0)?;
     let keep = ctx.int("keepdims", 1)? != 0;
-    if ctx.int("select_last_index", 0)? != 0 {
-        return Err("select_last_index=1 is not supported".into());
-    }
+    let last = ctx.int("select_last_index", 0)? != 0;
     op(move |mut ins| {
-        let x = ins.take(0)?;
+        let mut x = ins.take(0)?;
         let shape = x.shape();
         let d = axis(a, shape.len())?;
+        if last {
+            x = match x {
+                Value::Float(t) => Value::Float(B::float_flip(t, &[d])),
+                Value::Int(t) => Value::Int(B::int_flip(t, &[d])),
+                b => b,
+            };
+        }
         let idx = match x {
             Value::Float(t) if max => B::float_argmax(t, d, IntDType::I64),
             Value::Float(t) => B::float_argmin(t, d, IntDType::I64),
@@ -148,7 +153,11 @@ fn arg(ctx: &BuildCtx, max: bool) -> Result<Box<dyn Op>, String> {
             Value::Int(t) => B::int_argmin(t, d),
             Value::Bool(_) => return Err("ArgMax/ArgMin of a bool tensor".into()),
         };
-        let idx = B::int_cast(idx, BurnDType::I64.into());
+        let mut idx = B::int_cast(idx, BurnDType::I64.into());
+        if last {
+            let n = Scalar::from(shape[d] as i64 - 1);
+            idx = B::int_neg(B::int_sub_scalar(idx, n));
+        }
         let mut out = shape.clone();
         if keep {
             out[d] = 1;

@@ -15,8 +15,10 @@ struct Mode {
 
 fn source_coord(mode: &Mode, out_i: usize, scale: f64, in_len: usize, out_len: usize) -> f64 {
     let x = out_i as f64;
+    // ONNX defines the resized length as `scale * input length`, before flooring.
+    let resized = scale * in_len as f64;
     match mode.coord.as_str() {
-        "align_corners" if out_len > 1 => x * (in_len as f64 - 1.0) / (out_len as f64 - 1.0),
+        "align_corners" if resized > 1.0 => x * (in_len as f64 - 1.0) / (resized - 1.0),
         "align_corners" => 0.0,
         "asymmetric" => x / scale,
         "pytorch_half_pixel" if out_len > 1 => (x + 0.5) / scale - 0.5,
@@ -155,6 +157,9 @@ fn parse_mode(ctx: &BuildCtx, default_coord: &str) -> Result<Mode, String> {
     let coord = ctx.string("coordinate_transformation_mode", default_coord)?;
     if coord == "tf_crop_and_resize" {
         return Err("coordinate_transformation_mode tf_crop_and_resize is not supported".into());
+    }
+    if ctx.int("antialias", 0)? != 0 {
+        return Err("Resize with antialias=1 is not supported".into());
     }
     if ctx.node.attrs.contains_key("axes") {
         return Err("Resize with `axes` is not supported".into());

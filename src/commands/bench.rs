@@ -1,0 +1,88 @@
+//! `burnish bench`.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use burnish_bench::{
+    BarProgress, BenchFile, ConcurrencyConfig, LoadGen, MaxQpsConfig, ModelLoad, OfflineConfig,
+    Profile, ScenarioConfig, ServerConfig, SingleStreamConfig, Slo, Target, summary,
+};
+
+use super::load::{environment, finish};
+use crate::cli::{BenchArgs, Scenario};
+use crate::target::SessionTarget;
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let dims: HashMap<String, usize> = args.load.dims.dims.iter().cloned().collect();
+    let profile = if args.load.full {
+        Profile::Full
+    } else {
+        Profile::Quick
+    };
+    let threads = args.load.threads;
+    let targets = args
+        .models
+        .iter()
+        .map(|m| SessionTarget::load(m, threads, &dims))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let lg = LoadGen::new()
+        .with_progress(BarProgress::stderr())
+        .with_intra_op_threads(threads.unwrap_or(0) as u32);
+    let mut file = BenchFile::new(Some(environment(&args.models[0], threads)));
+    let scenarios = if args.scenario.is_empty() {
+        vec![Scenario::SingleStream]
+    } else {
+        args.scenario.clone()
+    };
+    let slo = Slo::p99(args.slo_p99);
+    let server = ServerConfig::profile(profile, args.qps)
+        .with_sessions(args.sessions)
+        .with_slo(slo);
+
+    if targets.len() > 1 {
+        let loads: Vec<ModelLoad> = targets
+            .iter()
+            .map(|t| ModelLoad {
+                label: t.name().to_string(),
+                target: t.clone() as Arc<dyn Target>,
+                scenario: match scenarios[0] {
+                    Scenario::Server => ScenarioConfig::Server(server.clone()),
+                    _ => ScenarioConfig::SingleStream(SingleStreamConfig::profile(profile)),
+                },
+            })
+            .collect();
+        file.multi_model.push(lg.multi_model(&loads)?);
+        return finish(&args.load, file);
+    }
+
+    let target = &targets[0];
+    let t: &dyn Target = target.as_ref();
+    for scenario in scenarios {
+        match scenario {
+            Scenario::SingleStream => file
+                .runs
+                .push(lg.single_stream(t, &SingleStreamConfig::profile(profile))?),
+            Scenario::Offline => file.runs.extend(lg.offline(
+                t,
+                &OfflineConfig::profile(profile, args.sessions, args.batch.clone()),
+            )?),
+            Scenario::Concurrency => file.runs.extend(lg.concurrency_sweep(
+                t,
+                &ConcurrencyConfig::profile(profile, args.concurrency.clone()),
+            )?),
+            Scenario::Server if args.find_max_qps => file
+                .max_qps
+                .push(lg.find_max_qps(t, &MaxQpsConfig::new(server.clone(), slo))?),
+            Scenario::Server => file.runs.push(lg.server(t, &server)?),
+        }
+    }
+    file.runs = std::mem::take(&mut file.runs)
+        .into_iter()
+        .map(|r| r.with_cold_start(target.cold_start.clone()))
+        .collect();
+    if !args.load.json && file.runs.is_empty() && !file.max_qps.is_empty() {
+        eprintln!("{}", summary::render_file(&file));
+    }
+    finish(&args.load, file)
+}
