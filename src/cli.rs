@@ -16,6 +16,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Optimize a model with exact graph passes and check that its outputs are unchanged.
+    Optimize(OptimizeArgs),
     /// Describe a model: opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops.
     Inspect(InspectArgs),
     /// Run a model on inputs from an NPZ file (or seeded random inputs) and write the outputs.
@@ -26,6 +28,102 @@ pub enum Command {
     Bench(BenchArgs),
     /// Compare a baseline and a candidate model in interleaved rounds, or gate a regression.
     Compare(CompareArgs),
+    /// Time every node and op type (where the time goes; not for A/B verdicts).
+    Profile(ProfileArgs),
+    /// Render saved results JSON into a self-contained HTML report.
+    Report(ReportArgs),
+    /// Measure drift between a reference data set and current data (PSI, KS, Wasserstein).
+    Drift(DriftArgs),
+}
+
+/// `burnish report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results files (`bench`/`compare` JSON, or saved report inputs), merged in order.
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Output folder (`index.html` and one page per run).
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+/// `burnish drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Reference data (NPZ keyed by input name; first dim = samples).
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// Current data, same keys.
+    #[arg(long)]
+    pub current: PathBuf,
+    /// A model to compare prediction (top-1) distributions with.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Write the JSON report here (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `burnish profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Inputs (NPZ); seeded random inputs when absent.
+    #[arg(long)]
+    pub inputs: Option<PathBuf>,
+    /// Symbolic dims for random inputs.
+    #[command(flatten)]
+    pub dims: DimArgs,
+    /// Runs to average.
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Intra-op threads.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Nodes to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `burnish optimize`.
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Where to write the optimized model (`OUT.json` record is written next to it).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Optimization level: `basic` (exact cleanups) or `extended` (plus exact fusions).
+    #[arg(long, default_value = "extended")]
+    pub level: String,
+    /// Check graph consistency after every pass.
+    #[arg(long)]
+    pub verify: bool,
+    /// Skip a pass (repeatable).
+    #[arg(long)]
+    pub disable: Vec<String>,
+    /// Run only these passes (repeatable).
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// Print the graph after this pass (repeatable).
+    #[arg(long)]
+    pub dump_after: Vec<String>,
+    /// Inputs (NPZ) for the fidelity check; seeded random inputs when absent.
+    #[arg(long)]
+    pub inputs: Option<PathBuf>,
+    /// Seed of the random fidelity inputs.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Keep fused ops in the `burnish` domain instead of decomposing them to standard ops.
+    #[arg(long)]
+    pub keep_fused: bool,
 }
 
 /// Values for symbolic dimensions.

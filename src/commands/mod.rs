@@ -3,8 +3,12 @@
 mod bench;
 mod compare;
 mod conformance;
+mod drift;
 mod inspect;
 mod load;
+mod optimize;
+mod profile;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -14,10 +18,14 @@ use crate::cli::{Cli, Command};
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Optimize(args) => optimize::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Run(args) => run::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Profile(args) => profile::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Drift(args) => drift::run(args),
     }
 }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod inspect;
 pub mod ops;
 mod plan;
+pub mod profile;
 mod session;
 pub mod value;
 
