@@ -28,10 +28,10 @@ impl Probe {
                 if *d == Dim::Unknown {
                     *d = Dim::Symbolic(format!("__unknown_{i}_{j}"));
                 }
-                if let Dim::Symbolic(s) = d {
-                    if !symbols.contains(s) {
-                        symbols.push(s.clone());
-                    }
+                if let Dim::Symbolic(s) = d
+                    && !symbols.contains(s)
+                {
+                    symbols.push(s.clone());
                 }
             }
         }
