@@ -2,7 +2,7 @@
 //!
 //! | op | inputs | computes |
 //! | --- | --- | --- |
-//! | `FusedConv` | as `Conv` | `act(Conv(x, w, b))` |
+//! | `FusedConv` | `x, w, b?, z?` | `act(Conv(x, w, b) + z)` (`z`, the residual, has the output's shape) |
 //! | `FusedGemm` | as `Gemm` | `act(Gemm(a, b, c))` |
 //! | `FusedMatMul` | as `MatMul` | `act(MatMul(a, b))` |
 //! | `Linear` | `x, w, bias?` | `act(MatMul(x, w) + bias)`, `w` 2-D, bias broadcast on the last axis |
@@ -69,12 +69,17 @@ fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
         consts: ctx.consts.clone(),
     })?;
     let act = activation(ctx)?;
-    op(move |ins| {
+    let residual = base == "Conv";
+    op(move |mut ins| {
+        let z = if residual { ins.opt(3) } else { None };
         let mut outs = base_op.run(ins)?;
         if outs.is_empty() {
             return Err("fused base op produced no output".into());
         }
-        let y = float(outs.swap_remove(0))?;
+        let mut y = float(outs.swap_remove(0))?;
+        if let Some(z) = z {
+            y = B::float_add(y, float(z)?);
+        }
         Ok(vec![apply(&act, y)?])
     })
 }
