@@ -68,9 +68,14 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         }
     );
     for d in &diffs {
+        let m = &d.metrics;
+        let top1 = m
+            .top1_agreement
+            .map(|a| format!("  top-1 agree {:.2}%", a * 100.0))
+            .unwrap_or_default();
         println!(
-            "  {:<32} max abs {:.3e}  max rel {:.3e}",
-            d.name, d.diff.max_abs, d.diff.max_rel
+            "  {:<32} max abs {:.3e}  max rel {:.3e}  mean abs {:.3e}  cos {:.6}  SNR {:.1} dB{top1}",
+            d.name, d.diff.max_abs, d.diff.max_rel, m.mean_abs, m.cosine, m.snr_db
         );
     }
     let export = lower_for_export(&model, args.keep_fused);
