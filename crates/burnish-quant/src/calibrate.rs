@@ -1,0 +1,261 @@
+//! Calibration: activation statistics gathered by running the float model with the interpreter
+//! on calibration samples, batch by batch, with the tensors of interest exposed as extra graph
+//! outputs.
+//!
+//! Two passes over the data: the first records each tensor's minimum and maximum, the second
+//! (only for histogram methods) a histogram of |x| over `[0, max |x|]` with [`BINS`] bins.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use burnish_model::{Buffer, Dim, Model, TensorData, ValueInfo, read_tensors};
+use burnish_runtime::{Session, SessionOptions};
+
+use crate::QuantError;
+
+/// Histogram bins of |x|.
+pub const BINS: usize = 2048;
+
+/// Calibration samples: model inputs stacked along the first axis.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// Where the samples came from (file name, for messages).
+    pub source: String,
+    /// Inputs by name; axis 0 indexes samples.
+    pub inputs: BTreeMap<String, TensorData>,
+}
+
+impl Calibration {
+    /// Reads an NPZ archive keyed by input names (a single array is accepted for a single-input
+    /// model whatever its key).
+    pub fn from_npz(path: impl AsRef<Path>) -> Result<Self, QuantError> {
+        let path = path.as_ref();
+        Ok(Self {
+            source: path.display().to_string(),
+            inputs: read_tensors(path)?,
+        })
+    }
+
+    /// Number of samples (size of axis 0).
+    pub fn samples(&self) -> usize {
+        self.inputs
+            .values()
+            .next()
+            .and_then(|t| t.shape.first().copied())
+            .unwrap_or(0)
+    }
+
+    fn err(&self, message: impl Into<String>) -> QuantError {
+        QuantError::Calibration {
+            source_name: self.source.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// The samples split into batches of at most `batch` (a fixed batch dimension wins), keyed
+    /// by the model's input names.
+    pub fn batches(
+        &self,
+        model: &Model,
+        batch: usize,
+    ) -> Result<Vec<BTreeMap<String, TensorData>>, QuantError> {
+        let inputs = &model.graph.inputs;
+        let by_name: Vec<(&ValueInfo, &TensorData)> =
+            if inputs.len() == 1 && self.inputs.len() == 1 {
+                vec![(&inputs[0], self.inputs.values().next().expect("one entry"))]
+            } else {
+                inputs
+                    .iter()
+                    .map(|i| {
+                        self.inputs.get(&i.name).map(|t| (i, t)).ok_or_else(|| {
+                            let keys: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
+                            self.err(format!(
+                                "no array for input `{}` (arrays: {})",
+                                i.name,
+                                keys.join(", ")
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+        let n = self.samples();
+        if n == 0 {
+            return Err(self.err("no samples"));
+        }
+        let mut step = batch.max(1);
+        for (info, t) in &by_name {
+            if t.shape.first() != Some(&n) {
+                return Err(self.err(format!(
+                    "array for `{}` has shape {:?}; every array needs {n} samples on axis 0",
+                    info.name, t.shape
+                )));
+            }
+            if let Some(Some(Dim::Fixed(b))) = info.shape.as_ref().map(|s| s.first()) {
+                step = *b;
+            }
+        }
+        let fixed = by_name.iter().any(|(i, _)| fixed_batch(i));
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + step).min(n);
+            if fixed && end - start != step {
+                break;
+            }
+            let mut feed = BTreeMap::new();
+            for (info, t) in &by_name {
+                let rows = slice_rows(t, start, end).map_err(|m| self.err(m))?;
+                feed.insert(info.name.clone(), rows);
+            }
+            out.push(feed);
+            start = end;
+        }
+        if out.is_empty() {
+            return Err(self.err(format!("fewer than {step} samples (the fixed batch size)")));
+        }
+        Ok(out)
+    }
+}
+
+fn fixed_batch(info: &ValueInfo) -> bool {
+    matches!(
+        info.shape.as_ref().and_then(|s| s.first()),
+        Some(Dim::Fixed(_))
+    )
+}
+
+/// Rows `start..end` of axis 0.
+pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
+    let row: usize = t.shape.iter().skip(1).product();
+    let (a, b) = (start * row, end * row);
+    macro_rules! cut {
+        ($($v:ident),*) => {
+            match &t.data {
+                $(Buffer::$v(v) => Buffer::$v(v[a..b].to_vec()),)*
+                other => return Err(format!("{} arrays cannot be batched", other.dtype())),
+            }
+        };
+    }
+    let data = cut!(F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool);
+    let mut shape = t.shape.clone();
+    shape[0] = end - start;
+    TensorData::new(shape, data).map_err(|e| e.to_string())
+}
+
+/// Statistics of one tensor over the calibration set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorStats {
+    /// Smallest value seen.
+    pub min: f32,
+    /// Largest value seen.
+    pub max: f32,
+    /// Counts of |x| in [`BINS`] equal bins over `[0, max(|min|, |max|)]`, when gathered.
+    pub hist: Vec<u64>,
+}
+
+impl TensorStats {
+    /// The largest magnitude seen.
+    pub fn abs_max(&self) -> f32 {
+        self.min.abs().max(self.max.abs())
+    }
+}
+
+/// Runs `model` on every calibration batch and gathers [`TensorStats`] for `names` (values
+/// produced by nodes or graph inputs). Histograms are gathered only when `histograms` is true.
+pub fn observe(
+    model: &Model,
+    calibration: &Calibration,
+    names: &[String],
+    batch: usize,
+    histograms: bool,
+) -> Result<HashMap<String, TensorStats>, QuantError> {
+    let mut probe = model.clone();
+    for name in names {
+        if !probe.graph.outputs.iter().any(|o| &o.name == name) {
+            probe.graph.outputs.push(ValueInfo {
+                name: name.clone(),
+                dtype: None,
+                shape: None,
+            });
+        }
+    }
+    let session = Session::new(&probe, SessionOptions::default()).map_err(|source| {
+        QuantError::Runtime {
+            context: "compiling the model for calibration".into(),
+            source,
+        }
+    })?;
+    let batches = calibration.batches(model, batch)?;
+    let run = |feed: &BTreeMap<String, TensorData>| {
+        session.run(feed).map_err(|source| QuantError::Runtime {
+            context: format!("running calibration data `{}`", calibration.source),
+            source,
+        })
+    };
+    let values = |outs: &BTreeMap<String, TensorData>, name: &str| -> Result<Vec<f32>, QuantError> {
+        let t = outs.get(name).ok_or_else(|| QuantError::Calibration {
+            source_name: calibration.source.clone(),
+            message: format!("value `{name}` was not produced"),
+        })?;
+        Ok(match t.as_f32() {
+            Some(v) => v.to_vec(),
+            None => t
+                .to_f64_vec()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| x as f32)
+                .collect(),
+        })
+    };
+    let mut stats: HashMap<String, TensorStats> = names
+        .iter()
+        .map(|n| {
+            let s = TensorStats {
+                min: f32::INFINITY,
+                max: f32::NEG_INFINITY,
+                hist: Vec::new(),
+            };
+            (n.clone(), s)
+        })
+        .collect();
+    for feed in &batches {
+        let outs = run(feed)?;
+        for name in names {
+            let s = stats.get_mut(name).expect("inserted above");
+            for x in values(&outs, name)? {
+                if x.is_finite() {
+                    s.min = s.min.min(x);
+                    s.max = s.max.max(x);
+                }
+            }
+        }
+    }
+    for s in stats.values_mut() {
+        if s.min > s.max {
+            (s.min, s.max) = (0.0, 0.0);
+        }
+    }
+    if histograms {
+        for s in stats.values_mut() {
+            s.hist = vec![0; BINS];
+        }
+        for feed in &batches {
+            let outs = run(feed)?;
+            for name in names {
+                let s = stats.get_mut(name).expect("inserted above");
+                let top = s.abs_max();
+                if top <= 0.0 {
+                    continue;
+                }
+                let k = BINS as f32 / top;
+                for x in values(&outs, name)? {
+                    if x.is_finite() {
+                        let b = ((x.abs() * k) as usize).min(BINS - 1);
+                        s.hist[b] += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(stats)
+}

@@ -1,0 +1,189 @@
+//! What to quantize and how: the [`QuantConfig`] and its parts, parsed from CLI-style strings.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+use crate::QuantError;
+
+/// The quantization mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantMode {
+    /// int8 weights (symmetric), activations quantized per call (`DynamicQuantizeLinear`, u8).
+    DynamicInt8,
+    /// int8 weights, activations quantized with ranges from calibration data.
+    StaticInt8,
+    /// Weights and compute in float16 (inputs and outputs stay float32).
+    F16,
+    /// Weights and compute in bfloat16 (inputs and outputs stay float32).
+    Bf16,
+    /// Weight-only 4-bit codes in blocks along the reduction axis, for MatMul/Gemm.
+    Int4Weights,
+}
+
+impl QuantMode {
+    /// True for the modes that need calibration data.
+    pub fn needs_calibration(self) -> bool {
+        self == QuantMode::StaticInt8
+    }
+}
+
+impl FromStr for QuantMode {
+    type Err = QuantError;
+    fn from_str(s: &str) -> Result<Self, QuantError> {
+        Ok(match s {
+            "dynamic-int8" => QuantMode::DynamicInt8,
+            "static-int8" => QuantMode::StaticInt8,
+            "f16" | "fp16" => QuantMode::F16,
+            "bf16" => QuantMode::Bf16,
+            "int4-weights" | "int4" => QuantMode::Int4Weights,
+            other => {
+                return Err(QuantError::BadSetting {
+                    what: "quantization mode",
+                    value: other.to_string(),
+                    expected: "dynamic-int8, static-int8, f16, bf16 or int4-weights",
+                });
+            }
+        })
+    }
+}
+
+impl fmt::Display for QuantMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QuantMode::DynamicInt8 => "dynamic-int8",
+            QuantMode::StaticInt8 => "static-int8",
+            QuantMode::F16 => "f16",
+            QuantMode::Bf16 => "bf16",
+            QuantMode::Int4Weights => "int4-weights",
+        })
+    }
+}
+
+/// How an activation range is chosen from calibration statistics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RangeMethod {
+    /// The observed minimum and maximum.
+    MinMax,
+    /// The given percentile of |x| (e.g. 99.99), clipping the rest.
+    Percentile(f64),
+    /// The threshold minimizing the KL divergence between the histogram and its quantized
+    /// version (TensorRT's entropy calibration).
+    Entropy,
+    /// The threshold minimizing the expected squared error (rounding plus clipping).
+    Mse,
+}
+
+impl FromStr for RangeMethod {
+    type Err = QuantError;
+    fn from_str(s: &str) -> Result<Self, QuantError> {
+        let bad = || QuantError::BadSetting {
+            what: "calibration method",
+            value: s.to_string(),
+            expected: "minmax, percentile:P (0 < P <= 100), entropy or mse",
+        };
+        Ok(match s {
+            "minmax" => RangeMethod::MinMax,
+            "entropy" | "kl" => RangeMethod::Entropy,
+            "mse" => RangeMethod::Mse,
+            "percentile" => RangeMethod::Percentile(99.99),
+            other => {
+                let p: f64 = other
+                    .strip_prefix("percentile:")
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(bad)?;
+                if !(p > 0.0 && p <= 100.0) {
+                    return Err(bad());
+                }
+                RangeMethod::Percentile(p)
+            }
+        })
+    }
+}
+
+impl fmt::Display for RangeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RangeMethod::MinMax => f.write_str("minmax"),
+            RangeMethod::Percentile(p) => write!(f, "percentile:{p}"),
+            RangeMethod::Entropy => f.write_str("entropy"),
+            RangeMethod::Mse => f.write_str("mse"),
+        }
+    }
+}
+
+impl Serialize for RangeMethod {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// Element type of quantized activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationType {
+    /// uint8, zero point in 0..=255.
+    U8,
+    /// int8, zero point in -128..=127.
+    S8,
+}
+
+impl ActivationType {
+    /// The representable range `(qmin, qmax)`.
+    pub fn range(self) -> (i32, i32) {
+        match self {
+            ActivationType::U8 => (0, 255),
+            ActivationType::S8 => (-128, 127),
+        }
+    }
+}
+
+impl FromStr for ActivationType {
+    type Err = QuantError;
+    fn from_str(s: &str) -> Result<Self, QuantError> {
+        match s {
+            "u8" | "uint8" => Ok(ActivationType::U8),
+            "s8" | "i8" | "int8" => Ok(ActivationType::S8),
+            other => Err(QuantError::BadSetting {
+                what: "activation type",
+                value: other.to_string(),
+                expected: "u8 or s8",
+            }),
+        }
+    }
+}
+
+/// Everything [`crate::quantize`] needs to know.
+#[derive(Debug, Clone)]
+pub struct QuantConfig {
+    /// The mode.
+    pub mode: QuantMode,
+    /// Range method for static activations.
+    pub method: RangeMethod,
+    /// Per-output-channel weight scales (per-tensor when false).
+    pub per_channel: bool,
+    /// Element type of static activations (dynamic activations are always u8, as ONNX's
+    /// `DynamicQuantizeLinear` defines them).
+    pub activation_type: ActivationType,
+    /// Nodes to keep in float (by name).
+    pub exclude_nodes: Vec<String>,
+    /// Block size of `int4-weights` (32 or 128 are the usual choices).
+    pub block_size: usize,
+    /// Calibration samples per interpreter run.
+    pub calibration_batch: usize,
+}
+
+impl Default for QuantConfig {
+    fn default() -> Self {
+        Self {
+            mode: QuantMode::StaticInt8,
+            method: RangeMethod::MinMax,
+            per_channel: true,
+            activation_type: ActivationType::U8,
+            exclude_nodes: Vec::new(),
+            block_size: 32,
+            calibration_batch: 32,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! float16 / bfloat16 conversion: every float32 weight and constant becomes the half type and
+//! the graph computes in it; float32 graph inputs are cast on entry and outputs cast back, so
+//! callers still feed and read float32.
+//!
+//! Refuses nothing, but keeps float32 where ONNX requires it (`Resize`/`Upsample` scales).
+//! `Cast(to = float)` nodes are retargeted to the half type.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use burnish_model::{Attribute, Buffer, DType, Model, TensorData};
+use half::{bf16, f16};
+
+use crate::util::{Namer, int_attr, is, node};
+
+/// Converts `model` in place to `to` (`F16` or `BF16`). Returns the number of converted
+/// initializers and constants.
+pub fn convert(model: &mut Model, to: DType) -> usize {
+    let g = &mut model.graph;
+    let keep: Vec<String> = g
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            if is(n, "Resize") {
+                n.input(2).map(str::to_string)
+            } else if is(n, "Upsample") {
+                n.input(1).map(str::to_string)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut converted = 0;
+    for (name, t) in g.initializers.iter_mut() {
+        if keep.contains(name) {
+            continue;
+        }
+        if let Some(h) = half_of(t, to) {
+            *t = Arc::new(h);
+            converted += 1;
+        }
+    }
+    for n in g.nodes.iter_mut() {
+        for a in n.attrs.values_mut() {
+            if let Attribute::Tensor(t) = a {
+                if let Some(h) = half_of(t, to) {
+                    *t = h;
+                    converted += 1;
+                }
+            }
+        }
+        if is(n, "Cast") && matches!(n.attrs.get("to"), Some(Attribute::Int(1))) {
+            int_attr(n, "to", to.onnx_code() as i64);
+        }
+    }
+    let mut namer = Namer::new(g);
+    let mut entry = Vec::new();
+    let mut rename: HashMap<String, String> = HashMap::new();
+    for i in g.inputs.iter().filter(|i| i.dtype == Some(DType::F32)) {
+        let h = namer.fresh(&format!("{}_{to}", i.name));
+        let mut c = node(
+            namer.fresh(&format!("{}_cast_{to}", i.name)),
+            "Cast",
+            vec![i.name.clone()],
+            vec![h.clone()],
+        );
+        int_attr(&mut c, "to", to.onnx_code() as i64);
+        entry.push(c);
+        rename.insert(i.name.clone(), h);
+    }
+    for n in g.nodes.iter_mut() {
+        for input in n.inputs.iter_mut() {
+            if let Some(h) = rename.get(input.as_str()) {
+                *input = h.clone();
+            }
+        }
+    }
+    g.nodes.splice(0..0, entry);
+    let outputs: Vec<String> = g
+        .outputs
+        .iter()
+        .filter(|o| o.dtype.is_none_or(|d| d == DType::F32))
+        .map(|o| o.name.clone())
+        .collect();
+    for out in outputs {
+        let Some(p) = g
+            .nodes
+            .iter()
+            .position(|n| n.outputs.iter().any(|o| *o == out))
+        else {
+            continue;
+        };
+        let h = namer.fresh(&format!("{out}_{to}"));
+        for n in g.nodes.iter_mut() {
+            for v in n.inputs.iter_mut().chain(n.outputs.iter_mut()) {
+                if *v == out {
+                    *v = h.clone();
+                }
+            }
+        }
+        let mut c = node(
+            namer.fresh(&format!("{out}_cast_float")),
+            "Cast",
+            vec![h],
+            vec![out.clone()],
+        );
+        int_attr(&mut c, "to", 1);
+        g.nodes.insert(p + 1, c);
+    }
+    for v in g.value_info.values_mut() {
+        if v.dtype == Some(DType::F32) {
+            v.dtype = Some(to);
+        }
+    }
+    converted
+}
+
+fn half_of(t: &TensorData, to: DType) -> Option<TensorData> {
+    let Buffer::F32(v) = &t.data else {
+        return None;
+    };
+    let data = match to {
+        DType::BF16 => Buffer::BF16(v.iter().map(|&x| bf16::from_f32(x)).collect()),
+        _ => Buffer::F16(v.iter().map(|&x| f16::from_f32(x)).collect()),
+    };
+    Some(TensorData {
+        shape: t.shape.clone(),
+        data,
+    })
+}

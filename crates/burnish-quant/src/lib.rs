@@ -1,0 +1,250 @@
+//! # burnish-quant
+//!
+//! The burnish quantizer. [`quantize`] rewrites a float model into one of:
+//!
+//! | mode | weights | activations | graph written |
+//! |---|---|---|---|
+//! | `static-int8` | int8 symmetric, per channel (or per tensor) | u8 or s8, ranges from calibration ([`RangeMethod`]) | ONNX QDQ: `Q -> DQ` on activations, `DQ` on weights and int32 biases |
+//! | `dynamic-int8` | int8 symmetric, per channel | u8, range of each call (`DynamicQuantizeLinear`) | `DynamicQuantizeLinear -> DQ` before MatMul/Gemm |
+//! | `int4-weights` | 4-bit codes in blocks of 32 or 128 along K (stored one per int8) | float | blocked `DequantizeLinear` (opset 21) |
+//! | `f16`, `bf16` | half | half compute, float32 inputs/outputs | `Cast` at the edges |
+//!
+//! The QDQ graph is standard ONNX (onnxruntime loads it); [`lower_qdq`] then turns its patterns,
+//! and those of models quantized by other tools, into burnish's int8 ops for execution.
+//!
+//! ```no_run
+//! use burnish_quant::{Calibration, QuantConfig, QuantMode, RangeMethod, quantize};
+//!
+//! let model = burnish_model::load_onnx("model.onnx")?;
+//! let calibration = Calibration::from_npz("calibration.npz")?;
+//! let cfg = QuantConfig {
+//!     mode: QuantMode::StaticInt8,
+//!     method: RangeMethod::Percentile(99.99),
+//!     ..Default::default()
+//! };
+//! let (qdq, record) = quantize(&model, &cfg, Some(&calibration))?;
+//! println!("{:.0}% of MACs in int8", 100.0 * record.quantized_mac_share);
+//! burnish_model::save_onnx(&qdq, "model.int8.onnx")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Nothing restricts activation or weight ranges for the AVX2 `u8 x i8` saturation problem:
+//! burnish's AVX2 int8 kernel multiplies 16-bit operands with `vpmaddwd` (see
+//! `burnish-kernels`), which is exact for every u8/i8 code, so full 8-bit ranges are used.
+
+pub mod calibrate;
+pub mod config;
+mod error;
+pub mod float16;
+pub mod lower;
+mod macs;
+mod opset;
+pub mod qdq;
+pub mod range;
+pub mod record;
+pub mod select;
+mod util;
+pub mod weights;
+
+use std::collections::HashMap;
+
+use burnish_model::{DType, Model};
+
+pub use calibrate::Calibration;
+pub use config::{ActivationType, QuantConfig, QuantMode, RangeMethod};
+pub use error::QuantError;
+pub use lower::{LowerRecord, lower_qdq};
+pub use record::{NodeDecision, QuantRecord, TensorDecision};
+
+use crate::qdq::{ActParams, ActTensor};
+
+/// Note recorded for every int8 mode.
+pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \
+burnish's AVX2 int8 kernel widens both operands to 16 bits and multiplies with vpmaddwd, exact \
+for every u8/i8 code (burnish-kernels), so full 8-bit activation and weight ranges are used";
+
+/// Quantizes `model` as `cfg` says; `calibration` is required for `static-int8`. Returns the
+/// quantized model in standard ONNX QDQ form (see [`lower_qdq`] for execution on int8 ops) and
+/// the record of every decision.
+pub fn quantize(
+    model: &Model,
+    cfg: &QuantConfig,
+    calibration: Option<&Calibration>,
+) -> Result<(Model, QuantRecord), QuantError> {
+    let mut m = if model.graph.nodes.iter().any(|n| n.domain == "burnish") {
+        burnish_optimizer::lower_for_export(model, false)
+    } else {
+        model.clone()
+    };
+    let float_model = m.clone();
+    let bytes_before = m.graph.parameter_stats().1;
+    let mut notes = Vec::new();
+    let mut tensors = Vec::new();
+    let (mut nq, mut ndq) = (0, 0);
+    let mut cfg = cfg.clone();
+    let decisions = match cfg.mode {
+        QuantMode::F16 | QuantMode::Bf16 => {
+            let to = if cfg.mode == QuantMode::F16 {
+                DType::F16
+            } else {
+                DType::BF16
+            };
+            let n = float16::convert(&mut m, to);
+            notes.push(format!(
+                "{n} float32 constants converted to {to}; inputs and outputs stay float32 (Cast at the edges)"
+            ));
+            let (_, mut d) = select::select(&float_model, &cfg);
+            for x in &mut d {
+                x.quantized = true;
+                x.reason = None;
+                x.weights = Some(to.to_string());
+            }
+            d
+        }
+        mode => {
+            let need = match mode {
+                QuantMode::Int4Weights => 21,
+                QuantMode::DynamicInt8 => 11,
+                _ => 10,
+            };
+            if m.opset() < need {
+                return Err(QuantError::Opset {
+                    mode: mode.to_string(),
+                    need,
+                    have: m.opset(),
+                });
+            }
+            if cfg.per_channel && m.opset() < 13 {
+                cfg.per_channel = false;
+                notes.push(format!(
+                    "per-tensor weight scales: per-axis DequantizeLinear needs opset 13 and the model has {}",
+                    m.opset()
+                ));
+            }
+            if mode == QuantMode::Int4Weights {
+                if !matches!(cfg.block_size, 16 | 32 | 64 | 128 | 256) {
+                    return Err(QuantError::BadSetting {
+                        what: "int4 block size",
+                        value: cfg.block_size.to_string(),
+                        expected: "16, 32, 64, 128 or 256",
+                    });
+                }
+                opset::raise(&mut m, 21, "int4-weights")?;
+            }
+            let (cands, mut decisions) = select::select(&m, &cfg);
+            let acts: Vec<ActTensor> = match mode {
+                QuantMode::StaticInt8 => qdq::static_tensors(&m, &cands),
+                QuantMode::DynamicInt8 => cands
+                    .iter()
+                    .map(|c| {
+                        let x = m.graph.nodes[c.idx].inputs[0].clone();
+                        ActTensor {
+                            tensor: x.clone(),
+                            source: x,
+                            absorbed: None,
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut params = HashMap::new();
+            if mode == QuantMode::StaticInt8 {
+                let cal = calibration.ok_or_else(|| QuantError::NeedsCalibration {
+                    mode: mode.to_string(),
+                })?;
+                let names: Vec<String> = acts.iter().map(|a| a.tensor.clone()).collect();
+                let hist = cfg.method != RangeMethod::MinMax;
+                let stats =
+                    calibrate::observe(&m, cal, &names, cfg.calibration_batch, hist)?;
+                for a in &acts {
+                    let s = &stats[&a.tensor];
+                    let (lo, hi) = range::choose_range(s, cfg.method);
+                    let (scale, zero_point) = range::activation_params(lo, hi, cfg.activation_type);
+                    params.insert(a.tensor.clone(), ActParams { scale, zero_point });
+                    tensors.push(TensorDecision {
+                        tensor: a.tensor.clone(),
+                        observed: [s.min, s.max],
+                        range: [lo, hi],
+                        scale,
+                        zero_point,
+                        absorbed: a.absorbed.map(|r| m.graph.nodes[r].name.clone()),
+                    });
+                }
+            }
+            (nq, ndq) = qdq::insert(&mut m, &cfg, &cands, &acts, &params)?;
+            let scheme = match mode {
+                QuantMode::Int4Weights => format!(
+                    "int4 symmetric (codes -7..7 stored as int8), blocks of {} along K",
+                    cfg.block_size
+                ),
+                _ if cfg.per_channel => "int8 symmetric, per channel".to_string(),
+                _ => "int8 symmetric, per tensor".to_string(),
+            };
+            for (d, c) in decisions
+                .iter_mut()
+                .filter(|d| d.quantized)
+                .zip(cands.iter())
+            {
+                let axis = if mode == QuantMode::Int4Weights {
+                    c.k_axis
+                } else {
+                    c.channel_axis
+                };
+                d.weights = Some(format!("{scheme} (axis {axis})"));
+            }
+            match mode {
+                QuantMode::StaticInt8 => {
+                    notes.push(format!(
+                        "activations {} asymmetric per tensor, ranges by {} over {} calibration samples",
+                        serde_name(cfg.activation_type),
+                        cfg.method,
+                        calibration.map(Calibration::samples).unwrap_or(0)
+                    ));
+                    notes.push(AVX2_NOTE.to_string());
+                }
+                QuantMode::DynamicInt8 => {
+                    notes.push("activations u8 asymmetric, range of each call (DynamicQuantizeLinear defines u8 only)".into());
+                    notes.push(AVX2_NOTE.to_string());
+                }
+                _ => notes.push(
+                    "burnish-model has no 4-bit element type, so codes are stored one per int8: the file is int8-sized; the accuracy is int4's".into(),
+                ),
+            }
+            decisions
+        }
+    };
+    util::remove_dead(&mut m.graph);
+    let defined: std::collections::HashSet<String> =
+        m.graph.defined_values().into_iter().map(str::to_string).collect();
+    m.graph.value_info.retain(|k, _| defined.contains(k));
+    let mut decisions = decisions;
+    let (total, share) = macs::fill(&float_model, calibration, &mut decisions)?;
+    let record = QuantRecord {
+        mode: cfg.mode.to_string(),
+        method: (cfg.mode == QuantMode::StaticInt8).then_some(cfg.method),
+        per_channel: cfg.per_channel,
+        activation_type: match cfg.mode {
+            QuantMode::StaticInt8 => Some(cfg.activation_type),
+            QuantMode::DynamicInt8 => Some(ActivationType::U8),
+            _ => None,
+        },
+        block_size: (cfg.mode == QuantMode::Int4Weights).then_some(cfg.block_size),
+        calibration_samples: calibration.map(Calibration::samples).unwrap_or(0),
+        nodes: decisions,
+        tensors,
+        quantize_nodes: nq,
+        dequantize_nodes: ndq,
+        quantized_mac_share: share,
+        total_macs: total,
+        param_bytes: [bytes_before, m.graph.parameter_stats().1],
+        notes,
+    };
+    Ok((m, record))
+}
+
+fn serde_name(t: ActivationType) -> &'static str {
+    match t {
+        ActivationType::U8 => "u8",
+        ActivationType::S8 => "s8",
+    }
+}

@@ -1,0 +1,361 @@
+//! QDQ insertion: `QuantizeLinear`/`DequantizeLinear` (or `DynamicQuantizeLinear`) pairs on
+//! activations, `DequantizeLinear` on quantized constant weights and biases, around the float
+//! ops, as onnxruntime's QDQ format writes them.
+//!
+//! ```text
+//!  static:   x ─> Q ─> DQ ─┐                       dynamic:  x ─> DynamicQuantizeLinear ─> DQ ─┐
+//!            w_i8 ─> DQ ───┼─> Conv ─> Q ─> DQ ─>             w_i8 ─> DQ ──────────────────────┼─> MatMul ─>
+//!            b_i32 ─> DQ ──┘  (Relu folded into Q's range)
+//! ```
+//!
+//! A Relu that is the only reader of a quantized node's output is removed and its output range
+//! (which starts at 0) used for the Q instead: with the zero point at the bottom of the code
+//! range, quantization clamps negative values to exactly 0, which is what the Relu did.
+
+use std::collections::{HashMap, HashSet};
+
+use burnish_model::{Buffer, Model, Node, TensorData};
+use burnish_optimizer::rewrite::{constant, is_graph_output, single_use};
+
+use crate::config::{ActivationType, QuantConfig, QuantMode};
+use crate::select::Candidate;
+use crate::util::{Namer, add_const, int_attr, is, node};
+use crate::{QuantError, weights};
+
+/// An activation tensor to quantize.
+#[derive(Debug, Clone)]
+pub struct ActTensor {
+    /// The tensor whose readers will read the dequantized value.
+    pub tensor: String,
+    /// The value the quantizer reads (the Relu's input when a Relu is absorbed).
+    pub source: String,
+    /// Index of the absorbed Relu node.
+    pub absorbed: Option<usize>,
+}
+
+/// The activation tensors of a static quantization: every candidate's data input and every
+/// candidate's output (after its Relu, when a Relu alone reads it), except graph outputs.
+pub fn static_tensors(model: &Model, cands: &[Candidate]) -> Vec<ActTensor> {
+    let g = &model.graph;
+    let mut out: Vec<ActTensor> = Vec::new();
+    let mut push = |t: ActTensor| {
+        if !out.iter().any(|o| o.tensor == t.tensor) {
+            out.push(t);
+        }
+    };
+    for c in cands {
+        let n = &g.nodes[c.idx];
+        let y = &n.outputs[0];
+        let relu = single_use(g, y)
+            .then(|| g.nodes.iter().position(|m| m.inputs.iter().any(|i| i == y)))
+            .flatten()
+            .filter(|&r| is(&g.nodes[r], "Relu"));
+        match relu {
+            Some(r) if !is_graph_output(g, &g.nodes[r].outputs[0]) => push(ActTensor {
+                tensor: g.nodes[r].outputs[0].clone(),
+                source: y.clone(),
+                absorbed: Some(r),
+            }),
+            Some(_) => {}
+            None if !is_graph_output(g, y) => push(ActTensor {
+                tensor: y.clone(),
+                source: y.clone(),
+                absorbed: None,
+            }),
+            None => {}
+        }
+    }
+    for c in cands {
+        let x = g.nodes[c.idx].inputs[0].clone();
+        push(ActTensor {
+            tensor: x.clone(),
+            source: x,
+            absorbed: None,
+        });
+    }
+    out
+}
+
+/// Quantization parameters of an activation tensor.
+#[derive(Debug, Clone, Copy)]
+pub struct ActParams {
+    /// Scale.
+    pub scale: f32,
+    /// Zero point.
+    pub zero_point: i32,
+}
+
+fn zp_tensor(ty: ActivationType, zp: i32) -> TensorData {
+    let data = match ty {
+        ActivationType::U8 => Buffer::U8(vec![zp as u8]),
+        ActivationType::S8 => Buffer::I8(vec![zp as i8]),
+    };
+    TensorData { shape: vec![], data }
+}
+
+/// Rewrites `model` in place: weights of `cands` quantized and dequantized, activations
+/// quantized per `acts` (static, with `params` by tensor name) or per call (dynamic: `params`
+/// empty). Returns the number of (Q, DQ) nodes added.
+pub fn insert(
+    model: &mut Model,
+    cfg: &QuantConfig,
+    cands: &[Candidate],
+    acts: &[ActTensor],
+    params: &HashMap<String, ActParams>,
+) -> Result<(usize, usize), QuantError> {
+    let dynamic = cfg.mode == QuantMode::DynamicInt8;
+    let mut namer = Namer::new(&model.graph);
+    let old = std::mem::take(&mut model.graph.nodes);
+    let consumers = |t: &str| -> Vec<usize> {
+        old.iter()
+            .enumerate()
+            .filter(|(_, n)| n.inputs.iter().any(|i| i == t))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let cand_at: HashMap<usize, &Candidate> = cands.iter().map(|c| (c.idx, c)).collect();
+    let absorbed: HashSet<usize> = acts.iter().filter_map(|a| a.absorbed).collect();
+    let mut before: HashMap<usize, Vec<Node>> = HashMap::new();
+    let mut rename: HashMap<String, String> = HashMap::new();
+    let mut only_in: HashMap<String, HashSet<usize>> = HashMap::new();
+    let (mut nq, mut ndq) = (0, 0);
+    for a in acts {
+        let readers: Vec<usize> = consumers(&a.tensor)
+            .into_iter()
+            .filter(|r| !dynamic || cand_at.contains_key(r))
+            .collect();
+        let Some(&first) = readers.first() else {
+            continue;
+        };
+        let g = &mut model.graph;
+        let t = &a.tensor;
+        let q = namer.fresh(&format!("{t}_quantized"));
+        let dq = namer.fresh(&format!("{t}_dequantized"));
+        let mut nodes = Vec::new();
+        if dynamic {
+            let (s, z) = (
+                namer.fresh(&format!("{t}_scale")),
+                namer.fresh(&format!("{t}_zero_point")),
+            );
+            nodes.push(node(
+                namer.fresh(&format!("{t}_DynamicQuantizeLinear")),
+                "DynamicQuantizeLinear",
+                vec![a.source.clone()],
+                vec![q.clone(), s.clone(), z.clone()],
+            ));
+            nodes.push(node(
+                namer.fresh(&format!("{t}_DequantizeLinear")),
+                "DequantizeLinear",
+                vec![q, s, z],
+                vec![dq.clone()],
+            ));
+        } else {
+            let p = params.get(t).ok_or_else(|| QuantError::Calibration {
+                source_name: "calibration".into(),
+                message: format!("no range for `{t}`"),
+            })?;
+            let s = add_const(
+                g,
+                &mut namer,
+                &format!("{t}_scale"),
+                TensorData::from_f32(vec![], vec![p.scale]),
+            );
+            let z = add_const(
+                g,
+                &mut namer,
+                &format!("{t}_zero_point"),
+                zp_tensor(cfg.activation_type, p.zero_point),
+            );
+            nodes.push(node(
+                namer.fresh(&format!("{t}_QuantizeLinear")),
+                "QuantizeLinear",
+                vec![a.source.clone(), s.clone(), z.clone()],
+                vec![q.clone()],
+            ));
+            nodes.push(node(
+                namer.fresh(&format!("{t}_DequantizeLinear")),
+                "DequantizeLinear",
+                vec![q, s, z],
+                vec![dq.clone()],
+            ));
+        }
+        nq += 1;
+        ndq += 1;
+        before.entry(first).or_default().extend(nodes);
+        rename.insert(t.clone(), dq);
+        if dynamic {
+            only_in.insert(t.clone(), readers.into_iter().collect());
+        }
+    }
+    for c in cands {
+        let n = &old[c.idx];
+        let mut nodes = Vec::new();
+        let x_scale = params.get(&n.inputs[0]).map(|p| p.scale);
+        let (w_dq, b_dq) = quantize_weight(model, cfg, c, n, x_scale, &mut namer, &mut nodes)?;
+        ndq += nodes.len();
+        before.entry(c.idx).or_default().extend(nodes);
+        rename.insert(format!("{}#1", c.idx), w_dq);
+        if let Some(b) = b_dq {
+            rename.insert(format!("{}#2", c.idx), b);
+        }
+    }
+    let g = &mut model.graph;
+    for (i, mut n) in old.into_iter().enumerate() {
+        if let Some(pre) = before.remove(&i) {
+            g.nodes.extend(pre);
+        }
+        if absorbed.contains(&i) {
+            continue;
+        }
+        for (k, input) in n.inputs.iter_mut().enumerate() {
+            if let Some(w) = rename.get(&format!("{i}#{k}")) {
+                *input = w.clone();
+            } else if let Some(dq) = rename.get(input.as_str()) {
+                if only_in.get(input.as_str()).is_none_or(|set| set.contains(&i)) {
+                    *input = dq.clone();
+                }
+            }
+        }
+        g.nodes.push(n);
+    }
+    Ok((nq, ndq))
+}
+
+/// Adds the quantized weight (and bias) of candidate `c` with their `DequantizeLinear` nodes;
+/// returns the names of the dequantized weight and bias.
+fn quantize_weight(
+    model: &mut Model,
+    cfg: &QuantConfig,
+    c: &Candidate,
+    n: &Node,
+    x_scale: Option<f32>,
+    namer: &mut Namer,
+    nodes: &mut Vec<Node>,
+) -> Result<(String, Option<String>), QuantError> {
+    let g = &mut model.graph;
+    let w = constant(g, &c.weight)
+        .ok_or_else(|| QuantError::node(n, "weight is not a constant"))?
+        .clone();
+    let wv = w
+        .as_f32()
+        .ok_or_else(|| QuantError::node(n, "weight is not float32"))?;
+    let base = format!("{}_{}", n.name, c.weight);
+    let dq_out = namer.fresh(&format!("{}_dequantized", c.weight));
+    let dq_name = namer.fresh(&format!("{base}_DequantizeLinear"));
+    if cfg.mode == QuantMode::Int4Weights {
+        let (k_axis, shape) = (c.k_axis, &w.shape);
+        let (rows, cols) = if k_axis == 0 {
+            (shape[0], shape[1])
+        } else {
+            (shape[1], shape[0])
+        };
+        let kn: Vec<f32> = if k_axis == 0 {
+            wv.to_vec()
+        } else {
+            transpose(wv, shape[0], shape[1])
+        };
+        let b = cfg.block_size;
+        let (codes, scales) = weights::quantize_blocks_int4(&kn, rows, cols, b);
+        let nb = rows.div_ceil(b);
+        let (codes, scales, sshape) = if k_axis == 0 {
+            (codes, scales, vec![nb, cols])
+        } else {
+            (
+                transpose(&codes, rows, cols),
+                transpose(&scales, nb, cols),
+                vec![cols, nb],
+            )
+        };
+        let q = add_const(
+            g,
+            namer,
+            &format!("{}_int4", c.weight),
+            TensorData::new(shape.clone(), Buffer::I8(codes))?,
+        );
+        let s = add_const(
+            g,
+            namer,
+            &format!("{}_scale", c.weight),
+            TensorData::from_f32(sshape, scales),
+        );
+        let mut d = node(dq_name, "DequantizeLinear", vec![q, s], vec![dq_out.clone()]);
+        int_attr(&mut d, "axis", k_axis as i64);
+        int_attr(&mut d, "block_size", b as i64);
+        nodes.push(d);
+        return Ok((dq_out, None));
+    }
+    let axis = cfg.per_channel.then_some(c.channel_axis);
+    let (codes, scales) = weights::quantize_symmetric(wv, &w.shape, axis);
+    let sshape = if axis.is_some() {
+        vec![scales.len()]
+    } else {
+        vec![]
+    };
+    let q = add_const(
+        g,
+        namer,
+        &format!("{}_quantized", c.weight),
+        TensorData::new(w.shape.clone(), Buffer::I8(codes))?,
+    );
+    let s = add_const(
+        g,
+        namer,
+        &format!("{}_scale", c.weight),
+        TensorData::from_f32(sshape.clone(), scales.clone()),
+    );
+    let z = add_const(
+        g,
+        namer,
+        &format!("{}_zero_point", c.weight),
+        TensorData::new(sshape, Buffer::I8(vec![0; scales.len()]))?,
+    );
+    let mut d = node(dq_name, "DequantizeLinear", vec![q, s, z], vec![dq_out.clone()]);
+    if let Some(a) = axis {
+        int_attr(&mut d, "axis", a as i64);
+    }
+    nodes.push(d);
+    let (Some(bname), Some(xs)) = (&c.bias, x_scale) else {
+        return Ok((dq_out, None));
+    };
+    let bias = constant(g, bname).and_then(|t| t.as_f32().map(<[f32]>::to_vec));
+    let Some(bias) = bias else {
+        return Ok((dq_out, None));
+    };
+    let (bcodes, bscales) = weights::quantize_bias(&bias, xs, &scales);
+    let len = bias.len();
+    let bq = add_const(
+        g,
+        namer,
+        &format!("{bname}_quantized"),
+        TensorData::new(vec![len], Buffer::I32(bcodes))?,
+    );
+    let bs = add_const(
+        g,
+        namer,
+        &format!("{bname}_scale"),
+        TensorData::from_f32(vec![len], bscales),
+    );
+    let bz = add_const(
+        g,
+        namer,
+        &format!("{bname}_zero_point"),
+        TensorData::new(vec![len], Buffer::I32(vec![0; len]))?,
+    );
+    let b_out = namer.fresh(&format!("{bname}_dequantized"));
+    let mut d = node(
+        namer.fresh(&format!("{}_{bname}_DequantizeLinear", n.name)),
+        "DequantizeLinear",
+        vec![bq, bs, bz],
+        vec![b_out.clone()],
+    );
+    int_attr(&mut d, "axis", 0);
+    nodes.push(d);
+    Ok((dq_out, Some(b_out)))
+}
+
+/// Row-major `[rows, cols]` -> `[cols, rows]`.
+pub fn transpose<T: Copy>(v: &[T], rows: usize, cols: usize) -> Vec<T> {
+    (0..rows * cols)
+        .map(|i| v[(i % rows) * cols + i / rows])
+        .collect()
+}
