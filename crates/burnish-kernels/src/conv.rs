@@ -8,7 +8,11 @@
 use rayon::prelude::*;
 
 use crate::pack::{Activation, check_len};
-use crate::{Kernel, KernelError, PackedB, gemm_i32, gemm_requant};
+use crate::pack::Weights;
+use crate::{
+    Kernel, KernelError, PackedB, QuantOutput, Requant, gemm_i32, gemm_qlinear, gemm_requant,
+    gemm_scaled,
+};
 
 /// Geometry of a 2-D convolution (ONNX Conv attributes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,24 +69,47 @@ impl PackedConv {
         shape: [usize; 4],
         groups: usize,
     ) -> Result<Self, KernelError> {
+        Self::quantized(kernel, Weights::I8(w), &[0], shape, groups)
+    }
+
+    /// Packs i8 or u8 weight codes with zero points (one, or one per output channel).
+    pub fn quantized(
+        kernel: Kernel,
+        w: Weights<'_>,
+        zero_points: &[i32],
+        shape: [usize; 4],
+        groups: usize,
+    ) -> Result<Self, KernelError> {
         let [oc, icg, kh, kw] = shape;
         if groups == 0 || oc % groups != 0 || oc == 0 {
             return Err(KernelError::Conv(format!(
                 "`{oc}` output channels do not split into `{groups}` groups"
             )));
         }
-        check_len("w", oc * icg * kh * kw, w.len())?;
+        let len = match w {
+            Weights::I8(v) => v.len(),
+            Weights::U8(v) => v.len(),
+        };
+        check_len("w", oc * icg * kh * kw, len)?;
+        if zero_points.len() != 1 {
+            check_len("zero_points", oc, zero_points.len())?;
+        }
         let (ocg, k) = (oc / groups, icg * kh * kw);
         let per_group = (0..groups)
             .map(|g| {
-                let mut b = vec![0i8; k * ocg];
-                for o in 0..ocg {
-                    let filter = &w[(g * ocg + o) * k..][..k];
-                    for (p, &v) in filter.iter().enumerate() {
-                        b[p * ocg + o] = v;
+                let zps = if zero_points.len() == 1 {
+                    zero_points
+                } else {
+                    &zero_points[g * ocg..][..ocg]
+                };
+                match w {
+                    Weights::I8(v) => {
+                        PackedB::quantized(kernel, Weights::I8(&transpose(v, g, ocg, k)), zps, k, ocg)
+                    }
+                    Weights::U8(v) => {
+                        PackedB::quantized(kernel, Weights::U8(&transpose(v, g, ocg, k)), zps, k, ocg)
                     }
                 }
-                PackedB::with_kernel(kernel, &b, k, ocg)
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -183,6 +210,59 @@ pub fn conv2d_int8<A: Activation>(
         let bias = bias.map(|b| &b[g * ocg..][..ocg]);
         gemm_requant(cols, input.zero_point, input.scale, packed, bias, dst)
     })
+}
+
+/// Int8 convolution with onnxruntime's integer requantization fused into the GEMM epilogue
+/// (see [`Requant`]; its columns are output channels): bit-exact with ORT's `QLinearConv`.
+/// Returns the output shape.
+pub fn conv2d_qlinear<A: Activation, O: QuantOutput>(
+    input: QuantizedInput<'_, A>,
+    w: &PackedConv,
+    params: &Conv2dParams,
+    requant: &Requant<'_>,
+    out: &mut [O],
+) -> Result<[usize; 4], KernelError> {
+    let ocg = w.shape[0] / w.groups;
+    check_len("multiplier", w.shape[0], requant.multiplier.len())?;
+    if let Some(bias) = requant.bias {
+        check_len("bias", w.shape[0], bias.len())?;
+    }
+    conv_driver(input, w, params, out, |packed, cols, g, dst| {
+        gemm_qlinear(cols, input.zero_point, packed, &requant.columns(g * ocg, ocg), dst)
+    })
+}
+
+/// Int8 convolution with explicit per-output-channel scales in the epilogue:
+/// `out = acc * scales[o] + bias[o]` (see [`crate::gemm_scaled`]). Returns the output shape.
+pub fn conv2d_scaled<A: Activation>(
+    input: QuantizedInput<'_, A>,
+    w: &PackedConv,
+    params: &Conv2dParams,
+    scales: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) -> Result<[usize; 4], KernelError> {
+    check_len("scales", w.shape[0], scales.len())?;
+    if let Some(bias) = bias {
+        check_len("bias", w.shape[0], bias.len())?;
+    }
+    let ocg = w.shape[0] / w.groups;
+    conv_driver(input, w, params, out, |packed, cols, g, dst| {
+        let bias = bias.map(|b| &b[g * ocg..][..ocg]);
+        gemm_scaled(cols, input.zero_point, packed, &scales[g * ocg..][..ocg], bias, dst)
+    })
+}
+
+/// The filters of group `g` (`ocg` filters of `k` codes each) as a row-major `k x ocg` matrix.
+fn transpose<T: Copy + Default>(w: &[T], g: usize, ocg: usize, k: usize) -> Vec<T> {
+    let mut b = vec![T::default(); k * ocg];
+    for o in 0..ocg {
+        let filter = &w[(g * ocg + o) * k..][..k];
+        for (p, &v) in filter.iter().enumerate() {
+            b[p * ocg + o] = v;
+        }
+    }
+    b
 }
 
 /// Runs `gemm(packed_b, im2col, group, pixels_x_channels_out)` per image and group, in

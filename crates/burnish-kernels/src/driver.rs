@@ -34,15 +34,16 @@ impl<T> SharedOut<T> {
     }
 }
 
-/// Computes `out[i, j0 + j] = epi(j0, sums)` row segment by row segment, where `sums[j]` is
+/// Computes `out[i, j0 + j] = epi(i, j0, sums)` row segment by row segment, where `sums[j]` is
 /// `sum_k A[i, k] * B[k, j0 + j]` for packed `a` (`m` rows) and `b`.
 ///
-/// `epi(j0, sums, out)` fills `out` (as long as `sums`, at most `nr` columns starting at `j0`).
+/// `epi(i, j0, sums, out)` fills `out` (as long as `sums`, at most `nr` columns starting at
+/// `j0`) of row `i`.
 /// `out` must hold `m * b.n()` elements (checked by the public entry points).
 pub(crate) fn run<T, F>(b: &PackedB, a: &[u32], m: usize, out: &mut [T], epi: F)
 where
     T: Send,
-    F: Fn(usize, &[i32], &mut [T]) + Sync,
+    F: Fn(usize, usize, &[i32], &mut [T]) + Sync,
 {
     assert_eq!(out.len(), m * b.n(), "output length");
     let imp = imp(b.kernel());
@@ -92,7 +93,7 @@ where
                     let dst = unsafe {
                         std::slice::from_raw_parts_mut(shared.ptr().add(row * n + col0), width)
                     };
-                    epi(col0, &tile[i * nr..][..width], dst);
+                    epi(row, col0, &tile[i * nr..][..width], dst);
                 }
             }
         }

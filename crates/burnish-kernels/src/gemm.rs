@@ -7,6 +7,7 @@
 use crate::driver::run;
 use crate::kernel::imp;
 use crate::pack::{Activation, check_len, check_scale, pack_a};
+use crate::requant::{QuantOutput, Requant};
 use crate::{KernelError, PackedB};
 
 /// Scale and zero point of a u8 output: `q = clamp(round_half_even(x / scale) + zero_point)`.
@@ -18,7 +19,7 @@ pub struct OutputQuant {
     pub zero_point: u8,
 }
 
-/// Exact integer GEMM: `out[i, j] = sum_k (a[i, k] - a_zero_point) * B[k, j]`.
+/// Exact integer GEMM: `out[i, j] = sum_k (a[i, k] - a_zero_point) * (B[k, j] - b_zp[j])`.
 ///
 /// `a` is row-major with `b.k()` columns (its row count is `a.len() / b.k()`), `out` row-major
 /// `m` x `b.n()`. Exact while the true sums fit in i32, which [`crate::MAX_K`] guarantees.
@@ -28,15 +29,9 @@ pub fn gemm_i32<A: Activation>(
     b: &PackedB,
     out: &mut [i32],
 ) -> Result<(), KernelError> {
-    let (m, packed) = prepare(a, b, out.len())?;
-    let zp = i32::from(a_zero_point.to_offset_u8());
-    let corr = zero_point_correction(zp, b);
-    run(b, &packed, m, out, |j0, acc, out| {
-        for ((o, &v), &c) in out.iter_mut().zip(acc).zip(&corr[j0..]) {
-            *o = v.wrapping_sub(c);
-        }
-    });
-    Ok(())
+    run_exact(a, a_zero_point, b, out, |_, exact, out| {
+        out.copy_from_slice(exact)
+    })
 }
 
 /// [`gemm_i32`] for u8 activations with a zero point.
@@ -65,17 +60,43 @@ pub fn gemm_requant<A: Activation>(
     bias: Option<&[f32]>,
     out: &mut [f32],
 ) -> Result<(), KernelError> {
-    let (m, packed) = prepare(a, b, out.len())?;
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
-    let zp = i32::from(a_zero_point.to_offset_u8());
-    let corr = zero_point_correction(zp, b);
-    run(b, &packed, m, out, |j0, acc, out| {
-        let params = corr[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
-        for ((o, &v), ((&c, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
-            *o = dequantize(v, c, scale, bias);
+    run_exact(a, a_zero_point, b, out, |j0, exact, out| {
+        let params = scales[j0..].iter().zip(&bias[j0..]);
+        for ((o, &v), (&scale, &bias)) in out.iter_mut().zip(exact).zip(params) {
+            *o = v as f32 * scale + bias;
         }
-    });
-    Ok(())
+    })
+}
+
+/// Int8 GEMM with explicit per-column scales in the epilogue:
+/// `out[i, j] = (acc[i, j] as f32) * scales[j] + bias[j]` (`acc` as in [`gemm_i32`]), for
+/// callers whose activation scale changes per call (dynamic quantization).
+pub fn gemm_scaled<A: Activation>(
+    a: &[A],
+    a_zero_point: A,
+    b: &PackedB,
+    scales: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) -> Result<(), KernelError> {
+    check_len("scales", b.n(), scales.len())?;
+    if let Some(bias) = bias {
+        check_len("bias", b.n(), bias.len())?;
+    }
+    run_exact(a, a_zero_point, b, out, |j0, exact, out| match bias {
+        Some(bias) => {
+            let params = scales[j0..].iter().zip(&bias[j0..]);
+            for ((o, &v), (&scale, &bias)) in out.iter_mut().zip(exact).zip(params) {
+                *o = v as f32 * scale + bias;
+            }
+        }
+        None => {
+            for ((o, &v), &scale) in out.iter_mut().zip(exact).zip(&scales[j0..]) {
+                *o = v as f32 * scale;
+            }
+        }
+    })
 }
 
 /// Int8 GEMM with a requantized u8 output: the [`gemm_requant`] value `x` becomes
@@ -91,23 +112,80 @@ pub fn gemm_requant_u8<A: Activation>(
     out: &mut [u8],
 ) -> Result<(), KernelError> {
     check_scale("output.scale", output.scale)?;
-    let (m, packed) = prepare(a, b, out.len())?;
     let (scales, bias) = epilogue_params(a_scale, b, bias)?;
+    run_exact(a, a_zero_point, b, out, |j0, exact, out| {
+        let params = scales[j0..].iter().zip(&bias[j0..]);
+        for ((o, &v), (&scale, &bias)) in out.iter_mut().zip(exact).zip(params) {
+            *o = quantize_u8(v as f32 * scale + bias, output);
+        }
+    })
+}
+
+/// Int8 GEMM with onnxruntime's integer requantization fused into the epilogue (see
+/// [`Requant`]): bit-exact with ORT's `QLinearMatMul` / `QLinearConv`.
+pub fn gemm_qlinear<A: Activation, O: QuantOutput>(
+    a: &[A],
+    a_zero_point: A,
+    b: &PackedB,
+    requant: &Requant<'_>,
+    out: &mut [O],
+) -> Result<(), KernelError> {
+    requant.check::<O>(b.n())?;
+    run_exact(a, a_zero_point, b, out, |j0, exact, out| {
+        requant.apply(j0, exact, out)
+    })
+}
+
+/// Widest tile any kernel produces (columns per microkernel call).
+const MAX_NR: usize = 32;
+
+/// Runs the GEMM and hands `epi(j0, exact, out)` each row segment's exact sums
+/// `sum_k (a - a_zp) * (b - b_zp)`.
+fn run_exact<A, T, F>(
+    a: &[A],
+    a_zero_point: A,
+    b: &PackedB,
+    out: &mut [T],
+    epi: F,
+) -> Result<(), KernelError>
+where
+    A: Activation,
+    T: Send,
+    F: Fn(usize, &[i32], &mut [T]) + Sync,
+{
+    let (m, packed) = prepare(a, b, out.len())?;
     let zp = i32::from(a_zero_point.to_offset_u8());
     let corr = zero_point_correction(zp, b);
-    run(b, &packed, m, out, |j0, acc, out| {
-        let params = corr[j0..].iter().zip(&scales[j0..]).zip(&bias[j0..]);
-        for ((o, &v), ((&c, &scale), &bias)) in out.iter_mut().zip(acc).zip(params) {
-            *o = quantize_u8(dequantize(v, c, scale, bias), output);
+    let row_terms = b.zero_points().map(|bzp| (bzp, row_terms(a, zp, m, b.k())));
+    run(b, &packed, m, out, |i, j0, raw, out| {
+        let mut buf = [0i32; MAX_NR];
+        let exact = &mut buf[..raw.len()];
+        match &row_terms {
+            None => {
+                for ((e, &v), &c) in exact.iter_mut().zip(raw).zip(&corr[j0..]) {
+                    *e = v.wrapping_sub(c);
+                }
+            }
+            Some((bzp, rows)) => {
+                let r = rows[i];
+                for ((e, &v), (&c, &z)) in exact.iter_mut().zip(raw).zip(corr[j0..].iter().zip(&bzp[j0..])) {
+                    *e = v.wrapping_sub(c).wrapping_sub(z.wrapping_mul(r));
+                }
+            }
         }
+        epi(j0, exact, out);
     });
     Ok(())
 }
 
-/// The dequantized value of one raw kernel sum (the formula the references reproduce).
-#[inline]
-pub(crate) fn dequantize(acc: i32, correction: i32, scale: f32, bias: f32) -> f32 {
-    acc.wrapping_sub(correction) as f32 * scale + bias
+/// `sum_k (a[i, k] - zp)` per row: what a weight zero point multiplies.
+fn row_terms<A: Activation>(a: &[A], zp: i32, m: usize, k: usize) -> Vec<i32> {
+    (0..m)
+        .map(|i| {
+            let s: i32 = a[i * k..][..k].iter().map(|v| i32::from(v.to_offset_u8())).sum();
+            s.wrapping_sub(zp.wrapping_mul(k as i32))
+        })
+        .collect()
 }
 
 /// `a_zero_point * col_sum(B)[j]` for every column: what the raw sums carry beyond the

@@ -52,15 +52,21 @@ mod kernel;
 mod pack;
 mod quant;
 pub mod reference;
+mod requant;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use conv::{Conv2dParams, PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32};
+pub use conv::{
+    Conv2dParams, PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32, conv2d_qlinear,
+    conv2d_scaled,
+};
 pub use error::KernelError;
 pub use gemm::{
-    OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_requant, gemm_requant_u8, gemm_u8i8_i32, quantize_u8,
+    OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_qlinear, gemm_requant, gemm_requant_u8,
+    gemm_scaled, gemm_u8i8_i32, quantize_u8,
 };
 pub use kernel::Kernel;
-pub use pack::{Activation, MAX_K, PackedB};
+pub use pack::{Activation, MAX_K, PackedB, Weights};
+pub use requant::{QuantOutput, Requant, requantize};
 pub use quant::{quantize_activations_u8, quantize_weights_per_column};

@@ -43,8 +43,27 @@ mod sealed {
     impl Sealed for i8 {}
 }
 
-/// Int8 weights `B[k, n]` (row-major, symmetric per column) packed for one kernel, with the
-/// column sums used for the activation zero-point correction and per-column scales.
+/// Weight codes as stored in a model: signed or unsigned bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Weights<'a> {
+    /// Signed codes (the usual, symmetric case).
+    I8(&'a [i8]),
+    /// Unsigned codes; stored as `code - 128` with the zero point moved alike.
+    U8(&'a [u8]),
+}
+
+impl Weights<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Weights::I8(v) => v.len(),
+            Weights::U8(v) => v.len(),
+        }
+    }
+}
+
+/// Int8 weights `B[k, n]` (row-major) packed for one kernel, with the column sums used for the
+/// activation zero-point correction, optional per-column weight zero points and per-column
+/// scales.
 #[derive(Debug, Clone)]
 pub struct PackedB {
     kernel: Kernel,
@@ -52,6 +71,8 @@ pub struct PackedB {
     n: usize,
     data: Vec<u8>,
     col_sums: Vec<i32>,
+    /// Per-column zero points of the stored i8 codes; empty when all are zero.
+    zero_points: Vec<i32>,
     scales: Vec<f32>,
 }
 
@@ -63,12 +84,46 @@ impl PackedB {
 
     /// Packs row-major `b` (`k` x `n`) for an explicit kernel, which this CPU must support.
     pub fn with_kernel(kernel: Kernel, b: &[i8], k: usize, n: usize) -> Result<Self, KernelError> {
+        Self::quantized(kernel, Weights::I8(b), &[0], k, n)
+    }
+
+    /// Packs row-major weight codes `b` (`k` x `n`, i8 or u8) with zero points (one, or one
+    /// per column, in the codes' own range), so products use `b - zero_point`. Exact while
+    /// `k * 255 * 255 < 2^31` (any `k <= 33_025`) for u8 or non-zero-point weights.
+    pub fn quantized(
+        kernel: Kernel,
+        b: Weights<'_>,
+        zero_points: &[i32],
+        k: usize,
+        n: usize,
+    ) -> Result<Self, KernelError> {
         kernel.require()?;
         check_depth(k)?;
         if n == 0 {
             return Err(KernelError::ZeroDimension { what: "n" });
         }
         check_len("b", k * n, b.len())?;
+        if zero_points.len() != 1 {
+            check_len("zero_points", n, zero_points.len())?;
+        }
+        let (codes, shift) = match b {
+            Weights::I8(v) => (std::borrow::Cow::Borrowed(v), 0),
+            Weights::U8(v) => (
+                std::borrow::Cow::Owned(v.iter().map(|&x| (x ^ 0x80) as i8).collect()),
+                128,
+            ),
+        };
+        let zero_points: Vec<i32> = (0..n)
+            .map(|j| zero_points[j.min(zero_points.len() - 1)] - shift)
+            .collect();
+        let mut packed = Self::pack(kernel, &codes, k, n);
+        if zero_points.iter().any(|&z| z != 0) {
+            packed.zero_points = zero_points;
+        }
+        Ok(packed)
+    }
+
+    fn pack(kernel: Kernel, b: &[i8], k: usize, n: usize) -> Self {
         let KernelImpl { nr, ku, .. } = *imp(kernel);
         let kg = k.div_ceil(ku);
         let panels = n.div_ceil(nr);
@@ -95,14 +150,20 @@ impl PackedB {
                 *s += i32::from(v);
             }
         }
-        Ok(Self {
+        Self {
             kernel,
             k,
             n,
             data,
             col_sums,
+            zero_points: Vec::new(),
             scales: vec![1.0; n],
-        })
+        }
+    }
+
+    /// Per-column zero points of the stored (signed) codes, or `None` when all are zero.
+    pub(crate) fn zero_points(&self) -> Option<&[i32]> {
+        (!self.zero_points.is_empty()).then_some(self.zero_points.as_slice())
     }
 
     /// Sets the per-column (per output channel) dequantization scales.

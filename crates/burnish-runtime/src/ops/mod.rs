@@ -14,6 +14,7 @@ pub(crate) mod generate;
 mod linalg;
 mod norm;
 mod pool;
+mod quant;
 mod reduce;
 mod resize;
 mod rnn;
@@ -196,12 +197,19 @@ registry! {
     "EyeLike" => generate::eye_like, "Trilu" => generate::trilu,
     "Resize" => resize::resize, "Upsample" => resize::upsample,
     "LSTM" => rnn::lstm, "GRU" => rnn::gru,
+    "QuantizeLinear" => quant::quantize_linear, "DequantizeLinear" => quant::dequantize_linear,
+    "DynamicQuantizeLinear" => quant::dynamic_quantize_linear,
+    "QLinearConv" => quant::qlinear_conv, "QLinearMatMul" => quant::qlinear_matmul,
+    "MatMulInteger" => quant::matmul_integer, "ConvInteger" => quant::conv_integer,
 }
 
 /// The builder for an op type in a domain, if burnish supports it.
 pub fn builder(domain: &str, op_type: &str) -> Option<Builder> {
     if domain == "burnish" {
-        return fused::builder(op_type);
+        return fused::builder(op_type).or_else(|| quant::burnish_builder(op_type));
+    }
+    if domain == "com.microsoft" {
+        return quant::microsoft_builder(op_type);
     }
     if !(domain.is_empty() || domain == "ai.onnx") {
         return None;

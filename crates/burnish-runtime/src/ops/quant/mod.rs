@@ -52,3 +52,39 @@
 //! `Gemm` maps to `QMatMul` only with `alpha = beta = 1` and `transA = 0` (its `C` becomes the
 //! bias); anything else stays in QDQ form. `MatMul` with a non-constant `b` is accepted (packed
 //! per call), as are batched (rank > 2) operands with numpy broadcasting.
+//!
+//! ## Other domains
+//!
+//! `com.microsoft`: `QGemm` (QOperator `Gemm`: i32 `C` with scale `alpha * a_scale * b_scale`,
+//! u8/i8 output when `y_scale` is given, else f32) and `DynamicQuantizeMatMul` (f32 `A`
+//! quantized per call to u8 with ORT's dynamic parameters, constant int8 `B`, f32 output).
+
+mod conv;
+mod epilogue;
+mod host;
+mod matmul;
+mod qdq;
+
+pub use conv::{conv_integer, qconv, qlinear_conv};
+pub use matmul::{dynamic_quantize_matmul, matmul_integer, qgemm, qlinear_matmul, qmatmul};
+pub use qdq::{dequantize_linear, dynamic_quantize_linear, quantize_linear};
+
+use super::Builder;
+
+/// The builder for a quantized op of the `burnish` domain.
+pub fn burnish_builder(op_type: &str) -> Option<Builder> {
+    Some(match op_type {
+        "QConv" => qconv,
+        "QMatMul" => qmatmul,
+        _ => return None,
+    })
+}
+
+/// The builder for a supported `com.microsoft` op.
+pub fn microsoft_builder(op_type: &str) -> Option<Builder> {
+    Some(match op_type {
+        "QGemm" => qgemm,
+        "DynamicQuantizeMatMul" => dynamic_quantize_matmul,
+        _ => return None,
+    })
+}
