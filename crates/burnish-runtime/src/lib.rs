@@ -17,9 +17,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod capture;
 pub mod conformance;
 pub mod error;
 pub mod inspect;
+pub mod kernels;
 pub mod ops;
 mod plan;
 pub mod profile;

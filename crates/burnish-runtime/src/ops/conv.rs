@@ -4,6 +4,7 @@ use burn_backend::Slice;
 use burn_backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
 use burn_flex::FlexTensor;
 
+use super::conv_fast::FastConv;
 use super::util::{dims, float};
 use super::{BuildCtx, Op, op};
 use crate::value::{B, Value};
@@ -103,12 +104,50 @@ fn arr<const N: usize>(v: &[usize]) -> [usize; N] {
 
 /// `Conv(X, W, B?)`.
 pub fn conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    conv_with(ctx, f32::NEG_INFINITY, f32::INFINITY, false)
+}
+
+/// `clamp(Conv(X, W, B?) + Z?, min, max)`, `Z` (input 3, when `residual`) of the output's shape.
+/// f32 1-D/2-D convolutions run on burnish's kernels, the rest on Burn's.
+pub fn conv_with(
+    ctx: &BuildCtx,
+    min: f32,
+    max: f32,
+    residual: bool,
+) -> Result<Box<dyn Op>, String> {
     let win = Window::parse(ctx)?;
     let group = ctx.int("group", 1)?.max(1) as usize;
+    let fast = FastConv::new(ctx, win.clone(), group, min, max);
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
         let w = float(ins.take(1)?)?;
         let b = ins.opt(2).map(float).transpose()?;
+        let z = if residual { ins.opt(3).map(float).transpose()? } else { None };
+        if FastConv::applies(&x, &w) {
+            return Ok(vec![Value::Float(fast.run(x, &w, b, z)?)]);
+        }
+        let y = burn_conv(x, w, b, &win, group)?;
+        let y = match z {
+            Some(z) => B::float_add(y, z),
+            None => y,
+        };
+        let y = if min > f32::NEG_INFINITY || max < f32::INFINITY {
+            B::float_clamp(y, min.into(), max.into())
+        } else {
+            y
+        };
+        Ok(vec![Value::Float(y)])
+    })
+}
+
+fn burn_conv(
+    x: FlexTensor,
+    w: FlexTensor,
+    b: Option<FlexTensor>,
+    win: &Window,
+    group: usize,
+) -> Result<FlexTensor, String> {
+    {
         let (sx, sw) = (dims(&x), dims(&w));
         if sx.len() < 3 || sx.len() != sw.len() {
             return Err(format!(
@@ -151,8 +190,8 @@ pub fn conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             ),
             _ => return Err(format!("Conv with {n} spatial dims is not supported")),
         };
-        Ok(vec![Value::Float(y)])
-    })
+        Ok(y)
+    }
 }
 
 /// `ConvTranspose(X, W, B?)`: computed unpadded, then cropped by the (possibly asymmetric)

@@ -31,8 +31,33 @@ pub fn builder(op_type: &str) -> Option<Builder> {
     })
 }
 
+/// Relu and Clip (constant bounds) run in the conv kernel's epilogue, as does the residual;
+/// other activations follow the convolution.
 fn fused_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    fused(ctx, "Conv")
+    let clamp = match ctx.node.attrs.get("activation") {
+        None => Some((f32::NEG_INFINITY, f32::INFINITY)),
+        Some(Attribute::String(s)) if s == "Relu" => Some((0.0, f32::INFINITY)),
+        Some(Attribute::String(s)) if s == "Clip" => Some((
+            ctx.float("activation_min", f32::NEG_INFINITY)?,
+            ctx.float("activation_max", f32::INFINITY)?,
+        )),
+        Some(_) => None,
+    };
+    let Some((min, max)) = clamp else {
+        return fused(ctx, "Conv");
+    };
+    let mut node = ctx.node.clone();
+    node.attrs.retain(|k, _| !k.starts_with("activation"));
+    super::conv::conv_with(
+        &BuildCtx {
+            node: &node,
+            opset: ctx.opset,
+            consts: ctx.consts.clone(),
+        },
+        min,
+        max,
+        true,
+    )
 }
 
 fn fused_gemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
@@ -62,24 +87,24 @@ fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
     node.op_type = base.to_string();
     node.domain = String::new();
     node.attrs.retain(|k, _| !k.starts_with("activation"));
-    let build = super::builder("", base).ok_or_else(|| format!("no base op `{base}`"))?;
-    let base_op = build(&BuildCtx {
+    let base_ctx = BuildCtx {
         node: &node,
         opset: ctx.opset,
         consts: ctx.consts.clone(),
-    })?;
+    };
+    let base_op = if base == "Conv" {
+        super::conv::conv_with(&base_ctx, f32::NEG_INFINITY, f32::INFINITY, true)?
+    } else {
+        let build = super::builder("", base).ok_or_else(|| format!("no base op `{base}`"))?;
+        build(&base_ctx)?
+    };
     let act = activation(ctx)?;
-    let residual = base == "Conv";
-    op(move |mut ins| {
-        let z = if residual { ins.opt(3) } else { None };
+    op(move |ins| {
         let mut outs = base_op.run(ins)?;
         if outs.is_empty() {
             return Err("fused base op produced no output".into());
         }
-        let mut y = float(outs.swap_remove(0))?;
-        if let Some(z) = z {
-            y = B::float_add(y, float(z)?);
-        }
+        let y = float(outs.swap_remove(0))?;
         Ok(vec![apply(&act, y)?])
     })
 }

@@ -1,0 +1,176 @@
+//! Convolution geometry, epilogue description, and weights packed for the microkernel.
+
+use super::MR;
+
+/// Shape of one 2-D convolution call (a 1-D convolution is a 2-D one with height 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dGeometry {
+    /// Batch size.
+    pub batch: usize,
+    /// Input channels (all groups).
+    pub in_channels: usize,
+    /// Input height and width.
+    pub input: [usize; 2],
+    /// Output channels (all groups).
+    pub out_channels: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Strides.
+    pub stride: [usize; 2],
+    /// Dilations.
+    pub dilation: [usize; 2],
+    /// Padding at the start (top, left); the end padding only shapes the output size.
+    pub pad_begin: [usize; 2],
+    /// Padding at the end (bottom, right).
+    pub pad_end: [usize; 2],
+    /// Groups.
+    pub groups: usize,
+}
+
+impl Conv2dGeometry {
+    /// Output height and width, or an error when the kernel does not fit the padded input.
+    pub fn output(&self) -> Result<[usize; 2], String> {
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let span = (self.kernel[i] - 1) * self.dilation[i] + 1;
+            let padded = self.input[i] + self.pad_begin[i] + self.pad_end[i];
+            if padded < span || self.stride[i] == 0 {
+                return Err(format!(
+                    "kernel {:?} (dilation {:?}) does not fit the padded input {:?}",
+                    self.kernel, self.dilation, self.input
+                ));
+            }
+            out[i] = (padded - span) / self.stride[i] + 1;
+        }
+        Ok(out)
+    }
+
+    /// Input channels per group.
+    pub fn in_per_group(&self) -> usize {
+        self.in_channels / self.groups
+    }
+
+    /// Output channels per group.
+    pub fn out_per_group(&self) -> usize {
+        self.out_channels / self.groups
+    }
+
+    /// Number of output elements.
+    pub fn output_len(&self) -> Result<usize, String> {
+        let [oh, ow] = self.output()?;
+        Ok(self.batch * self.out_channels * oh * ow)
+    }
+}
+
+/// What happens to each output value after the sum of products:
+/// `y = clamp(acc + bias[c] + residual, min, max)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Epilogue {
+    /// Lower clamp (`0` for Relu, `f32::NEG_INFINITY` for none).
+    pub min: f32,
+    /// Upper clamp (`f32::INFINITY` for none).
+    pub max: f32,
+    /// The output buffer already holds a residual to add (it is read, then overwritten).
+    pub accumulate: bool,
+}
+
+impl Default for Epilogue {
+    fn default() -> Self {
+        Self {
+            min: f32::NEG_INFINITY,
+            max: f32::INFINITY,
+            accumulate: false,
+        }
+    }
+}
+
+/// Convolution weights `[out, in/groups, kh, kw]` packed once into panels of [`MR`] output
+/// channels: per group, per panel, `k`-major with `MR` values per step (zero-padded rows).
+#[derive(Clone, Debug)]
+pub struct PackedConvWeights {
+    /// Output channels (all groups).
+    pub out_channels: usize,
+    /// Input channels per group.
+    pub in_per_group: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Groups.
+    pub groups: usize,
+    /// Bias per output channel (zeros when the conv has none).
+    pub bias: Vec<f32>,
+    pub(crate) panels: Vec<f32>,
+    /// The unpacked weights, kept for the depthwise kernel.
+    pub(crate) raw: Vec<f32>,
+}
+
+impl PackedConvWeights {
+    /// Packs `w` (row-major `[out, in/groups, kh, kw]`) and an optional bias.
+    pub fn new(
+        w: &[f32],
+        shape: [usize; 4],
+        groups: usize,
+        bias: Option<&[f32]>,
+    ) -> Result<Self, String> {
+        let [out, cin_g, kh, kw] = shape;
+        if groups == 0 || out % groups != 0 || w.len() != out * cin_g * kh * kw {
+            return Err(format!(
+                "weight {shape:?} with {} values does not fit {groups} groups",
+                w.len()
+            ));
+        }
+        if let Some(b) = bias
+            && b.len() != out
+        {
+            return Err(format!("bias has {} values for {out} channels", b.len()));
+        }
+        let k = cin_g * kh * kw;
+        let out_g = out / groups;
+        let panels_g = out_g.div_ceil(MR);
+        let mut panels = vec![0f32; groups * panels_g * k * MR];
+        for g in 0..groups {
+            for p in 0..panels_g {
+                let base = (g * panels_g + p) * k * MR;
+                for r in 0..MR {
+                    let co = p * MR + r;
+                    if co >= out_g {
+                        break;
+                    }
+                    let src = &w[(g * out_g + co) * k..][..k];
+                    for (kk, &v) in src.iter().enumerate() {
+                        panels[base + kk * MR + r] = v;
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            out_channels: out,
+            in_per_group: cin_g,
+            kernel: [kh, kw],
+            groups,
+            bias: bias.map_or_else(|| vec![0.0; out], <[f32]>::to_vec),
+            panels,
+            raw: w.to_vec(),
+        })
+    }
+
+    /// Reduction length `in/groups * kh * kw`.
+    pub fn k(&self) -> usize {
+        self.in_per_group * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Panels per group.
+    pub fn panels_per_group(&self) -> usize {
+        (self.out_channels / self.groups).div_ceil(MR)
+    }
+
+    /// The packed panel `p` of group `g`.
+    pub(crate) fn panel(&self, g: usize, p: usize) -> &[f32] {
+        let len = self.k() * MR;
+        &self.panels[(g * self.panels_per_group() + p) * len..][..len]
+    }
+
+    /// True when every group maps one input channel to one output channel.
+    pub fn is_depthwise(&self) -> bool {
+        self.in_per_group == 1 && self.out_channels == self.groups
+    }
+}

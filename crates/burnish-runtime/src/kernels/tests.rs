@@ -1,0 +1,141 @@
+//! The kernels against a direct f64 convolution, over strides, dilations, asymmetric padding,
+//! groups, depthwise, 1-D, partial tiles, residual and clamps.
+
+use super::*;
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    }
+    fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+fn direct(x: &[f32], g: &Conv2dGeometry, w: &[f32], b: &[f32]) -> Vec<f32> {
+    let [oh, ow] = g.output().unwrap();
+    let (cig, cog) = (g.in_per_group(), g.out_per_group());
+    let [kh, kw] = g.kernel;
+    let mut out = vec![0f32; g.output_len().unwrap()];
+    for n in 0..g.batch {
+        for co in 0..g.out_channels {
+            let grp = co / cog;
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut s = f64::from(b[co]);
+                    for ci in 0..cig {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (oy * g.stride[0] + ky * g.dilation[0]) as isize
+                                    - g.pad_begin[0] as isize;
+                                let ix = (ox * g.stride[1] + kx * g.dilation[1]) as isize
+                                    - g.pad_begin[1] as isize;
+                                if iy < 0
+                                    || ix < 0
+                                    || iy >= g.input[0] as isize
+                                    || ix >= g.input[1] as isize
+                                {
+                                    continue;
+                                }
+                                let c = n * g.in_channels + grp * cig + ci;
+                                let xv = x[(c * g.input[0] + iy as usize) * g.input[1] + ix as usize];
+                                let wv = w[((co * cig + ci) * kh + ky) * kw + kx];
+                                s += f64::from(xv) * f64::from(wv);
+                            }
+                        }
+                    }
+                    out[((n * g.out_channels + co) * oh + oy) * ow + ox] = s as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn geometry(
+    batch: usize,
+    cin: usize,
+    input: [usize; 2],
+    cout: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    pads: [usize; 4],
+    groups: usize,
+) -> Conv2dGeometry {
+    Conv2dGeometry {
+        batch,
+        in_channels: cin,
+        input,
+        out_channels: cout,
+        kernel,
+        stride,
+        dilation,
+        pad_begin: [pads[0], pads[1]],
+        pad_end: [pads[2], pads[3]],
+        groups,
+    }
+}
+
+fn check(g: Conv2dGeometry, rng: &mut Lcg) {
+    let x = rng.vec(g.batch * g.in_channels * g.input[0] * g.input[1]);
+    let w = rng.vec(g.out_channels * g.in_per_group() * g.kernel[0] * g.kernel[1]);
+    let b = rng.vec(g.out_channels);
+    let want = direct(&x, &g, &w, &b);
+    let shape = [g.out_channels, g.in_per_group(), g.kernel[0], g.kernel[1]];
+    let packed = PackedConvWeights::new(&w, shape, g.groups, Some(&b)).unwrap();
+    let mut got = vec![f32::NAN; want.len()];
+    conv2d(&x, &g, &packed, &Epilogue::default(), &mut got).unwrap();
+    let tol = 1e-5 * (g.in_per_group() * g.kernel[0] * g.kernel[1]) as f32;
+    for (i, (a, b)) in want.iter().zip(&got).enumerate() {
+        assert!((a - b).abs() <= tol, "{g:?}: value {i}: want {a}, got {b}");
+    }
+    let z = rng.vec(want.len());
+    let mut got = z.clone();
+    let epi = Epilogue {
+        min: 0.0,
+        max: 0.25,
+        accumulate: true,
+    };
+    conv2d(&x, &g, &packed, &epi, &mut got).unwrap();
+    for (i, ((a, z), b)) in want.iter().zip(&z).zip(&got).enumerate() {
+        let a = (a + z).clamp(0.0, 0.25);
+        assert!((a - b).abs() <= tol, "{g:?} residual+clip: value {i}: want {a}, got {b}");
+    }
+}
+
+#[test]
+fn matches_direct_convolution() {
+    let mut rng = Lcg(7);
+    let cases = [
+        geometry(1, 3, [20, 22], 16, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        geometry(2, 5, [18, 17], 7, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 4, [19, 33], 13, [3, 5], [1, 1], [2, 3], [2, 0, 1, 3], 1),
+        geometry(2, 6, [9, 7], 10, [3, 3], [2, 1], [1, 2], [0, 2, 1, 0], 2),
+        geometry(1, 8, [8, 8], 12, [1, 1], [2, 2], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 8, [5, 40], 9, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(3, 6, [11, 21], 6, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 6),
+        geometry(1, 6, [13, 11], 6, [5, 5], [2, 2], [1, 1], [2, 2, 2, 2], 6),
+        geometry(1, 4, [17, 17], 8, [3, 3], [2, 2], [2, 2], [3, 3, 3, 3], 4),
+        geometry(1, 5, [1, 30], 7, [1, 3], [1, 1], [1, 1], [0, 1, 0, 1], 1),
+        geometry(2, 3, [1, 9], 4, [1, 4], [1, 3], [1, 1], [0, 0, 0, 2], 1),
+    ];
+    for g in cases {
+        check(g, &mut rng);
+    }
+}
+
+#[test]
+fn rejects_mismatched_buffers() {
+    let g = geometry(1, 2, [4, 4], 2, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1);
+    let packed = PackedConvWeights::new(&[0.0; 36], [2, 2, 3, 3], 1, None).unwrap();
+    let mut out = vec![0.0; 31];
+    assert!(conv2d(&[0.0; 32], &g, &packed, &Epilogue::default(), &mut out).is_err());
+    assert!(PackedConvWeights::new(&[0.0; 35], [2, 2, 3, 3], 1, None).is_err());
+    let tiny = geometry(1, 2, [1, 1], 2, [3, 3], [1, 1], [1, 1], [0, 0, 0, 0], 1);
+    assert!(tiny.output().is_err());
+}

@@ -1,0 +1,150 @@
+//! The f32 1-D/2-D convolution path on burnish's own kernels ([`crate::kernels`]): weights and a
+//! constant bias packed once at session build, bias, residual and Relu/Clip in the epilogue.
+//! Other element types and 3-D convolutions stay on Burn's conv.
+
+use std::sync::Arc;
+
+use burn_backend::DType as BurnDType;
+use burn_backend::TensorMetadata;
+use burn_flex::FlexTensor;
+
+use super::BuildCtx;
+use super::conv::Window;
+use super::util::{dims, host_f32, upload_f32};
+use crate::kernels::{Conv2dGeometry, Epilogue, PackedConvWeights, conv2d};
+
+/// A convolution node compiled for the fast path.
+pub struct FastConv {
+    win: Window,
+    group: usize,
+    epilogue: Epilogue,
+    packed: Option<Arc<PackedConvWeights>>,
+}
+
+impl FastConv {
+    /// Reads the node; packs the weights now when they (and the bias, if any) are constant.
+    pub fn new(ctx: &BuildCtx, win: Window, group: usize, min: f32, max: f32) -> Self {
+        let konst = |i: usize| ctx.consts.get(i).and_then(Option::as_ref);
+        let packed = konst(1).and_then(|w| {
+            let shape = shape4(&w.shape)?;
+            let bias = match (ctx.node.inputs.get(2).filter(|s| !s.is_empty()), konst(2)) {
+                (None, _) => None,
+                (Some(_), Some(b)) => Some(b.as_f32()?),
+                (Some(_), None) => return None,
+            };
+            PackedConvWeights::new(w.as_f32()?, shape, group, bias).ok().map(Arc::new)
+        });
+        Self {
+            win,
+            group,
+            epilogue: Epilogue {
+                min,
+                max,
+                accumulate: false,
+            },
+            packed,
+        }
+    }
+
+    /// True when the fast path computes this call (f32, 1-D or 2-D).
+    pub fn applies(x: &FlexTensor, w: &FlexTensor) -> bool {
+        let rank = x.shape().num_dims();
+        x.dtype() == BurnDType::F32
+            && w.dtype() == BurnDType::F32
+            && (rank == 3 || rank == 4)
+            && w.shape().num_dims() == rank
+    }
+
+    /// Computes `clamp(conv(x, w) + b + z)`.
+    pub fn run(
+        &self,
+        x: FlexTensor,
+        w: &FlexTensor,
+        b: Option<FlexTensor>,
+        z: Option<FlexTensor>,
+    ) -> Result<FlexTensor, String> {
+        let (sx, sw) = (dims(&x), dims(w));
+        let one_d = sx.len() == 3;
+        let lift = |s: &[usize]| -> Vec<usize> {
+            if one_d { vec![s[0], s[1], 1, s[2]] } else { s.to_vec() }
+        };
+        let (lx, lw) = (lift(&sx), lift(&sw));
+        if lx[1] != lw[1] * self.group || lw[0] % self.group != 0 {
+            return Err(format!(
+                "Conv channels do not match: input {sx:?}, weight {sw:?}, group {}",
+                self.group
+            ));
+        }
+        let n = sx.len() - 2;
+        let pad = self.win.padding(&sx[2..], &sw[2..])?;
+        let (st, dl) = (self.win.strides(n)?, self.win.dilations(n)?);
+        let pick = |v: &[usize], unit: usize| if one_d { [unit, v[0]] } else { [v[0], v[1]] };
+        let geo = Conv2dGeometry {
+            batch: lx[0],
+            in_channels: lx[1],
+            input: [lx[2], lx[3]],
+            out_channels: lw[0],
+            kernel: [lw[2], lw[3]],
+            stride: pick(&st, 1),
+            dilation: pick(&dl, 1),
+            pad_begin: pick(&pad.iter().map(|p| p.0).collect::<Vec<_>>(), 0),
+            pad_end: pick(&pad.iter().map(|p| p.1).collect::<Vec<_>>(), 0),
+            groups: self.group,
+        };
+        let [oh, ow] = geo.output().map_err(|e| format!("Conv {e}"))?;
+        let packed = match (&self.packed, &b) {
+            (Some(p), _) => p.clone(),
+            (None, b) => {
+                let bias = b.as_ref().map(host_f32).transpose()?;
+                let shape = [lw[0], lw[1], lw[2], lw[3]];
+                Arc::new(PackedConvWeights::new(&host_f32(w)?, shape, self.group, bias.as_deref())?)
+            }
+        };
+        let out_shape: Vec<usize> =
+            if one_d { vec![lx[0], lw[0], ow] } else { vec![lx[0], lw[0], oh, ow] };
+        let numel: usize = out_shape.iter().product();
+        let mut epi = self.epilogue;
+        let x = contiguous(x);
+        let xs = x
+            .as_slice::<f32>()
+            .ok_or("Conv input is not a contiguous f32 tensor")?;
+        let Some(z) = z else {
+            let mut out = vec![0f32; numel];
+            conv2d(xs, &geo, &packed, &epi, &mut out)?;
+            return Ok(upload_f32(out, out_shape));
+        };
+        if dims(&z) != out_shape {
+            return Err(format!(
+                "residual {:?} does not match the Conv output {out_shape:?}",
+                dims(&z)
+            ));
+        }
+        epi.accumulate = true;
+        // The residual's buffer becomes the output when this op holds its only reference.
+        let mut z = contiguous(z);
+        if z.dtype() == BurnDType::F32 && z.layout().start_offset() == 0 {
+            if let Some(buf) = z.try_storage_mut::<f32>().filter(|b| b.len() == numel) {
+                conv2d(xs, &geo, &packed, &epi, buf)?;
+                return Ok(z);
+            }
+        }
+        let mut out = match z.as_slice::<f32>() {
+            Some(s) => s.to_vec(),
+            None => host_f32(&z)?,
+        };
+        conv2d(xs, &geo, &packed, &epi, &mut out)?;
+        Ok(upload_f32(out, out_shape))
+    }
+}
+
+fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.is_contiguous() { t } else { t.to_contiguous() }
+}
+
+fn shape4(s: &[usize]) -> Option<[usize; 4]> {
+    match *s {
+        [a, b, c, d] => Some([a, b, c, d]),
+        [a, b, c] => Some([a, b, 1, c]),
+        _ => None,
+    }
+}
