@@ -18,7 +18,7 @@ fn accuracy(model: &Model, x: &TensorData, y: &[i64]) -> Result<f64, Box<dyn std
     let hits = y
         .iter()
         .enumerate()
-        .filter(|(i, &label)| {
+        .filter(|&(i, &label)| {
             let row = &v[i * classes..(i + 1) * classes];
             let best = (0..classes)
                 .max_by(|&a, &b| row[a].total_cmp(&row[b]))

@@ -168,14 +168,39 @@ mod tests {
 
     #[test]
     fn entropy_and_mse_clip_a_long_tail_but_keep_the_bulk() {
+        let mut state = 12345u64;
+        let mut uniform = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
         let mut v: Vec<f32> = (0..20_000)
-            .map(|i| ((i * 7919 % 1000) as f32 / 1000.0 - 0.5) * 2.0)
+            .map(|_| {
+                let (a, b) = (uniform(), uniform());
+                ((-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()) as f32
+            })
             .collect();
         v.extend([50.0, -40.0]);
-        for m in [RangeMethod::Entropy, RangeMethod::Mse] {
-            let (lo, hi) = choose_range(&stats(&v), m);
-            assert!(hi >= 0.9 && hi < 10.0, "{m}: {hi}");
-            assert!(lo <= -0.9 && lo > -10.0, "{m}: {lo}");
+        let (lo, hi) = choose_range(&stats(&v), RangeMethod::Entropy);
+        assert!(hi >= 2.0 && hi < 20.0, "entropy: {hi}");
+        assert!(lo <= -2.0 && lo > -20.0, "entropy: {lo}");
+        let err = |(lo, hi): (f32, f32)| -> f64 {
+            let (s, z) = activation_params(lo, hi, ActivationType::U8);
+            v.iter()
+                .map(|&x| {
+                    let q = ((x / s).round() + z as f32).clamp(0.0, 255.0);
+                    let d = ((q - z as f32) * s - x) as f64;
+                    d * d
+                })
+                .sum()
+        };
+        let mse = err(choose_range(&stats(&v), RangeMethod::Mse));
+        for other in [
+            RangeMethod::MinMax,
+            RangeMethod::Entropy,
+            RangeMethod::Percentile(99.9),
+        ] {
+            let e = err(choose_range(&stats(&v), other));
+            assert!(mse <= 1.05 * e, "mse {mse} vs {other} {e}");
         }
     }
 

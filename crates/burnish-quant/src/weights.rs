@@ -104,7 +104,7 @@ mod tests {
         let w: Vec<f32> = (0..6).map(|i| i as f32).collect(); // 3 x 2
         let (codes, scales) = quantize_blocks_int4(&w, 3, 2, 2);
         assert_eq!(scales, vec![2.0 / 7.0, 3.0 / 7.0, 4.0 / 7.0, 5.0 / 7.0]);
-        assert_eq!(codes, vec![0, 2, 4, 7, 7, 7]);
+        assert_eq!(codes, vec![0, 2, 7, 7, 7, 7]);
     }
 
     #[test]
