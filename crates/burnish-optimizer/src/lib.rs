@@ -18,6 +18,7 @@
 //! Passes only see the IR, never ONNX protobufs. Every pass documents its pattern, when it
 //! refuses, and whether it is exact; the level lists say why their order matters.
 
+mod attention;
 mod dump;
 mod error;
 pub mod fidelity;
@@ -29,9 +30,11 @@ pub mod probe;
 pub mod rewrite;
 mod verify;
 
+pub use attention::{AttentionMatch, find_attention};
 pub use dump::dump_graph;
 pub use error::OptError;
 pub use lower::lower_for_export;
 pub use manager::{Dump, Level, OptimizationRecord, OptimizeOptions, PassManager, PassStats};
 pub use pass::{Pass, PassContext};
+pub use probe::ProbeCache;
 pub use verify::verify_graph;

@@ -82,7 +82,8 @@ fn node(name: String, op: &str, inputs: Vec<String>, outputs: Vec<String>) -> No
     }
 }
 
-/// Splits every `burnish` node into its base op plus its activation.
+/// Splits every `burnish` node into its base op plus its activation (and, for a `FusedConv`
+/// with a residual `z`, the Add of `z` before the activation).
 fn unfuse(m: &mut Model) {
     let opset = m.opset();
     let g = &mut m.graph;
@@ -122,6 +123,21 @@ fn unfuse(m: &mut Model) {
                     vec![mid.clone()],
                 ));
             }
+        } else if let Some(z) = fused.input(3).filter(|_| fused.op_type == "FusedConv") {
+            let sum = fresh_name(g, &format!("{y}_conv"));
+            base.op_type = "Conv".into();
+            base.inputs.truncate(3);
+            while base.inputs.last().is_some_and(String::is_empty) {
+                base.inputs.pop();
+            }
+            base.outputs = vec![sum.clone()];
+            out.push(base);
+            out.push(node(
+                format!("{}_residual", fused.name),
+                "Add",
+                vec![sum, z.to_string()],
+                vec![mid.clone()],
+            ));
         } else {
             base.op_type = fused.op_type.trim_start_matches("Fused").to_string();
             base.outputs = vec![mid.clone()];

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::dump::dump_graph;
 use crate::verify::verify_graph;
-use crate::{OptError, Pass, PassContext, passes};
+use crate::{AttentionMatch, OptError, Pass, PassContext, ProbeCache, find_attention, passes};
 
 /// An optimization level: one ordered pass list each (see [`crate::passes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,6 +109,11 @@ pub struct OptimizationRecord {
     pub param_bytes_after: usize,
     /// Total time, in milliseconds.
     pub millis: f64,
+    /// Times the model was run to probe shapes and values (see [`ProbeCache`]).
+    pub probes: usize,
+    /// Attention subgraphs recognized in the optimized graph (recorded, not fused: see
+    /// [`find_attention`]).
+    pub attention: Vec<AttentionMatch>,
     /// Dumps requested with `dump_after` (not serialized).
     #[serde(skip)]
     pub dumps: Vec<Dump>,
@@ -175,12 +180,13 @@ impl PassManager {
         let mut dumps = Vec::new();
         let mut iterations = 0;
         let mut converged = false;
+        let cache = ProbeCache::new(self.options.context.seed);
         while iterations < self.options.max_iterations {
             iterations += 1;
             let mut total = 0;
             for pass in &self.passes {
                 let t = Instant::now();
-                let changes = pass.run(model, &self.options.context)?;
+                let changes = pass.run(model, &self.options.context, &cache)?;
                 let millis = t.elapsed().as_secs_f64() * 1e3;
                 match stats.iter_mut().find(|s| s.name == pass.name()) {
                     Some(s) => {
@@ -225,6 +231,8 @@ impl PassManager {
             param_bytes_before,
             param_bytes_after: model.graph.parameter_stats().1,
             millis: start.elapsed().as_secs_f64() * 1e3,
+            probes: cache.runs(),
+            attention: find_attention(&model.graph),
             dumps,
         })
     }

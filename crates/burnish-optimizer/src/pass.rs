@@ -3,6 +3,7 @@
 use burnish_model::Model;
 
 use crate::OptError;
+use crate::probe::ProbeCache;
 
 /// A named graph rewrite. A pass must leave the graph consistent (topologically ordered, every
 /// value defined once before use) and return how many rewrites it made; `0` means "nothing to
@@ -10,8 +11,14 @@ use crate::OptError;
 pub trait Pass: Send + Sync {
     /// The pass name (`verb_object`, as its file name).
     fn name(&self) -> &'static str;
-    /// Applies the pass once over the whole model.
-    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError>;
+    /// Applies the pass once over the whole model. Passes that need shapes or probed values
+    /// ask `probe` (computed at most once while the graph only loses values).
+    fn run(
+        &self,
+        model: &mut Model,
+        ctx: &PassContext,
+        probe: &ProbeCache,
+    ) -> Result<usize, OptError>;
 }
 
 /// Settings shared by every pass of one optimization.

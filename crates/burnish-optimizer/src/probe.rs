@@ -5,8 +5,15 @@
 //! suffices; with symbolic (or unknown) dims, two runs give each symbolic dim two different
 //! sizes (distinct per dim), so anything depending on a symbolic dim differs between them and
 //! is never treated as static.
+//!
+//! [`ProbeCache`] shares one probe between the passes of an optimization: every pass is exact
+//! and keeps value names stable (a name, once defined, always denotes the same value; fresh
+//! names are never reused), so a probe stays valid for every value that still exists. It is
+//! recomputed only when a pass asks for it while the graph holds a node output the probe has
+//! not seen.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use burnish_model::{DType, Dim, Model, TensorData, ValueInfo, synth};
 use burnish_runtime::{Session, SessionOptions};
@@ -14,6 +21,7 @@ use burnish_runtime::{Session, SessionOptions};
 use crate::OptError;
 
 /// Values of every node output in each probe run.
+#[derive(Debug)]
 pub struct Probe {
     runs: Vec<BTreeMap<String, TensorData>>,
 }
@@ -117,5 +125,62 @@ impl Probe {
     /// Element type of `name` as seen in the first run.
     pub fn dtype(&self, name: &str) -> Option<DType> {
         Some(self.runs.first()?.get(name)?.dtype())
+    }
+}
+
+/// A probe computed on demand and reused while it covers every node output of the graph.
+#[derive(Debug)]
+pub struct ProbeCache {
+    seed: u64,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    /// Node outputs of the graph the last probe (or failed attempt) saw.
+    seen: HashSet<String>,
+    probe: Option<Arc<Probe>>,
+    attempted: bool,
+    runs: usize,
+}
+
+impl ProbeCache {
+    /// An empty cache whose probes use inputs seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            state: Mutex::new(CacheState::default()),
+        }
+    }
+
+    /// The probe of `model`: the cached one while it covers every node output of the graph,
+    /// otherwise a new one. `None` when the runtime cannot run the model (not retried until
+    /// the graph gains a value the failed attempt did not see).
+    pub fn get(&self, model: &Model) -> Option<Arc<Probe>> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = st.attempted
+            && model
+                .graph
+                .nodes
+                .iter()
+                .flat_map(|n| n.outputs.iter())
+                .all(|o| o.is_empty() || st.seen.contains(o));
+        if !fresh {
+            st.attempted = true;
+            st.runs += 1;
+            st.seen = model
+                .graph
+                .nodes
+                .iter()
+                .flat_map(|n| n.outputs.iter().filter(|o| !o.is_empty()).cloned())
+                .collect();
+            st.probe = Probe::run(model, self.seed).ok().map(Arc::new);
+        }
+        st.probe.clone()
+    }
+
+    /// How many times the model was probed.
+    pub fn runs(&self) -> usize {
+        self.state.lock().map(|s| s.runs).unwrap_or(0)
     }
 }

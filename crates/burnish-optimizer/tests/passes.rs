@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use burnish_model::load_onnx;
-use burnish_optimizer::Level;
 use burnish_optimizer::fidelity::seeded_inputs;
+use burnish_optimizer::{Level, lower_for_export};
 
 #[test]
 fn every_pass_fires_exactly_where_it_must() {
@@ -49,6 +49,11 @@ fn fusions_produce_the_expected_ops() {
     let expect = [
         ("conv_bn_fire", "fuse_conv_batchnorm", "Conv"),
         ("matmul_add_fire", "fuse_matmul_add", "burnish::Linear"),
+        (
+            "conv_residual_fire",
+            "fuse_conv_residual",
+            "burnish::FusedConv",
+        ),
         ("matmul_add_2d_fire", "fuse_matmul_add", "Gemm"),
         ("gelu_erf_fire", "recognize_gelu", "Gelu"),
         ("gelu_tanh_fire", "recognize_gelu", "Gelu"),
@@ -81,4 +86,37 @@ fn fusions_produce_the_expected_ops() {
     assert!(
         !hist.contains_key("Relu") && !hist.contains_key("Sigmoid") && !hist.contains_key("Clip")
     );
+}
+
+#[test]
+fn residual_and_activation_fuse_into_one_conv_and_lower_back() {
+    let dir = common::root().join("tests/fixtures/passes");
+    let model = load_onnx(dir.join("conv_residual_two_convs_relu.onnx")).unwrap();
+    let (opt, _) = common::optimize(&model, Level::Extended, &[]);
+    let fused: Vec<_> = opt
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.op_type == "FusedConv")
+        .collect();
+    assert_eq!(fused.len(), 1, "{:?}", opt.graph.op_histogram());
+    assert_eq!(fused[0].input(3), Some("s"));
+    assert_eq!(
+        fused[0].attrs.get("activation"),
+        Some(&burnish_model::Attribute::String("Relu".into()))
+    );
+    let export = lower_for_export(&opt, false);
+    let hist = export.graph.op_histogram();
+    assert_eq!(
+        hist.into_iter().collect::<Vec<_>>(),
+        [
+            ("Add".to_string(), 1),
+            ("Conv".to_string(), 2),
+            ("Relu".to_string(), 1)
+        ]
+    );
+    let inputs = seeded_inputs(&model, 3).unwrap();
+    let want = common::run(&model, &inputs);
+    common::assert_close("fused", &common::run(&opt, &inputs), &want, 1e-6);
+    common::assert_close("lowered", &common::run(&export, &inputs), &want, 1e-6);
 }

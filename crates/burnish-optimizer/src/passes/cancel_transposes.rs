@@ -13,7 +13,7 @@
 use burnish_model::{AttrExt, Attribute, Model};
 
 use crate::rewrite::{constant, is_op, producer, rewrite_each};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct CancelTransposes;
@@ -23,7 +23,7 @@ impl Pass for CancelTransposes {
         "cancel_transposes"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| {
             let second = &g.nodes[j];
             let is_t = is_op(second, "Transpose");

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use burnish_model::{Attribute, Model};
 
 use crate::rewrite::{is_graph_output, replace_uses};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct EliminateCommonSubexpressions;
@@ -24,7 +24,7 @@ impl Pass for EliminateCommonSubexpressions {
         "eliminate_common_subexpressions"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         let g = &mut model.graph;
         let mut seen: HashMap<String, Vec<String>> = HashMap::new();
         let mut changes = 0;

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use burnish_model::Model;
 
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct EliminateDeadNodes;
@@ -22,7 +22,7 @@ impl Pass for EliminateDeadNodes {
         "eliminate_dead_nodes"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         let graph = &mut model.graph;
         let mut live: HashSet<String> = graph.outputs.iter().map(|o| o.name.clone()).collect();
         let mut keep = vec![false; graph.nodes.len()];

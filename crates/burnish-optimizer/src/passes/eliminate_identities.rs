@@ -15,7 +15,7 @@ use burnish_model::{AttrExt, Graph, Model, Node};
 
 use crate::probe::Probe;
 use crate::rewrite::{constant, forward_node, is_op, rewrite_each};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct EliminateIdentities;
@@ -25,22 +25,26 @@ impl Pass for EliminateIdentities {
         "eliminate_identities"
     }
 
-    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
-        let mut probe: Option<Option<Probe>> = None;
-        let snapshot = model.clone();
+    fn run(
+        &self,
+        model: &mut Model,
+        _: &PassContext,
+        cache: &ProbeCache,
+    ) -> Result<usize, OptError> {
+        let probed = |n: &Node| {
+            matches!(
+                n.op_type.as_str(),
+                "Cast" | "Reshape" | "Mul" | "Add" | "Sub" | "Div"
+            )
+        };
+        let probe = if model.graph.nodes.iter().any(probed) {
+            cache.get(model)
+        } else {
+            None
+        };
         rewrite_each(&mut model.graph, |g, i| {
             let node = &g.nodes[i];
-            let needs_probe = matches!(
-                node.op_type.as_str(),
-                "Cast" | "Reshape" | "Mul" | "Add" | "Sub" | "Div"
-            );
-            let probe = if needs_probe {
-                probe
-                    .get_or_insert_with(|| Probe::run(&snapshot, ctx.seed).ok())
-                    .as_ref()
-            } else {
-                None
-            };
+            let probe = if probed(node) { probe.as_deref() } else { None };
             let Some(src) = identity_source(g, node, probe) else {
                 return Ok(false);
             };

@@ -18,7 +18,7 @@ use burnish_model::{Attribute, Graph, Model, ValueInfo};
 use burnish_runtime::{Session, SessionOptions, ops};
 
 use crate::rewrite::{constant, is_graph_output, rewrite_each};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FoldConstants;
@@ -28,7 +28,7 @@ impl Pass for FoldConstants {
         "fold_constants"
     }
 
-    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, ctx: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         let opsets = model.opsets.clone();
         let ir_version = model.ir_version;
         rewrite_each(&mut model.graph, |g, i| {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use burnish_model::{AttrExt, Attribute, Graph, Model, TensorData};
 
 use crate::rewrite::{absorb, constant, fresh_name, is_op, producer, rewrite_each, single_use};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FoldConvAddMul;
@@ -27,7 +27,7 @@ impl Pass for FoldConvAddMul {
         "fold_conv_add_mul"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| Ok(fold_at(g, j).is_some()))
     }
 }

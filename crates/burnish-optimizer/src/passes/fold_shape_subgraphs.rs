@@ -19,9 +19,8 @@ use std::sync::Arc;
 
 use burnish_model::Model;
 
-use crate::probe::Probe;
 use crate::rewrite::{constant, is_graph_output};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FoldShapeSubgraphs;
@@ -31,7 +30,12 @@ impl Pass for FoldShapeSubgraphs {
         "fold_shape_subgraphs"
     }
 
-    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
+    fn run(
+        &self,
+        model: &mut Model,
+        ctx: &PassContext,
+        cache: &ProbeCache,
+    ) -> Result<usize, OptError> {
         let g = &model.graph;
         if !g
             .nodes
@@ -55,7 +59,10 @@ impl Pass for FoldShapeSubgraphs {
                 folds.push(i);
             }
         }
-        let Ok(probe) = Probe::run(model, ctx.seed) else {
+        if folds.is_empty() {
+            return Ok(0);
+        }
+        let Some(probe) = cache.get(model) else {
             return Ok(0);
         };
         let g = &mut model.graph;

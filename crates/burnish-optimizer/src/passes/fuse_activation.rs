@@ -8,6 +8,9 @@
 //!                └────────────────^
 //! ```
 //!
+//! A `FusedConv` carrying only a residual (see `fuse_conv_residual`) takes the activation
+//! after the sum: `act(Conv(x) + z)`, which is exactly what the unfused graph computes.
+//!
 //! Activations: Relu, LeakyRelu, Clip (constant bounds), HardSigmoid, HardSwish, Sigmoid, Tanh,
 //! Gelu, and SiLU (`x * Sigmoid(x)`). Refuses: the product read elsewhere or a graph output;
 //! Clip bounds that are not constant; a producer that already carries an activation. Exact: the
@@ -16,7 +19,7 @@
 use burnish_model::{Attribute, Graph, Model};
 
 use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, single_use, use_count};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FuseActivation;
@@ -37,7 +40,7 @@ impl Pass for FuseActivation {
         "fuse_activation"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| Ok(fuse_at(g, j).is_some()))
     }
 }
@@ -46,7 +49,9 @@ fn fusable_producer(g: &Graph, value: &str) -> Option<usize> {
     let i = producer(g, value)?;
     let n = &g.nodes[i];
     let ok = ["Conv", "Gemm", "MatMul"].iter().any(|op| is_op(n, op))
-        || (n.domain == "burnish" && n.op_type == "Linear" && !n.attrs.contains_key("activation"));
+        || (n.domain == "burnish"
+            && matches!(n.op_type.as_str(), "Linear" | "FusedConv")
+            && !n.attrs.contains_key("activation"));
     ok.then_some(i)
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use burnish_model::{AttrExt, Model, TensorData};
 
 use crate::rewrite::{absorb, constant, fresh_name, is_op, producer, rewrite_each, single_use};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FuseConvBatchnorm;
@@ -24,7 +24,7 @@ impl Pass for FuseConvBatchnorm {
         "fuse_conv_batchnorm"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| {
             let bn = &g.nodes[j];
             if !is_op(bn, "BatchNormalization")

@@ -13,9 +13,8 @@
 
 use burnish_model::{Graph, Model};
 
-use crate::probe::Probe;
 use crate::rewrite::{absorb, constant, is_op, producer, rewrite_each, single_use};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct FuseMatmulAdd;
@@ -25,15 +24,22 @@ impl Pass for FuseMatmulAdd {
         "fuse_matmul_add"
     }
 
-    fn run(&self, model: &mut Model, ctx: &PassContext) -> Result<usize, OptError> {
-        let snapshot = model.clone();
-        let mut probe: Option<Option<Probe>> = None;
+    fn run(
+        &self,
+        model: &mut Model,
+        _: &PassContext,
+        cache: &ProbeCache,
+    ) -> Result<usize, OptError> {
+        let g = &model.graph;
+        if !(0..g.nodes.len()).any(|j| candidate(g, j).is_some()) {
+            return Ok(0);
+        }
+        let probe = cache.get(model);
         rewrite_each(&mut model.graph, |g, j| {
             let Some((i, k)) = candidate(g, j) else {
                 return Ok(false);
             };
             let x = g.nodes[i].inputs[0].clone();
-            let probe = probe.get_or_insert_with(|| Probe::run(&snapshot, ctx.seed).ok());
             let two_d = probe.as_ref().and_then(|p| p.rank(&x)) == Some(2);
             let bias = g.nodes[j].inputs[1 - k].clone();
             let node = &mut g.nodes[i];

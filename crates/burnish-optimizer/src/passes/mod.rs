@@ -13,6 +13,7 @@ mod fold_conv_add_mul;
 mod fold_shape_subgraphs;
 mod fuse_activation;
 mod fuse_conv_batchnorm;
+mod fuse_conv_residual;
 mod fuse_matmul_add;
 mod recognize_gelu;
 mod recognize_layer_norm;
@@ -26,6 +27,7 @@ pub use fold_conv_add_mul::FoldConvAddMul;
 pub use fold_shape_subgraphs::FoldShapeSubgraphs;
 pub use fuse_activation::FuseActivation;
 pub use fuse_conv_batchnorm::FuseConvBatchnorm;
+pub use fuse_conv_residual::FuseConvResidual;
 pub use fuse_matmul_add::FuseMatmulAdd;
 pub use recognize_gelu::RecognizeGelu;
 pub use recognize_layer_norm::RecognizeLayerNorm;
@@ -64,6 +66,10 @@ pub fn extended() -> Vec<Box<dyn Pass>> {
         Box::new(FoldConvAddMul),
         // Before fuse_activation: Linear{activation} needs the Add folded first.
         Box::new(FuseMatmulAdd),
+        // After the BatchNorm and per-channel folds (they need a plain Conv followed by its
+        // Add/Mul, and a residual Add is not per-channel); before fuse_activation, which then
+        // applies the activation after the residual sum: act(Conv + z).
+        Box::new(FuseConvResidual),
         // Last fusion: absorbs the activation into whatever producer the fusions above left.
         Box::new(FuseActivation),
         Box::new(EliminateDeadNodes),

@@ -16,7 +16,7 @@
 use burnish_model::{Attribute, Graph, Model, Node};
 
 use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, single_use};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct RecognizeGelu;
@@ -26,7 +26,7 @@ impl Pass for RecognizeGelu {
         "recognize_gelu"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| Ok(rewrite_at(g, j).is_some()))
     }
 }

@@ -17,7 +17,7 @@ use burnish_model::{AttrExt, Attribute, Graph, Model, Node};
 
 use super::recognize_gelu::{sole, with_const};
 use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, use_count};
-use crate::{OptError, Pass, PassContext};
+use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
 pub struct RecognizeLayerNorm;
@@ -27,7 +27,7 @@ impl Pass for RecognizeLayerNorm {
         "recognize_layer_norm"
     }
 
-    fn run(&self, model: &mut Model, _: &PassContext) -> Result<usize, OptError> {
+    fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| Ok(rewrite_at(g, j).is_some()))
     }
 }

@@ -1,0 +1,89 @@
+//! `fuse_conv_residual`: folds the residual Add after a Conv into the conv kernel, so the sum
+//! (and an activation that `fuse_activation` folds next) is applied in the conv's epilogue.
+//!
+//! ```text
+//!   x ──> Conv(W, b) ──> Add ──> y          =>  x, z ──> burnish::FusedConv(W, b, z) ──> y
+//!   z ─────────────────────^
+//!   (then Relu(y) becomes FusedConv{activation = Relu}: act(Conv(x, W, b) + z))
+//! ```
+//!
+//! The fused node keeps the Conv's name and takes the Add's place in the node order (where both
+//! `x` and `z` are defined). When both Add inputs come from Convs, the first one is fused.
+//! Refuses: a Conv output read elsewhere or a graph output; a Conv that already carries an
+//! activation or a residual; `z` not of exactly the Conv output's shape in every probe run (no
+//! broadcasting) or not f32, which also refuses constant `z` (per-channel constants are
+//! `fold_conv_add_mul`'s). Exact: the same sum of the same values, in the same order.
+
+use burnish_model::{DType, Graph, Model, Node};
+
+use crate::probe::Probe;
+use crate::rewrite::{is_op, producer, rewrite_each, single_use};
+use crate::{OptError, Pass, PassContext, ProbeCache};
+
+/// See the module documentation.
+pub struct FuseConvResidual;
+
+impl Pass for FuseConvResidual {
+    fn name(&self) -> &'static str {
+        "fuse_conv_residual"
+    }
+
+    fn run(
+        &self,
+        model: &mut Model,
+        _: &PassContext,
+        cache: &ProbeCache,
+    ) -> Result<usize, OptError> {
+        let g = &model.graph;
+        if !(0..g.nodes.len()).any(|j| !candidates(g, j).is_empty()) {
+            return Ok(0);
+        }
+        let Some(probe) = cache.get(model) else {
+            return Ok(0);
+        };
+        rewrite_each(&mut model.graph, |g, j| Ok(fuse_at(g, j, &probe).is_some()))
+    }
+}
+
+/// A Conv, or a FusedConv with neither activation nor residual.
+fn plain_conv(n: &Node) -> bool {
+    is_op(n, "Conv")
+        || (n.domain == "burnish"
+            && n.op_type == "FusedConv"
+            && !n.attrs.contains_key("activation")
+            && n.input(3).is_none())
+}
+
+/// `(conv index, residual)` pairs for the Add at `j`, before the shape checks.
+fn candidates(g: &Graph, j: usize) -> Vec<(usize, String)> {
+    let add = &g.nodes[j];
+    if !is_op(add, "Add") || add.inputs.len() != 2 {
+        return Vec::new();
+    }
+    (0..2)
+        .filter_map(|k| {
+            let (c, z) = (add.input(k)?, add.input(1 - k)?);
+            let i = producer(g, c)?;
+            (i < j && plain_conv(&g.nodes[i]) && single_use(g, c) && c != z)
+                .then(|| (i, z.to_string()))
+        })
+        .collect()
+}
+
+fn fuse_at(g: &mut Graph, j: usize, probe: &Probe) -> Option<()> {
+    let (i, z) = candidates(g, j).into_iter().find(|(i, z)| {
+        let c = &g.nodes[*i].outputs[0];
+        probe.same_shape(c, z)
+            && probe.dtype(c) == Some(DType::F32)
+            && probe.dtype(z) == Some(DType::F32)
+    })?;
+    let outputs = g.nodes[j].outputs.clone();
+    let mut conv = g.nodes.remove(i);
+    conv.op_type = "FusedConv".into();
+    conv.domain = "burnish".into();
+    conv.inputs.resize(3, String::new());
+    conv.inputs.push(z);
+    conv.outputs = outputs;
+    g.nodes[j - 1] = conv;
+    Some(())
+}
