@@ -44,16 +44,50 @@ pub struct ClipRate {
     pub reference_rate: f64,
     /// Share of current values outside the range.
     pub current_rate: f64,
-    /// Current rate exceeds the reference rate by more than `min_increase` and `min_ratio`.
+    /// Reference values below `min` (for a quantized activation: that saturate at `qmin`).
+    #[serde(default)]
+    pub reference_below: usize,
+    /// Reference values above `max`.
+    #[serde(default)]
+    pub reference_above: usize,
+    /// Current values below `min`.
+    #[serde(default)]
+    pub current_below: usize,
+    /// Current values above `max`.
+    #[serde(default)]
+    pub current_above: usize,
+    /// On one side of the range (below or above), the current clip share exceeds the reference
+    /// share by more than `min_increase` and by more than `min_ratio` times. Sides are judged
+    /// apart so that a drop on one side cannot hide a rise on the other (a quantizer that
+    /// dropped a Relu in front of its QuantizeLinear clips half of all values below, by design).
     pub stale: bool,
 }
 
-/// Counts values strictly outside `[min, max]`; infinities count as clipped, NaN is an error.
-fn clipped(what: &str, values: &[f32], min: f32, max: f32) -> Result<usize, DriftError> {
+/// Values below and above a range, from a per-value classifier.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SideCounts {
+    pub(crate) below: usize,
+    pub(crate) above: usize,
+}
+
+/// Where a value lies relative to a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Below,
+    Inside,
+    Above,
+}
+
+/// Counts values on each side; NaN is an error (infinities classify like any value).
+pub(crate) fn count_sides(
+    what: &str,
+    values: &[f32],
+    side: impl Fn(f32) -> Side,
+) -> Result<SideCounts, DriftError> {
     if values.is_empty() {
         return Err(DriftError::Empty { what: what.into() });
     }
-    let mut count = 0;
+    let mut counts = SideCounts::default();
     for (index, &value) in values.iter().enumerate() {
         if value.is_nan() {
             return Err(DriftError::NonFinite {
@@ -62,12 +96,50 @@ fn clipped(what: &str, values: &[f32], min: f32, max: f32) -> Result<usize, Drif
                 value,
             });
         }
-        count += usize::from(value < min || value > max);
+        match side(value) {
+            Side::Below => counts.below += 1,
+            Side::Above => counts.above += 1,
+            Side::Inside => {}
+        }
     }
-    Ok(count)
+    Ok(counts)
 }
 
-/// Clip rates of one activation.
+/// Builds the row from counts on both sides of `[min, max]`.
+pub(crate) fn clip_row(
+    name: &str,
+    (min, max): (f32, f32),
+    (reference, reference_values): (SideCounts, usize),
+    (current, current_values): (SideCounts, usize),
+    t: &ClipThresholds,
+) -> ClipRate {
+    let share = |n: usize, of: usize| n as f64 / of as f64;
+    let stale_side = |r: usize, c: usize| {
+        let (r, c) = (share(r, reference_values), share(c, current_values));
+        c - r > t.min_increase && c > t.min_ratio * r
+    };
+    let reference_clipped = reference.below + reference.above;
+    let current_clipped = current.below + current.above;
+    ClipRate {
+        name: name.into(),
+        min,
+        max,
+        reference_clipped,
+        reference_values,
+        current_clipped,
+        current_values,
+        reference_rate: share(reference_clipped, reference_values),
+        current_rate: share(current_clipped, current_values),
+        reference_below: reference.below,
+        reference_above: reference.above,
+        current_below: current.below,
+        current_above: current.above,
+        stale: stale_side(reference.below, current.below)
+            || stale_side(reference.above, current.above),
+    }
+}
+
+/// Clip rates of one activation: values strictly outside `[min, max]` clip (infinities too).
 pub fn clip_rate(input: &ClipInput<'_>, t: &ClipThresholds) -> Result<ClipRate, DriftError> {
     let ClipInput { name, min, max, .. } = *input;
     if !(min.is_finite() && max.is_finite() && min <= max) {
@@ -77,23 +149,24 @@ pub fn clip_rate(input: &ClipInput<'_>, t: &ClipThresholds) -> Result<ClipRate, 
             max,
         });
     }
-    let reference_clipped = clipped(&format!("reference {name}"), input.reference, min, max)?;
-    let current_clipped = clipped(&format!("current {name}"), input.current, min, max)?;
-    let reference_rate = reference_clipped as f64 / input.reference.len() as f64;
-    let current_rate = current_clipped as f64 / input.current.len() as f64;
-    Ok(ClipRate {
-        name: name.into(),
-        min,
-        max,
-        reference_clipped,
-        reference_values: input.reference.len(),
-        current_clipped,
-        current_values: input.current.len(),
-        reference_rate,
-        current_rate,
-        stale: current_rate - reference_rate > t.min_increase
-            && current_rate > t.min_ratio * reference_rate,
-    })
+    let side = |v: f32| {
+        if v < min {
+            Side::Below
+        } else if v > max {
+            Side::Above
+        } else {
+            Side::Inside
+        }
+    };
+    let reference = count_sides(&format!("reference {name}"), input.reference, side)?;
+    let current = count_sides(&format!("current {name}"), input.current, side)?;
+    Ok(clip_row(
+        name,
+        (min, max),
+        (reference, input.reference.len()),
+        (current, input.current.len()),
+        t,
+    ))
 }
 
 /// Clip rates of several activations, in order; errors on a repeated name.

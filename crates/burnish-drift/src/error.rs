@@ -81,6 +81,24 @@ pub enum DriftError {
         /// Upper bound.
         max: f32,
     },
+    /// A quantization grid with a non-positive or non-finite scale, `qmin >= qmax`, or a zero
+    /// point outside `[qmin, qmax]`.
+    #[error(
+        "activation `{name}`: invalid quantization grid (scale {scale}, zero point {zero_point}, \
+         integers [{qmin}, {qmax}])"
+    )]
+    InvalidGrid {
+        /// Activation name.
+        name: String,
+        /// Scale.
+        scale: f32,
+        /// Zero point.
+        zero_point: i32,
+        /// Smallest integer.
+        qmin: i32,
+        /// Largest integer.
+        qmax: i32,
+    },
     /// The same input or activation name was added twice.
     #[error("`{name}` was added twice")]
     Duplicate {

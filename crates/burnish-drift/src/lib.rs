@@ -12,8 +12,9 @@
 //!   with a seed, and their rows say so.
 //! * **Predictions** ([`prediction_drift`]): the top-1 class distribution of model outputs,
 //!   reference against current, with PSI and a chi-square test.
-//! * **Clip rates** ([`clip_rates`]): for quantized models, how often activations fall outside
-//!   their calibration ranges on each data set, and whether the ranges look stale.
+//! * **Clip rates** ([`clip_rates`], [`quantized_clip_rates`]): for quantized models, how often
+//!   activations fall outside their calibration ranges (saturate their `QuantizeLinear` grid)
+//!   on each data set, below and above, and whether the ranges look stale.
 //! * A [`Verdict`] with defaults from common monitoring tools (PSI 0.1 / 0.25, p < 0.05, data
 //!   set drift when half the features drift), all in [`DriftSettings`]; everything lands in a
 //!   serializable [`DriftReport`] that also renders as text tables.
@@ -56,6 +57,7 @@ pub mod features;
 pub mod ks;
 mod prediction;
 pub mod psi;
+mod quantized;
 mod render;
 mod report;
 mod rng;
@@ -70,6 +72,7 @@ pub use error::DriftError;
 pub use feature_drift::{DriftTest, FeatureDrift, SideStats, compare_feature};
 pub use features::{Feature, InputSpec, Layout, ValueKind, extract_features};
 pub use prediction::{ClassFrequency, PredictionDrift, prediction_drift, top1_counts};
+pub use quantized::{QuantGrid, QuantizedActivation, quantized_clip_rate, quantized_clip_rates};
 pub use report::{DriftAnalysis, DriftReport, InputSummary, SCHEMA_VERSION};
 pub use sample::{Sample, SortedValues};
 pub use settings::{ClipThresholds, DriftRule, DriftSettings, Thresholds};

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::features::{extract_features, feature_count};
 use crate::{
     ClipInput, ClipRate, DriftError, DriftSettings, FeatureDrift, InputSpec, Layout,
-    PredictionDrift, Sample, Verdict, clip_rates, compare_feature, prediction_drift,
+    PredictionDrift, QuantizedActivation, Sample, Verdict, clip_rates, compare_feature,
+    prediction_drift, quantized_clip_rates,
 };
 
 /// Version of the [`DriftReport`] JSON layout; bumped on incompatible changes.
@@ -159,6 +160,20 @@ impl DriftAnalysis {
     /// Adds clip rates of quantized activations, see [`clip_rates`]; names must be new.
     pub fn add_clip_rates(&mut self, inputs: &[ClipInput<'_>]) -> Result<&mut Self, DriftError> {
         let rates = clip_rates(inputs, &self.settings.clip)?;
+        self.extend_clip_rates(rates)
+    }
+
+    /// Adds clip rates of `QuantizeLinear`-quantized activations, see
+    /// [`quantized_clip_rates`]; names must be new.
+    pub fn add_quantized_clip_rates(
+        &mut self,
+        acts: &[QuantizedActivation<'_>],
+    ) -> Result<&mut Self, DriftError> {
+        let rates = quantized_clip_rates(acts, &self.settings.clip)?;
+        self.extend_clip_rates(rates)
+    }
+
+    fn extend_clip_rates(&mut self, rates: Vec<ClipRate>) -> Result<&mut Self, DriftError> {
         if let Some(dup) = rates
             .iter()
             .find(|r| self.clip_rates.iter().any(|c| c.name == r.name))
