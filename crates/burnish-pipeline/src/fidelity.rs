@@ -1,0 +1,237 @@
+//! How closely a variant follows the baseline: output agreement on the same inputs, and
+//! top-1 accuracy on labeled data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burnish_model::{Buffer, TensorData};
+use burnish_optimizer::fidelity::{argmax, fidelity};
+use burnish_report::Fidelity;
+use burnish_runtime::Session;
+
+use crate::error::PipelineError;
+
+/// Output agreement of `candidate` with `reference` over every output of `reference`
+/// (compared with [`burnish_optimizer::fidelity::fidelity`]) as one summary: the largest
+/// max-abs error, the element-weighted mean-abs error, the lowest cosine and SNR, and the
+/// top-1 agreement of the first output that looks like class scores. `order` lists the
+/// output names in graph order.
+pub fn agreement(
+    order: &[&str],
+    reference: &BTreeMap<String, TensorData>,
+    candidate: &BTreeMap<String, TensorData>,
+) -> Result<Fidelity, String> {
+    let mut summary = Fidelity {
+        max_abs: 0.0,
+        mean_abs: 0.0,
+        cosine: 1.0,
+        snr_db: None,
+        top1_agreement: None,
+    };
+    let (mut sum_abs, mut count, mut snr) = (0.0, 0usize, f64::INFINITY);
+    for name in order {
+        let Some(r) = reference.get(*name) else {
+            continue;
+        };
+        let c = candidate
+            .get(*name)
+            .ok_or_else(|| format!("output `{name}` is missing"))?;
+        let f = fidelity(c, r).map_err(|e| format!("output `{name}`: {e}"))?;
+        summary.max_abs = summary.max_abs.max(f.max_abs);
+        sum_abs += f.mean_abs * f.count as f64;
+        count += f.count;
+        summary.cosine = summary.cosine.min(f.cosine);
+        snr = snr.min(f.snr_db);
+        summary.top1_agreement = summary.top1_agreement.or(f.top1_agreement);
+    }
+    summary.mean_abs = if count == 0 {
+        0.0
+    } else {
+        sum_abs / count as f64
+    };
+    summary.snr_db = snr.is_finite().then_some(snr);
+    Ok(summary)
+}
+
+fn float_values(t: &TensorData) -> Option<Vec<f64>> {
+    match &t.data {
+        Buffer::F32(_) | Buffer::F16(_) | Buffer::BF16(_) | Buffer::F64(_) => t.to_f64_vec(),
+        _ => None,
+    }
+}
+
+/// Labeled evaluation data: inputs and integer class labels, samples along axis 0.
+#[derive(Debug, Clone)]
+pub struct EvalSet {
+    /// Model input name to tensor (all inputs of the model).
+    pub inputs: BTreeMap<String, TensorData>,
+    /// One label per sample.
+    pub labels: Vec<i64>,
+}
+
+impl EvalSet {
+    /// Reads an NPZ holding the inputs and the labels. The input of a single-input model is
+    /// the array named like the input, else `input_key` (default `x`); labels are
+    /// `labels_key` (default `y`).
+    pub fn load(
+        path: &Path,
+        model_inputs: &[String],
+        input_key: Option<&str>,
+        labels_key: Option<&str>,
+    ) -> Result<Self, PipelineError> {
+        let mut arrays = burnish_model::read_tensors(path).map_err(|e| PipelineError::Data {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let labels_key = labels_key.unwrap_or("y");
+        let labels = arrays
+            .remove(labels_key)
+            .ok_or_else(|| PipelineError::data(path, format!("no array `{labels_key}` (labels)")))?
+            .to_i64_vec()
+            .ok_or_else(|| PipelineError::data(path, format!("`{labels_key}` is not integer")))?;
+        let mut inputs = BTreeMap::new();
+        if let [only] = model_inputs {
+            let key = if arrays.contains_key(only) {
+                only.as_str()
+            } else {
+                input_key.unwrap_or("x")
+            };
+            let t = arrays.remove(key).ok_or_else(|| {
+                PipelineError::data(path, format!("no array `{only}` or `{key}` (inputs)"))
+            })?;
+            inputs.insert(only.clone(), t);
+        } else {
+            for name in model_inputs {
+                let t = arrays
+                    .remove(name)
+                    .ok_or_else(|| PipelineError::data(path, format!("no array `{name}`")))?;
+                inputs.insert(name.clone(), t);
+            }
+        }
+        for (name, t) in &inputs {
+            if t.shape.first() != Some(&labels.len()) {
+                return Err(PipelineError::data(
+                    path,
+                    format!(
+                        "`{name}` has shape {:?}; expected {} samples along axis 0 (one per label)",
+                        t.shape,
+                        labels.len()
+                    ),
+                ));
+            }
+        }
+        Ok(Self { inputs, labels })
+    }
+
+    /// Samples `start..end` of every input.
+    pub fn slice(&self, start: usize, end: usize) -> Result<BTreeMap<String, TensorData>, String> {
+        self.inputs
+            .iter()
+            .map(|(k, t)| Ok((k.clone(), slice_rows(t, start, end)?)))
+            .collect()
+    }
+
+    /// Top-1 accuracy of `session`, run `batch` samples at a time; the logits are the first
+    /// output (`[N, classes]`).
+    pub fn accuracy(&self, session: &Session, batch: usize) -> Result<f64, String> {
+        let n = self.labels.len();
+        let mut correct = 0usize;
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch.max(1)).min(n);
+            let outputs = session
+                .run(&self.slice(start, end)?)
+                .map_err(|e| e.to_string())?;
+            let first = session
+                .output_names()
+                .first()
+                .and_then(|name| outputs.get(*name))
+                .ok_or("the model has no output")?;
+            let values = float_values(first).ok_or("the first output is not floating-point")?;
+            let rows = end - start;
+            if rows == 0 || values.len() % rows != 0 {
+                return Err(format!(
+                    "first output has shape {:?}; expected {rows} rows of class scores",
+                    first.shape
+                ));
+            }
+            correct += values
+                .chunks_exact(values.len() / rows)
+                .zip(&self.labels[start..end])
+                .filter(|(row, label)| argmax(row).is_some_and(|p| p as i64 == **label))
+                .count();
+            start = end;
+        }
+        Ok(if n == 0 {
+            0.0
+        } else {
+            correct as f64 / n as f64
+        })
+    }
+}
+
+/// Rows `start..end` along axis 0.
+pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
+    let rows = *t.shape.first().ok_or("a scalar has no rows")?;
+    if start > end || end > rows {
+        return Err(format!("rows {start}..{end} out of {rows}"));
+    }
+    let per_row = t.len() / rows.max(1);
+    let bytes = t
+        .data
+        .to_le_bytes()
+        .ok_or("string tensors cannot be sliced")?;
+    let width = if t.is_empty() {
+        0
+    } else {
+        bytes.len() / t.len()
+    };
+    let part = &bytes[start * per_row * width..end * per_row * width];
+    let data = Buffer::from_le_bytes(t.dtype(), part)?;
+    let mut shape = t.shape.clone();
+    shape[0] = end - start;
+    TensorData::new(shape, data).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_are_summarized_worst_case() {
+        // y ([2, 1], no classes): reference [3, 4], candidate [3, 3]: max abs 1, SNR 10 log10(25).
+        // z: identical, class scores (2 rows of 2): top-1 agreement 1.
+        let r = BTreeMap::from([
+            (
+                "y".to_string(),
+                TensorData::from_f32(vec![2, 1], vec![3.0, 4.0]),
+            ),
+            (
+                "z".to_string(),
+                TensorData::from_f32(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]),
+            ),
+        ]);
+        let mut c = r.clone();
+        c.insert("y".into(), TensorData::from_f32(vec![2, 1], vec![3.0, 3.0]));
+        let f = agreement(&["y", "z"], &r, &c).unwrap();
+        assert_eq!(f.max_abs, 1.0);
+        assert_eq!(f.mean_abs, 1.0 / 6.0);
+        assert!((f.snr_db.unwrap() - 10.0 * 25f64.log10()).abs() < 1e-12);
+        assert!((f.cosine - 21.0 / (5.0 * 18f64.sqrt())).abs() < 1e-12);
+        assert_eq!(f.top1_agreement, Some(1.0));
+        let same = agreement(&["y", "z"], &r, &r).unwrap();
+        assert_eq!((same.max_abs, same.snr_db), (0.0, None));
+        assert!((same.cosine - 1.0).abs() < 1e-12);
+        c.remove("z");
+        assert!(agreement(&["y", "z"], &r, &c).is_err());
+    }
+
+    #[test]
+    fn slicing_rows() {
+        let t = TensorData::from_f32(vec![3, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let s = slice_rows(&t, 1, 3).unwrap();
+        assert_eq!(s.shape, vec![2, 2]);
+        assert_eq!(s.as_f32().unwrap(), &[2.0, 3.0, 4.0, 5.0]);
+        assert!(slice_rows(&t, 2, 4).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! The console summary of a finished pipeline.
+
+use std::fmt::Write;
+
+use burnish_bench::{ScenarioKind, Verdict};
+
+use crate::run::PipelineOutcome;
+
+impl PipelineOutcome {
+    /// A few lines for the console: per variant its single-stream p50/p99, best offline
+    /// throughput, max QPS at the SLO, fidelity and accuracy; each comparison's verdict; where
+    /// the report is.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let file = &self.input.results[0];
+        let slo_ms = self.slo.latency_us / 1e3;
+        let _ = writeln!(
+            out,
+            "{:<16} {:>10} {:>10} {:>14} {:>16} {:>10} {:>9}",
+            "variant", "p50 (ms)", "p99 (ms)", "best items/s", "max QPS", "max abs", "accuracy"
+        );
+        for v in &self.input.variants {
+            let single = file
+                .runs
+                .iter()
+                .find(|r| r.target == v.label && r.scenario == ScenarioKind::SingleStream);
+            let best = file
+                .runs
+                .iter()
+                .filter(|r| r.target == v.label && r.scenario == ScenarioKind::Offline)
+                .map(|r| r.throughput.items_per_s)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            let qps = file.max_qps.iter().find(|m| m.target == v.label);
+            let _ = writeln!(
+                out,
+                "{:<16} {:>10} {:>10} {:>14} {:>16} {:>10} {:>9}",
+                v.label,
+                single.map_or("-".into(), |r| format!("{:.3}", r.latency.p50_us / 1e3)),
+                single.map_or("-".into(), |r| format!("{:.3}", r.latency.p99_us / 1e3)),
+                best.map_or("-".into(), |b| format!("{b:.1}")),
+                qps.map_or("-".into(), |m| format!(
+                    "{:.1}{}",
+                    m.max_qps,
+                    if m.validity_run.is_valid() {
+                        ""
+                    } else {
+                        " INVALID"
+                    }
+                )),
+                v.fidelity
+                    .map_or("-".into(), |f| format!("{:.2e}", f.max_abs)),
+                v.accuracy
+                    .map_or("-".into(), |a| format!("{:.2}%", a * 100.0)),
+            );
+        }
+        let _ = writeln!(out, "server SLO: p99 <= {slo_ms:.3} ms");
+        for c in &file.comparisons {
+            let word = match c.verdict {
+                Verdict::Faster => "faster",
+                Verdict::Slower => "slower",
+                Verdict::Equivalent => "equivalent",
+                Verdict::Inconclusive => "inconclusive",
+            };
+            let _ = writeln!(
+                out,
+                "{} vs {}: {:.3}x ({word}), {:.0}% CI [{:.3}, {:.3}], {} rounds",
+                c.candidate,
+                c.baseline,
+                c.speedup.estimate,
+                c.speedup.confidence * 100.0,
+                c.speedup.lo,
+                c.speedup.hi,
+                c.rounds
+            );
+        }
+        let invalid = file.runs.iter().filter(|r| !r.is_valid()).count()
+            + file
+                .max_qps
+                .iter()
+                .filter(|m| !m.validity_run.is_valid())
+                .count();
+        if invalid > 0 {
+            let _ = writeln!(
+                out,
+                "{invalid} run(s) INVALID: see the report's validity section"
+            );
+        }
+        let _ = writeln!(out, "results: {}", self.results.display());
+        let _ = write!(out, "report: {}", self.report.index.display());
+        out
+    }
+}

@@ -1,0 +1,132 @@
+//! A model variant under load: an interpreter session over an in-memory model, as a bench
+//! [`Target`], with its inputs synthesized and uploaded once per batch size.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use burnish_bench::{Target, TargetError};
+use burnish_model::synth::random_inputs;
+use burnish_model::{Dim, Model};
+use burnish_runtime::{Session, SessionOptions, Value};
+
+use crate::error::PipelineError;
+
+/// One session shared by every worker; inputs prepared per batch size (seed 0).
+pub struct ModelTarget {
+    name: String,
+    model: Model,
+    session: Session,
+    dims: HashMap<String, usize>,
+    prepared: Mutex<HashMap<usize, Vec<Value>>>,
+}
+
+impl std::fmt::Debug for ModelTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelTarget")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModelTarget {
+    /// Compiles `model` with `threads` intra-op threads; `dims` sets symbolic dimensions other
+    /// than the leading (batch) one.
+    pub fn new(
+        name: &str,
+        model: Model,
+        threads: Option<usize>,
+        dims: &HashMap<String, usize>,
+    ) -> Result<Self, PipelineError> {
+        let session = Session::new(&model, SessionOptions { threads })
+            .map_err(PipelineError::runtime(name, "compiling the session"))?;
+        Ok(Self {
+            name: name.to_string(),
+            model,
+            session,
+            dims: dims.clone(),
+            prepared: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The uploaded inputs for `batch` (prepared on first use).
+    pub fn inputs(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
+        self.prepare(batch)?;
+        self.lock()?
+            .get(&batch)
+            .cloned()
+            .ok_or_else(|| TargetError::new(format!("batch {batch} was not prepared")))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<usize, Vec<Value>>>, TargetError> {
+        self.prepared
+            .lock()
+            .map_err(|_| TargetError::new("poisoned input cache"))
+    }
+
+    fn inputs_for(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
+        let mut dims = self.dims.clone();
+        for input in &self.model.graph.inputs {
+            match input.shape.as_deref().and_then(|s| s.first()) {
+                Some(Dim::Symbolic(name)) => {
+                    dims.insert(name.clone(), batch);
+                }
+                Some(Dim::Fixed(n)) if *n != batch => {
+                    return Err(TargetError::new(format!(
+                        "input `{}` has a fixed batch of {n}; cannot run batch {batch}",
+                        input.name
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let host = random_inputs(&self.model.graph, &dims, 0)
+            .map_err(|e| TargetError::new(e.to_string()))?;
+        self.session
+            .prepare_inputs(&host)
+            .map_err(|e| TargetError::new(e.to_string()))
+    }
+
+    /// Whether the model accepts a batch of `batch` (a symbolic or matching leading dim).
+    pub fn accepts_batch(&self, batch: usize) -> bool {
+        self.model.graph.inputs.iter().all(|i| {
+            !matches!(i.shape.as_deref().and_then(|s| s.first()), Some(Dim::Fixed(n)) if *n != batch)
+        })
+    }
+}
+
+impl Target for ModelTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn prepare(&self, batch: usize) -> Result<(), TargetError> {
+        if self.lock()?.contains_key(&batch) {
+            return Ok(());
+        }
+        let values = self.inputs_for(batch)?;
+        self.lock()?.insert(batch, values);
+        Ok(())
+    }
+
+    fn infer(&self, batch: usize) -> Result<(), TargetError> {
+        let values = self
+            .lock()?
+            .get(&batch)
+            .cloned()
+            .ok_or_else(|| TargetError::new(format!("batch {batch} was not prepared")))?;
+        self.session
+            .run_values(values)
+            .map(|_| ())
+            .map_err(|e| TargetError::new(e.to_string()))
+    }
+}
