@@ -9,10 +9,11 @@
 //!    DQ(w_i8, ws, wz) ─┼─> Conv | MatMul | Gemm [-> Relu | Clip] -> Q(ys, yz)
 //!    DQ(b_i32) or b ─┘         =>  burnish::QConv | burnish::QMatMul (activation folded)
 //!    ```
-//!    Refused (left for step 4) when: the weight is not a constant int8/uint8 `DQ` input with
+//!    A `Gemm` whose output is not quantized (the logits layer) becomes
+//!    `com.microsoft::QGemm` with a float32 output (int32 bias). Refused (left for step 4) when: the weight is not a constant int8/uint8 `DQ` input with
 //!    per-tensor or per-output-channel scales, scales or zero points are not constants, `Gemm`
 //!    has `transA`, `alpha != 1` or `beta != 1`, the op's output has other readers than the
-//!    activation and Q, or no Q follows (a float output).
+//!    activation and Q, or no Q follows a Conv/MatMul (a float output).
 //! 3. **Dynamic int8.** `DynamicQuantizeLinear(x) -> DQ -> MatMul | Gemm(DQ(w_i8) [, bias])`
 //!    becomes `com.microsoft::DynamicQuantizeMatMul(x, w, ws, wz [, bias])`.
 //! 4. **Fold constant DQ.** Every remaining `DequantizeLinear` of constants (weights of ops
@@ -41,7 +42,7 @@ pub struct LowerRecord {
     pub shape_ops_on_codes: usize,
     /// `QConv` nodes written.
     pub qconv: usize,
-    /// `QMatMul` nodes written.
+    /// `QMatMul` (and float-output `QGemm`) nodes written.
     pub qmatmul: usize,
     /// `DynamicQuantizeMatMul` nodes written.
     pub dynamic_matmul: usize,
@@ -251,9 +252,121 @@ fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, St
         }
     }
     let ws = ws.to_f64_vec().unwrap_or_default();
-    let mut y = n.outputs[0].clone();
-    let mut act: Option<(String, Option<f32>, Option<f32>)> = None;
-    let mut removed = vec![i];
+    let tail = quantized_tail(g, &n.outputs[0]);
+    let gemm_float_out = is(&n, "Gemm") && tail.is_err();
+    let (act, mut removed, q) = match tail {
+        Ok(t) => t,
+        Err(_) if gemm_float_out => (None, Vec::new(), None),
+        Err(e) => return Err(e),
+    };
+    removed.push(i);
+    let (ys, yz) = match &q {
+        Some(q) => scale_zp(g, q, namer).ok_or("output scale/zero point not constant")?,
+        None => (String::new(), String::new()),
+    };
+    let (xs, xz) = scale_zp(g, &dx, namer).ok_or("input scale/zero point not constant")?;
+    let wz = match dw.input(2) {
+        Some(z) => z.to_string(),
+        None => add_const(
+            g,
+            namer,
+            &format!("{}_zero_point", dw.inputs[0]),
+            TensorData {
+                shape: vec![],
+                data: Buffer::I8(vec![0]),
+            },
+        ),
+    };
+    let mut inputs = vec![
+        dx.inputs[0].clone(),
+        xs.clone(),
+        xz,
+        dw.inputs[0].clone(),
+        dw.inputs[1].clone(),
+        wz,
+    ];
+    let bias = match n.input(2) {
+        Some(b) => Some(bias_input(g, b, &xs, &ws, channels, namer)?),
+        None => None,
+    };
+    let mut out = match &q {
+        Some(q) => {
+            inputs.extend([ys, yz]);
+            inputs.extend(bias);
+            Node {
+                name: n.name.clone(),
+                op_type: if conv { "QConv" } else { "QMatMul" }.into(),
+                domain: "burnish".into(),
+                inputs,
+                outputs: vec![q.outputs[0].clone()],
+                attrs: Default::default(),
+            }
+        }
+        None => {
+            if let Some(b) = bias {
+                if constant(g, &b).is_none_or(|t| t.dtype() != DType::I32) {
+                    return Err("float output (no Q after) with a float bias".into());
+                }
+                inputs.push(b);
+            }
+            Node {
+                name: n.name.clone(),
+                op_type: "QGemm".into(),
+                domain: "com.microsoft".into(),
+                inputs,
+                outputs: n.outputs.clone(),
+                attrs: Default::default(),
+            }
+        }
+    };
+    if conv {
+        for k in [
+            "auto_pad",
+            "pads",
+            "strides",
+            "dilations",
+            "group",
+            "kernel_shape",
+        ] {
+            if let Some(v) = n.attrs.get(k) {
+                out.attrs.insert(k.into(), v.clone());
+            }
+        }
+    } else if trans_b {
+        out.attrs.insert("transB".into(), Attribute::Int(1));
+    }
+    if out.op_type == "QGemm" {
+        g.nodes.remove(i);
+        g.nodes.insert(i, out);
+        return Ok(false);
+    }
+    if let Some((a, lo, hi)) = act {
+        out.attrs.insert("activation".into(), Attribute::String(a));
+        if let Some(v) = lo {
+            out.attrs.insert("activation_min".into(), Attribute::Float(v));
+        }
+        if let Some(v) = hi {
+            out.attrs.insert("activation_max".into(), Attribute::Float(v));
+        }
+    }
+    removed.sort_unstable();
+    for r in removed.iter().rev() {
+        g.nodes.remove(*r);
+    }
+    g.nodes.insert(i, out);
+    Ok(conv)
+}
+
+/// The chain after a quantizable op's output `y`: an optional Relu/Clip (with its bounds) and
+/// the QuantizeLinear, each the only reader of the value before; plus the nodes to remove.
+#[allow(clippy::type_complexity)]
+fn quantized_tail(
+    g: &Graph,
+    y: &str,
+) -> Result<(Option<(String, Option<f32>, Option<f32>)>, Vec<usize>, Option<Node>), String> {
+    let mut y = y.to_string();
+    let mut act = None;
+    let mut removed = Vec::new();
     if !single_use(g, &y) {
         return Err("output has several readers (or is a graph output)".into());
     }
@@ -286,72 +399,7 @@ fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, St
         return Err("no QuantizeLinear after the op (float output)".into());
     }
     removed.push(next);
-    let (ys, yz) = scale_zp(g, &q, namer).ok_or("output scale/zero point not constant")?;
-    let (xs, xz) = scale_zp(g, &dx, namer).ok_or("input scale/zero point not constant")?;
-    let wz = match dw.input(2) {
-        Some(z) => z.to_string(),
-        None => add_const(
-            g,
-            namer,
-            &format!("{}_zero_point", dw.inputs[0]),
-            TensorData {
-                shape: vec![],
-                data: Buffer::I8(vec![0]),
-            },
-        ),
-    };
-    let mut inputs = vec![
-        dx.inputs[0].clone(),
-        xs.clone(),
-        xz,
-        dw.inputs[0].clone(),
-        dw.inputs[1].clone(),
-        wz,
-        ys,
-        yz,
-    ];
-    if let Some(b) = n.input(2) {
-        inputs.push(bias_input(g, b, &xs, &ws, channels, namer)?);
-    }
-    let mut out = Node {
-        name: n.name.clone(),
-        op_type: if conv { "QConv" } else { "QMatMul" }.into(),
-        domain: "burnish".into(),
-        inputs,
-        outputs: vec![q.outputs[0].clone()],
-        attrs: Default::default(),
-    };
-    if conv {
-        for k in [
-            "auto_pad",
-            "pads",
-            "strides",
-            "dilations",
-            "group",
-            "kernel_shape",
-        ] {
-            if let Some(v) = n.attrs.get(k) {
-                out.attrs.insert(k.into(), v.clone());
-            }
-        }
-    } else if trans_b {
-        out.attrs.insert("transB".into(), Attribute::Int(1));
-    }
-    if let Some((a, lo, hi)) = act {
-        out.attrs.insert("activation".into(), Attribute::String(a));
-        if let Some(v) = lo {
-            out.attrs.insert("activation_min".into(), Attribute::Float(v));
-        }
-        if let Some(v) = hi {
-            out.attrs.insert("activation_max".into(), Attribute::Float(v));
-        }
-    }
-    removed.sort_unstable();
-    for r in removed.iter().rev() {
-        g.nodes.remove(*r);
-    }
-    g.nodes.insert(i, out);
-    Ok(conv)
+    Ok((act, removed, Some(q)))
 }
 
 /// The bias input of a QConv/QMatMul: the i32 codes of a `DQ(b_i32)` whose scale is
