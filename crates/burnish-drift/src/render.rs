@@ -194,13 +194,21 @@ impl DriftReport {
     }
 
     fn render_clip_rates(&self, out: &mut String) {
-        let mut table = Table::new(&["activation", "range", "ref clipped", "cur clipped", "stale"]);
+        let mut table = Table::new(&[
+            "activation",
+            "range",
+            "ref clipped",
+            "cur clipped",
+            "cur below/above",
+            "stale",
+        ]);
         for c in &self.clip_rates {
             table.row(vec![
                 c.name.clone(),
-                format!("[{}, {}]", c.min, c.max),
+                format!("[{:.4}, {:.4}]", c.min, c.max),
                 pct(c.reference_rate),
                 pct(c.current_rate),
+                format!("{}/{}", c.current_below, c.current_above),
                 if c.stale { "STALE".into() } else { "ok".into() },
             ]);
         }
