@@ -20,6 +20,8 @@ pub enum Command {
     Optimize(OptimizeArgs),
     /// Describe a model: opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops.
     Inspect(InspectArgs),
+    /// Top-1 / top-k accuracy of a classifier on labeled data.
+    Eval(EvalArgs),
     /// Run a model on inputs from an NPZ file (or seeded random inputs) and write the outputs.
     Run(RunArgs),
     /// Run ONNX backend-test cases (model.onnx + test_data_set_*/*.pb) and report pass/fail.
@@ -34,6 +36,45 @@ pub enum Command {
     Report(ReportArgs),
     /// Measure drift between a reference data set and current data (PSI, KS, Wasserstein).
     Drift(DriftArgs),
+}
+
+/// `burnish eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The ONNX model (a classifier: one output row of class scores per sample).
+    pub model: PathBuf,
+    /// Inputs: `.npy` (the model's only input) or `.npz` (arrays named like the inputs, or
+    /// `--data-key`), first dimension = samples.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Array of `--data` feeding the model's input.
+    #[arg(long)]
+    pub data_key: Option<String>,
+    /// Labels (class indices, `[N]`): `.npy` or `.npz`; default: an array of `--data`
+    /// (`y`, `labels`, `label` or `target`).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Array holding the labels.
+    #[arg(long)]
+    pub labels_key: Option<String>,
+    /// `k` of the top-k accuracy.
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+    /// Samples per run (a fixed batch dimension in the model wins).
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// The output holding the class scores (default: the first).
+    #[arg(long = "output-name")]
+    pub output_name: Option<String>,
+    /// Intra-op threads.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the JSON result here (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `burnish report`.
@@ -155,6 +196,10 @@ pub struct InspectArgs {
     /// Symbolic dims for the MAC count.
     #[command(flatten)]
     pub dims: DimArgs,
+    /// Why is it not faster: the CPU's int8 kernels, the share of MACs in int8, the
+    /// quantize/dequantize boundaries.
+    #[arg(long)]
+    pub quant: bool,
 }
 
 /// `burnish run`.

@@ -3,6 +3,9 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+use burnish_accuracy::QuantInspection;
+use burnish_accuracy::inspect::{Precision, inspect_quant};
+use burnish_model::synth::random_inputs;
 use burnish_runtime::inspect::inspect;
 
 use crate::cli::InspectArgs;
@@ -11,8 +14,16 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let model = burnish_model::load_onnx(&args.model)?;
     let dims: HashMap<String, usize> = args.dims.dims.into_iter().collect();
     let report = inspect(&model, &dims);
+    let quant = args.quant.then(|| {
+        let inputs = random_inputs(&model.graph, &dims, 0).ok();
+        inspect_quant(&model, inputs.as_ref())
+    });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let json = match &quant {
+            Some(q) => serde_json::json!({ "inspect": report, "quant": q }),
+            None => serde_json::to_value(&report)?,
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("model      {}", args.model.display());
@@ -57,5 +68,52 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             .collect();
         println!("unsupported: {}", list.join(", "));
     }
+    if let Some(q) = &quant {
+        print_quant(q);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the "why is it not faster" section (also used by `optimize`).
+pub fn print_quant(q: &QuantInspection) {
+    let on: Vec<&str> = q
+        .cpu
+        .features
+        .iter()
+        .filter(|(_, on)| **on)
+        .map(|(f, _)| f.as_str())
+        .collect();
+    println!("\nint8 on this CPU");
+    println!(
+        "  kernel     {} (available: {})",
+        q.cpu.kernel,
+        q.cpu.available.join(", ")
+    );
+    println!("  features   {}", on.join(" "));
+    println!("  note       {}", q.cpu.note);
+    let total: u64 = q.macs.values().sum();
+    if total > 0 {
+        for (precision, macs) in &q.macs {
+            println!(
+                "  MACs {precision:<12} {macs:>14} ({:.1}%)",
+                *macs as f64 * 100.0 / total as f64
+            );
+        }
+    }
+    if let Some(note) = &q.note {
+        println!("  MACs unavailable: {note}");
+    }
+    println!(
+        "  boundaries {} quantize, {} dequantize (activations)",
+        q.quantize_boundaries, q.dequantize_boundaries
+    );
+    let float: Vec<String> = q
+        .nodes
+        .iter()
+        .filter(|n| n.precision == Precision::Float)
+        .map(|n| n.name.clone())
+        .collect();
+    if !float.is_empty() {
+        println!("  float MAC nodes: {}", float.join(", "));
+    }
 }

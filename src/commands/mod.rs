@@ -4,6 +4,7 @@ mod bench;
 mod compare;
 mod conformance;
 mod drift;
+mod eval;
 mod inspect;
 mod load;
 mod optimize;
@@ -20,6 +21,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Optimize(args) => optimize::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Run(args) => run::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(args) => bench::run(args),
