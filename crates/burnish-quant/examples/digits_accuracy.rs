@@ -36,7 +36,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x, y) = (&test["x"], test["y"].to_i64_vec().ok_or("labels")?);
     let cal = Calibration::from_npz(format!("{dir}/digits_calibration.npz"))?;
     println!("fp32: {:.4}", accuracy(&model, x, &y)?);
-    for method in ["minmax", "percentile:99.99", "percentile:99.9", "entropy", "mse"] {
+    for method in [
+        "minmax",
+        "percentile:99.99",
+        "percentile:99.9",
+        "entropy",
+        "mse",
+    ] {
         let cfg = QuantConfig {
             method: method.parse()?,
             ..Default::default()

@@ -60,24 +60,24 @@ impl Calibration {
         batch: usize,
     ) -> Result<Vec<BTreeMap<String, TensorData>>, QuantError> {
         let inputs = &model.graph.inputs;
-        let by_name: Vec<(&ValueInfo, &TensorData)> =
-            if inputs.len() == 1 && self.inputs.len() == 1 {
-                vec![(&inputs[0], self.inputs.values().next().expect("one entry"))]
-            } else {
-                inputs
-                    .iter()
-                    .map(|i| {
-                        self.inputs.get(&i.name).map(|t| (i, t)).ok_or_else(|| {
-                            let keys: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
-                            self.err(format!(
-                                "no array for input `{}` (arrays: {})",
-                                i.name,
-                                keys.join(", ")
-                            ))
-                        })
+        let by_name: Vec<(&ValueInfo, &TensorData)> = if inputs.len() == 1 && self.inputs.len() == 1
+        {
+            vec![(&inputs[0], self.inputs.values().next().expect("one entry"))]
+        } else {
+            inputs
+                .iter()
+                .map(|i| {
+                    self.inputs.get(&i.name).map(|t| (i, t)).ok_or_else(|| {
+                        let keys: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
+                        self.err(format!(
+                            "no array for input `{}` (arrays: {})",
+                            i.name,
+                            keys.join(", ")
+                        ))
                     })
-                    .collect::<Result<_, _>>()?
-            };
+                })
+                .collect::<Result<_, _>>()?
+        };
         let n = self.samples();
         if n == 0 {
             return Err(self.err("no samples"));
@@ -136,7 +136,9 @@ pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData
             }
         };
     }
-    let data = cut!(F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool);
+    let data = cut!(
+        F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool
+    );
     let mut shape = t.shape.clone();
     shape[0] = end - start;
     TensorData::new(shape, data).map_err(|e| e.to_string())
@@ -179,12 +181,11 @@ pub fn observe(
             });
         }
     }
-    let session = Session::new(&probe, SessionOptions::default()).map_err(|source| {
-        QuantError::Runtime {
+    let session =
+        Session::new(&probe, SessionOptions::default()).map_err(|source| QuantError::Runtime {
             context: "compiling the model for calibration".into(),
             source,
-        }
-    })?;
+        })?;
     let batches = calibration.batches(model, batch)?;
     let run = |feed: &BTreeMap<String, TensorData>| {
         session.run(feed).map_err(|source| QuantError::Runtime {
@@ -192,21 +193,22 @@ pub fn observe(
             source,
         })
     };
-    let values = |outs: &BTreeMap<String, TensorData>, name: &str| -> Result<Vec<f32>, QuantError> {
-        let t = outs.get(name).ok_or_else(|| QuantError::Calibration {
-            source_name: calibration.source.clone(),
-            message: format!("value `{name}` was not produced"),
-        })?;
-        Ok(match t.as_f32() {
-            Some(v) => v.to_vec(),
-            None => t
-                .to_f64_vec()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|x| x as f32)
-                .collect(),
-        })
-    };
+    let values =
+        |outs: &BTreeMap<String, TensorData>, name: &str| -> Result<Vec<f32>, QuantError> {
+            let t = outs.get(name).ok_or_else(|| QuantError::Calibration {
+                source_name: calibration.source.clone(),
+                message: format!("value `{name}` was not produced"),
+            })?;
+            Ok(match t.as_f32() {
+                Some(v) => v.to_vec(),
+                None => t
+                    .to_f64_vec()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|x| x as f32)
+                    .collect(),
+            })
+        };
     let mut stats: HashMap<String, TensorStats> = names
         .iter()
         .map(|n| {

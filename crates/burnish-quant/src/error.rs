@@ -40,7 +40,9 @@ pub enum QuantError {
         message: String,
     },
     /// The model's opset is too old for the ops the mode writes.
-    #[error("{mode} needs opset {need}; the model has opset {have} (burnish does not upgrade models below 13)")]
+    #[error(
+        "{mode} needs opset {need}; the model has opset {have} (burnish does not upgrade models below 13)"
+    )]
     Opset {
         /// The mode.
         mode: String,

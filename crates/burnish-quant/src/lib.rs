@@ -28,6 +28,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The model first goes through the optimizer's exact `basic` passes (constant folding makes
+//! weights computed from initializers, such as a `Transpose` of a weight, constants).
+//!
 //! Nothing restricts activation or weight ranges for the AVX2 `u8 x i8` saturation problem:
 //! burnish's AVX2 int8 kernel multiplies 16-bit operands with `vpmaddwd` (see
 //! `burnish-kernels`), which is exact for every u8/i8 code, so full 8-bit ranges are used.
@@ -76,6 +79,11 @@ pub fn quantize(
     } else {
         model.clone()
     };
+    let basic = burnish_optimizer::OptimizeOptions {
+        level: burnish_optimizer::Level::Basic,
+        ..Default::default()
+    };
+    burnish_optimizer::PassManager::new(basic)?.run(&mut m)?;
     let float_model = m.clone();
     let bytes_before = m.graph.parameter_stats().1;
     let mut notes = Vec::new();
@@ -103,7 +111,7 @@ pub fn quantize(
         }
         mode => {
             let need = match mode {
-                QuantMode::Int4Weights => 21,
+                QuantMode::Int4Weights => 13,
                 QuantMode::DynamicInt8 => 11,
                 _ => 10,
             };
@@ -154,8 +162,7 @@ pub fn quantize(
                 })?;
                 let names: Vec<String> = acts.iter().map(|a| a.tensor.clone()).collect();
                 let hist = cfg.method != RangeMethod::MinMax;
-                let stats =
-                    calibrate::observe(&m, cal, &names, cfg.calibration_batch, hist)?;
+                let stats = calibrate::observe(&m, cal, &names, cfg.calibration_batch, hist)?;
                 for a in &acts {
                     let s = &stats[&a.tensor];
                     let (lo, hi) = range::choose_range(s, cfg.method);
@@ -214,8 +221,12 @@ pub fn quantize(
         }
     };
     util::remove_dead(&mut m.graph);
-    let defined: std::collections::HashSet<String> =
-        m.graph.defined_values().into_iter().map(str::to_string).collect();
+    let defined: std::collections::HashSet<String> = m
+        .graph
+        .defined_values()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     m.graph.value_info.retain(|k, _| defined.contains(k));
     let mut decisions = decisions;
     let (total, share) = macs::fill(&float_model, calibration, &mut decisions)?;

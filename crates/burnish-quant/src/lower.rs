@@ -135,8 +135,7 @@ fn same_const(g: &Graph, a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            a == b
-                || matches!((constant(g, a), constant(g, b)), (Some(x), Some(y)) if x == y)
+            a == b || matches!((constant(g, a), constant(g, b)), (Some(x), Some(y)) if x == y)
         }
         _ => false,
     }
@@ -159,9 +158,8 @@ fn move_shape_ops(g: &mut Graph) -> usize {
                 }
                 let qi = *readers(g, y).first()?;
                 let q = &g.nodes[qi];
-                let per_tensor = |t: Option<&str>| {
-                    t.and_then(|t| constant(g, t)).is_some_and(|t| t.len() == 1)
-                };
+                let per_tensor =
+                    |t: Option<&str>| t.and_then(|t| constant(g, t)).is_some_and(|t| t.len() == 1);
                 let ok = is(q, "QuantizeLinear")
                     && per_tensor(dq.input(1))
                     && same_const(g, dq.input(1), q.input(1))
@@ -343,10 +341,12 @@ fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, St
     if let Some((a, lo, hi)) = act {
         out.attrs.insert("activation".into(), Attribute::String(a));
         if let Some(v) = lo {
-            out.attrs.insert("activation_min".into(), Attribute::Float(v));
+            out.attrs
+                .insert("activation_min".into(), Attribute::Float(v));
         }
         if let Some(v) = hi {
-            out.attrs.insert("activation_max".into(), Attribute::Float(v));
+            out.attrs
+                .insert("activation_max".into(), Attribute::Float(v));
         }
     }
     removed.sort_unstable();
@@ -363,7 +363,14 @@ fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, St
 fn quantized_tail(
     g: &Graph,
     y: &str,
-) -> Result<(Option<(String, Option<f32>, Option<f32>)>, Vec<usize>, Option<Node>), String> {
+) -> Result<
+    (
+        Option<(String, Option<f32>, Option<f32>)>,
+        Vec<usize>,
+        Option<Node>,
+    ),
+    String,
+> {
     let mut y = y.to_string();
     let mut act = None;
     let mut removed = Vec::new();
@@ -450,7 +457,10 @@ fn bias_input(
     }
     let t = constant(g, b).ok_or("bias is not a constant")?;
     if t.dtype() != DType::F32 || t.len() != channels {
-        return Err(format!("bias of shape {:?} is not one float per channel", t.shape));
+        return Err(format!(
+            "bias of shape {:?} is not one float per channel",
+            t.shape
+        ));
     }
     if t.shape == [channels] {
         return Ok(b.to_string());
@@ -619,4 +629,3 @@ fn dequantize_node(g: &Graph, n: &Node) -> Result<TensorData, (String, String)> 
     }
     Ok(TensorData::from_f32(x.shape.clone(), out))
 }
-

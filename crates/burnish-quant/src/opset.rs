@@ -36,8 +36,10 @@ pub fn raise(model: &mut Model, to: i64, why: &str) -> Result<(), QuantError> {
                 n.attrs.remove("axes");
                 let name = namer.fresh(&format!("{}_axes", n.name));
                 let len = axes.len();
-                g.initializers
-                    .insert(name.clone(), Arc::new(TensorData::from_i64(vec![len], axes)));
+                g.initializers.insert(
+                    name.clone(),
+                    Arc::new(TensorData::from_i64(vec![len], axes)),
+                );
                 n.inputs.truncate(1);
                 n.inputs.push(name);
             }

@@ -90,7 +90,10 @@ fn zp_tensor(ty: ActivationType, zp: i32) -> TensorData {
         ActivationType::U8 => Buffer::U8(vec![zp as u8]),
         ActivationType::S8 => Buffer::I8(vec![zp as i8]),
     };
-    TensorData { shape: vec![], data }
+    TensorData {
+        shape: vec![],
+        data,
+    }
 }
 
 /// Rewrites `model` in place: weights of `cands` quantized and dequantized, activations
@@ -211,7 +214,10 @@ pub fn insert(
             if let Some(w) = rename.get(&format!("{i}#{k}")) {
                 *input = w.clone();
             } else if let Some(dq) = rename.get(input.as_str()) {
-                if only_in.get(input.as_str()).is_none_or(|set| set.contains(&i)) {
+                if only_in
+                    .get(input.as_str())
+                    .is_none_or(|set| set.contains(&i))
+                {
                     *input = dq.clone();
                 }
             }
@@ -278,7 +284,12 @@ fn quantize_weight(
             &format!("{}_scale", c.weight),
             TensorData::from_f32(sshape, scales),
         );
-        let mut d = node(dq_name, "DequantizeLinear", vec![q, s], vec![dq_out.clone()]);
+        let mut d = node(
+            dq_name,
+            "DequantizeLinear",
+            vec![q, s],
+            vec![dq_out.clone()],
+        );
         int_attr(&mut d, "axis", k_axis as i64);
         int_attr(&mut d, "block_size", b as i64);
         nodes.push(d);
@@ -309,7 +320,12 @@ fn quantize_weight(
         &format!("{}_zero_point", c.weight),
         TensorData::new(sshape, Buffer::I8(vec![0; scales.len()]))?,
     );
-    let mut d = node(dq_name, "DequantizeLinear", vec![q, s, z], vec![dq_out.clone()]);
+    let mut d = node(
+        dq_name,
+        "DequantizeLinear",
+        vec![q, s, z],
+        vec![dq_out.clone()],
+    );
     if let Some(a) = axis {
         int_attr(&mut d, "axis", a as i64);
     }

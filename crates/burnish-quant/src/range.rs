@@ -170,7 +170,9 @@ mod tests {
     fn entropy_and_mse_clip_a_long_tail_but_keep_the_bulk() {
         let mut state = 12345u64;
         let mut uniform = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
         };
         let mut v: Vec<f32> = (0..20_000)

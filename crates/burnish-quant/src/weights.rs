@@ -18,7 +18,11 @@ pub fn quantize_symmetric(w: &[f32], shape: &[usize], axis: Option<usize>) -> (V
     let codes = w
         .iter()
         .enumerate()
-        .map(|(i, &x)| (x / scales[channel(i)]).round_ties_even().clamp(-127.0, 127.0) as i8)
+        .map(|(i, &x)| {
+            (x / scales[channel(i)])
+                .round_ties_even()
+                .clamp(-127.0, 127.0) as i8
+        })
         .collect();
     debug_assert_eq!(outer * channels * inner, w.len());
     (codes, scales)
@@ -58,7 +62,12 @@ pub fn quantize_bias(bias: &[f32], x_scale: f32, w_scales: &[f32]) -> (Vec<i32>,
 /// of `block` consecutive rows per column (blocks along axis 0, the reduction axis of a MatMul
 /// weight). Returns the codes and the `[ceil(rows / block), cols]` scales, as ONNX's blocked
 /// `DequantizeLinear` (`axis = 0`, `block_size`) reads them.
-pub fn quantize_blocks_int4(w: &[f32], rows: usize, cols: usize, block: usize) -> (Vec<i8>, Vec<f32>) {
+pub fn quantize_blocks_int4(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    block: usize,
+) -> (Vec<i8>, Vec<f32>) {
     let blocks = rows.div_ceil(block);
     let mut top = vec![0f32; blocks * cols];
     for r in 0..rows {

@@ -1,0 +1,238 @@
+//! Quantization end to end: accuracy of static int8 `digits_cnn` against its labels (float
+//! accuracy 0.9711 measured by onnxruntime, `digits_cnn.json`), exports that load back, and
+//! dynamic int8 / int4 / f16 outputs against the onnxruntime float reference outputs.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use burnish_model::compare::diff;
+use burnish_model::{Model, TensorData, load_onnx, read_tensors};
+use burnish_quant::{Calibration, QuantConfig, QuantMode, lower_qdq, quantize};
+use burnish_runtime::{Session, SessionOptions};
+
+fn fixture(name: &str) -> String {
+    common::fixtures().join(name).display().to_string()
+}
+
+fn float_accuracy() -> f64 {
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("digits_cnn.json")).unwrap())
+            .unwrap();
+    info["test_accuracy"].as_f64().unwrap()
+}
+
+fn run(model: &Model, inputs: &BTreeMap<String, TensorData>) -> BTreeMap<String, TensorData> {
+    Session::new(model, SessionOptions { threads: Some(1) })
+        .unwrap()
+        .run(inputs)
+        .unwrap()
+}
+
+fn digits_accuracy(model: &Model) -> f64 {
+    let test = read_tensors(fixture("digits_test.npz")).unwrap();
+    let labels = test["y"].to_i64_vec().unwrap();
+    let out = run(
+        model,
+        &BTreeMap::from([("input".into(), test["x"].clone())]),
+    );
+    let logits = out["logits"].to_f64_vec().unwrap();
+    let hits = labels
+        .iter()
+        .enumerate()
+        .filter(|&(i, &label)| {
+            let row = &logits[i * 10..(i + 1) * 10];
+            let best = (0..10).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            best as i64 == label
+        })
+        .count();
+    hits as f64 / labels.len() as f64
+}
+
+#[test]
+fn static_int8_digits_stays_within_one_point_of_float_for_every_method() {
+    let model = load_onnx(fixture("digits_cnn.onnx")).unwrap();
+    let cal = Calibration::from_npz(fixture("digits_calibration.npz")).unwrap();
+    let reference = float_accuracy();
+    for method in ["minmax", "percentile:99.99", "entropy", "mse"] {
+        for activation in ["u8", "s8"] {
+            let cfg = QuantConfig {
+                method: method.parse().unwrap(),
+                activation_type: activation.parse().unwrap(),
+                ..Default::default()
+            };
+            let (qdq, record) = quantize(&model, &cfg, Some(&cal)).unwrap();
+            assert!(record.quantized_mac_share > 0.999, "{record:?}");
+            assert_eq!(record.tensors.len(), 6, "{:?}", record.tensors);
+            let mut lowered = qdq.clone();
+            let lrec = lower_qdq(&mut lowered).unwrap();
+            assert_eq!((lrec.qconv, lrec.qmatmul), (2, 2), "{lrec:?}");
+            for (what, m) in [("qdq", &qdq), ("int8 ops", &lowered)] {
+                let acc = digits_accuracy(m);
+                eprintln!("static-int8 {method} {activation} {what}: accuracy {acc:.4}");
+                assert!(
+                    acc >= reference - 0.01,
+                    "{method} {activation} {what}: accuracy {acc} vs float {reference}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn excluded_nodes_stay_in_float_and_are_recorded() {
+    let model = load_onnx(fixture("digits_cnn.onnx")).unwrap();
+    let cal = Calibration::from_npz(fixture("digits_calibration.npz")).unwrap();
+    let first = model
+        .graph
+        .nodes
+        .iter()
+        .find(|n| n.op_type == "Conv")
+        .unwrap();
+    let cfg = QuantConfig {
+        exclude_nodes: vec![first.name.clone()],
+        ..Default::default()
+    };
+    let (q, record) = quantize(&model, &cfg, Some(&cal)).unwrap();
+    let d = record.nodes.iter().find(|d| d.node == first.name).unwrap();
+    assert!(!d.quantized && d.reason.as_deref().unwrap().contains("excluded"));
+    assert!(record.quantized_mac_share < 1.0 && record.quantized_mac_share > 0.5);
+    let conv = q.graph.nodes.iter().find(|n| n.name == first.name).unwrap();
+    assert_eq!(conv.inputs[1], first.inputs[1], "weight left as authored");
+    assert!(digits_accuracy(&q) >= float_accuracy() - 0.01);
+}
+
+#[test]
+fn static_export_loads_back_and_keep_fused_writes_int8_ops() {
+    let dir = common::temp_dir("quant-export");
+    for (file, extra) in [("qdq.onnx", None), ("fused.onnx", Some("--keep-fused"))] {
+        let out = dir.join(file);
+        let mut args = vec![
+            "optimize".to_string(),
+            fixture("digits_cnn.onnx"),
+            "-o".into(),
+            out.display().to_string(),
+            "--quantize".into(),
+            "static-int8".into(),
+            "--calibration".into(),
+            fixture("digits_calibration.npz"),
+            "--calibration-method".into(),
+            "percentile:99.99".into(),
+        ];
+        args.extend(extra.map(str::to_string));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = common::burnish(&args);
+        assert!(
+            o.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let model = load_onnx(&out).unwrap();
+        let ops = model.graph.op_histogram();
+        if extra.is_none() {
+            assert!(
+                model.graph.nodes.iter().all(|n| n.domain.is_empty()),
+                "{ops:?}"
+            );
+            assert_eq!(ops.get("QuantizeLinear"), Some(&6), "{ops:?}");
+        } else {
+            assert_eq!(ops.get("burnish::QConv"), Some(&2), "{ops:?}");
+        }
+        assert!(digits_accuracy(&model) >= float_accuracy() - 0.01);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
+                .unwrap();
+        let q = &json["quantization"];
+        assert_eq!(q["mode"], "static-int8");
+        assert_eq!(q["method"], "percentile:99.99");
+        assert!(q["quantized_mac_share"].as_f64().unwrap() > 0.999);
+        assert!(q["notes"].to_string().contains("vpmaddwd"));
+    }
+}
+
+/// Max |got - want| over every output, and the largest |want|.
+fn error_vs_reference(model: &Model, name: &str) -> (f64, f64) {
+    let inputs = read_tensors(fixture(&format!("{name}.inputs.npz"))).unwrap();
+    let want = read_tensors(fixture(&format!("{name}.outputs.npz"))).unwrap();
+    let got = run(model, &inputs);
+    want.iter()
+        .map(|(k, w)| {
+            let d = diff(&got[k], w).unwrap();
+            let top = w
+                .to_f64_vec()
+                .unwrap()
+                .iter()
+                .fold(0f64, |m, x| m.max(x.abs()));
+            (d.max_abs, top)
+        })
+        .fold((0.0, 0.0), |(a, b), (c, d)| (a.max(c), b.max(d)))
+}
+
+#[test]
+fn dynamic_int8_mlp_and_bert_stay_close_to_the_float_reference() {
+    for (name, tolerance) in [("mlp", 0.02), ("bert", 0.05)] {
+        let model = load_onnx(fixture(&format!("{name}.onnx"))).unwrap();
+        let cfg = QuantConfig {
+            mode: QuantMode::DynamicInt8,
+            ..Default::default()
+        };
+        let (qdq, record) = quantize(&model, &cfg, None).unwrap();
+        assert!(record.quantized_mac_share > 0.5, "{name}: {record:?}");
+        let mut lowered = qdq.clone();
+        let lrec = lower_qdq(&mut lowered).unwrap();
+        assert!(lrec.dynamic_matmul > 0, "{name}: {lrec:?}");
+        for (what, m) in [("qdq", &qdq), ("int8 ops", &lowered)] {
+            let (err, top) = error_vs_reference(m, name);
+            eprintln!(
+                "dynamic-int8 {name} {what}: max abs error {err:.3e}, max |output| {top:.3e}"
+            );
+            assert!(
+                err <= tolerance * top.max(1.0),
+                "{name} {what}: max abs error {err} (outputs up to {top})"
+            );
+        }
+    }
+}
+
+#[test]
+fn int4_weights_mlp_stays_close_to_the_float_reference() {
+    let model = load_onnx(fixture("mlp.onnx")).unwrap();
+    for block_size in [32, 128] {
+        let cfg = QuantConfig {
+            mode: QuantMode::Int4Weights,
+            block_size,
+            ..Default::default()
+        };
+        let (q, record) = quantize(&model, &cfg, None).unwrap();
+        assert_eq!(q.opset(), 21);
+        assert!(record.quantized_mac_share > 0.9, "{record:?}");
+        let mut lowered = q.clone();
+        let lrec = lower_qdq(&mut lowered).unwrap();
+        assert!(lrec.folded_dequantize > 0);
+        for m in [&q, &lowered] {
+            let (err, top) = error_vs_reference(m, "mlp");
+            eprintln!(
+                "int4-weights block {block_size}: max abs error {err:.3e}, max |output| {top:.3e}"
+            );
+            assert!(
+                err <= 0.1 * top.max(1.0),
+                "block {block_size}: {err} vs {top}"
+            );
+        }
+    }
+}
+
+#[test]
+fn f16_resnet_stays_close_to_the_float_reference() {
+    let model = load_onnx(fixture("resnet_nchw.onnx")).unwrap();
+    let cfg = QuantConfig {
+        mode: QuantMode::F16,
+        ..Default::default()
+    };
+    let (q, record) = quantize(&model, &cfg, None).unwrap();
+    assert!(record.param_bytes[1] * 2 <= record.param_bytes[0] + 64);
+    let (err, top) = error_vs_reference(&q, "resnet_nchw");
+    eprintln!("f16 resnet_nchw: max abs error {err:.3e}, max |output| {top:.3e}");
+    assert!(err <= 1e-2 * top.max(1.0), "{err} vs {top}");
+}
