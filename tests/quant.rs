@@ -236,3 +236,36 @@ fn f16_resnet_stays_close_to_the_float_reference() {
     eprintln!("f16 resnet_nchw: max abs error {err:.3e}, max |output| {top:.3e}");
     assert!(err <= 1e-2 * top.max(1.0), "{err} vs {top}");
 }
+
+#[test]
+fn onnxruntime_quantized_qdq_model_lowers_to_int8_ops() {
+    let path = common::fixtures().join("../quant/digits_cnn_qdq.onnx");
+    let qdq = load_onnx(&path).unwrap();
+    let mut lowered = qdq.clone();
+    let rec = lower_qdq(&mut lowered).unwrap();
+    assert_eq!((rec.qconv, rec.qmatmul), (2, 2), "{rec:?}");
+    assert!(rec.shape_ops_on_codes >= 1, "{rec:?}");
+    let ops = lowered.graph.op_histogram();
+    assert!(
+        !ops.contains_key("Conv") && !ops.contains_key("Gemm"),
+        "{ops:?}"
+    );
+    let dir = common::fixtures().join("../quant");
+    let inputs = read_tensors(dir.join("digits_cnn_qdq.inputs.npz")).unwrap();
+    let want = read_tensors(dir.join("digits_cnn_qdq.outputs.npz")).unwrap();
+    let as_written = run(&qdq, &inputs);
+    let got = run(&lowered, &inputs);
+    for (k, w) in &want {
+        let d = diff(&got[k], &as_written[k]).unwrap();
+        assert!(d.max_abs <= 0.05, "{k}: lowered vs QDQ {d:?}");
+        let d = diff(&got[k], w).unwrap();
+        eprintln!(
+            "ORT-quantized digits: lowered vs onnxruntime max abs {:.3e}",
+            d.max_abs
+        );
+        assert!(d.max_abs <= 0.1, "{k}: lowered vs onnxruntime {d:?}");
+    }
+    let acc = digits_accuracy(&lowered);
+    eprintln!("ORT-quantized digits: accuracy on burnish int8 ops {acc:.4}");
+    assert!(acc >= float_accuracy() - 0.01, "{acc}");
+}
