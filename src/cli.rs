@@ -16,6 +16,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job: optimize, measure every variant under load, check fidelity, write the report.
+    Pipeline(PipelineArgs),
     /// Optimize a model with exact graph passes and check that its outputs are unchanged.
     Optimize(OptimizeArgs),
     /// Describe a model: opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops.
@@ -75,6 +77,58 @@ pub struct EvalArgs {
     /// Print JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `burnish pipeline`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Also measure a quantized variant (repeatable), e.g. `static-int8`, `dynamic-int8`.
+    #[arg(long, value_name = "MODE")]
+    pub quantize: Vec<String>,
+    /// Calibration data (NPZ keyed by input name) for static quantization.
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// Labeled data (NPZ) for each variant's top-1 accuracy.
+    #[arg(long)]
+    pub eval_data: Option<PathBuf>,
+    /// Array of `--eval-data` holding the inputs, when not named like the model's input.
+    #[arg(long, default_value = "x")]
+    pub eval_input: String,
+    /// Array of `--eval-data` holding the labels.
+    #[arg(long, default_value = "y")]
+    pub eval_labels: String,
+    /// Inputs (NPZ) for the fidelity check; default: the evaluation data, else seeded random.
+    #[arg(long)]
+    pub inputs: Option<PathBuf>,
+    /// Output folder (default `reports/<model name>`).
+    #[arg(long = "out", short = 'o', visible_alias = "output")]
+    pub out: Option<PathBuf>,
+    /// Report title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// LoadGen-grade durations (600 s per run) instead of the quick ones (about a minute).
+    #[arg(long)]
+    pub full: bool,
+    /// Minimum duration of every run, e.g. `200ms` (overrides the quick/full default).
+    #[arg(long, value_parser = parse_duration)]
+    pub run_time: Option<std::time::Duration>,
+    /// Server SLO (p99) for the max-QPS search; default: 4x the baseline's single-stream p99.
+    #[arg(long, value_parser = parse_duration)]
+    pub slo_p99: Option<std::time::Duration>,
+    /// Batch sizes of the offline sweep.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub batch: Vec<usize>,
+    /// Outstanding queries of the concurrency sweep.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    pub concurrency: Vec<usize>,
+    /// Intra-op threads per session (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Symbolic dims other than the batch (e.g. `--dim seq=128`).
+    #[command(flatten)]
+    pub dims: DimArgs,
 }
 
 /// `burnish report`.

@@ -8,6 +8,7 @@ mod eval;
 mod inspect;
 mod load;
 mod optimize;
+mod pipeline;
 mod profile;
 mod report;
 mod run;
@@ -19,6 +20,7 @@ use crate::cli::{Cli, Command};
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Pipeline(args) => pipeline::run(args),
         Command::Optimize(args) => optimize::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Eval(args) => eval::run(args),

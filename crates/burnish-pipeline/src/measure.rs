@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use burnish_bench::{
-    BenchFile, CompareConfig, ConcurrencyConfig, LoadGen, MaxQpsConfig, OfflineConfig, RunResult,
-    ServerConfig, SingleStreamConfig, Slo, Target,
+    BenchError, BenchFile, CompareConfig, ConcurrencyConfig, LoadGen, MaxQpsConfig, OfflineConfig,
+    RunResult, ServerConfig, SingleStreamConfig, Slo, Target,
 };
 
 use crate::error::PipelineError;
@@ -23,12 +23,14 @@ pub fn interleaved(count: usize, step: usize) -> Vec<usize> {
 }
 
 /// Runs the plan on `targets` (the first is the baseline) into `file`; returns the SLO used
-/// for the server searches.
+/// for the server searches. A max-QPS search that finds no rate meeting the SLO does not
+/// stop the pipeline: it is recorded in `notes` instead.
 pub fn measure(
     lg: &LoadGen,
     targets: &[&ModelTarget],
     plan: &MeasurePlan,
     file: &mut BenchFile,
+    notes: &mut Vec<String>,
 ) -> Result<Slo, PipelineError> {
     let mut step = 0;
     let mut each = |f: &mut dyn FnMut(&ModelTarget) -> Result<(), PipelineError>| {
@@ -49,7 +51,16 @@ pub fn measure(
     })?;
     let slo = match plan.slo {
         Some(slo) => slo,
-        None => derived_slo(&single, targets[0].name(), plan.slo_factor),
+        None => {
+            let slo = derived_slo(&single, targets[0].name(), plan.slo_factor);
+            notes.push(format!(
+                "server SLO {}: {}x the baseline's single-stream p99 (at least 1 ms); \
+                 set it with --slo-p99",
+                describe_slo(&slo),
+                plan.slo_factor
+            ));
+            slo
+        }
     };
     file.runs.extend(single);
 
@@ -83,10 +94,15 @@ pub fn measure(
         cfg.trial_limits = plan.server_trial;
         cfg.tolerance = plan.server_tolerance;
         cfg.max_trials = plan.server_max_trials;
-        let report = lg
-            .find_max_qps(t, &cfg)
-            .map_err(PipelineError::bench(t.name(), "server max-QPS search"))?;
-        file.max_qps.push(report);
+        match lg.find_max_qps(t, &cfg) {
+            Ok(report) => file.max_qps.push(report),
+            Err(e @ BenchError::NoFeasibleRate { .. }) => notes.push(format!(
+                "server max-QPS search for `{}` found no rate meeting {}: {e}",
+                t.name(),
+                describe_slo(&slo)
+            )),
+            Err(e) => return Err(PipelineError::bench(t.name(), "server max-QPS search")(e)),
+        }
         Ok(())
     })?;
 
@@ -106,14 +122,23 @@ pub fn measure(
     Ok(slo)
 }
 
+/// `p99 <= 1.2 ms`.
+pub fn describe_slo(slo: &Slo) -> String {
+    format!(
+        "p{} <= {:.3} ms",
+        slo.percentile * 100.0,
+        slo.latency_us / 1e3
+    )
+}
+
 /// `factor` times the baseline's single-stream p99, rounded up to two significant digits
-/// (at least 100 µs).
+/// (at least 1 ms: below that, scheduler hiccups on a shared machine decide the p99).
 pub fn derived_slo(single: &[RunResult], baseline: &str, factor: f64) -> Slo {
     let p99 = single
         .iter()
         .find(|r| r.target == baseline)
         .map_or(10_000.0, |r| r.latency.p99_us);
-    let us = round_up_2sig((p99 * factor).max(100.0));
+    let us = round_up_2sig((p99 * factor).max(1000.0));
     Slo::p99(Duration::from_secs_f64(us / 1e6))
 }
 

@@ -149,7 +149,11 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
         ..cfg.build.clone()
     })));
     let refs: Vec<&ModelTarget> = targets.iter().collect();
-    let slo = measure(lg, &refs, &cfg.plan, &mut file)?;
+    let mut notes = Vec::new();
+    let slo = measure(lg, &refs, &cfg.plan, &mut file, &mut notes)?;
+    for n in &notes {
+        note(n);
+    }
     for run in &mut file.runs {
         if let Some(i) = all.iter().position(|v| v.label == run.target) {
             run.cold_start = Some(cold[i].clone());
@@ -162,6 +166,7 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
         variants: report_variants,
         optimization: Some(record),
         profiles,
+        notes,
         ..ReportInput::default()
     };
     let results = cfg.out_dir.join("results.json");

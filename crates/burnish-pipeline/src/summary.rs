@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use burnish_bench::{ScenarioKind, Verdict};
 
+use crate::measure::describe_slo;
 use crate::run::PipelineOutcome;
 
 impl PipelineOutcome {
@@ -13,7 +14,6 @@ impl PipelineOutcome {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         let file = &self.input.results[0];
-        let slo_ms = self.slo.latency_us / 1e3;
         let _ = writeln!(
             out,
             "{:<16} {:>10} {:>10} {:>14} {:>16} {:>10} {:>9}",
@@ -53,7 +53,10 @@ impl PipelineOutcome {
                     .map_or("-".into(), |a| format!("{:.2}%", a * 100.0)),
             );
         }
-        let _ = writeln!(out, "server SLO: p99 <= {slo_ms:.3} ms");
+        let _ = writeln!(out, "server SLO: {}", describe_slo(&self.slo));
+        for n in &self.input.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
         for c in &file.comparisons {
             let word = match c.verdict {
                 Verdict::Faster => "faster",

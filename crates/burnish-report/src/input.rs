@@ -37,6 +37,10 @@ pub struct ReportInput {
     /// Data drift between a reference set and live data.
     #[serde(default)]
     pub drift: Option<DriftReport>,
+    /// Remarks from whatever produced the input, e.g. a measurement that could not be made
+    /// and why; shown in the validity section.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Default for ReportInput {
@@ -49,6 +53,7 @@ impl Default for ReportInput {
             optimization: None,
             profiles: Vec::new(),
             drift: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -230,6 +235,7 @@ impl ReportInput {
         self.results.extend(other.results);
         self.variants.extend(other.variants);
         self.profiles.extend(other.profiles);
+        self.notes.extend(other.notes);
         if other.optimization.is_some() {
             self.optimization = other.optimization;
         }

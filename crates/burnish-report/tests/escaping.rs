@@ -71,6 +71,8 @@ fn hostile_strings_are_escaped_everywhere() {
         d.clip_rates[0].name = format!("clip {EVIL}");
     }
 
+    input.notes.push(format!("note {EVIL}"));
+
     let dir = temp_dir("escaping");
     let out = render(&input, &dir).unwrap();
     assert!(

@@ -46,6 +46,8 @@ pub struct IndexPage {
     pub environments: Vec<EnvironmentView>,
     /// Drift summary.
     pub drift: Option<DriftView>,
+    /// Remarks from the input (measurements that could not be made, ...).
+    pub notes: Vec<String>,
 }
 
 fn cards(ds: &Dataset<'_>, v: &ValidityView, invalid: usize) -> Vec<Card> {
@@ -163,5 +165,6 @@ pub fn page(ds: &Dataset<'_>, charts: Vec<ChartSlot>) -> IndexPage {
         profiles: profiles(&ds.input.profiles),
         environments: environments(&ds.environments),
         drift: ds.input.drift.as_ref().map(drift),
+        notes: ds.input.notes.clone(),
     }
 }

@@ -1,0 +1,63 @@
+//! `burnish pipeline`: optimize, measure, check, report (see `burnish_pipeline`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use burnish_bench::{BarProgress, BuildInfo, LoadGen, Slo};
+use burnish_pipeline::{EvalConfig, MeasurePlan, PipelineConfig};
+
+use crate::cli::PipelineArgs;
+
+pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
+    let stem = args
+        .model
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(stem));
+    let mut plan = if args.full {
+        MeasurePlan::full()
+    } else {
+        MeasurePlan::quick()
+    };
+    if let Some(d) = args.run_time {
+        plan = plan.with_run_time(d);
+    }
+    plan.slo = args.slo_p99.map(Slo::p99);
+    plan.offline_batches = args.batch.clone();
+    plan.concurrency_levels = args.concurrency.clone();
+    let mut cfg = PipelineConfig::new(&args.model, out);
+    cfg.title = args.title;
+    cfg.quantize = args.quantize;
+    cfg.calibration = args.calibration;
+    cfg.eval = args.eval_data.map(|path| EvalConfig {
+        path,
+        input_key: Some(args.eval_input),
+        labels_key: Some(args.eval_labels),
+    });
+    cfg.fidelity_inputs = args.inputs;
+    cfg.threads = args.threads;
+    cfg.dims = args.dims.dims.into_iter().collect();
+    cfg.plan = plan;
+    cfg.build = BuildInfo {
+        burnish_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        git_revision: option_env!("BURNISH_GIT_REVISION").map(str::to_string),
+        backend: Some("burn-flex (CPU)".into()),
+        threads: Some(match args.threads {
+            Some(n) => format!("intra_op={n}"),
+            None => "intra_op=all".into(),
+        }),
+        model_sha256: None,
+    };
+    let lg = LoadGen::new()
+        .with_progress(BarProgress::stderr())
+        .with_intra_op_threads(args.threads.unwrap_or(0) as u32);
+    let outcome = burnish_pipeline::run(&cfg, &lg)?;
+    for note in &outcome.report.omitted {
+        eprintln!("not drawn: {note}");
+    }
+    println!("{}", outcome.summary());
+    Ok(ExitCode::SUCCESS)
+}
