@@ -1,0 +1,148 @@
+//! Int8 convolution (`conv2d_int8`: im2col on the int8 GEMM, u8 activations, f32 dequantized
+//! output) against an f32 convolution built the same way (im2col plus the `gemm` crate's f32
+//! GEMM, which Burn flex uses), same shapes, same run, one rayon thread and two.
+//! Throughput is reported as elements = 2 * MACs, i.e. GOPS / GFLOPS.
+//!
+//! `cargo bench -p burnish-kernels --bench conv [-- --quick]`
+
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use burnish_kernels::{Conv2dParams, PackedConv, QuantizedInput, conv2d_int8};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+/// `(name, [n, c, h, w], out channels, kernel size, padding)`: a ResNet 3x3 layer and a 1x1
+/// bottleneck projection.
+const CASES: [(&str, [usize; 4], usize, usize, usize); 2] = [
+    ("3x3_64ch_56px", [1, 64, 56, 56], 64, 3, 1),
+    ("1x1_256to64_28px", [1, 256, 28, 28], 64, 1, 0),
+];
+
+fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
+    let mut s = seed;
+    (0..len).map(move |_| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    })
+}
+
+/// Stride-1 im2col of one image: `[c * k * k, h_out * w_out]`, row-major.
+fn im2col(x: &[f32], [c, h, w]: [usize; 3], k: usize, pad: usize, cols: &mut [f32]) {
+    let (ho, wo) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
+    for ch in 0..c {
+        for ky in 0..k {
+            for kx in 0..k {
+                let row = &mut cols[((ch * k + ky) * k + kx) * ho * wo..][..ho * wo];
+                for oy in 0..ho {
+                    let iy = (oy + ky) as isize - pad as isize;
+                    for ox in 0..wo {
+                        let ix = (ox + kx) as isize - pad as isize;
+                        let inside = (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix);
+                        row[oy * wo + ox] = if inside {
+                            x[(ch * h + iy as usize) * w + ix as usize]
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `out[m x n] = a[m x k] * b[k x n]`, row-major, with the `gemm` crate.
+fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
+    let par = if threads == 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(0)
+    };
+    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
+    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, [n, ch, h, w], oc, k, pad) in CASES {
+        let (ho, wo) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
+        let kk = ch * k * k;
+        let x8: Vec<u8> = pattern(n * ch * h * w, 7).map(|v| v as u8).collect();
+        let w8: Vec<i8> = pattern(oc * kk, 11).map(|v| (v % 255) as i8).collect();
+        let xf: Vec<f32> = x8.iter().map(|&v| f32::from(v) / 255.0).collect();
+        let wf: Vec<f32> = w8.iter().map(|&v| f32::from(v) / 127.0).collect();
+        let packed = PackedConv::new(&w8, [oc, ch, k, k], 1).expect("pack");
+        let params = Conv2dParams {
+            pads: [pad; 4],
+            ..Conv2dParams::default()
+        };
+        let bias = vec![0.5f32; oc];
+        let mut out = vec![0f32; n * oc * ho * wo];
+        let mut cols = vec![0f32; kk * ho * wo];
+        let mut group = c.benchmark_group(format!("conv_{name}"));
+        group.throughput(Throughput::Elements((2 * n * oc * ho * wo * kk) as u64));
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+        for threads in [1usize, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("rayon pool");
+            group.bench_function(BenchmarkId::new("f32_im2col_gemm", threads), |b| {
+                pool.install(|| {
+                    b.iter(|| {
+                        for img in 0..n {
+                            im2col(&xf[img * ch * h * w..], [ch, h, w], k, pad, &mut cols);
+                            let dst = &mut out[img * oc * ho * wo..][..oc * ho * wo];
+                            f32_gemm(oc, ho * wo, kk, black_box(&wf), &cols, dst, threads);
+                        }
+                    })
+                })
+            });
+            group.bench_function(BenchmarkId::new("int8_conv2d_f32_out", threads), |b| {
+                pool.install(|| {
+                    b.iter(|| {
+                        let input = QuantizedInput {
+                            data: black_box(&x8[..]),
+                            shape: [n, ch, h, w],
+                            zero_point: 128u8,
+                            scale: 0.02,
+                        };
+                        conv2d_int8(input, &packed, &params, Some(&bias), &mut out).expect("conv")
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
