@@ -42,11 +42,11 @@ pub fn convert(model: &mut Model, to: DType) -> usize {
     }
     for n in g.nodes.iter_mut() {
         for a in n.attrs.values_mut() {
-            if let Attribute::Tensor(t) = a {
-                if let Some(h) = half_of(t, to) {
-                    *t = h;
-                    converted += 1;
-                }
+            if let Attribute::Tensor(t) = a
+                && let Some(h) = half_of(t, to)
+            {
+                *t = h;
+                converted += 1;
             }
         }
         if is(n, "Cast") && matches!(n.attrs.get("to"), Some(Attribute::Int(1))) {
@@ -83,11 +83,7 @@ pub fn convert(model: &mut Model, to: DType) -> usize {
         .map(|o| o.name.clone())
         .collect();
     for out in outputs {
-        let Some(p) = g
-            .nodes
-            .iter()
-            .position(|n| n.outputs.iter().any(|o| *o == out))
-        else {
+        let Some(p) = g.nodes.iter().position(|n| n.outputs.contains(&out)) else {
             continue;
         };
         let h = namer.fresh(&format!("{out}_{to}"));

@@ -609,14 +609,12 @@ fn dequantize_node(g: &Graph, n: &Node) -> Result<TensorData, (String, String)> 
     for (idx, (o, &q)) in out.iter_mut().zip(&xv).enumerate() {
         let p = if s.len() == 1 {
             0
-        } else if block > 0 {
+        } else if let Some(block) = std::num::NonZeroUsize::new(block) {
             let mut p = 0;
             let mut stride = 1;
             for d in (0..x.shape.len()).rev() {
-                let mut c = (idx / strides[d]) % x.shape[d];
-                if d == axis {
-                    c /= block;
-                }
+                let c = (idx / strides[d]) % x.shape[d];
+                let c = if d == axis { c / block.get() } else { c };
                 p += c * stride;
                 stride *= s_shape.get(d).copied().unwrap_or(1);
             }

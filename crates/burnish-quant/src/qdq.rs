@@ -213,13 +213,12 @@ pub fn insert(
         for (k, input) in n.inputs.iter_mut().enumerate() {
             if let Some(w) = rename.get(&format!("{i}#{k}")) {
                 *input = w.clone();
-            } else if let Some(dq) = rename.get(input.as_str()) {
-                if only_in
+            } else if let Some(dq) = rename.get(input.as_str())
+                && only_in
                     .get(input.as_str())
                     .is_none_or(|set| set.contains(&i))
-                {
-                    *input = dq.clone();
-                }
+            {
+                *input = dq.clone();
             }
         }
         g.nodes.push(n);

@@ -183,7 +183,7 @@ mod tests {
             .collect();
         v.extend([50.0, -40.0]);
         let (lo, hi) = choose_range(&stats(&v), RangeMethod::Entropy);
-        assert!(hi >= 2.0 && hi < 20.0, "entropy: {hi}");
+        assert!((2.0..20.0).contains(&hi), "entropy: {hi}");
         assert!(lo <= -2.0 && lo > -20.0, "entropy: {lo}");
         let err = |(lo, hi): (f32, f32)| -> f64 {
             let (s, z) = activation_params(lo, hi, ActivationType::U8);
