@@ -1,6 +1,8 @@
 //! Every bundled fixture model (`tests/fixtures/models/*.onnx`) as the baseline, after each
-//! optimization level, and after each quantization mode, one criterion group per model so the
-//! report shows the variants side by side. Latency per batch; throughput in samples
+//! optimization level (`basic`, `extended`), and after each quantization mode of the extended
+//! model (`dynamic-int8`, `static-int8`, `f16`, QDQ lowered to burnish's int8 ops as the
+//! pipeline runs them), one criterion group per model so the report shows the variants side
+//! by side. Latency per batch; throughput in samples
 //! (`Throughput::Elements` = batch size).
 //!
 //! ```sh
@@ -12,8 +14,11 @@
 //!
 //! Models with a symbolic batch dimension (the first dim of the first input) run at batch 1 and
 //! 8; other symbolic dims (sequence lengths) are set to 16. Inputs are seeded random data, made
-//! once outside the timed loop. Sessions use one intra-op thread unless `BURNISH_BENCH_THREADS`
-//! says otherwise, so that numbers are comparable on a shared machine.
+//! once outside the timed loop. Static int8 calibrates on `<model>_calibration.npz` when the
+//! fixtures have one (digits_cnn), else on 32 seeded random samples. A variant that cannot be
+//! built (a mode that does not apply to a model) is skipped with a message on stderr.
+//! Sessions use one intra-op thread unless `BURNISH_BENCH_THREADS` says otherwise, so that
+//! numbers are comparable on a shared machine.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -25,7 +30,8 @@ use std::time::Duration;
 
 use burnish_model::synth::random_inputs;
 use burnish_model::{Dim, Model, load_onnx};
-use burnish_optimizer::{Level, OptimizeOptions, PassManager};
+use burnish_optimizer::{Level, OptimizeOptions, PassManager, lower_for_export};
+use burnish_quant::{Calibration, QuantConfig, QuantMode, lower_qdq, quantize};
 use burnish_runtime::{Session, SessionOptions};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -92,13 +98,62 @@ fn optimized(base: &Model, level: Level) -> Result<Model, String> {
     Ok(model)
 }
 
+/// Calibration data for `static-int8`: the fixture's own set, else seeded random samples.
+fn calibration(path: &Path, base: &Model, dims: &HashMap<String, usize>) -> Calibration {
+    let own = path.with_file_name(format!(
+        "{}_calibration.npz",
+        path.file_stem().unwrap_or_default().to_string_lossy()
+    ));
+    if let Ok(c) = Calibration::from_npz(&own) {
+        return c;
+    }
+    Calibration {
+        source: "32 seeded random samples".into(),
+        inputs: random_inputs(&base.graph, dims, 1).unwrap_or_default(),
+    }
+}
+
+fn quantized(
+    extended: &Model,
+    mode: QuantMode,
+    calibration: &Calibration,
+) -> Result<Model, String> {
+    let cfg = QuantConfig {
+        mode,
+        ..QuantConfig::default()
+    };
+    let base = lower_for_export(extended, false);
+    let calibration = mode.needs_calibration().then_some(calibration);
+    let (mut model, _) = quantize(&base, &cfg, calibration).map_err(|e| e.to_string())?;
+    lower_qdq(&mut model).map_err(|e| e.to_string())?;
+    Ok(model)
+}
+
 /// The variants of one model: baseline, optimization levels, quantization modes.
-fn variants(base: &Model) -> Vec<(&'static str, Result<Model, String>)> {
-    vec![
+fn variants(
+    path: &Path,
+    base: &Model,
+    dims: &HashMap<String, usize>,
+) -> Vec<(&'static str, Result<Model, String>)> {
+    let extended = optimized(base, Level::Extended);
+    let calibration = calibration(path, base, dims);
+    let mut out = vec![
         ("baseline", Ok(base.clone())),
         ("basic", optimized(base, Level::Basic)),
-        ("extended", optimized(base, Level::Extended)),
-    ]
+    ];
+    for (label, mode) in [
+        ("dynamic-int8", QuantMode::DynamicInt8),
+        ("static-int8", QuantMode::StaticInt8),
+        ("f16", QuantMode::F16),
+    ] {
+        let model = extended
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|m| quantized(m, mode, &calibration));
+        out.push((label, model));
+    }
+    out.insert(2, ("extended", extended));
+    out
 }
 
 fn bench_model(c: &mut Criterion, path: &Path) {
@@ -112,11 +167,16 @@ fn bench_model(c: &mut Criterion, path: &Path) {
     };
     let (batch_dim, others) = symbolic_dims(&base);
     let batches: &[usize] = if batch_dim.is_some() { &[1, 8] } else { &[1] };
+    let mut calib_dims: HashMap<String, usize> =
+        others.iter().map(|d| (d.clone(), OTHER_DIM)).collect();
+    if let Some(b) = &batch_dim {
+        calib_dims.insert(b.clone(), 32);
+    }
     let mut group = c.benchmark_group(&name);
     group.warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(2));
     group.sample_size(20);
-    for (label, model) in variants(&base) {
+    for (label, model) in variants(path, &base, &calib_dims) {
         let model = match model {
             Ok(m) => m,
             Err(e) => {
