@@ -38,6 +38,25 @@ pub enum Command {
     Report(ReportArgs),
     /// Measure drift between a reference data set and current data (PSI, KS, Wasserstein).
     Drift(DriftArgs),
+    /// Write a cargo crate that compiles the model into Rust with burn-onnx (Burn's deployment path).
+    Codegen(CodegenArgs),
+}
+
+/// `burnish codegen`.
+#[derive(Debug, Args)]
+pub struct CodegenArgs {
+    /// The ONNX model (typically the output of `burnish optimize`).
+    pub model: PathBuf,
+    /// Folder of the generated crate.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Package name (default: the model's file stem plus `-compiled`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Add `benches/compare.rs`: the burnish interpreter against the compiled model (path
+    /// dev-dependencies on this burnish checkout's crates).
+    #[arg(long)]
+    pub bench_interpreter: bool,
 }
 
 /// `burnish eval`.
@@ -151,7 +170,8 @@ pub struct DriftArgs {
     /// Current data, same keys.
     #[arg(long)]
     pub current: PathBuf,
-    /// A model to compare prediction (top-1) distributions with.
+    /// A model to compare prediction (top-1) distributions with; for a static-int8 (QDQ)
+    /// model also the clip rate of every quantized activation (stale calibration ranges).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Write the JSON report here (atomically).

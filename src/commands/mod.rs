@@ -1,6 +1,7 @@
 //! One function per subcommand; each only orchestrates library calls.
 
 mod bench;
+mod codegen;
 mod compare;
 mod conformance;
 mod drift;
@@ -31,5 +32,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Profile(args) => profile::run(args),
         Command::Report(args) => report::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Codegen(args) => codegen::run(args),
     }
 }
