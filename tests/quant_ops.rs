@@ -37,22 +37,36 @@ fn check(got: &TensorData, want: &TensorData, rule: &str) -> Option<String> {
             .zip(&w)
             .map(|(a, b)| (a - b).abs() - tol(*b))
             .fold(f64::NEG_INFINITY, f64::max);
-        return (worst > 0.0).then(|| format!("float outputs differ by {worst:.3e} beyond tolerance"));
+        return (worst > 0.0)
+            .then(|| format!("float outputs differ by {worst:.3e} beyond tolerance"));
     }
     let (g, w) = (got.to_i64_vec()?, want.to_i64_vec()?);
-    let allowed: i64 = rule.strip_prefix("codes:").map_or(0, |n| n.parse().unwrap_or(0));
+    let allowed: i64 = rule
+        .strip_prefix("codes:")
+        .map_or(0, |n| n.parse().unwrap_or(0));
     let diffs = g.iter().zip(&w).filter(|(a, b)| a != b).count();
-    let worst = g.iter().zip(&w).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
+    let worst = g
+        .iter()
+        .zip(&w)
+        .map(|(a, b)| (a - b).abs())
+        .max()
+        .unwrap_or(0);
     (worst > allowed).then(|| format!("{diffs} of {} codes differ, by up to {worst}", g.len()))
 }
 
 fn run_case(name: &str, rule: &str, threads: usize) -> Result<(), String> {
     let model = load_onnx(dir().join(format!("{name}.onnx"))).map_err(|e| e.to_string())?;
-    let inputs = read_tensors(dir().join(format!("{name}.inputs.npz"))).map_err(|e| e.to_string())?;
+    let inputs =
+        read_tensors(dir().join(format!("{name}.inputs.npz"))).map_err(|e| e.to_string())?;
     let expected =
         read_tensors(dir().join(format!("{name}.outputs.npz"))).map_err(|e| e.to_string())?;
-    let session = Session::new(&model, SessionOptions { threads: Some(threads) })
-        .map_err(|e| e.to_string())?;
+    let session = Session::new(
+        &model,
+        SessionOptions {
+            threads: Some(threads),
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let outputs = session.run(&inputs).map_err(|e| e.to_string())?;
     for (out, want) in &expected {
         let got = outputs.get(out).ok_or(format!("no output `{out}`"))?;

@@ -7,8 +7,8 @@
 
 use rayon::prelude::*;
 
-use crate::pack::{Activation, check_len};
 use crate::pack::Weights;
+use crate::pack::{Activation, check_len};
 use crate::{
     Kernel, KernelError, PackedB, QuantOutput, Requant, gemm_i32, gemm_qlinear, gemm_requant,
     gemm_scaled,
@@ -103,12 +103,20 @@ impl PackedConv {
                     &zero_points[g * ocg..][..ocg]
                 };
                 match w {
-                    Weights::I8(v) => {
-                        PackedB::quantized(kernel, Weights::I8(&transpose(v, g, ocg, k)), zps, k, ocg)
-                    }
-                    Weights::U8(v) => {
-                        PackedB::quantized(kernel, Weights::U8(&transpose(v, g, ocg, k)), zps, k, ocg)
-                    }
+                    Weights::I8(v) => PackedB::quantized(
+                        kernel,
+                        Weights::I8(&transpose(v, g, ocg, k)),
+                        zps,
+                        k,
+                        ocg,
+                    ),
+                    Weights::U8(v) => PackedB::quantized(
+                        kernel,
+                        Weights::U8(&transpose(v, g, ocg, k)),
+                        zps,
+                        k,
+                        ocg,
+                    ),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -228,7 +236,13 @@ pub fn conv2d_qlinear<A: Activation, O: QuantOutput>(
         check_len("bias", w.shape[0], bias.len())?;
     }
     conv_driver(input, w, params, out, |packed, cols, g, dst| {
-        gemm_qlinear(cols, input.zero_point, packed, &requant.columns(g * ocg, ocg), dst)
+        gemm_qlinear(
+            cols,
+            input.zero_point,
+            packed,
+            &requant.columns(g * ocg, ocg),
+            dst,
+        )
     })
 }
 
@@ -249,7 +263,14 @@ pub fn conv2d_scaled<A: Activation>(
     let ocg = w.shape[0] / w.groups;
     conv_driver(input, w, params, out, |packed, cols, g, dst| {
         let bias = bias.map(|b| &b[g * ocg..][..ocg]);
-        gemm_scaled(cols, input.zero_point, packed, &scales[g * ocg..][..ocg], bias, dst)
+        gemm_scaled(
+            cols,
+            input.zero_point,
+            packed,
+            &scales[g * ocg..][..ocg],
+            bias,
+            dst,
+        )
     })
 }
 

@@ -168,7 +168,11 @@ where
             }
             Some((bzp, rows)) => {
                 let r = rows[i];
-                for ((e, &v), (&c, &z)) in exact.iter_mut().zip(raw).zip(corr[j0..].iter().zip(&bzp[j0..])) {
+                for ((e, &v), (&c, &z)) in exact
+                    .iter_mut()
+                    .zip(raw)
+                    .zip(corr[j0..].iter().zip(&bzp[j0..]))
+                {
                     *e = v.wrapping_sub(c).wrapping_sub(z.wrapping_mul(r));
                 }
             }
@@ -182,7 +186,10 @@ where
 fn row_terms<A: Activation>(a: &[A], zp: i32, m: usize, k: usize) -> Vec<i32> {
     (0..m)
         .map(|i| {
-            let s: i32 = a[i * k..][..k].iter().map(|v| i32::from(v.to_offset_u8())).sum();
+            let s: i32 = a[i * k..][..k]
+                .iter()
+                .map(|v| i32::from(v.to_offset_u8()))
+                .sum();
             s.wrapping_sub(zp.wrapping_mul(k as i32))
         })
         .collect()

@@ -63,10 +63,10 @@ pub use conv::{
 };
 pub use error::KernelError;
 pub use gemm::{
-    OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_qlinear, gemm_requant, gemm_requant_u8,
-    gemm_scaled, gemm_u8i8_i32, quantize_u8,
+    OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_qlinear, gemm_requant, gemm_requant_u8, gemm_scaled,
+    gemm_u8i8_i32, quantize_u8,
 };
 pub use kernel::Kernel;
 pub use pack::{Activation, MAX_K, PackedB, Weights};
-pub use requant::{QuantOutput, Requant, requantize};
 pub use quant::{quantize_activations_u8, quantize_weights_per_column};
+pub use requant::{QuantOutput, Requant, requantize};

@@ -40,7 +40,9 @@ impl ConvCore {
             spec,
         };
         let w = ctx.consts.get(spec.w).cloned().flatten();
-        let zp_given = spec.zp.filter(|&i| ctx.node.input(i).is_some_and(|s| !s.is_empty()));
+        let zp_given = spec
+            .zp
+            .filter(|&i| ctx.node.input(i).is_some_and(|s| !s.is_empty()));
         let zps = match zp_given {
             None => Some(vec![0]),
             Some(i) => ctx.consts.get(i).cloned().flatten().map(|z| {
@@ -93,7 +95,10 @@ impl ConvCore {
             sx.insert(2, 1);
         }
         if sx.len() != 4 {
-            return Err(format!("quantized Conv supports 1-D and 2-D inputs, found {:?}", x.shape()));
+            return Err(format!(
+                "quantized Conv supports 1-D and 2-D inputs, found {:?}",
+                x.shape()
+            ));
         }
         let [oc, _, kh, kw] = packed.shape();
         let (spatial, kernel) = if one_d {
@@ -102,7 +107,10 @@ impl ConvCore {
             (vec![sx[2], sx[3]], vec![kh, kw])
         };
         let pads = self.win.padding(&spatial, &kernel)?;
-        let (st, dl) = (self.win.strides(spatial.len())?, self.win.dilations(spatial.len())?);
+        let (st, dl) = (
+            self.win.strides(spatial.len())?,
+            self.win.dilations(spatial.len())?,
+        );
         let params = if one_d {
             Conv2dParams {
                 stride: [1, st[0]],
@@ -117,16 +125,20 @@ impl ConvCore {
             }
         };
         let shape = [sx[0], sx[1], sx[2], sx[3]];
-        let out_shape = params.output_shape(shape, packed).map_err(|e| e.to_string())?;
+        let out_shape = params
+            .output_shape(shape, packed)
+            .map_err(|e| e.to_string())?;
         let epi = make_epi(oc)?;
         let len = out_shape.iter().product();
         let out = match codes(x, "x")? {
             Codes::U8(v) => {
-                let zp = u8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not a u8"))?;
+                let zp =
+                    u8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not a u8"))?;
                 conv_typed(&v, zp, shape, packed, &params, &epi, len)?
             }
             Codes::I8(v) => {
-                let zp = i8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not an i8"))?;
+                let zp =
+                    i8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not an i8"))?;
                 conv_typed(&v, zp, shape, packed, &params, &epi, len)?
             }
         };
@@ -139,11 +151,20 @@ impl ConvCore {
 }
 
 /// Packs `[M, C/group, kH, kW]` (or `[M, C/group, kW]`, flagged 1-D) weights.
-fn pack(w: Weights<'_>, shape: &[usize], zps: &[i32], group: usize) -> Result<(PackedConv, bool), String> {
+fn pack(
+    w: Weights<'_>,
+    shape: &[usize],
+    zps: &[i32],
+    group: usize,
+) -> Result<(PackedConv, bool), String> {
     let (dims, one_d) = match *shape {
         [m, c, kh, kw] => ([m, c, kh, kw], false),
         [m, c, kw] => ([m, c, 1, kw], true),
-        _ => return Err(format!("quantized Conv weights of shape {shape:?} are not 1-D or 2-D")),
+        _ => {
+            return Err(format!(
+                "quantized Conv weights of shape {shape:?} are not 1-D or 2-D"
+            ));
+        }
     };
     let packed = PackedConv::quantized(Kernel::best(), w, zps, dims, group)
         .map_err(|e| format!("packing weights: {e}"))?;
@@ -172,8 +193,12 @@ fn conv_typed<A: Act>(
                 let (scales, bias) = epi.scaled().ok_or("no f32 epilogue")?;
                 conv2d_scaled(input, w, params, scales, bias, o)
             }
-            OutBuf::U8(o) => conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o),
-            OutBuf::I8(o) => conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o),
+            OutBuf::U8(o) => {
+                conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o)
+            }
+            OutBuf::I8(o) => {
+                conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o)
+            }
         }
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -205,7 +230,11 @@ pub fn conv_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 
 fn qlinear_conv_op(ctx: &BuildCtx, extras: bool) -> Result<Box<dyn Op>, String> {
     let core = ConvCore::build(ctx, WSpec { w: 3, zp: Some(5) })?;
-    let act = if extras { Activation::parse(ctx)? } else { Activation::None };
+    let act = if extras {
+        Activation::parse(ctx)?
+    } else {
+        Activation::None
+    };
     op(move |mut ins| {
         let x = ins.take(0)?;
         let x_scale = scale_of(&ins.take(1)?, "x_scale")?;
@@ -218,7 +247,15 @@ fn qlinear_conv_op(ctx: &BuildCtx, extras: bool) -> Result<Box<dyn Op>, String> 
             let w_scales = per_channel(&floats(&w_scale, "w_scale")?, oc, "w_scale")?;
             check_scales(&w_scales, "w_scale")?;
             let zp = scalar(&ints(&y_zp)?, "y_zero_point")?;
-            quant_epilogue(x_scale, &w_scales, y_scale, y_zp.dtype(), zp, bias_of(bias, oc)?, act)
+            quant_epilogue(
+                x_scale,
+                &w_scales,
+                y_scale,
+                y_zp.dtype(),
+                zp,
+                bias_of(bias, oc)?,
+                act,
+            )
         };
         Ok(vec![core.run(&mut ins, &x, xzp, make)?])
     })

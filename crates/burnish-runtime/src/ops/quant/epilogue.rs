@@ -32,16 +32,18 @@ impl Activation {
             Some(Attribute::String(s)) => Err(format!(
                 "unsupported activation `{s}` (QConv/QMatMul fold `Relu` and `Clip`)"
             )),
-            Some(other) => Err(format!("`activation` must be a string, found {}", other.kind())),
+            Some(other) => Err(format!(
+                "`activation` must be a string, found {}",
+                other.kind()
+            )),
         }
     }
 
     /// Output code bounds within `lo..=hi` for output scale and zero point: exact because
     /// quantization is monotonic.
     fn bounds(self, lo: i32, hi: i32, scale: f32, zp: i32) -> (i32, i32) {
-        let q = |v: f32| {
-            ((v / scale).round_ties_even() + zp as f32).clamp(lo as f32, hi as f32) as i32
-        };
+        let q =
+            |v: f32| ((v / scale).round_ties_even() + zp as f32).clamp(lo as f32, hi as f32) as i32;
         match self {
             Activation::None => (lo, hi),
             Activation::Relu => (zp.clamp(lo, hi), hi),
@@ -120,7 +122,9 @@ pub(crate) fn quant_epilogue(
         other => return Err(format!("quantized output type {other} is not supported")),
     };
     if !(lo..=hi).contains(&zp) {
-        return Err(format!("output zero point {zp} is outside the {dtype} range"));
+        return Err(format!(
+            "output zero point {zp} is outside the {dtype} range"
+        ));
     }
     let (min, max) = act.bounds(lo, hi, y_scale, zp);
     Ok(match bias {
@@ -228,7 +232,9 @@ impl Epilogue {
         let mut buf = match self {
             Epilogue::I32 => OutBuf::I32(vec![0; len]),
             Epilogue::F32 { .. } | Epilogue::QuantFloatBias { .. } => OutBuf::F32(vec![0.0; len]),
-            Epilogue::Quant { dtype: DType::I8, .. } => OutBuf::I8(vec![0; len]),
+            Epilogue::Quant {
+                dtype: DType::I8, ..
+            } => OutBuf::I8(vec![0; len]),
             Epilogue::Quant { .. } => OutBuf::U8(vec![0; len]),
         };
         fill(&mut buf)?;
@@ -244,7 +250,10 @@ impl Epilogue {
             OutBuf::F32(v),
         ) = (self, &buf)
         {
-            let q = |x: f32| ((x / y_scale).round_ties_even() + *zp as f32).clamp(*min as f32, *max as f32) as i32;
+            let q = |x: f32| {
+                ((x / y_scale).round_ties_even() + *zp as f32).clamp(*min as f32, *max as f32)
+                    as i32
+            };
             buf = match dtype {
                 DType::I8 => OutBuf::I8(v.iter().map(|&x| q(x) as i8).collect()),
                 _ => OutBuf::U8(v.iter().map(|&x| q(x) as u8).collect()),

@@ -46,7 +46,10 @@ pub(crate) fn codes<'a>(v: &'a Value, what: &str) -> Result<Codes<'a>, String> {
     match (v, v.prim().dtype()) {
         (Value::Int(t), BurnDType::U8) => Ok(Codes::U8(u8s(t))),
         (Value::Int(t), BurnDType::I8) => Ok(Codes::I8(i8s(t))),
-        _ => Err(format!("`{what}` must be uint8 or int8, found {}", v.dtype())),
+        _ => Err(format!(
+            "`{what}` must be uint8 or int8, found {}",
+            v.dtype()
+        )),
     }
 }
 
@@ -55,7 +58,10 @@ pub(crate) fn floats<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, [f32]>, Str
     match v {
         Value::Float(t) if t.dtype() == BurnDType::F32 => Ok(f32s_in_place(t)),
         Value::Float(t) => Ok(Cow::Owned(host_f32(t)?)),
-        other => Err(format!("`{what}` must be a float tensor, found {}", other.dtype())),
+        other => Err(format!(
+            "`{what}` must be a float tensor, found {}",
+            other.dtype()
+        )),
     }
 }
 
@@ -98,7 +104,10 @@ pub(crate) fn f32_value(data: Vec<f32>, shape: Vec<usize>) -> Value {
 pub(crate) fn scalar<T: Copy>(v: &[T], what: &str) -> Result<T, String> {
     match v {
         [x] => Ok(*x),
-        _ => Err(format!("`{what}` must be a single value, found {} values", v.len())),
+        _ => Err(format!(
+            "`{what}` must be a single value, found {} values",
+            v.len()
+        )),
     }
 }
 

@@ -31,7 +31,10 @@ fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<PackedB>, String> {
     let Some(b) = ctx.consts.get(spec.b).cloned().flatten() else {
         return Ok(None);
     };
-    let zps = match spec.zp.filter(|&i| ctx.node.input(i).is_some_and(|s| !s.is_empty())) {
+    let zps = match spec
+        .zp
+        .filter(|&i| ctx.node.input(i).is_some_and(|s| !s.is_empty()))
+    {
         None => vec![0],
         Some(i) => match ctx.consts.get(i).cloned().flatten() {
             Some(z) => z
@@ -58,8 +61,12 @@ fn pack(w: Weights<'_>, shape: &[usize], zps: &[i32], trans: bool) -> Result<Pac
     let (k, n) = if trans { (c, r) } else { (r, c) };
     let packed = match (w, trans) {
         (w, false) => PackedB::quantized(Kernel::best(), w, zps, k, n),
-        (Weights::I8(v), true) => PackedB::quantized(Kernel::best(), Weights::I8(&transpose(v, k, n)), zps, k, n),
-        (Weights::U8(v), true) => PackedB::quantized(Kernel::best(), Weights::U8(&transpose(v, k, n)), zps, k, n),
+        (Weights::I8(v), true) => {
+            PackedB::quantized(Kernel::best(), Weights::I8(&transpose(v, k, n)), zps, k, n)
+        }
+        (Weights::U8(v), true) => {
+            PackedB::quantized(Kernel::best(), Weights::U8(&transpose(v, k, n)), zps, k, n)
+        }
     };
     packed.map_err(|e| format!("packing B: {e}"))
 }
@@ -121,7 +128,13 @@ fn a_zero_point(v: Option<Value>) -> Result<i32, String> {
 }
 
 /// Runs `epi(A x B)` for A of any rank >= 1.
-fn matmul(a: &Value, azp: i32, b: BOperand<'_>, trans: bool, epi: &Epilogue) -> Result<Value, String> {
+fn matmul(
+    a: &Value,
+    azp: i32,
+    b: BOperand<'_>,
+    trans: bool,
+    epi: &Epilogue,
+) -> Result<Value, String> {
     let sa = a.shape();
     if sa.is_empty() {
         return Err("A must have rank >= 1".into());
@@ -162,7 +175,11 @@ fn batched(
     };
     let (ra, rb) = (sa2.len(), sb2.len());
     let (m, k) = (sa2[ra - 2], sa2[ra - 1]);
-    let (bk, n) = if trans { (sb2[rb - 1], sb2[rb - 2]) } else { (sb2[rb - 2], sb2[rb - 1]) };
+    let (bk, n) = if trans {
+        (sb2[rb - 1], sb2[rb - 2])
+    } else {
+        (sb2[rb - 2], sb2[rb - 1])
+    };
     if bk != k {
         return Err(format!("MatMul inner dimensions differ: {sa:?} x {sb:?}"));
     }
@@ -210,7 +227,13 @@ fn batched(
 }
 
 /// One GEMM of `rows` rows of `a` against packed `b`, through the epilogue.
-fn gemm(a: &Codes<'_>, azp: i32, b: &PackedB, epi: &Epilogue, rows: usize) -> Result<OutBuf, String> {
+fn gemm(
+    a: &Codes<'_>,
+    azp: i32,
+    b: &PackedB,
+    epi: &Epilogue,
+    rows: usize,
+) -> Result<OutBuf, String> {
     match a {
         Codes::U8(a) => {
             let zp = u8::try_from(azp).map_err(|_| format!("a_zero_point {azp} is not a u8"))?;
@@ -223,7 +246,13 @@ fn gemm(a: &Codes<'_>, azp: i32, b: &PackedB, epi: &Epilogue, rows: usize) -> Re
     }
 }
 
-fn gemm_typed<A: Act>(a: &[A], azp: A, b: &PackedB, epi: &Epilogue, rows: usize) -> Result<OutBuf, String> {
+fn gemm_typed<A: Act>(
+    a: &[A],
+    azp: A,
+    b: &PackedB,
+    epi: &Epilogue,
+    rows: usize,
+) -> Result<OutBuf, String> {
     epi.produce(rows * b.n(), |buf| {
         match buf {
             OutBuf::I32(o) => gemm_i32(a, azp, b, o),
@@ -240,7 +269,11 @@ fn gemm_typed<A: Act>(a: &[A], azp: A, b: &PackedB, epi: &Epilogue, rows: usize)
 
 /// `MatMulInteger(A, B, a_zero_point?, b_zero_point?)` -> i32.
 pub fn matmul_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let spec = BSpec { b: 1, zp: Some(3), trans: false };
+    let spec = BSpec {
+        b: 1,
+        zp: Some(3),
+        trans: false,
+    };
     let packed = prepack(ctx, spec)?;
     op(move |mut ins| {
         let a = ins.take(0)?;
@@ -269,8 +302,16 @@ pub(crate) fn bias_of(v: Option<Value>, n: usize) -> Result<Option<Bias>, String
 /// Shared body of `QLinearMatMul` (`bias_input` none) and `QMatMul`.
 fn qlinear_matmul_op(ctx: &BuildCtx, with_extras: bool) -> Result<Box<dyn Op>, String> {
     let trans = with_extras && ctx.int("transB", 0)? != 0;
-    let act = if with_extras { Activation::parse(ctx)? } else { Activation::None };
-    let spec = BSpec { b: 3, zp: Some(5), trans };
+    let act = if with_extras {
+        Activation::parse(ctx)?
+    } else {
+        Activation::None
+    };
+    let spec = BSpec {
+        b: 3,
+        zp: Some(5),
+        trans,
+    };
     let packed = prepack(ctx, spec)?;
     op(move |mut ins| {
         let a = ins.take(0)?;
@@ -285,7 +326,15 @@ fn qlinear_matmul_op(ctx: &BuildCtx, with_extras: bool) -> Result<Box<dyn Op>, S
         let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
         check_scales(&b_scales, "b_scale")?;
         let zp = scalar(&ints(&y_zp)?, "y_zero_point")?;
-        let epi = quant_epilogue(a_scale, &b_scales, y_scale, y_zp.dtype(), zp, bias_of(bias, n)?, act)?;
+        let epi = quant_epilogue(
+            a_scale,
+            &b_scales,
+            y_scale,
+            y_zp.dtype(),
+            zp,
+            bias_of(bias, n)?,
+            act,
+        )?;
         Ok(vec![matmul(&a, azp, b, trans, &epi)?])
     })
 }
@@ -309,7 +358,11 @@ pub fn qgemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     }
     let alpha = ctx.float("alpha", 1.0)?;
     let trans = ctx.int("transB", 0)? != 0;
-    let spec = BSpec { b: 3, zp: Some(5), trans };
+    let spec = BSpec {
+        b: 3,
+        zp: Some(5),
+        trans,
+    };
     let packed = prepack(ctx, spec)?;
     op(move |mut ins| {
         let a = ins.take(0)?;
@@ -322,7 +375,9 @@ pub fn qgemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let n = b.n(trans)?;
         let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
         check_scales(&b_scales, "b_scale")?;
-        let bias = c.map(|c| ints(&c).and_then(|v| per_channel(&v, n, "C"))).transpose()?;
+        let bias = c
+            .map(|c| ints(&c).and_then(|v| per_channel(&v, n, "C")))
+            .transpose()?;
         let epi = match y {
             (Some(ys), y_zp) => {
                 let (dtype, zp) = match y_zp {
@@ -330,11 +385,20 @@ pub fn qgemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                     None => (DType::U8, 0),
                 };
                 let ys = scale_of(&ys, "y_scale")?;
-                quant_epilogue(a_scale, &b_scales, ys, dtype, zp, bias.map(Bias::Int), Activation::None)?
+                quant_epilogue(
+                    a_scale,
+                    &b_scales,
+                    ys,
+                    dtype,
+                    zp,
+                    bias.map(Bias::Int),
+                    Activation::None,
+                )?
             }
             (None, _) => {
                 let scales: Vec<f32> = b_scales.iter().map(|s| a_scale * s).collect();
-                let bias = bias.map(|b| b.iter().zip(&scales).map(|(&c, s)| c as f32 * s).collect());
+                let bias =
+                    bias.map(|b| b.iter().zip(&scales).map(|(&c, s)| c as f32 * s).collect());
                 Epilogue::F32 { scales, bias }
             }
         };
@@ -346,7 +410,11 @@ pub fn qgemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// quantized per call to u8 (ORT's dynamic parameters), then one int8 GEMM with
 /// `a_scale * b_scale` and the float bias in its epilogue.
 pub fn dynamic_quantize_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let spec = BSpec { b: 1, zp: Some(3), trans: false };
+    let spec = BSpec {
+        b: 1,
+        zp: Some(3),
+        trans: false,
+    };
     let packed = prepack(ctx, spec)?;
     op(move |mut ins| {
         let a = ins.take(0)?;
@@ -358,7 +426,9 @@ pub fn dynamic_quantize_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let (a_scale, azp) = dynamic_params(&af);
         let aq = super::host::int_value(quantize_u8(&af, a_scale, azp), a.shape());
         let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
-        let bias = bias.map(|b| floats(&b, "bias").and_then(|v| per_channel(&v, n, "bias"))).transpose()?;
+        let bias = bias
+            .map(|b| floats(&b, "bias").and_then(|v| per_channel(&v, n, "bias")))
+            .transpose()?;
         let epi = Epilogue::F32 {
             scales: b_scales.iter().map(|s| a_scale * s).collect(),
             bias,

@@ -68,7 +68,15 @@ fn runs(shape: &[usize], pshape: &[usize], axis: i64, block: i64) -> Result<Runs
 
 /// Quantizes `x` to codes in `lo..=hi` (ONNX QuantizeLinear as ORT computes it: divide, clamp
 /// to the code range, round half to even, add the zero point).
-fn quantize<T>(x: &[f32], runs: &Runs, scales: &[f32], zps: &[i32], lo: i32, hi: i32, to: fn(i32) -> T) -> Vec<T>
+fn quantize<T>(
+    x: &[f32],
+    runs: &Runs,
+    scales: &[f32],
+    zps: &[i32],
+    lo: i32,
+    hi: i32,
+    to: fn(i32) -> T,
+) -> Vec<T>
 where
     T: Copy + Default,
 {
@@ -98,7 +106,11 @@ where
 fn dequantize(q: &[i32], runs: &Runs, scales: &[f32], zps: &[i32]) -> Vec<f32> {
     let mut out = vec![0f32; q.len()];
     for (range, p0, step) in &runs.runs {
-        for (t, (o, &v)) in out[range.clone()].iter_mut().zip(&q[range.clone()]).enumerate() {
+        for (t, (o, &v)) in out[range.clone()]
+            .iter_mut()
+            .zip(&q[range.clone()])
+            .enumerate()
+        {
             let p = p0 + t * step;
             *o = v.wrapping_sub(zps[p]) as f32 * scales[p];
         }
@@ -148,8 +160,14 @@ pub fn quantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![match dtype {
             DType::U8 => int_value(quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as u8), shape),
             DType::I8 => int_value(quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as i8), shape),
-            DType::U16 => int_value(quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as u16), shape),
-            _ => int_value(quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as i16), shape),
+            DType::U16 => int_value(
+                quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as u16),
+                shape,
+            ),
+            _ => int_value(
+                quantize(&xs, &r, &scales, &zps, lo, hi, |v| v as i16),
+                shape,
+            ),
         }])
     })
 }
