@@ -101,6 +101,11 @@ pub fn quantize(
             notes.push(format!(
                 "{n} float32 constants converted to {to}; inputs and outputs stay float32 (Cast at the edges)"
             ));
+            notes.push(format!(
+                "{to} halves the weights but does not speed up CPU execution: burnish's flex backend has no \
+                 half-precision conv/GEMM kernels and converts per element (resnet_nchw f16 measured at \
+                 0.06x of float32 on a Xeon with AVX512-FP16); use it for size, or for backends with native {to}"
+            ));
             let (_, mut d) = select::select(&float_model, &cfg);
             for x in &mut d {
                 x.quantized = true;
