@@ -8,7 +8,8 @@ use burnish_model::{DType, Dim, Model};
 use crate::CodegenError;
 
 /// A valid cargo package name from any text: lowercase ASCII letters, digits, `-` and `_`;
-/// other characters become `-`; a leading digit gets a `model-` prefix.
+/// other characters become `-`; a leading digit or `-` gets a `model-` prefix; empty text gives
+/// `model`.
 pub fn crate_name_for(text: &str) -> String {
     let mut name: String = text
         .chars()
@@ -18,7 +19,10 @@ pub fn crate_name_for(text: &str) -> String {
             _ => '-',
         })
         .collect();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+    if name.is_empty() {
+        return "model".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
         name.insert_str(0, "model-");
     }
     name
@@ -121,4 +125,17 @@ pub(crate) fn bench_deps(root: &Path) -> String {
         path("burnish-model"),
         path("burnish-runtime")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crate_name_for;
+
+    #[test]
+    fn crate_names_are_valid_package_names() {
+        assert_eq!(crate_name_for("resnet_nchw-compiled"), "resnet_nchw-compiled");
+        assert_eq!(crate_name_for("My Model.v2"), "my-model-v2");
+        assert_eq!(crate_name_for("1st"), "model-1st");
+        assert_eq!(crate_name_for(""), "model");
+    }
 }
