@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn crate_names_are_valid_package_names() {
-        assert_eq!(crate_name_for("resnet_nchw-compiled"), "resnet_nchw-compiled");
+        assert_eq!(
+            crate_name_for("resnet_nchw-compiled"),
+            "resnet_nchw-compiled"
+        );
         assert_eq!(crate_name_for("My Model.v2"), "my-model-v2");
         assert_eq!(crate_name_for("1st"), "model-1st");
         assert_eq!(crate_name_for(""), "model");
