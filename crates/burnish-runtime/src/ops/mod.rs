@@ -8,6 +8,7 @@
 mod activation;
 mod binary;
 mod conv;
+mod conv_fast;
 mod fused;
 mod gather;
 pub(crate) mod generate;
