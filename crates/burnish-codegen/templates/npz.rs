@@ -158,7 +158,11 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Array>, String> {
     let mut out = BTreeMap::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| err(&e))?;
-        let name = entry.name().trim_end_matches(".npy").to_string();
+        let name = entry
+            .name()
+            .map_err(|e| err(&e))?
+            .trim_end_matches(".npy")
+            .to_string();
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).map_err(|e| err(&e))?;
         let array = parse_npy(&bytes).map_err(|e| err(&format!("`{name}`: {e}")))?;
