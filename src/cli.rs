@@ -59,45 +59,6 @@ pub struct CodegenArgs {
     pub bench_interpreter: bool,
 }
 
-/// `burnish eval`.
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    /// The ONNX model (a classifier: one output row of class scores per sample).
-    pub model: PathBuf,
-    /// Inputs: `.npy` (the model's only input) or `.npz` (arrays named like the inputs, or
-    /// `--data-key`), first dimension = samples.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Array of `--data` feeding the model's input.
-    #[arg(long)]
-    pub data_key: Option<String>,
-    /// Labels (class indices, `[N]`): `.npy` or `.npz`; default: an array of `--data`
-    /// (`y`, `labels`, `label` or `target`).
-    #[arg(long)]
-    pub labels: Option<PathBuf>,
-    /// Array holding the labels.
-    #[arg(long)]
-    pub labels_key: Option<String>,
-    /// `k` of the top-k accuracy.
-    #[arg(long, default_value_t = 5)]
-    pub top_k: usize,
-    /// Samples per run (a fixed batch dimension in the model wins).
-    #[arg(long, default_value_t = 64)]
-    pub batch: usize,
-    /// The output holding the class scores (default: the first).
-    #[arg(long = "output-name")]
-    pub output_name: Option<String>,
-    /// Intra-op threads.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write the JSON result here (atomically).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// Print JSON instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// `burnish pipeline`.
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
@@ -148,6 +109,45 @@ pub struct PipelineArgs {
     /// Symbolic dims other than the batch (e.g. `--dim seq=128`).
     #[command(flatten)]
     pub dims: DimArgs,
+}
+
+/// `burnish eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The ONNX model (a classifier: one output row of class scores per sample).
+    pub model: PathBuf,
+    /// Inputs: `.npy` (the model's only input) or `.npz` (arrays named like the inputs, or
+    /// `--data-key`), first dimension = samples.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Array of `--data` feeding the model's input.
+    #[arg(long)]
+    pub data_key: Option<String>,
+    /// Labels (class indices, `[N]`): `.npy` or `.npz`; default: an array of `--data`
+    /// (`y`, `labels`, `label` or `target`).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Array holding the labels.
+    #[arg(long)]
+    pub labels_key: Option<String>,
+    /// `k` of the top-k accuracy.
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+    /// Samples per run (a fixed batch dimension in the model wins).
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// The output holding the class scores (default: the first).
+    #[arg(long = "output-name")]
+    pub output_name: Option<String>,
+    /// Intra-op threads.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the JSON result here (atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `burnish report`.
@@ -236,9 +236,74 @@ pub struct OptimizeArgs {
     /// Seed of the random fidelity inputs.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Keep fused ops in the `burnish` domain instead of decomposing them to standard ops.
+    /// Keep fused ops in the `burnish` domain instead of decomposing them to standard ops
+    /// (with `--quantize`: write the int8 ops burnish executes instead of standard QDQ).
     #[arg(long)]
     pub keep_fused: bool,
+    /// Quantize after optimizing: `static-int8`, `dynamic-int8`, `int4-weights`, `f16`, `bf16`.
+    #[arg(long, value_name = "MODE")]
+    pub quantize: Option<String>,
+    /// Calibration samples for `static-int8` (NPZ keyed by input name, samples on axis 0).
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// Activation range method: `minmax`, `percentile:99.99`, `entropy` (KL) or `mse`.
+    #[arg(long, default_value = "minmax")]
+    pub calibration_method: String,
+    /// One weight scale per tensor instead of per output channel.
+    #[arg(long)]
+    pub per_tensor: bool,
+    /// Element type of static int8 activations: `u8` or `s8`.
+    #[arg(long, default_value = "u8")]
+    pub activation_type: String,
+    /// Keep this node in float when quantizing (repeatable).
+    #[arg(long, value_name = "NODE")]
+    pub exclude_node: Vec<String>,
+    /// Block size of `int4-weights` (32 or 128 are the usual choices).
+    #[arg(long, default_value_t = 32)]
+    pub block_size: usize,
+    /// Accuracy gate and "why is it not faster" settings.
+    #[command(flatten)]
+    pub gate: AccuracyGateArgs,
+}
+
+/// The accuracy gate of `burnish optimize --quantize`, and its speed diagnostics.
+#[derive(Debug, Args, Clone)]
+pub struct AccuracyGateArgs {
+    /// Largest accepted top-1 accuracy drop, e.g. `0.5%` (needs `--eval-data`): the most
+    /// sensitive nodes stay in float until it holds.
+    #[arg(long, value_name = "DROP")]
+    pub max_accuracy_drop: Option<String>,
+    /// Whether the drop is absolute (`abs`, percentage points) or relative (`rel`).
+    #[arg(long, default_value = "abs")]
+    pub accuracy_drop_kind: String,
+    /// Labeled evaluation data (`.npy`/`.npz`, samples on axis 0).
+    #[arg(long)]
+    pub eval_data: Option<PathBuf>,
+    /// Array of `--eval-data` feeding the model input (default: the input's name, or the only
+    /// non-label array).
+    #[arg(long)]
+    pub eval_data_key: Option<String>,
+    /// Labels file (default: an array `y`/`labels`/`label`/`target` of `--eval-data`).
+    #[arg(long)]
+    pub eval_labels: Option<PathBuf>,
+    /// Array holding the labels.
+    #[arg(long)]
+    pub eval_labels_key: Option<String>,
+    /// Sensitivity ranking: `leave-one-out` (all but the node quantized) or `only-one`.
+    #[arg(long, default_value = "leave-one-out")]
+    pub sensitivity: String,
+    /// Most quantize-and-evaluate trials of the gate.
+    #[arg(long)]
+    pub gate_trials: Option<usize>,
+    /// Wall-time limit of the gate, e.g. `120s`.
+    #[arg(long, value_parser = parse_duration)]
+    pub gate_time: Option<std::time::Duration>,
+    /// Also profile the float and the quantized model per op type (why is it not faster).
+    #[arg(long)]
+    pub profile: bool,
+    /// Timed runs per model for `--profile`.
+    #[arg(long, default_value_t = 20)]
+    pub profile_runs: usize,
 }
 
 /// Values for symbolic dimensions.

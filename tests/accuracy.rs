@@ -251,3 +251,49 @@ fn inspect_quant_counts_float_macs_of_the_fp32_model() {
     assert!(q["cpu"]["kernel"].is_string());
     assert_eq!(q["nodes"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn optimize_gate_record_is_honest_and_explains_the_speed() {
+    let dir = common::temp_dir("optimize-gate");
+    let out = dir.join("digits.int8.onnx");
+    let o = common::burnish(&[
+        "optimize",
+        fixture("digits_cnn.onnx").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quantize",
+        "static-int8",
+        "--calibration",
+        fixture("digits_calibration.npz").to_str().unwrap(),
+        "--max-accuracy-drop",
+        "0.5%",
+        "--eval-data",
+        fixture("digits_test.npz").to_str().unwrap(),
+        "--eval-data-key",
+        "x",
+        "--profile",
+        "--profile-runs",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("digits.int8.json")).unwrap())
+            .unwrap_or_else(|e| panic!("{e}\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr)));
+    let gate = &record["accuracy_gate"];
+    let want = reference();
+    let base = want["correct_top1"].as_f64().unwrap() / want["samples"].as_f64().unwrap();
+    assert_eq!(gate["baseline_accuracy"].as_f64().unwrap(), base);
+    let acc = gate["accuracy"].as_f64().unwrap();
+    let within = gate["within_budget"].as_bool().unwrap();
+    assert_eq!(within, base - acc <= 0.005 + 1e-12, "{gate}");
+    assert_eq!(o.status.code(), Some(if within { 0 } else { 1 }), "{stdout}");
+    assert!(stdout.contains("accuracy gate") && stdout.contains("kept in float"));
+    // The written model is the one the gate measured.
+    let model = load_onnx(&out).unwrap();
+    let (_, data) = digits();
+    let (e, _) = evaluate(&model, &data, &opts(64, 1)).unwrap();
+    assert!((e.top1 - acc).abs() <= 1.0 / 450.0 + 1e-12, "{} vs {acc}", e.top1);
+    let why = &record["why_not_faster"];
+    assert!(why["inspection"]["int8_share"].as_f64().unwrap() > 0.5, "{why}");
+    assert!(why["profile"]["ops"].as_array().is_some_and(|o| !o.is_empty()));
+}

@@ -6,6 +6,7 @@ mod compare;
 mod conformance;
 mod drift;
 mod eval;
+mod gate;
 mod inspect;
 mod load;
 mod optimize;

@@ -10,6 +10,78 @@ use burnish_optimizer::{OptimizeOptions, PassManager, lower_for_export};
 
 use crate::cli::OptimizeArgs;
 
+/// Quantizes the optimized model (unfused to standard ops first); with `--keep-fused` the QDQ
+/// patterns are lowered to the int8 ops burnish executes.
+fn quantize_model(
+    model: &burnish_model::Model,
+    mode: &str,
+    args: &OptimizeArgs,
+) -> anyhow::Result<(
+    burnish_model::Model,
+    burnish_quant::QuantRecord,
+    Option<burnish_quant::LowerRecord>,
+    Option<burnish_accuracy::GateRecord>,
+)> {
+    let cfg = burnish_quant::QuantConfig {
+        mode: mode.parse()?,
+        method: args.calibration_method.parse()?,
+        per_channel: !args.per_tensor,
+        activation_type: args.activation_type.parse()?,
+        exclude_nodes: args.exclude_node.clone(),
+        block_size: args.block_size,
+        ..Default::default()
+    };
+    let calibration = match &args.calibration {
+        Some(path) => Some(burnish_quant::Calibration::from_npz(path)?),
+        None => None,
+    };
+    let base = lower_for_export(model, false);
+    let (mut q, record, gate) = match super::gate::settings(&args.gate, &base)? {
+        Some((data, opts)) => {
+            let g = burnish_accuracy::gate_quantization(
+                &base,
+                &cfg,
+                calibration.as_ref(),
+                &data,
+                &opts,
+            )
+            .with_context(|| format!("accuracy gate on `{}`", args.model.display()))?;
+            super::gate::print(&g.gate.record);
+            (g.qdq, g.quant, Some(g.gate.record))
+        }
+        None => {
+            let (q, r) = burnish_quant::quantize(&base, &cfg, calibration.as_ref())
+                .with_context(|| format!("quantizing `{}` ({mode})", args.model.display()))?;
+            (q, r, None)
+        }
+    };
+    let lowering = match args.keep_fused {
+        true => Some(burnish_quant::lower_qdq(&mut q)?),
+        false => None,
+    };
+    let floats = record.nodes.iter().filter(|n| !n.quantized).count();
+    println!(
+        "quantized ({mode}): {} of {} MAC nodes, {:.1}% of MACs; {} Q and {} DQ nodes; {floats} node(s) left in float",
+        record.nodes.len() - floats,
+        record.nodes.len(),
+        100.0 * record.quantized_mac_share,
+        record.quantize_nodes,
+        record.dequantize_nodes,
+    );
+    for n in record.nodes.iter().filter(|n| !n.quantized) {
+        println!(
+            "  float: {} ({}): {}",
+            n.node,
+            n.op_type,
+            n.reason.as_deref().unwrap_or("")
+        );
+    }
+    for note in &record.notes {
+        println!("  note: {note}");
+    }
+    Ok((q, record, lowering, gate))
+}
+
 pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let original = load_onnx(&args.model)?;
     let options = OptimizeOptions {
@@ -54,6 +126,13 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         },
         record.millis
     );
+    let (model, quant) = match &args.quantize {
+        None => (model, None),
+        Some(mode) => {
+            let (q, rec, lowering, gate) = quantize_model(&model, mode, &args)?;
+            (q, Some((rec, lowering, gate)))
+        }
+    };
     let inputs = match &args.inputs {
         Some(path) => read_tensors(path)?,
         None => seeded_inputs(&original, args.seed)?,
@@ -78,6 +157,18 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
             d.name, d.diff.max_abs, d.diff.max_rel, m.mean_abs, m.cosine, m.snr_db
         );
     }
+    let why_not_faster = match &quant {
+        Some(_) => {
+            let mut executed = model.clone();
+            if !args.keep_fused {
+                burnish_quant::lower_qdq(&mut executed)?;
+            }
+            Some(super::gate::why_not_faster(
+                &args.gate, &original, &executed, &inputs,
+            )?)
+        }
+        None => None,
+    };
     let export = lower_for_export(&model, args.keep_fused);
     save_onnx(&export, &args.output)?;
     let json_path = args.output.with_extension("json");
@@ -88,6 +179,10 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         "opset": export.opset(),
         "record": record,
         "fidelity": diffs,
+        "quantization": quant.as_ref().map(|q| &q.0),
+        "lowering": quant.as_ref().and_then(|q| q.1.as_ref()),
+        "accuracy_gate": quant.as_ref().and_then(|q| q.2.as_ref()),
+        "why_not_faster": why_not_faster,
     });
     write_atomic(&json_path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     println!(
@@ -95,5 +190,12 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         args.output.display(),
         json_path.display()
     );
+    if quant
+        .as_ref()
+        .and_then(|q| q.2.as_ref())
+        .is_some_and(|g| !g.within_budget)
+    {
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
