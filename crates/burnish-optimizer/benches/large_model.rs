@@ -50,7 +50,7 @@ pub fn large_model(blocks: usize, layers: usize) -> Model {
 }
 
 fn benches(c: &mut Criterion) {
-    let model = large_model(6, 7);
+    let model = large_model(6, 8);
     let bytes = model.graph.parameter_stats().1;
     let manager = PassManager::new(OptimizeOptions::default()).unwrap();
     let mut once = model.clone();
