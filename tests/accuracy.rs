@@ -286,14 +286,29 @@ fn optimize_gate_record_is_honest_and_explains_the_speed() {
     let acc = gate["accuracy"].as_f64().unwrap();
     let within = gate["within_budget"].as_bool().unwrap();
     assert_eq!(within, base - acc <= 0.005 + 1e-12, "{gate}");
-    assert_eq!(o.status.code(), Some(if within { 0 } else { 1 }), "{stdout}");
+    assert_eq!(
+        o.status.code(),
+        Some(if within { 0 } else { 1 }),
+        "{stdout}"
+    );
     assert!(stdout.contains("accuracy gate") && stdout.contains("kept in float"));
     // The written model is the one the gate measured.
     let model = load_onnx(&out).unwrap();
     let (_, data) = digits();
     let (e, _) = evaluate(&model, &data, &opts(64, 1)).unwrap();
-    assert!((e.top1 - acc).abs() <= 1.0 / 450.0 + 1e-12, "{} vs {acc}", e.top1);
+    assert!(
+        (e.top1 - acc).abs() <= 1.0 / 450.0 + 1e-12,
+        "{} vs {acc}",
+        e.top1
+    );
     let why = &record["why_not_faster"];
-    assert!(why["inspection"]["int8_share"].as_f64().unwrap() > 0.5, "{why}");
-    assert!(why["profile"]["ops"].as_array().is_some_and(|o| !o.is_empty()));
+    assert!(
+        why["inspection"]["int8_share"].as_f64().unwrap() > 0.5,
+        "{why}"
+    );
+    assert!(
+        why["profile"]["ops"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    );
 }

@@ -101,8 +101,14 @@ fn clip_rates_match_onnxruntime_on_shifted_data() {
             "{name} staleness"
         );
         let (min, max) = (row["min"].as_f64().unwrap(), row["max"].as_f64().unwrap());
-        assert!((min - e["min"].as_f64().unwrap()).abs() < 1e-5, "{name} min");
-        assert!((max - e["max"].as_f64().unwrap()).abs() < 1e-5, "{name} max");
+        assert!(
+            (min - e["min"].as_f64().unwrap()).abs() < 1e-5,
+            "{name} min"
+        );
+        assert!(
+            (max - e["max"].as_f64().unwrap()).abs() < 1e-5,
+            "{name} max"
+        );
     }
 
     // The model input: its clip rate on the shifted data against the closed form
@@ -116,7 +122,10 @@ fn clip_rates_match_onnxruntime_on_shifted_data() {
         (rate - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(),
         "input clip rate {rate} vs closed form {p}"
     );
-    assert!(row["stale"].as_bool().unwrap(), "the shifted input is stale");
+    assert!(
+        row["stale"].as_bool().unwrap(),
+        "the shifted input is stale"
+    );
     let stale: Vec<&str> = report["verdict"]["stale_calibration"]
         .as_array()
         .expect("stale list")

@@ -15,7 +15,15 @@ fn saturation_follows_round_half_even() {
     // x / 0.5 + 128:   63.5 -> 255 (in), 63.75 -> 127.5 rounds to 128 -> 256 (above),
     // 63.25 -> 126.5 rounds to 126 -> 254 (in), -64.25 -> -128.5 rounds to -128 -> 0 (in),
     // -64.75 -> -129.5 rounds to -130 -> -2 (below), infinities saturate.
-    let reference = [63.5, 63.75, 63.25, -64.25, -64.75, f32::INFINITY, f32::NEG_INFINITY];
+    let reference = [
+        63.5,
+        63.75,
+        63.25,
+        -64.25,
+        -64.75,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ];
     let current = [0.0f32; 4];
     let act = QuantizedActivation {
         name: "a",

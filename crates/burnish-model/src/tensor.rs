@@ -89,7 +89,7 @@ impl Buffer {
         if size == 0 {
             return Err(format!("{dtype} tensors cannot be decoded from raw bytes"));
         }
-        if bytes.len() % size != 0 {
+        if !bytes.len().is_multiple_of(size) {
             return Err(format!(
                 "{} bytes is not a whole number of {dtype} elements",
                 bytes.len()

@@ -38,58 +38,79 @@ pub fn conv2d(
     let direct = ow >= NR;
     let blocks: Vec<(usize, usize)> = if direct {
         (0..oh)
-            .flat_map(|oy| (0..ow).step_by(NR).map(move |ox| (oy * ow + ox, NR.min(ow - ox))))
+            .flat_map(|oy| {
+                (0..ow)
+                    .step_by(NR)
+                    .map(move |ox| (oy * ow + ox, NR.min(ow - ox)))
+            })
             .collect()
     } else {
-        (0..pixels).step_by(NR).map(|p0| (p0, NR.min(pixels - p0))).collect()
+        (0..pixels)
+            .step_by(NR)
+            .map(|p0| (p0, NR.min(pixels - p0)))
+            .collect()
     };
     // Enough blocks per task to reuse each weight panel from cache, few enough that the packed
     // input of a task stays within L2.
-    let per_task = ((128 * 1024) / (k * NR * 4).max(1)).clamp(1, 8).min(blocks.len());
+    let per_task = ((128 * 1024) / (k * NR * 4).max(1))
+        .clamp(1, 8)
+        .min(blocks.len());
     let tasks_per_plane = blocks.len().div_ceil(per_task);
     let tasks = geo.batch * geo.groups * tasks_per_plane;
     let (cin_g, out_g) = (geo.in_per_group(), geo.out_per_group());
     let base = OutPtr(out.as_mut_ptr());
-    (0..tasks).into_par_iter().for_each_init(Vec::new, |packed: &mut Vec<f32>, task| {
-        let base = base;
-        let image = task / (geo.groups * tasks_per_plane);
-        let rest = task % (geo.groups * tasks_per_plane);
-        let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
-        let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
-        let xg = padded.from_channel(image * geo.in_channels + g * cin_g);
-        if !direct {
-            packed.resize(mine.len() * k * NR + NR, 0.0);
-            for (j, &block) in mine.iter().enumerate() {
-                pack_block(xg, &padded, &offsets, ow, block, &mut packed[j * k * NR..][..k * NR + NR]);
+    (0..tasks)
+        .into_par_iter()
+        .for_each_init(Vec::new, |packed: &mut Vec<f32>, task| {
+            let base = base;
+            let image = task / (geo.groups * tasks_per_plane);
+            let rest = task % (geo.groups * tasks_per_plane);
+            let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
+            let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
+            let xg = padded.from_channel(image * geo.in_channels + g * cin_g);
+            if !direct {
+                packed.resize(mine.len() * k * NR + NR, 0.0);
+                for (j, &block) in mine.iter().enumerate() {
+                    pack_block(
+                        xg,
+                        &padded,
+                        &offsets,
+                        ow,
+                        block,
+                        &mut packed[j * k * NR..][..k * NR + NR],
+                    );
+                }
             }
-        }
-        for p in 0..w.panels_per_group() {
-            let rows = MR.min(out_g - p * MR);
-            let co = g * out_g + p * MR;
-            let bias = &w.bias[co..co + rows];
-            let panel = w.panel(g, p);
-            for (j, &(p0, cols)) in mine.iter().enumerate() {
-                let b = if direct {
-                    let (oy, ox) = (p0 / ow, p0 % ow);
-                    BRows::Indirect { base: xg[padded.origin(oy, ox)..].as_ptr(), offsets: &offsets }
-                } else {
-                    BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
-                };
-                let tile_out = TileOut {
-                    // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
-                    ptr: unsafe { base.0.add((image * geo.out_channels + co) * pixels + p0) },
-                    row_stride: pixels,
-                    rows,
-                    cols,
-                };
-                // SAFETY: this task alone writes channels `co..co+rows`, pixels `p0..p0+cols` of
-                // image `image`, a region inside `out`; packed rows hold NR values, and direct
-                // rows read at most NR values past a pixel of the padded planes, which end with
-                // slack.
-                unsafe { tile(k, panel, b, bias, tile_out, epi) };
+            for p in 0..w.panels_per_group() {
+                let rows = MR.min(out_g - p * MR);
+                let co = g * out_g + p * MR;
+                let bias = &w.bias[co..co + rows];
+                let panel = w.panel(g, p);
+                for (j, &(p0, cols)) in mine.iter().enumerate() {
+                    let b = if direct {
+                        let (oy, ox) = (p0 / ow, p0 % ow);
+                        BRows::Indirect {
+                            base: xg[padded.origin(oy, ox)..].as_ptr(),
+                            offsets: &offsets,
+                        }
+                    } else {
+                        BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
+                    };
+                    let tile_out = TileOut {
+                        // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
+                        ptr: unsafe { base.0.add((image * geo.out_channels + co) * pixels + p0) },
+                        row_stride: pixels,
+                        rows,
+                        cols,
+                    };
+                    // SAFETY: this task alone writes channels `co..co+rows`, pixels `p0..p0+cols` of
+                    // image `image`, a region inside `out`; packed rows hold NR values, and direct
+                    // rows read at most NR values past a pixel of the padded planes, which end with
+                    // slack.
+                    unsafe { tile(k, panel, b, bias, tile_out, epi) };
+                }
             }
-        }
-    });
+        });
     Ok(())
 }
 
@@ -108,7 +129,12 @@ fn check(
     {
         return Err(format!(
             "weights [{}, {}, {}, {}] (groups {}) do not fit input channels {} in {} groups",
-            w.out_channels, w.in_per_group, w.kernel[0], w.kernel[1], w.groups, geo.in_channels,
+            w.out_channels,
+            w.in_per_group,
+            w.kernel[0],
+            w.kernel[1],
+            w.groups,
+            geo.in_channels,
             geo.groups
         ));
     }
@@ -150,8 +176,12 @@ impl Padded {
         let [kh, kw] = geo.kernel;
         let [dh, dw] = geo.dilation;
         // Phase planes no kernel tap reads (e.g. three of four for a 1x1 stride-2 conv) stay zero.
-        let rows_used: Vec<bool> = (0..sh).map(|a| (0..kh).any(|ky| ky * dh % sh == a)).collect();
-        let cols_used: Vec<usize> = (0..sw).filter(|&b| (0..kw).any(|kx| kx * dw % sw == b)).collect();
+        let rows_used: Vec<bool> = (0..sh)
+            .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
+            .collect();
+        let cols_used: Vec<usize> = (0..sw)
+            .filter(|&b| (0..kw).any(|kx| kx * dw % sw == b))
+            .collect();
         let plane = phase[0] * phase[1];
         data[..planes * channel]
             .par_chunks_mut(channel)

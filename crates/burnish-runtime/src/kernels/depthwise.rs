@@ -36,7 +36,9 @@ pub fn conv(
                 let wv = wc[ky * kw + kx];
                 let off = (kx * dw) as isize - pl as isize;
                 // Output columns whose input column `ox * sw + off` lies in `0..wd`.
-                let lo = if off >= 0 { 0 } else { (-off) as usize }.div_ceil(sw).min(ow);
+                let lo = if off >= 0 { 0 } else { (-off) as usize }
+                    .div_ceil(sw)
+                    .min(ow);
                 let hi = if wd as isize > off {
                     ((wd as isize - off) as usize).div_ceil(sw).min(ow)
                 } else {
@@ -71,14 +73,16 @@ pub fn conv(
         }
     };
     let wide = avx2();
-    out.par_chunks_mut(oh * ow).enumerate().for_each(|(idx, plane)| {
-        if wide {
-            // SAFETY: the CPU supports AVX2 and FMA (checked by `avx2`).
-            unsafe { with_avx2(|| run(idx, plane)) }
-        } else {
-            run(idx, plane)
-        }
-    });
+    out.par_chunks_mut(oh * ow)
+        .enumerate()
+        .for_each(|(idx, plane)| {
+            if wide {
+                // SAFETY: the CPU supports AVX2 and FMA (checked by `avx2`).
+                unsafe { with_avx2(|| run(idx, plane)) }
+            } else {
+                run(idx, plane)
+            }
+        });
     Ok(())
 }
 

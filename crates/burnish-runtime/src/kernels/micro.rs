@@ -96,7 +96,8 @@ pub unsafe fn portable_acc(k: usize, a: &[f32], b: BRows<'_>) -> [[f32; NR]; MR]
 unsafe fn store(acc: &[[f32; NR]; MR], bias: &[f32], out: TileOut, epi: &Epilogue) {
     for r in 0..out.rows {
         // SAFETY: row `r < rows` of the output region the caller vouches for.
-        let row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add(r * out.row_stride), out.cols) };
+        let row =
+            unsafe { std::slice::from_raw_parts_mut(out.ptr.add(r * out.row_stride), out.cols) };
         for (j, y) in row.iter_mut().enumerate() {
             let mut v = acc[r][j] + bias[r];
             if epi.accumulate {

@@ -7,7 +7,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) - 0.5
     }
     fn vec(&mut self, n: usize) -> Vec<f32> {
@@ -41,7 +44,8 @@ fn direct(x: &[f32], g: &Conv2dGeometry, w: &[f32], b: &[f32]) -> Vec<f32> {
                                     continue;
                                 }
                                 let c = n * g.in_channels + grp * cig + ci;
-                                let xv = x[(c * g.input[0] + iy as usize) * g.input[1] + ix as usize];
+                                let xv =
+                                    x[(c * g.input[0] + iy as usize) * g.input[1] + ix as usize];
                                 let wv = w[((co * cig + ci) * kh + ky) * kw + kx];
                                 s += f64::from(xv) * f64::from(wv);
                             }
@@ -104,7 +108,10 @@ fn check(g: Conv2dGeometry, rng: &mut Lcg) {
     conv2d(&x, &g, &packed, &epi, &mut got).unwrap();
     for (i, ((a, z), b)) in want.iter().zip(&z).zip(&got).enumerate() {
         let a = (a + z).clamp(0.0, 0.25);
-        assert!((a - b).abs() <= tol, "{g:?} residual+clip: value {i}: want {a}, got {b}");
+        assert!(
+            (a - b).abs() <= tol,
+            "{g:?} residual+clip: value {i}: want {a}, got {b}"
+        );
     }
 }
 

@@ -122,7 +122,11 @@ pub fn conv_with(
         let x = float(ins.take(0)?)?;
         let w = float(ins.take(1)?)?;
         let b = ins.opt(2).map(float).transpose()?;
-        let z = if residual { ins.opt(3).map(float).transpose()? } else { None };
+        let z = if residual {
+            ins.opt(3).map(float).transpose()?
+        } else {
+            None
+        };
         if FastConv::applies(&x, &w) {
             return Ok(vec![Value::Float(fast.run(x, &w, b, z)?)]);
         }

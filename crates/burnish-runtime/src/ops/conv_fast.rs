@@ -32,7 +32,9 @@ impl FastConv {
                 (Some(_), Some(b)) => Some(b.as_f32()?),
                 (Some(_), None) => return None,
             };
-            PackedConvWeights::new(w.as_f32()?, shape, group, bias).ok().map(Arc::new)
+            PackedConvWeights::new(w.as_f32()?, shape, group, bias)
+                .ok()
+                .map(Arc::new)
         });
         Self {
             win,
@@ -66,7 +68,11 @@ impl FastConv {
         let (sx, sw) = (dims(&x), dims(w));
         let one_d = sx.len() == 3;
         let lift = |s: &[usize]| -> Vec<usize> {
-            if one_d { vec![s[0], s[1], 1, s[2]] } else { s.to_vec() }
+            if one_d {
+                vec![s[0], s[1], 1, s[2]]
+            } else {
+                s.to_vec()
+            }
         };
         let (lx, lw) = (lift(&sx), lift(&sw));
         if lx[1] != lw[1] * self.group || lw[0] % self.group != 0 {
@@ -97,11 +103,19 @@ impl FastConv {
             (None, b) => {
                 let bias = b.as_ref().map(host_f32).transpose()?;
                 let shape = [lw[0], lw[1], lw[2], lw[3]];
-                Arc::new(PackedConvWeights::new(&host_f32(w)?, shape, self.group, bias.as_deref())?)
+                Arc::new(PackedConvWeights::new(
+                    &host_f32(w)?,
+                    shape,
+                    self.group,
+                    bias.as_deref(),
+                )?)
             }
         };
-        let out_shape: Vec<usize> =
-            if one_d { vec![lx[0], lw[0], ow] } else { vec![lx[0], lw[0], oh, ow] };
+        let out_shape: Vec<usize> = if one_d {
+            vec![lx[0], lw[0], ow]
+        } else {
+            vec![lx[0], lw[0], oh, ow]
+        };
         let numel: usize = out_shape.iter().product();
         let mut epi = self.epilogue;
         let x = contiguous(x);
@@ -138,7 +152,11 @@ impl FastConv {
 }
 
 fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.is_contiguous() { t } else { t.to_contiguous() }
+    if t.is_contiguous() {
+        t
+    } else {
+        t.to_contiguous()
+    }
 }
 
 fn shape4(s: &[usize]) -> Option<[usize; 4]> {
