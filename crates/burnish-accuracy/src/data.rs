@@ -93,8 +93,7 @@ fn pick<'m>(
                 )
             });
     }
-    if arrays.len() == 1 {
-        let (k, v) = arrays.iter().next().expect("one array");
+    if let (1, Some((k, v))) = (arrays.len(), arrays.iter().next()) {
         return Ok((k.clone(), v));
     }
     defaults
