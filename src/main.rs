@@ -2,7 +2,6 @@
 
 mod cli;
 mod commands;
-mod target;
 
 use std::process::ExitCode;
 

@@ -8,10 +8,10 @@ use burnish_bench::{
     BarProgress, BenchFile, ConcurrencyConfig, LoadGen, MaxQpsConfig, ModelLoad, OfflineConfig,
     Profile, ScenarioConfig, ServerConfig, SingleStreamConfig, Slo, Target, summary,
 };
+use burnish_pipeline::ModelTarget;
 
 use super::load::{environment, finish};
 use crate::cli::{BenchArgs, Scenario};
-use crate::target::SessionTarget;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let dims: HashMap<String, usize> = args.load.dims.dims.iter().cloned().collect();
@@ -24,8 +24,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let targets = args
         .models
         .iter()
-        .map(|m| SessionTarget::load(m, threads, &dims))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|m| {
+            ModelTarget::load(m, threads, &dims).map(|(target, cold)| (Arc::new(target), cold))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let lg = LoadGen::new()
         .with_progress(BarProgress::stderr())
         .with_intra_op_threads(threads.unwrap_or(0) as u32);
@@ -43,7 +45,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if targets.len() > 1 {
         let loads: Vec<ModelLoad> = targets
             .iter()
-            .map(|t| ModelLoad {
+            .map(|(t, _)| ModelLoad {
                 label: t.name().to_string(),
                 target: t.clone() as Arc<dyn Target>,
                 scenario: match scenarios[0] {
@@ -56,7 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         return finish(&args.load, file);
     }
 
-    let target = &targets[0];
+    let (target, cold_start) = &targets[0];
     let t: &dyn Target = target.as_ref();
     for scenario in scenarios {
         match scenario {
@@ -79,7 +81,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     file.runs = std::mem::take(&mut file.runs)
         .into_iter()
-        .map(|r| r.with_cold_start(target.cold_start.clone()))
+        .map(|r| r.with_cold_start(cold_start.clone()))
         .collect();
     if !args.load.json && file.runs.is_empty() && !file.max_qps.is_empty() {
         eprintln!("{}", summary::render_file(&file));

@@ -7,10 +7,10 @@ use burnish_bench::{
     BarProgress, BenchFile, CompareConfig, LoadGen, Profile, RegressionStatus, SingleStreamConfig,
     Target, regression_check,
 };
+use burnish_pipeline::ModelTarget;
 
 use super::load::{environment, finish};
 use crate::cli::CompareArgs;
-use crate::target::SessionTarget;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let dims: HashMap<String, usize> = args.load.dims.dims.iter().cloned().collect();
@@ -29,7 +29,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .runs
             .first()
             .ok_or_else(|| anyhow::anyhow!("`{}` holds no run", saved_path.display()))?;
-        let candidate = SessionTarget::load(&args.models[0], threads, &dims)?;
+        let (candidate, candidate_cold) = ModelTarget::load(&args.models[0], threads, &dims)?;
         let profile = if args.load.full {
             Profile::Full
         } else {
@@ -37,10 +37,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         };
         let new = lg
             .single_stream(
-                candidate.as_ref() as &dyn Target,
+                &candidate as &dyn Target,
                 &SingleStreamConfig::profile(profile),
             )?
-            .with_cold_start(candidate.cold_start.clone());
+            .with_cold_start(candidate_cold);
         let threshold = args.fail_on_regression.unwrap_or(5.0);
         let report = regression_check(saved, &new, threshold)?;
         let regressed = report.status == RegressionStatus::Regressed;
@@ -61,18 +61,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         args.models.len() == 2,
         "give BASE.onnx and CANDIDATE.onnx (or `--baseline saved.json`)"
     );
-    let base = SessionTarget::load(&args.models[0], threads, &dims)?;
-    let cand = SessionTarget::load(&args.models[1], threads, &dims)?;
+    let (base, base_cold) = ModelTarget::load(&args.models[0], threads, &dims)?;
+    let (cand, cand_cold) = ModelTarget::load(&args.models[1], threads, &dims)?;
     let cfg = CompareConfig {
         rounds: args.rounds.max(2),
         ..CompareConfig::default()
     };
-    let outcome = lg.compare(base.as_ref(), cand.as_ref(), &cfg)?;
+    let outcome = lg.compare(&base, &cand, &cfg)?;
     let mut file = BenchFile::new(Some(environment(&args.models[1], threads)));
     let slower = outcome.comparison.verdict == burnish_bench::Verdict::Slower;
     file.runs = vec![
-        outcome.baseline.with_cold_start(base.cold_start.clone()),
-        outcome.candidate.with_cold_start(cand.cold_start.clone()),
+        outcome.baseline.with_cold_start(base_cold),
+        outcome.candidate.with_cold_start(cand_cold),
     ];
     file.comparisons.push(outcome.comparison);
     finish(&args.load, file)?;

@@ -2,9 +2,11 @@
 //! [`Target`], with its inputs synthesized and uploaded once per batch size.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Mutex;
+use std::time::Instant;
 
-use burnish_bench::{Target, TargetError};
+use burnish_bench::{ColdStart, Target, TargetError};
 use burnish_model::synth::random_inputs;
 use burnish_model::{Dim, Model};
 use burnish_runtime::{Session, SessionOptions, Value};
@@ -46,6 +48,46 @@ impl ModelTarget {
             dims: dims.clone(),
             prepared: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Loads the model file at `path`, compiles it and runs one inference at batch 1, and
+    /// returns the target (named after the file stem) with its cold-start facts: load and
+    /// compile time, first inference, file and parameter bytes.
+    pub fn load(
+        path: &Path,
+        threads: Option<usize>,
+        dims: &HashMap<String, usize>,
+    ) -> Result<(Self, ColdStart), PipelineError> {
+        let start = Instant::now();
+        let model = burnish_model::load_onnx(path).map_err(|source| PipelineError::Load {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (_, parameter_bytes) = model.graph.parameter_stats();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = Self::new(&name, model, threads, dims)?;
+        let model_load_ms = start.elapsed().as_secs_f64() * 1e3;
+        let first = Instant::now();
+        let target_err = |context| {
+            let variant = name.clone();
+            move |e: TargetError| PipelineError::Target {
+                variant,
+                context,
+                message: format!("`{}`: {}", path.display(), e.message),
+            }
+        };
+        target.prepare(1).map_err(target_err("preparing batch 1"))?;
+        target.infer(1).map_err(target_err("first inference"))?;
+        let cold_start = ColdStart {
+            model_load_ms: Some(model_load_ms),
+            first_inference_ms: Some(first.elapsed().as_secs_f64() * 1e3),
+            model_file_bytes: std::fs::metadata(path).ok().map(|m| m.len()),
+            parameter_bytes: Some(parameter_bytes as u64),
+        };
+        Ok((target, cold_start))
     }
 
     /// The model.

@@ -1,0 +1,176 @@
+//! Lowering QDQ graphs (ours, or onnxruntime's `quantize_static`/`quantize_dynamic` QDQ output)
+//! to burnish's int8 ops, for execution. Steps, in order:
+//!
+//! 1. **Move shape ops onto codes.** `DQ(q, s, z) -> Reshape|Flatten|Squeeze|Unsqueeze|Transpose
+//!    -> Q(s, z)` becomes the shape op on `q`: exact, these ops only move elements.
+//! 2. **Static int8 ops.**
+//!    ```text
+//!    DQ(xq, xs, xz) ─┐
+//!    DQ(w_i8, ws, wz) ─┼─> Conv | MatMul | Gemm [-> Relu | Clip] -> Q(ys, yz)
+//!    DQ(b_i32) or b ─┘         =>  burnish::QConv | burnish::QMatMul (activation folded)
+//!    ```
+//!    A `Gemm` whose output is not quantized (the logits layer) becomes
+//!    `com.microsoft::QGemm` with a float32 output (int32 bias). Refused (left for step 4) when: the weight is not a constant int8/uint8 `DQ` input with
+//!    per-tensor or per-output-channel scales, scales or zero points are not constants, `Gemm`
+//!    has `transA`, `alpha != 1` or `beta != 1`, the op's output has other readers than the
+//!    activation and Q, or no Q follows a Conv/MatMul (a float output).
+//! 3. **Dynamic int8.** `DynamicQuantizeLinear(x) -> DQ -> MatMul | Gemm(DQ(w_i8) [, bias])`
+//!    becomes `com.microsoft::DynamicQuantizeMatMul(x, w, ws, wz [, bias])`.
+//! 4. **Fold constant DQ.** Every remaining `DequantizeLinear` of constants (weights of ops
+//!    left in float, int4 blocks) becomes a float32 initializer: the op then runs in float on
+//!    exactly the values the QDQ graph describes, with no per-call dequantization.
+//!
+//! Exactness: steps 1 and 4 are exact; step 2 is bit-exact with onnxruntime's
+//! `QLinearConv`/`QLinearMatMul` for i32 biases (the QDQ graph in float can differ by one code
+//! where the float op rounds its result before Q); step 3 matches ORT's
+//! `DynamicQuantizeMatMul`.
+
+use burnish_model::{AttrExt, Buffer, Graph, Model, Node, TensorData};
+use burnish_optimizer::rewrite::constant;
+use serde::Serialize;
+
+use crate::QuantError;
+use crate::util::{Namer, add_const, is, remove_dead};
+
+mod dynamic;
+mod fold;
+
+mod shape_ops;
+mod static_ops;
+
+use dynamic::dynamic_pattern;
+use fold::fold_constant_dq;
+use shape_ops::move_shape_ops;
+use static_ops::static_pattern;
+
+/// What [`lower_qdq`] rewrote.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LowerRecord {
+    /// Shape ops moved onto quantized codes (step 1).
+    pub shape_ops_on_codes: usize,
+    /// `QConv` nodes written.
+    pub qconv: usize,
+    /// `QMatMul` (and float-output `QGemm`) nodes written.
+    pub qmatmul: usize,
+    /// `DynamicQuantizeMatMul` nodes written.
+    pub dynamic_matmul: usize,
+    /// Constant `DequantizeLinear` nodes folded to float32 initializers.
+    pub folded_dequantize: usize,
+    /// Quantized ops left in float, with the reason (`node: reason`).
+    pub left_in_float: Vec<String>,
+}
+
+/// Rewrites the QDQ patterns of `model` into int8 ops (see the module documentation).
+pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
+    let mut rec = LowerRecord::default();
+    let g = &mut model.graph;
+    rec.shape_ops_on_codes = move_shape_ops(g);
+    let mut namer = Namer::new(g);
+    let mut i = 0;
+    while i < g.nodes.len() {
+        let n = &g.nodes[i];
+        let mac = ["Conv", "MatMul", "Gemm"].iter().any(|op| is(n, op));
+        if !mac {
+            i += 1;
+            continue;
+        }
+        let name = n.name.clone();
+        match dynamic_pattern(g, i, &mut namer) {
+            Ok(Some(())) => {
+                rec.dynamic_matmul += 1;
+                i += 1;
+                continue;
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                rec.left_in_float.push(format!("{name}: {reason}"));
+                i += 1;
+                continue;
+            }
+        }
+        match static_pattern(g, i, &mut namer) {
+            Ok(conv) => {
+                if conv {
+                    rec.qconv += 1;
+                } else {
+                    rec.qmatmul += 1;
+                }
+            }
+            Err(reason) => {
+                if reason != NOT_QDQ {
+                    rec.left_in_float.push(format!("{name}: {reason}"));
+                }
+            }
+        }
+        i += 1;
+    }
+    remove_dead(g);
+    rec.folded_dequantize = fold_constant_dq(g).map_err(|(node, message)| QuantError::Node {
+        node,
+        op: "DequantizeLinear".into(),
+        message,
+    })?;
+    remove_dead(g);
+    if g.nodes.iter().any(|n| n.domain == "burnish") {
+        model.opsets.insert("burnish".into(), 1);
+    }
+    if g.nodes.iter().any(|n| n.domain == "com.microsoft") {
+        model.opsets.insert("com.microsoft".into(), 1);
+    }
+    Ok(rec)
+}
+
+const NOT_QDQ: &str = "inputs are not dequantized";
+
+/// The producer of `value` when it is a default-domain `op` node.
+fn producer<'g>(g: &'g Graph, value: &str, op: &str) -> Option<&'g Node> {
+    g.nodes
+        .iter()
+        .find(|n| n.outputs.iter().any(|o| o == value))
+        .filter(|n| is(n, op))
+}
+
+fn readers(g: &Graph, value: &str) -> Vec<usize> {
+    g.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.inputs.iter().any(|i| i == value))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn same_const(g: &Graph, a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a == b || matches!((constant(g, a), constant(g, b)), (Some(x), Some(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
+/// Constant scale and zero point of a DQ/Q node (a missing zero point becomes a u8 0).
+fn scale_zp(g: &mut Graph, q: &Node, namer: &mut Namer) -> Option<(String, String)> {
+    let s = q.input(1)?.to_string();
+    constant(g, &s)?;
+    let z = match q.input(2) {
+        Some(z) => {
+            constant(g, z)?;
+            z.to_string()
+        }
+        None => add_const(
+            g,
+            namer,
+            &format!("{}_zero_point", q.name),
+            TensorData {
+                shape: vec![],
+                data: Buffer::U8(vec![0]),
+            },
+        ),
+    };
+    Some((s, z))
+}
+
+fn float_attr(n: &Node, k: &str) -> f32 {
+    n.attrs.float_or(k, 1.0).unwrap_or(f32::NAN)
+}
