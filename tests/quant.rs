@@ -269,3 +269,43 @@ fn onnxruntime_quantized_qdq_model_lowers_to_int8_ops() {
     eprintln!("ORT-quantized digits: accuracy on burnish int8 ops {acc:.4}");
     assert!(acc >= float_accuracy() - 0.01, "{acc}");
 }
+
+#[test]
+fn optimizing_an_imported_qdq_model_keeps_its_int8_weights() {
+    let path = common::fixtures().join("../quant/digits_cnn_qdq.onnx");
+    let qdq = load_onnx(&path).unwrap();
+    let (_, bytes_in) = qdq.graph.parameter_stats();
+    let dir = common::temp_dir("qdq-optimize");
+    let inputs = common::fixtures().join("../quant/digits_cnn_qdq.inputs.npz");
+    for (file, extra) in [("plain.onnx", None), ("fused.onnx", Some("--keep-fused"))] {
+        let out = dir.join(file);
+        let mut args = vec![
+            "optimize",
+            path.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--inputs",
+            inputs.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = common::burnish(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let model = load_onnx(&out).unwrap();
+        let ops = model.graph.op_histogram();
+        let (_, bytes_out) = model.graph.parameter_stats();
+        assert!(
+            bytes_out <= bytes_in,
+            "{file}: {bytes_in} -> {bytes_out} bytes"
+        );
+        if extra.is_some() {
+            assert_eq!(ops.get("burnish::QConv"), Some(&2), "{ops:?}");
+            assert!(!ops.contains_key("Conv"), "{ops:?}");
+        } else {
+            assert!(
+                ops.get("DequantizeLinear").is_some_and(|&n| n >= 4),
+                "{ops:?}"
+            );
+        }
+        assert!(digits_accuracy(&model) >= float_accuracy() - 0.01);
+    }
+}

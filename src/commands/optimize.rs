@@ -82,6 +82,15 @@ fn quantize_model(
     Ok((q, record, lowering, gate))
 }
 
+/// Whether the model is in QDQ form (quantized by burnish or another tool).
+fn has_qdq(model: &burnish_model::Model) -> bool {
+    model
+        .graph
+        .nodes
+        .iter()
+        .any(|n| n.op_type == "DequantizeLinear" && n.domain.is_empty())
+}
+
 pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let original = load_onnx(&args.model)?;
     let options = OptimizeOptions {
@@ -126,11 +135,27 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         },
         record.millis
     );
-    let (model, quant) = match &args.quantize {
-        None => (model, None),
+    let (model, quant, qdq_lowering) = match &args.quantize {
+        None if args.keep_fused && has_qdq(&model) => {
+            let mut lowered = model;
+            let rec = burnish_quant::lower_qdq(&mut lowered)
+                .with_context(|| format!("lowering QDQ of `{}`", args.model.display()))?;
+            println!(
+                "QDQ lowered to int8 ops: {} QConv, {} QMatMul/QGemm, {} DynamicQuantizeMatMul; {} left in float",
+                rec.qconv,
+                rec.qmatmul,
+                rec.dynamic_matmul,
+                rec.left_in_float.len()
+            );
+            for why in &rec.left_in_float {
+                println!("  float: {why}");
+            }
+            (lowered, None, Some(rec))
+        }
+        None => (model, None, None),
         Some(mode) => {
             let (q, rec, lowering, gate) = quantize_model(&model, mode, &args)?;
-            (q, Some((rec, lowering, gate)))
+            (q, Some((rec, lowering, gate)), None)
         }
     };
     let inputs = match &args.inputs {
@@ -180,7 +205,7 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         "record": record,
         "fidelity": diffs,
         "quantization": quant.as_ref().map(|q| &q.0),
-        "lowering": quant.as_ref().and_then(|q| q.1.as_ref()),
+        "lowering": quant.as_ref().and_then(|q| q.1.as_ref()).or(qdq_lowering.as_ref()),
         "accuracy_gate": quant.as_ref().and_then(|q| q.2.as_ref()),
         "why_not_faster": why_not_faster,
     });

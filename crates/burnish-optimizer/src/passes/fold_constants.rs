@@ -11,6 +11,10 @@
 //! runtime does not support, nodes that fail to run, outputs that are graph outputs, and
 //! outputs larger than `max_fold_bytes` that would also grow the model (`ConstantOfShape`,
 //! `Expand`, `Tile` of big shapes). Exact.
+//!
+//! `DequantizeLinear` is never folded: a dequantized constant is how a quantized model stores
+//! its weights (int8 codes, a quarter of the float bytes), and the int8 lowering
+//! (`burnish_quant::lower_qdq`) needs the codes to run the op on integer kernels.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +51,7 @@ fn fold_node(
     let node = &g.nodes[i];
     let present: Vec<&String> = node.inputs.iter().filter(|s| !s.is_empty()).collect();
     if (present.is_empty() && node.op_type != "Constant")
+        || node.op_type == "DequantizeLinear"
         || node
             .attrs
             .values()
