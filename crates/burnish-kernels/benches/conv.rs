@@ -3,7 +3,11 @@
 //! GEMM, which Burn flex uses), same shapes, same run, one rayon thread and two.
 //! Throughput is reported as elements = 2 * MACs, i.e. GOPS / GFLOPS.
 //!
-//! `cargo bench -p burnish-kernels --bench conv [-- --quick]`
+//! Then the direct int8 convolution (`conv2d_direct`, no im2col, requantized u8 output) against
+//! the im2col one (`conv2d_qlinear`, same output) on resnet_nchw's layer shapes, batch 1 and 8,
+//! one thread (group `resnet_<layer>_b<batch>`).
+//!
+//! `cargo bench -p burnish-kernels --bench conv [-- --quick] [resnet]`
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -11,7 +15,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use burnish_kernels::{Conv2dParams, PackedConv, QuantizedInput, conv2d_int8};
+use burnish_kernels::{
+    Conv2dParams, DirectConv, DirectOutput, Kernel, OutputScale, PackedConv, QuantizedInput,
+    Requant, Requantize, Weights, conv2d_direct, conv2d_int8, conv2d_qlinear,
+};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// `(name, [n, c, h, w], out channels, kernel size, padding)`: a ResNet 3x3 layer and a 1x1
@@ -144,5 +151,91 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// `(name, [c, h, w], out channels, kernel, stride, pad)`.
+type Layer = (&'static str, [usize; 3], usize, usize, usize, usize);
+
+/// resnet_nchw's convolutions.
+const RESNET: [Layer; 5] = [
+    ("stem_3ch_64px_s2", [3, 64, 64], 16, 3, 2, 1),
+    ("3x3_16ch_32px", [16, 32, 32], 16, 3, 1, 1),
+    ("3x3_16to32ch_32px_s2", [16, 32, 32], 32, 3, 2, 1),
+    ("3x3_32ch_16px", [32, 16, 16], 32, 3, 1, 1),
+    ("3x3_64ch_8px", [64, 8, 8], 64, 3, 1, 1),
+];
+
+fn bench_resnet(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("rayon pool");
+    for (name, [ch, h, w], oc, k, s, pad) in RESNET {
+        for n in [1usize, 8] {
+            let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
+            let x8: Vec<u8> = pattern(n * ch * h * w, 7).map(|v| v as u8).collect();
+            let w8: Vec<i8> = pattern(oc * ch * k * k, 11)
+                .map(|v| (v % 255) as i8)
+                .collect();
+            let params = Conv2dParams {
+                stride: [s, s],
+                pads: [pad; 4],
+                dilation: [1, 1],
+            };
+            let im2col =
+                PackedConv::with_kernel(Kernel::best(), &w8, [oc, ch, k, k], 1).expect("pack");
+            let direct = DirectConv::new(Weights::I8(&w8), &[0], [oc, ch, k, k], 1).expect("pack");
+            let multiplier = vec![1e-4f32; oc];
+            let bias = vec![100i32; oc];
+            let input = QuantizedInput {
+                data: &x8[..],
+                shape: [n, ch, h, w],
+                zero_point: 128u8,
+                scale: 0.02,
+            };
+            let mut out = vec![0u8; n * oc * ho * wo];
+            let mut group = c.benchmark_group(format!("resnet_{name}_b{n}"));
+            group.throughput(Throughput::Elements(
+                (2 * n * oc * ho * wo * ch * k * k) as u64,
+            ));
+            group.sample_size(20);
+            group.warm_up_time(Duration::from_millis(300));
+            group.measurement_time(Duration::from_secs(1));
+            group.bench_function("im2col_qlinear", |b| {
+                pool.install(|| {
+                    b.iter(|| {
+                        let rq = Requant {
+                            multiplier: &multiplier,
+                            bias: Some(&bias),
+                            zero_point: 0,
+                            min: 0,
+                            max: 255,
+                        };
+                        conv2d_qlinear(black_box(input), &im2col, &params, &rq, &mut out)
+                            .expect("conv")
+                    })
+                })
+            });
+            group.bench_function("direct", |b| {
+                pool.install(|| {
+                    b.iter(|| {
+                        let rq = Requantize::<u8> {
+                            scale: OutputScale::Int {
+                                multiplier: &multiplier,
+                                bias: Some(&bias),
+                            },
+                            zero_point: 0,
+                            min: 0,
+                            max: 255,
+                            residual: None,
+                        };
+                        let o = DirectOutput::U8(&mut out, rq);
+                        conv2d_direct(black_box(input), &direct, &params, o).expect("conv")
+                    })
+                })
+            });
+            group.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench_resnet, bench);
 criterion_main!(benches);

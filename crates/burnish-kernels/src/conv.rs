@@ -157,12 +157,21 @@ impl Conv2dParams {
         input: [usize; 4],
         w: &PackedConv,
     ) -> Result<[usize; 4], KernelError> {
+        self.output_dims(input, w.shape, w.groups)
+    }
+
+    /// The NCHW output shape for an input shape and weights `[oc, c / groups, kh, kw]`.
+    pub(crate) fn output_dims(
+        &self,
+        input: [usize; 4],
+        [oc, icg, kh, kw]: [usize; 4],
+        groups: usize,
+    ) -> Result<[usize; 4], KernelError> {
         let [n, c, h, wd] = input;
-        let [oc, icg, kh, kw] = w.shape;
-        if c != icg * w.groups {
+        if c != icg * groups {
             return Err(KernelError::Conv(format!(
                 "input has `{c}` channels, weights expect `{}`",
-                icg * w.groups
+                icg * groups
             )));
         }
         if self.stride.contains(&0) || self.dilation.contains(&0) {

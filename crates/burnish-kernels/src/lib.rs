@@ -45,6 +45,7 @@
 //! ```
 
 mod conv;
+mod direct;
 mod driver;
 mod error;
 mod gemm;
@@ -60,6 +61,9 @@ mod x86;
 pub use conv::{
     Conv2dParams, PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32, conv2d_qlinear,
     conv2d_scaled,
+};
+pub use direct::{
+    DirectConv, DirectOutput, MAX_DIRECT_DEPTH, OutputScale, Requantize, Residual, conv2d_direct,
 };
 pub use error::KernelError;
 pub use gemm::{

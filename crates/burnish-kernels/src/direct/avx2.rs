@@ -1,0 +1,146 @@
+//! AVX2 direct-convolution microkernel and requantizing epilogue.
+//!
+//! Per reduction step (one channel pair at one kernel tap): two 256-bit loads bring 16 output
+//! pixels x 2 channels of i16 input, six `vpbroadcastd` bring the pair's weights of six output
+//! channels, and twelve `vpmaddwd` + `vpaddd` add `x0 * w0 + x1 * w1` into twelve i32
+//! accumulators (exact: both factors fit i16 and a pair sum fits i32).
+
+use std::arch::x86_64::*;
+
+use super::epilogue::{OutputScale, Place, Requantize};
+use super::{MR, NR, Rows, Tile};
+use crate::QuantOutput;
+use crate::pack::Activation;
+
+/// Sums one `MR x NR` tile over `steps` reduction steps.
+///
+/// # Safety
+/// The CPU supports AVX2; `panel` holds `steps * MR` words; every row of `b` for `steps` steps
+/// holds `2 * NR` readable i16 values.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_>) -> Tile {
+    debug_assert!(panel.len() >= steps * MR);
+    let mut acc = [_mm256_setzero_si256(); 2 * MR];
+    let mut pa = panel.as_ptr();
+    for s in 0..steps {
+        let pb = b.row(s);
+        // SAFETY: step `s < steps`: the panel holds MR words at `pa`, the caller guarantees
+        // 2 * NR readable i16 at `pb`.
+        unsafe {
+            let b0 = _mm256_loadu_si256(pb.cast());
+            let b1 = _mm256_loadu_si256(pb.add(NR).cast());
+            for r in 0..MR {
+                let w = _mm256_set1_epi32(pa.add(r).read() as i32);
+                acc[2 * r] = _mm256_add_epi32(acc[2 * r], _mm256_madd_epi16(w, b0));
+                acc[2 * r + 1] = _mm256_add_epi32(acc[2 * r + 1], _mm256_madd_epi16(w, b1));
+            }
+            pa = pa.add(MR);
+        }
+    }
+    // Lanes of `b0` hold pixels 0..8 (each an i32 of two i16 channels), `b1` pixels 8..16.
+    let mut out = [[0i32; NR]; MR];
+    for (r, row) in out.iter_mut().enumerate() {
+        // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
+        unsafe {
+            _mm256_storeu_si256(row.as_mut_ptr().cast(), acc[2 * r]);
+            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), acc[2 * r + 1]);
+        }
+    }
+    out
+}
+
+/// Requantizes the rows of a tile with full `NR`-pixel rows and writes them.
+///
+/// # Safety
+/// The CPU supports AVX2; `p.cols == NR`; rows `0..p.rows` of `NR` elements at
+/// `out + p.at + r * p.stride` are inside the output, which no other thread accesses now; the
+/// residual (when present) is as long as the output.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_quant<O: QuantOutput, Z: Activation>(
+    tile: &Tile,
+    p: Place,
+    out: *mut O,
+    rq: &Requantize<'_, Z>,
+) {
+    debug_assert_eq!(p.cols, NR);
+    let lo = _mm256_set1_ps((rq.min - rq.zero_point) as f32);
+    let hi = _mm256_set1_ps((rq.max - rq.zero_point) as f32);
+    let zp = _mm256_set1_epi32(rq.zero_point);
+    for (r, row) in tile.iter().enumerate().take(p.rows) {
+        let c = p.channel + r;
+        let at = p.at + r * p.stride;
+        // SAFETY: `row` holds 16 i32.
+        let (a0, a1) = unsafe {
+            (
+                _mm256_loadu_si256(row.as_ptr().cast()),
+                _mm256_loadu_si256(row.as_ptr().add(8).cast()),
+            )
+        };
+        let (v0, v1) = match rq.scale {
+            OutputScale::Int { multiplier, bias } => {
+                let b = _mm256_set1_epi32(bias.map_or(0, |b| b[c]));
+                let m = _mm256_set1_ps(multiplier[c]);
+                (
+                    _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a0, b)), m),
+                    _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a1, b)), m),
+                )
+            }
+            OutputScale::Float {
+                scale,
+                bias,
+                y_scale,
+            } => {
+                let s = _mm256_set1_ps(scale[c]);
+                let mut v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(a0), s);
+                let mut v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(a1), s);
+                if let Some(b) = bias {
+                    let b = _mm256_set1_ps(b[c]);
+                    v0 = _mm256_add_ps(v0, b);
+                    v1 = _mm256_add_ps(v1, b);
+                }
+                if let Some(res) = &rq.residual {
+                    let zz = _mm256_set1_epi32(i32::from(res.zero_point.to_offset_u8()));
+                    let zs = _mm256_set1_ps(res.scale);
+                    let mut z = [0i32; NR];
+                    for (d, s) in z.iter_mut().zip(&res.codes[at..at + NR]) {
+                        *d = i32::from(s.to_offset_u8());
+                    }
+                    // SAFETY: `z` holds 16 i32.
+                    let (z0, z1) = unsafe {
+                        (
+                            _mm256_loadu_si256(z.as_ptr().cast()),
+                            _mm256_loadu_si256(z.as_ptr().add(8).cast()),
+                        )
+                    };
+                    let d0 = _mm256_cvtepi32_ps(_mm256_sub_epi32(z0, zz));
+                    let d1 = _mm256_cvtepi32_ps(_mm256_sub_epi32(z1, zz));
+                    v0 = _mm256_add_ps(v0, _mm256_mul_ps(d0, zs));
+                    v1 = _mm256_add_ps(v1, _mm256_mul_ps(d1, zs));
+                }
+                let ys = _mm256_set1_ps(y_scale);
+                (_mm256_div_ps(v0, ys), _mm256_div_ps(v1, ys))
+            }
+        };
+        // `max(v, lo)` returns `lo` for NaN like `f32::max`; the default rounding mode of
+        // `cvtps2dq` is round half to even.
+        let q0 = _mm256_add_epi32(
+            _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v0, lo), hi)),
+            zp,
+        );
+        let q1 = _mm256_add_epi32(
+            _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v1, lo), hi)),
+            zp,
+        );
+        // Codes are within the output type's range: pack to i16 (lane order fixed by the
+        // permute), then to bytes with the type's own saturation (which never triggers).
+        let w = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(q0, q1));
+        let (w0, w1) = (_mm256_castsi256_si128(w), _mm256_extracti128_si256::<1>(w));
+        let bytes = if O::MIN < 0 {
+            _mm_packs_epi16(w0, w1)
+        } else {
+            _mm_packus_epi16(w0, w1)
+        };
+        // SAFETY: row `r` of the tile's region: NR = 16 one-byte elements at `out + at`.
+        unsafe { _mm_storeu_si128(out.add(at).cast(), bytes) };
+    }
+}

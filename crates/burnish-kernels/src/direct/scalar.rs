@@ -1,0 +1,28 @@
+//! The portable direct-convolution microkernel: the AVX2 computation in plain Rust, for CPUs
+//! without AVX2 and as a test reference.
+
+use super::{MR, NR, Rows, Tile};
+
+/// Sums one `MR x NR` tile over `steps` reduction steps.
+///
+/// # Safety
+/// `panel` holds `steps * MR` words; every row of `b` for `steps` steps holds `2 * NR`
+/// readable i16 values.
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_>) -> Tile {
+    let mut acc = [[0i32; NR]; MR];
+    for s in 0..steps {
+        // SAFETY: the caller guarantees 2 * NR readable values per row.
+        let x = unsafe { std::slice::from_raw_parts(b.row(s), 2 * NR) };
+        let w = &panel[s * MR..][..MR];
+        for (row, &wr) in acc.iter_mut().zip(w) {
+            let (w0, w1) = (
+                i32::from(wr as u16 as i16),
+                i32::from((wr >> 16) as u16 as i16),
+            );
+            for (a, px) in row.iter_mut().zip(x.chunks_exact(2)) {
+                *a += i32::from(px[0]) * w0 + i32::from(px[1]) * w1;
+            }
+        }
+    }
+    acc
+}

@@ -1,0 +1,408 @@
+//! The direct convolution against a plain i64 convolution (with per-channel weight zero
+//! points) and independent requantization references, over strides, dilations, asymmetric
+//! pads, groups, depthwise, odd channel counts, narrow and ragged widths, u8/i8 activations,
+//! u8/i8 outputs, Relu/Clip bounds and the residual; AVX2 and portable kernels alike.
+
+use super::epilogue::{I32Sink, OutPtr, QuantSink};
+use super::*;
+use crate::{Weights, requantize};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    input: [usize; 4],
+    oc: usize,
+    k: [usize; 2],
+    groups: usize,
+    params: Conv2dParams,
+}
+
+/// `sum (x - xzp) * (w - wzp[o])` in i64 over the receptive field, skipping padding.
+fn reference(case: &Case, x: &[i32], xzp: i32, w: &[i32], wzp: &[i32]) -> Vec<i64> {
+    let [n, c, h, wd] = case.input;
+    let [kh, kw] = case.k;
+    let icg = c / case.groups;
+    let ocg = case.oc / case.groups;
+    let Conv2dParams {
+        stride,
+        pads,
+        dilation,
+    } = case.params;
+    let oh = (h + pads[0] + pads[2] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
+    let ow = (wd + pads[1] + pads[3] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
+    let mut out = vec![0i64; n * case.oc * oh * ow];
+    for b in 0..n {
+        for o in 0..case.oc {
+            let g = o / ocg;
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut s = 0i64;
+                    for ci in 0..icg {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy =
+                                    (oy * stride[0] + ky * dilation[0]) as isize - pads[0] as isize;
+                                let ix =
+                                    (ox * stride[1] + kx * dilation[1]) as isize - pads[1] as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xv = x
+                                    [((b * c + g * icg + ci) * h + iy as usize) * wd + ix as usize];
+                                let wv = w[((o * icg + ci) * kh + ky) * kw + kx];
+                                s += i64::from(xv - xzp) * i64::from(wv - wzp[o]);
+                            }
+                        }
+                    }
+                    out[((b * case.oc + o) * oh + oy) * ow + ox] = s;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn random_case(rng: &mut Rng) -> Case {
+    let groups = [1, 1, 1, 2, 3][rng.below(5)];
+    let depthwise = rng.below(6) == 0;
+    let (c, oc, groups) = if depthwise {
+        let c = 1 + rng.below(20);
+        (c, c, c)
+    } else {
+        (
+            groups * (1 + rng.below(9)),
+            groups * (1 + rng.below(14)),
+            groups,
+        )
+    };
+    let k = [1 + rng.below(4), 1 + rng.below(4)];
+    let stride = [1 + rng.below(2), 1 + rng.below(3)];
+    let dilation = [1 + rng.below(2), 1 + rng.below(2)];
+    let pads = [rng.below(3), rng.below(3), rng.below(3), rng.below(3)];
+    let span = |i: usize| dilation[i] * (k[i] - 1) + 1;
+    let h = span(0) + rng.below(12);
+    let w = span(1) + rng.below(40);
+    Case {
+        input: [1 + rng.below(2), c, h, w],
+        oc,
+        k,
+        groups,
+        params: Conv2dParams {
+            stride,
+            pads,
+            dilation,
+        },
+    }
+}
+
+fn fixed_cases() -> Vec<Case> {
+    let p = |stride, pads, dilation| Conv2dParams {
+        stride,
+        pads,
+        dilation,
+    };
+    let case = |input, oc, k, groups, params| Case {
+        input,
+        oc,
+        k,
+        groups,
+        params,
+    };
+    vec![
+        case([1, 3, 64, 64], 16, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
+        case([2, 16, 32, 32], 16, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
+        case([1, 16, 32, 32], 32, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
+        case([1, 16, 32, 32], 32, [1, 1], 1, p([2, 2], [0; 4], [1, 1])),
+        case([2, 64, 8, 8], 64, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
+        case(
+            [1, 5, 19, 33],
+            13,
+            [3, 5],
+            1,
+            p([1, 1], [2, 0, 1, 3], [2, 3]),
+        ),
+        case([1, 8, 9, 7], 10, [3, 3], 2, p([2, 1], [0, 2, 1, 0], [1, 2])),
+        case([1, 7, 1, 30], 5, [1, 3], 1, p([1, 1], [0, 1, 0, 1], [1, 1])),
+        case([1, 1, 1, 1], 1, [1, 1], 1, p([1, 1], [0; 4], [1, 1])),
+        case([2, 8, 13, 21], 8, [3, 3], 8, p([2, 2], [1; 4], [1, 1])),
+    ]
+}
+
+/// Runs the direct convolution of `case` with random u8/i8 codes and every epilogue, on both
+/// kernels, against the references.
+fn check(case: &Case, rng: &mut Rng) {
+    let [n, c, h, wd] = case.input;
+    let icg = c / case.groups;
+    let wshape = [case.oc, icg, case.k[0], case.k[1]];
+    let signed_x = rng.below(2) == 0;
+    let x8 = rng.bytes(n * c * h * wd);
+    let xzp8 = rng.next() as u8;
+    let wcodes = rng.bytes(case.oc * icg * case.k[0] * case.k[1]);
+    let (w32, wzp, weights): (Vec<i32>, Vec<i32>, Weights<'_>) = if rng.below(2) == 0 {
+        let zps: Vec<i32> = (0..case.oc).map(|_| rng.below(256) as i32).collect();
+        (
+            wcodes.iter().map(|&v| i32::from(v)).collect(),
+            zps,
+            Weights::U8(&wcodes),
+        )
+    } else {
+        let codes: &[i8] = bytemuck_i8(&wcodes);
+        let z = if rng.below(2) == 0 {
+            0
+        } else {
+            rng.below(256) as i32 - 128
+        };
+        (
+            codes.iter().map(|&v| i32::from(v)).collect(),
+            vec![z; case.oc],
+            Weights::I8(codes),
+        )
+    };
+    let uniform = wzp.iter().all(|&z| z == wzp[0]);
+    let zps = if uniform { &wzp[..1] } else { &wzp[..] };
+    let packed = DirectConv::new(weights, zps, wshape, case.groups).unwrap();
+    let x32: Vec<i32> = x8
+        .iter()
+        .map(|&v| {
+            if signed_x {
+                i32::from(v as i8)
+            } else {
+                i32::from(v)
+            }
+        })
+        .collect();
+    let xzp = if signed_x {
+        i32::from(xzp8 as i8)
+    } else {
+        i32::from(xzp8)
+    };
+    let want = reference(case, &x32, xzp, &w32, &wzp);
+    let x_i8: Vec<i8> = x8.iter().map(|&v| v as i8).collect();
+    let shape = case
+        .params
+        .output_dims(case.input, wshape, case.groups)
+        .unwrap();
+    let len = want.len();
+    let pixels = shape[2] * shape[3];
+
+    // Raw sums, through the public entry point and both kernels.
+    let mut got = vec![0i32; len];
+    if signed_x {
+        let input = QuantizedInput {
+            data: &x_i8[..],
+            shape: case.input,
+            zero_point: xzp8 as i8,
+            scale: 1.0,
+        };
+        let s = conv2d_direct::<i8, u8>(input, &packed, &case.params, DirectOutput::I32(&mut got))
+            .unwrap();
+        assert_eq!(s, shape);
+        for avx2 in [false, avx2_detected()] {
+            let mut alt = vec![0i32; len];
+            let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
+            run(input, &packed, &case.params, shape, &sink, avx2);
+            assert_eq!(alt, got, "{case:?} avx2={avx2}");
+        }
+    } else {
+        let input = QuantizedInput {
+            data: &x8[..],
+            shape: case.input,
+            zero_point: xzp8,
+            scale: 1.0,
+        };
+        conv2d_direct::<u8, u8>(input, &packed, &case.params, DirectOutput::I32(&mut got)).unwrap();
+        for avx2 in [false, avx2_detected()] {
+            let mut alt = vec![0i32; len];
+            let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
+            run(input, &packed, &case.params, shape, &sink, avx2);
+            assert_eq!(alt, got, "{case:?} avx2={avx2}");
+        }
+    }
+    for (i, (&a, &b)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(a, i64::from(b), "{case:?}: sum {i}");
+    }
+
+    // Integer requantization (ORT), u8 output with a Relu-like lower bound.
+    let multiplier: Vec<f32> = (0..case.oc)
+        .map(|_| (1 + rng.below(1000)) as f32 * 1e-6)
+        .collect();
+    let bias: Vec<i32> = (0..case.oc)
+        .map(|_| rng.below(20001) as i32 - 10000)
+        .collect();
+    let (yzp, lo, hi) = (
+        rng.below(256) as i32,
+        rng.below(100) as i32,
+        200 + rng.below(56) as i32,
+    );
+    let rq = Requantize::<u8> {
+        scale: OutputScale::Int {
+            multiplier: &multiplier,
+            bias: Some(&bias),
+        },
+        zero_point: yzp,
+        min: lo,
+        max: hi,
+        residual: None,
+    };
+    let codes = run_quant::<u8, u8>(case, &packed, signed_x, &x8, xzp8, shape, rq);
+    for (i, &q) in codes.iter().enumerate() {
+        let ch = (i / pixels) % case.oc;
+        let acc = (want[i] + i64::from(bias[ch])) as i32;
+        let r = requantize(acc, multiplier[ch], yzp, lo, hi);
+        assert_eq!(i32::from(q), r, "{case:?}: code {i}");
+    }
+
+    // Float bias and a residual, i8 output, against an f64 reference: at most one code off.
+    let scale: Vec<f32> = (0..case.oc)
+        .map(|_| (1 + rng.below(1000)) as f32 * 1e-5)
+        .collect();
+    let fbias: Vec<f32> = (0..case.oc)
+        .map(|_| rng.below(200) as f32 * 0.01 - 1.0)
+        .collect();
+    let z: Vec<i8> = rng.bytes(len).iter().map(|&v| v as i8).collect();
+    let (zzp, zs, ys) = (rng.below(256) as i32 - 128, 0.01f32, 0.02f32);
+    let yzp = rng.below(256) as i32 - 128;
+    let rq = Requantize::<i8> {
+        scale: OutputScale::Float {
+            scale: &scale,
+            bias: Some(&fbias),
+            y_scale: ys,
+        },
+        zero_point: yzp,
+        min: -128,
+        max: 127,
+        residual: Some(Residual {
+            codes: &z,
+            zero_point: zzp as i8,
+            scale: zs,
+        }),
+    };
+    let codes = run_quant::<i8, i8>(case, &packed, signed_x, &x8, xzp8, shape, rq);
+    for (i, &q) in codes.iter().enumerate() {
+        let ch = (i / pixels) % case.oc;
+        let real = want[i] as f64 * f64::from(scale[ch])
+            + f64::from(fbias[ch])
+            + f64::from(i32::from(z[i]) - zzp) * f64::from(zs);
+        let r = ((real / f64::from(ys)).round() + f64::from(yzp)).clamp(-128.0, 127.0);
+        assert!(
+            (f64::from(q) - r).abs() <= 1.0,
+            "{case:?}: residual code {i}: {q} vs {r}"
+        );
+    }
+}
+
+/// Runs the quantized epilogue `rq` on both kernels (they must agree) and returns the codes.
+#[allow(clippy::too_many_arguments)]
+fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
+    case: &Case,
+    packed: &DirectConv,
+    signed_x: bool,
+    x8: &[u8],
+    xzp8: u8,
+    shape: [usize; 4],
+    rq: Requantize<'_, Z>,
+) -> Vec<O> {
+    let len: usize = shape.iter().product();
+    rq.check::<O>(shape[1], len).unwrap();
+    let mut results = Vec::new();
+    for avx2 in [false, avx2_detected()] {
+        let mut out = vec![O::default(); len];
+        let sink = QuantSink {
+            out: OutPtr(out.as_mut_ptr()),
+            requant: rq,
+        };
+        if signed_x {
+            let x: Vec<i8> = x8.iter().map(|&v| v as i8).collect();
+            let input = QuantizedInput {
+                data: &x[..],
+                shape: case.input,
+                zero_point: xzp8 as i8,
+                scale: 1.0,
+            };
+            run(input, packed, &case.params, shape, &sink, avx2);
+        } else {
+            let input = QuantizedInput {
+                data: x8,
+                shape: case.input,
+                zero_point: xzp8,
+                scale: 1.0,
+            };
+            run(input, packed, &case.params, shape, &sink, avx2);
+        }
+        results.push(out);
+    }
+    assert_eq!(results[0], results[1], "{case:?}: portable vs AVX2 codes");
+    results.pop().unwrap()
+}
+
+fn bytemuck_i8(v: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same size and alignment and every bit pattern is valid.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), v.len()) }
+}
+
+#[test]
+fn fixed_shapes_match_the_reference() {
+    let mut rng = Rng(11);
+    for case in fixed_cases() {
+        check(&case, &mut rng);
+    }
+}
+
+#[test]
+fn random_shapes_match_the_reference() {
+    let mut rng = Rng(2024);
+    for _ in 0..120 {
+        let case = random_case(&mut rng);
+        check(&case, &mut rng);
+    }
+}
+
+#[test]
+fn rejects_bad_arguments() {
+    let w = [0i8; 2 * 3 * 3 * 3];
+    assert!(DirectConv::new(Weights::I8(&w), &[0], [2, 3, 3, 3], 4).is_err());
+    assert!(DirectConv::new(Weights::I8(&w[1..]), &[0], [2, 3, 3, 3], 1).is_err());
+    assert!(DirectConv::new(Weights::I8(&w), &[0, 0, 0], [2, 3, 3, 3], 1).is_err());
+    assert!(DirectConv::new(Weights::I8(&w), &[200], [2, 3, 3, 3], 1).is_err());
+    let packed = DirectConv::new(Weights::I8(&w), &[0], [2, 3, 3, 3], 1).unwrap();
+    let x = [0u8; 3 * 4 * 4];
+    let input = QuantizedInput {
+        data: &x[..],
+        shape: [1, 3, 4, 4],
+        zero_point: 0,
+        scale: 1.0,
+    };
+    let p = Conv2dParams::default();
+    let mut out = vec![0i32; 7];
+    assert!(conv2d_direct::<u8, u8>(input, &packed, &p, DirectOutput::I32(&mut out)).is_err());
+    let mut out = vec![0u8; 8];
+    let m = [1.0f32; 2];
+    let rq = Requantize::<u8> {
+        scale: OutputScale::Int {
+            multiplier: &m,
+            bias: None,
+        },
+        zero_point: 0,
+        min: 0,
+        max: 300,
+        residual: None,
+    };
+    assert!(conv2d_direct(input, &packed, &p, DirectOutput::U8(&mut out, rq)).is_err());
+}
