@@ -1,13 +1,14 @@
-//! Quantized 2-D (and 1-D) convolutions on the int8 im2col GEMM: `ConvInteger`,
-//! `QLinearConv` and the `burnish` `QConv`. Constant weights with constant zero points are
-//! packed once at build; weights given at run time are packed per call.
+//! Quantized 2-D (and 1-D) convolutions on the direct int8 kernel (`burnish_kernels::
+//! conv2d_direct`: no im2col, requantization, residual and activation in the epilogue):
+//! `ConvInteger`, `QLinearConv` and the `burnish` `QConv`. Constant weights with constant zero
+//! points are packed once at build; weights given at run time are packed per call.
 
 use burnish_kernels::{
-    Activation as Act, Conv2dParams, Kernel, PackedConv, QuantizedInput, Weights, conv2d_int8_i32,
-    conv2d_qlinear, conv2d_scaled,
+    Activation as Act, Conv2dParams, DirectConv, DirectOutput, OutputScale, QuantizedInput,
+    Requantize, Residual, Weights, conv2d_direct,
 };
 
-use super::epilogue::{Activation, Epilogue, OutBuf, quant_epilogue};
+use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
 use super::host::{Codes, check_scales, codes, const_weights, floats, ints, per_channel, scalar};
 use super::matmul::bias_of;
 use crate::ops::conv::Window;
@@ -25,7 +26,7 @@ struct WSpec {
 struct ConvCore {
     win: Window,
     group: usize,
-    packed: Option<(PackedConv, bool)>,
+    packed: Option<(DirectConv, bool)>,
     spec: WSpec,
 }
 
@@ -62,13 +63,14 @@ impl ConvCore {
     }
 
     /// Runs the convolution of `x` through `epi` (built by `make_epi` from the output
-    /// channel count).
+    /// channel count), adding the quantized `residual` (of the output's shape) if given.
     fn run(
         &self,
         ins: &mut Inputs,
         x: &Value,
         xzp: i32,
         make_epi: impl FnOnce(usize) -> Result<Epilogue, String>,
+        residual: Option<&ResidualIn>,
     ) -> Result<Value, String> {
         let runtime;
         let (packed, one_d) = match &self.packed {
@@ -125,27 +127,42 @@ impl ConvCore {
             }
         };
         let shape = [sx[0], sx[1], sx[2], sx[3]];
-        let out_shape = params
-            .output_shape(shape, packed)
+        let out_shape = packed
+            .output_shape(shape, &params)
             .map_err(|e| e.to_string())?;
-        let epi = make_epi(oc)?;
-        let len = out_shape.iter().product();
-        let out = match codes(x, "x")? {
-            Codes::U8(v) => {
-                let zp =
-                    u8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not a u8"))?;
-                conv_typed(&v, zp, shape, packed, &params, &epi, len)?
-            }
-            Codes::I8(v) => {
-                let zp =
-                    i8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not an i8"))?;
-                conv_typed(&v, zp, shape, packed, &params, &epi, len)?
-            }
-        };
         let mut dims = out_shape.to_vec();
         if one_d {
             dims.remove(2);
         }
+        if let Some(r) = residual
+            && r.value.shape() != dims
+        {
+            return Err(format!(
+                "residual `z` has shape {:?}, the output {dims:?}",
+                r.value.shape()
+            ));
+        }
+        let epi = make_epi(oc)?;
+        let len = out_shape.iter().product();
+        let run = Run {
+            w: packed,
+            params: &params,
+            epi: &epi,
+            len,
+            shape,
+        };
+        let out = match codes(x, "x")? {
+            Codes::U8(v) => {
+                let zp =
+                    u8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not a u8"))?;
+                run.with_residual(&v, zp, residual)?
+            }
+            Codes::I8(v) => {
+                let zp =
+                    i8::try_from(xzp).map_err(|_| format!("x_zero_point {xzp} is not an i8"))?;
+                run.with_residual(&v, zp, residual)?
+            }
+        };
         Ok(out.into_value(dims))
     }
 }
@@ -156,7 +173,7 @@ fn pack(
     shape: &[usize],
     zps: &[i32],
     group: usize,
-) -> Result<(PackedConv, bool), String> {
+) -> Result<(DirectConv, bool), String> {
     let (dims, one_d) = match *shape {
         [m, c, kh, kw] => ([m, c, kh, kw], false),
         [m, c, kw] => ([m, c, 1, kw], true),
@@ -166,43 +183,129 @@ fn pack(
             ));
         }
     };
-    let packed = PackedConv::quantized(Kernel::best(), w, zps, dims, group)
-        .map_err(|e| format!("packing weights: {e}"))?;
+    let packed =
+        DirectConv::new(w, zps, dims, group).map_err(|e| format!("packing weights: {e}"))?;
     Ok((packed, one_d))
 }
 
-fn conv_typed<A: Act>(
-    x: &[A],
-    zp: A,
-    shape: [usize; 4],
-    w: &PackedConv,
-    params: &Conv2dParams,
-    epi: &Epilogue,
+/// The quantized residual `z` of `QConv` (inputs 9-11).
+struct ResidualIn {
+    value: Value,
+    scale: f32,
+    zero_point: i32,
+}
+
+/// One call's convolution, before the activation and residual types are known.
+struct Run<'a> {
+    w: &'a DirectConv,
+    params: &'a Conv2dParams,
+    epi: &'a Epilogue,
     len: usize,
-) -> Result<OutBuf, String> {
-    let input = QuantizedInput {
-        data: x,
-        shape,
-        zero_point: zp,
-        scale: 1.0,
-    };
-    epi.produce(len, |buf| {
-        match buf {
-            OutBuf::I32(o) => conv2d_int8_i32(input, w, params, o),
-            OutBuf::F32(o) => {
-                let (scales, bias) = epi.scaled().ok_or("no f32 epilogue")?;
-                conv2d_scaled(input, w, params, scales, bias, o)
+    shape: [usize; 4],
+}
+
+impl Run<'_> {
+    fn with_residual<A: Act>(
+        &self,
+        x: &[A],
+        zp: A,
+        residual: Option<&ResidualIn>,
+    ) -> Result<OutBuf, String> {
+        let input = QuantizedInput {
+            data: x,
+            shape: self.shape,
+            zero_point: zp,
+            scale: 1.0,
+        };
+        let Some(r) = residual else {
+            return self.conv::<A, u8>(input, None);
+        };
+        match codes(&r.value, "z")? {
+            Codes::U8(z) => {
+                let zzp = u8::try_from(r.zero_point)
+                    .map_err(|_| format!("z_zero_point {} is not a u8", r.zero_point))?;
+                self.conv(input, Some((&z[..], zzp, r.scale)))
             }
-            OutBuf::U8(o) => {
-                conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o)
-            }
-            OutBuf::I8(o) => {
-                conv2d_qlinear(input, w, params, &epi.requant().ok_or("no requant")?, o)
+            Codes::I8(z) => {
+                let zzp = i8::try_from(r.zero_point)
+                    .map_err(|_| format!("z_zero_point {} is not an i8", r.zero_point))?;
+                self.conv(input, Some((&z[..], zzp, r.scale)))
             }
         }
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-    })
+    }
+
+    fn conv<A: Act, Z: Act>(
+        &self,
+        input: QuantizedInput<'_, A>,
+        residual: Option<(&[Z], Z, f32)>,
+    ) -> Result<OutBuf, String> {
+        let residual = residual.map(|(codes, zero_point, scale)| Residual {
+            codes,
+            zero_point,
+            scale,
+        });
+        let direct = |out: DirectOutput<'_, Z>| {
+            conv2d_direct(input, self.w, self.params, out)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let requant = |scale, zero_point, min, max| Requantize {
+            scale,
+            zero_point,
+            min,
+            max,
+            residual,
+        };
+        let quant = |dtype: &burnish_model::DType, rq: Requantize<'_, Z>| {
+            Ok(if *dtype == burnish_model::DType::I8 {
+                let mut o = vec![0i8; self.len];
+                direct(DirectOutput::I8(&mut o, rq))?;
+                OutBuf::I8(o)
+            } else {
+                let mut o = vec![0u8; self.len];
+                direct(DirectOutput::U8(&mut o, rq))?;
+                OutBuf::U8(o)
+            })
+        };
+        match self.epi {
+            Epilogue::I32 => {
+                let mut o = vec![0i32; self.len];
+                direct(DirectOutput::I32(&mut o))?;
+                Ok(OutBuf::I32(o))
+            }
+            Epilogue::Quant {
+                dtype,
+                multiplier,
+                bias,
+                zp,
+                min,
+                max,
+            } => {
+                let scale = OutputScale::Int {
+                    multiplier,
+                    bias: bias.as_deref(),
+                };
+                quant(dtype, requant(scale, *zp, *min, *max))
+            }
+            Epilogue::QuantFloatBias {
+                scales,
+                bias,
+                dtype,
+                y_scale,
+                zp,
+                min,
+                max,
+            } => {
+                let scale = OutputScale::Float {
+                    scale: scales,
+                    bias: Some(bias),
+                    y_scale: *y_scale,
+                };
+                quant(dtype, requant(scale, *zp, *min, *max))
+            }
+            Epilogue::F32 { .. } => Err("quantized Conv has no f32 output".into()),
+        }
+    }
 }
 
 fn zero_point(v: Option<Value>, what: &str) -> Result<i32, String> {
@@ -218,13 +321,36 @@ fn scale_of(v: &Value, what: &str) -> Result<f32, String> {
     Ok(s)
 }
 
+/// `QConv`'s optional residual: inputs 9 `z`, 10 `z_scale`, 11 `z_zero_point`.
+fn residual_of(ins: &mut Inputs) -> Result<Option<ResidualIn>, String> {
+    let Some(value) = ins.opt(9) else {
+        return Ok(None);
+    };
+    let scale = scale_of(
+        &ins.opt(10).ok_or("`z` needs `z_scale` (input 10)")?,
+        "z_scale",
+    )?;
+    let zero_point = zero_point(ins.opt(11), "z_zero_point")?;
+    Ok(Some(ResidualIn {
+        value,
+        scale,
+        zero_point,
+    }))
+}
+
 /// `ConvInteger(x, w, x_zero_point?, w_zero_point?)` -> i32.
 pub fn conv_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let core = ConvCore::build(ctx, WSpec { w: 1, zp: Some(3) })?;
     op(move |mut ins| {
         let x = ins.take(0)?;
         let xzp = zero_point(ins.opt(2), "x_zero_point")?;
-        Ok(vec![core.run(&mut ins, &x, xzp, |_| Ok(Epilogue::I32))?])
+        Ok(vec![core.run(
+            &mut ins,
+            &x,
+            xzp,
+            |_| Ok(Epilogue::I32),
+            None,
+        )?])
     })
 }
 
@@ -243,21 +369,34 @@ fn qlinear_conv_op(ctx: &BuildCtx, extras: bool) -> Result<Box<dyn Op>, String> 
         let y_scale = scale_of(&ins.take(6)?, "y_scale")?;
         let y_zp = ins.take(7)?;
         let bias = ins.opt(8);
+        let residual = if extras { residual_of(&mut ins)? } else { None };
+        let with_residual = residual.is_some();
         let make = |oc: usize| {
             let w_scales = per_channel(&floats(&w_scale, "w_scale")?, oc, "w_scale")?;
             check_scales(&w_scales, "w_scale")?;
             let zp = scalar(&ints(&y_zp)?, "y_zero_point")?;
-            quant_epilogue(
-                x_scale,
-                &w_scales,
-                y_scale,
-                y_zp.dtype(),
-                zp,
-                bias_of(bias, oc)?,
-                act,
-            )
+            let mut bias = bias_of(bias, oc)?;
+            if with_residual {
+                // The residual is added in real units: an i32 bias (or none) becomes a float one.
+                bias = Some(Bias::Float(match bias {
+                    Some(Bias::Float(b)) => b,
+                    Some(Bias::Int(b)) => b
+                        .iter()
+                        .zip(&w_scales)
+                        .map(|(&b, &s)| b as f32 * (x_scale * s))
+                        .collect(),
+                    None => vec![0.0; oc],
+                }));
+            }
+            quant_epilogue(x_scale, &w_scales, y_scale, y_zp.dtype(), zp, bias, act)
         };
-        Ok(vec![core.run(&mut ins, &x, xzp, make)?])
+        Ok(vec![core.run(
+            &mut ins,
+            &x,
+            xzp,
+            make,
+            residual.as_ref(),
+        )?])
     })
 }
 
