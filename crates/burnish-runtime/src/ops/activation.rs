@@ -4,6 +4,7 @@ use burn_backend::ops::{ActivationOps, FloatTensorOps, IntTensorOps};
 use burn_backend::{Scalar, Shape};
 use burn_flex::FlexTensor;
 
+use super::pointwise::{self, Pointwise};
 use super::util::{axis, dims, float};
 use super::{BuildCtx, Inputs, Op, op};
 use crate::value::{B, BOOL, Value};
@@ -144,9 +145,24 @@ pub fn softsign(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
 }
 
 /// `Gelu(approximate = none | tanh)`.
+/// One in-place pass over the data ([`super::pointwise`]) rather than five Burn ops.
 pub fn gelu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let tanh = ctx.string("approximate", "none")? == "tanh";
-    map(move |x| if tanh { gelu_tanh(x) } else { gelu_erf(x) })
+    let act = match ctx.string("approximate", "none")?.as_str() {
+        "tanh" => Pointwise::GeluTanh,
+        _ => Pointwise::Gelu,
+    };
+    op(move |mut ins: Inputs| {
+        let x = float(ins.take(0)?)?;
+        if x.dtype() != burn_backend::DType::F32 {
+            let y = if act == Pointwise::GeluTanh {
+                gelu_tanh(x)
+            } else {
+                gelu_erf(x)
+            };
+            return Ok(vec![Value::Float(y)]);
+        }
+        Ok(vec![Value::Float(pointwise::apply(x, None, act)?)])
+    })
 }
 
 /// `0.5 x (1 + erf(x / sqrt 2))`.

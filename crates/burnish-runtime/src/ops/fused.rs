@@ -10,13 +10,15 @@
 //! The activation is named by the string attribute `activation` (`Relu`, `Clip`, `HardSigmoid`,
 //! `HardSwish`, `Sigmoid`, `LeakyRelu`, `Gelu`, `Silu`); its own attributes are carried with an
 //! `activation_` prefix (`activation_alpha`, `activation_min`, ...). The base op's result is
-//! handed to the activation by value, never stored in a graph slot, so Burn can apply it in place.
+//! handed to the activation by value, never stored in a graph slot, so the activation (and
+//! `Linear`'s bias) is applied in place in one pass ([`super::pointwise`]).
 
-use burn_backend::ops::{ActivationOps, FloatTensorOps};
+use burn_backend::ops::FloatTensorOps;
 use burnish_model::{Attribute, Node};
 
 use super::linalg::matmul_prims;
-use super::util::float;
+use super::pointwise::{self, Pointwise};
+use super::util::{dims, float};
 use super::{BuildCtx, Builder, Inputs, Op, op};
 use crate::value::{B, Value};
 
@@ -73,11 +75,16 @@ fn linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
         let w = float(ins.take(1)?)?;
-        let mut y = matmul_prims(x, w)?;
-        if let Some(bias) = ins.opt(2) {
-            y = B::float_add(y, float(bias)?);
+        let y = matmul_prims(x, w)?;
+        let bias = ins.opt(2).map(float).transpose()?;
+        let last = dims(&y).last().copied();
+        match (&act, bias) {
+            (Act::Point(p), Some(b)) if dims(&b).iter().product::<usize>() == last.unwrap_or(0) => {
+                Ok(vec![Value::Float(pointwise::apply(y, Some(&b), *p)?)])
+            }
+            (_, Some(b)) => Ok(vec![apply(&act, B::float_add(y, b))?]),
+            (_, None) => Ok(vec![apply(&act, y)?]),
         }
-        Ok(vec![apply(&act, y)?])
     })
 }
 
@@ -110,15 +117,15 @@ fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
 }
 
 enum Act {
-    None,
-    Silu,
+    /// Applied in place in one pass (see [`pointwise`]); `Identity` when there is none.
+    Point(Pointwise),
     Op(Box<dyn Op>),
 }
 
 fn apply(act: &Act, y: burn_flex::FlexTensor) -> Result<Value, String> {
     Ok(match act {
-        Act::None => Value::Float(y),
-        Act::Silu => Value::Float(B::float_mul(y.clone(), B::sigmoid(y))),
+        Act::Point(Pointwise::Identity) => Value::Float(y),
+        Act::Point(p) => Value::Float(pointwise::apply(y, None, *p)?),
         Act::Op(op) => op
             .run(Inputs::new(vec![Some(Value::Float(y))]))?
             .into_iter()
@@ -130,7 +137,7 @@ fn apply(act: &Act, y: burn_flex::FlexTensor) -> Result<Value, String> {
 /// Builds the activation named by the `activation` attribute with the default-domain builder.
 fn activation(ctx: &BuildCtx) -> Result<Act, String> {
     let name = match ctx.node.attrs.get("activation") {
-        None => return Ok(Act::None),
+        None => return Ok(Act::Point(Pointwise::Identity)),
         Some(Attribute::String(s)) => s.clone(),
         Some(other) => {
             return Err(format!(
@@ -139,8 +146,27 @@ fn activation(ctx: &BuildCtx) -> Result<Act, String> {
             ));
         }
     };
-    if name == "Silu" {
-        return Ok(Act::Silu);
+    let f = |k: &str, default: f32| ctx.float(&format!("activation_{k}"), default);
+    let point = match name.as_str() {
+        "Relu" => Some(Pointwise::Clip(0.0, f32::INFINITY)),
+        "Clip" => Some(Pointwise::Clip(
+            f("min", f32::NEG_INFINITY)?,
+            f("max", f32::INFINITY)?,
+        )),
+        "LeakyRelu" => Some(Pointwise::LeakyRelu(f("alpha", 0.01)?)),
+        "HardSigmoid" => Some(Pointwise::HardSigmoid(f("alpha", 0.2)?, f("beta", 0.5)?)),
+        "HardSwish" => Some(Pointwise::HardSwish),
+        "Sigmoid" => Some(Pointwise::Sigmoid),
+        "Silu" => Some(Pointwise::Silu),
+        "Tanh" => Some(Pointwise::Tanh),
+        "Gelu" => match ctx.string("activation_approximate", "none")?.as_str() {
+            "tanh" => Some(Pointwise::GeluTanh),
+            _ => Some(Pointwise::Gelu),
+        },
+        _ => None,
+    };
+    if let Some(p) = point {
+        return Ok(Act::Point(p));
     }
     if !matches!(
         name.as_str(),

@@ -14,6 +14,7 @@ mod gather;
 pub(crate) mod generate;
 mod linalg;
 mod norm;
+mod pointwise;
 mod pool;
 mod quant;
 mod reduce;
