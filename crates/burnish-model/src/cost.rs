@@ -3,7 +3,9 @@
 use crate::attr::{AttrExt, Attributes};
 
 /// MACs of one node given its input and output shapes, for the op types where the count is
-/// well defined (convolutions, matrix products, recurrent cells); `None` otherwise.
+/// well defined (convolutions, matrix products, recurrent cells, and their fused and quantized
+/// forms: `burnish` `FusedConv`/`Linear`/`QConv`/`QMatMul`, ONNX `QLinearConv`, ...); `None`
+/// otherwise.
 pub fn node_macs(
     op_type: &str,
     attrs: &Attributes,
@@ -12,22 +14,28 @@ pub fn node_macs(
 ) -> Option<u64> {
     let prod = |s: &[usize]| s.iter().map(|&d| d as u64).product::<u64>();
     match op_type {
-        "Conv" => {
-            let w = inputs.get(1)?;
+        "Conv" | "FusedConv" | "ConvInteger" | "QConv" | "QLinearConv" => {
+            let w = inputs.get(conv_weight_index(op_type))?;
             let y = outputs.first()?;
-            Some(prod(y) * prod(&w[1..]))
+            Some(prod(y) * prod(w.get(1..)?))
         }
         "ConvTranspose" => {
             let x = inputs.first()?;
             let w = inputs.get(1)?;
             Some(prod(x) * prod(&w[1..]))
         }
-        "MatMul" | "MatMulInteger" => {
+        "MatMul"
+        | "MatMulInteger"
+        | "FusedMatMul"
+        | "Linear"
+        | "QMatMul"
+        | "QLinearMatMul"
+        | "DynamicQuantizeMatMul" => {
             let a = inputs.first()?;
             let y = outputs.first()?;
             Some(prod(y) * *a.last()? as u64)
         }
-        "Gemm" => {
+        "Gemm" | "FusedGemm" | "QGemm" => {
             let a = inputs.first()?;
             let y = outputs.first()?;
             let trans_a = attrs.int_or("transA", 0).ok()? != 0;
@@ -44,5 +52,39 @@ pub fn node_macs(
             Some(steps_batch * dirs * gh * (input + h) / gates * gates)
         }
         _ => None,
+    }
+}
+
+/// Input index of the weight of a convolution-like op (`QConv`/`QLinearConv` put the input's
+/// scale and zero point first).
+fn conv_weight_index(op_type: &str) -> usize {
+    match op_type {
+        "QConv" | "QLinearConv" => 3,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_and_quantized_forms_count_like_their_float_op() {
+        let attrs = Attributes::default();
+        let (x, w, y) = (vec![1, 3, 8, 8], vec![4, 3, 3, 3], vec![1, 4, 6, 6]);
+        let want = 4 * 6 * 6 * 3 * 3 * 3;
+        let conv = node_macs("Conv", &attrs, &[x.clone(), w.clone()], &[y.clone()]);
+        assert_eq!(conv, Some(want));
+        assert_eq!(
+            node_macs("FusedConv", &attrs, &[x.clone(), w.clone()], &[y.clone()]),
+            conv
+        );
+        let scalar = vec![];
+        let q = [x, scalar.clone(), scalar.clone(), w, vec![4], scalar];
+        assert_eq!(node_macs("QConv", &attrs, &q, &[y.clone()]), conv);
+        assert_eq!(node_macs("QLinearConv", &attrs, &q, &[y]), conv);
+        let mm = node_macs("QMatMul", &attrs, &[vec![2, 5, 16]], &[vec![2, 5, 8]]);
+        assert_eq!(mm, Some(2 * 5 * 8 * 16));
+        assert_eq!(node_macs("Relu", &attrs, &[vec![4]], &[vec![4]]), None);
     }
 }
