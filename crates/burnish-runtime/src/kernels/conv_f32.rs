@@ -1,18 +1,37 @@
-//! The convolution driver: im2col straight into microkernel panels, tiles spread over threads.
+//! The convolution driver: blocks of output pixels read from the padded input in place (or
+//! gathered into panels when output rows are short and odd), tiles spread over threads.
+
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
 use super::micro::{BRows, TileOut, tile};
+use super::padded::Padded;
 use super::{Conv2dGeometry, Epilogue, MR, NR, PackedConvWeights, depthwise};
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
-// SAFETY: every task writes a disjoint set of output tiles (distinct image, group or pixel block),
-// so sharing the base pointer across threads never creates overlapping accesses.
+// SAFETY: every task writes a disjoint set of output tiles (distinct image, group, pixel block
+// or panel), so sharing the base pointer across threads never creates overlapping accesses.
 unsafe impl Send for OutPtr {}
 // SAFETY: as above.
 unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The output value `offset` values past the base (a method, so closures capture the
+    /// whole `Send` wrapper rather than its raw pointer field).
+    ///
+    /// # Safety
+    /// `offset` must lie inside the output buffer.
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+/// Half a block: the microkernel reads each reduction step as two runs of `HALF` values.
+const HALF: usize = NR / 2;
 
 /// Convolves `x` (`[batch, in, h, w]`, row-major) with packed weights into `out`
 /// (`[batch, out, oh, ow]`), applying `epi`. With `epi.accumulate`, `out` holds the residual.
@@ -24,54 +43,119 @@ pub fn conv2d(
     epi: &Epilogue,
     out: &mut [f32],
 ) -> Result<(), String> {
-    check(x, geo, w, out)?;
+    check(x, geo, w, out.len())?;
     if w.is_depthwise() {
         return depthwise::conv(x, geo, w, epi, out);
     }
+    // SAFETY: `out` holds the checked number of initialized values.
+    unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr())) }
+}
+
+/// [`conv2d`] into an uninitialized buffer, which holds the result (every value written) when
+/// this returns `Ok`. `epi.accumulate` must be false: there is no residual to read.
+pub fn conv2d_uninit(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) -> Result<(), String> {
+    if epi.accumulate {
+        return Err("an uninitialized output cannot hold a residual".into());
+    }
+    check(x, geo, w, out.len())?;
+    if w.is_depthwise() {
+        out.iter_mut().for_each(|v| {
+            v.write(0.0);
+        });
+        // SAFETY: every value was just initialized; `MaybeUninit<f32>` has `f32`'s layout.
+        let out = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+        return depthwise::conv(x, geo, w, epi, out);
+    }
+    // SAFETY: the driver only writes `out` (no residual is read) and writes every value.
+    unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) }
+}
+
+/// How blocks of `NR` output pixels map onto the input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Output rows a multiple of `HALF` wide: blocks of consecutive pixels, each half a run of
+    /// one output row, read in place.
+    Runs,
+    /// Rows at least `NR` wide: blocks within one row, read in place.
+    Rows,
+    /// Narrow rows: each block's receptive fields gathered into a packed panel.
+    Packed,
+}
+
+/// A block of output pixels: first pixel, count, and the window origins of its two halves.
+#[derive(Clone, Copy)]
+struct Block {
+    p0: usize,
+    cols: usize,
+    lo: usize,
+    hi: usize,
+}
+
+/// The GEMM-style driver for non-depthwise convolutions.
+///
+/// # Safety
+/// `out` must be valid for writes of `geo.output_len()` values (and reads of them with
+/// `epi.accumulate`), untouched by anything else during the call; `geo` was checked.
+unsafe fn run(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: OutPtr,
+) -> Result<(), String> {
     let [oh, ow] = geo.output()?;
     let pixels = oh * ow;
     let k = w.k();
-    let padded = Padded::new(x, geo);
-    let offsets = padded.offsets(geo);
-    // Output rows of at least NR pixels: the microkernel reads the (phase-split) padded input in
-    // place, each block a run of one output row. Narrower outputs pack blocks across rows.
-    let direct = ow >= NR;
-    let blocks: Vec<(usize, usize)> = if direct {
-        (0..oh)
-            .flat_map(|oy| {
-                (0..ow)
-                    .step_by(NR)
-                    .map(move |ox| (oy * ow + ox, NR.min(ow - ox)))
-            })
-            .collect()
+    let layout = if ow % HALF == 0 {
+        Layout::Runs
+    } else if ow >= NR {
+        Layout::Rows
     } else {
-        (0..pixels)
-            .step_by(NR)
-            .map(|p0| (p0, NR.min(pixels - p0)))
-            .collect()
+        Layout::Packed
     };
-    // Enough blocks per task to reuse each weight panel from cache, few enough that the packed
-    // input of a task stays within L2.
-    let per_task = ((128 * 1024) / (k * NR * 4).max(1))
+    let padded = Padded::new(x, geo, layout == Layout::Runs);
+    let offsets = padded.offsets(geo);
+    let blocks = blocks(layout, &padded, oh, ow);
+    let threads = rayon::current_num_threads();
+    let planes = geo.batch * geo.groups;
+    let panels = w.panels_per_group();
+    // Enough blocks per task to reuse each weight panel from cache, few enough that the input
+    // a task reads (packed or in place) stays within L2; with several threads, at least three
+    // tasks per thread, splitting the panels too when the blocks alone are too few.
+    let want = if threads > 1 { 3 * threads } else { 1 };
+    let mut per_task = ((128 * 1024) / (k * NR * 4).max(1))
         .clamp(1, 8)
         .min(blocks.len());
-    let tasks_per_plane = blocks.len().div_ceil(per_task);
-    let tasks = geo.batch * geo.groups * tasks_per_plane;
+    while per_task > 1 && planes * blocks.len().div_ceil(per_task) < want {
+        per_task -= 1;
+    }
+    let block_tasks = blocks.len().div_ceil(per_task);
+    let panel_chunks = want.div_ceil(planes * block_tasks).clamp(1, panels);
+    let per_chunk = panels.div_ceil(panel_chunks);
+    let panel_chunks = panels.div_ceil(per_chunk);
+    let tasks = planes * block_tasks * panel_chunks;
     let (cin_g, out_g) = (geo.in_per_group(), geo.out_per_group());
-    let base = OutPtr(out.as_mut_ptr());
     (0..tasks)
         .into_par_iter()
         .for_each_init(Vec::new, |packed: &mut Vec<f32>, task| {
-            let base = base;
-            let image = task / (geo.groups * tasks_per_plane);
-            let rest = task % (geo.groups * tasks_per_plane);
-            let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
+            let (plane, rest) = (
+                task / (block_tasks * panel_chunks),
+                task % (block_tasks * panel_chunks),
+            );
+            let (t, chunk) = (rest / panel_chunks, rest % panel_chunks);
+            let (image, g) = (plane / geo.groups, plane % geo.groups);
             let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
-            let xg = padded.from_channel(image * geo.in_channels + g * cin_g);
-            if !direct {
+            let xg = padded.channels_from(image * geo.in_channels + g * cin_g);
+            if layout == Layout::Packed {
                 packed.resize(mine.len() * k * NR + NR, 0.0);
-                for (j, &block) in mine.iter().enumerate() {
-                    pack_block(
+                for (j, block) in mine.iter().enumerate() {
+                    pack(
                         xg,
                         &padded,
                         &offsets,
@@ -81,32 +165,33 @@ pub fn conv2d(
                     );
                 }
             }
-            for p in 0..w.panels_per_group() {
+            for p in chunk * per_chunk..panels.min((chunk + 1) * per_chunk) {
                 let rows = MR.min(out_g - p * MR);
                 let co = g * out_g + p * MR;
                 let bias = &w.bias[co..co + rows];
                 let panel = w.panel(g, p);
-                for (j, &(p0, cols)) in mine.iter().enumerate() {
-                    let b = if direct {
-                        let (oy, ox) = (p0 / ow, p0 % ow);
+                for (j, block) in mine.iter().enumerate() {
+                    let b = if layout == Layout::Packed {
+                        BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
+                    } else {
                         BRows::Indirect {
-                            base: xg[padded.origin(oy, ox)..].as_ptr(),
+                            lo: xg[block.lo..].as_ptr(),
+                            hi: xg[block.hi..].as_ptr(),
                             offsets: &offsets,
                         }
-                    } else {
-                        BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
                     };
                     let tile_out = TileOut {
                         // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
-                        ptr: unsafe { base.0.add((image * geo.out_channels + co) * pixels + p0) },
+                        ptr: unsafe { out.at((image * geo.out_channels + co) * pixels + block.p0) },
                         row_stride: pixels,
                         rows,
-                        cols,
+                        cols: block.cols,
                     };
-                    // SAFETY: this task alone writes channels `co..co+rows`, pixels `p0..p0+cols` of
-                    // image `image`, a region inside `out`; packed rows hold NR values, and direct
-                    // rows read at most NR values past a pixel of the padded planes, which end with
-                    // slack.
+                    // SAFETY: this task alone writes channels `co..co+rows`, pixels
+                    // `p0..p0+cols` of image `image`, a region inside `out`; packed rows hold
+                    // NR values; in-place halves read HALF values from a window origin plus a
+                    // tap offset, inside a phase row for `Runs` and at most NR values past it
+                    // for `Rows`, which the padded planes' slack covers.
                     unsafe { tile(k, panel, b, bias, tile_out, epi) };
                 }
             }
@@ -114,14 +199,52 @@ pub fn conv2d(
     Ok(())
 }
 
-fn check(
-    x: &[f32],
-    geo: &Conv2dGeometry,
-    w: &PackedConvWeights,
-    out: &[f32],
-) -> Result<(), String> {
+/// The output pixel blocks of one plane for `layout`.
+fn blocks(layout: Layout, padded: &Padded<'_>, oh: usize, ow: usize) -> Vec<Block> {
+    let pixels = oh * ow;
+    let at = |p: usize| padded.origin(p / ow, p % ow);
+    match layout {
+        Layout::Runs => (0..pixels)
+            .step_by(NR)
+            .map(|p0| {
+                let cols = NR.min(pixels - p0);
+                let hi = if cols > HALF { at(p0 + HALF) } else { at(p0) };
+                Block {
+                    p0,
+                    cols,
+                    lo: at(p0),
+                    hi,
+                }
+            })
+            .collect(),
+        Layout::Rows => (0..oh)
+            .flat_map(|oy| {
+                (0..ow).step_by(NR).map(move |ox| {
+                    let lo = padded.origin(oy, ox);
+                    Block {
+                        p0: oy * ow + ox,
+                        cols: NR.min(ow - ox),
+                        lo,
+                        hi: lo + HALF,
+                    }
+                })
+            })
+            .collect(),
+        Layout::Packed => (0..pixels)
+            .step_by(NR)
+            .map(|p0| Block {
+                p0,
+                cols: NR.min(pixels - p0),
+                lo: 0,
+                hi: 0,
+            })
+            .collect(),
+    }
+}
+
+fn check(x: &[f32], geo: &Conv2dGeometry, w: &PackedConvWeights, out: usize) -> Result<(), String> {
     if geo.groups == 0
-        || geo.in_channels % geo.groups != 0
+        || !geo.in_channels.is_multiple_of(geo.groups)
         || w.groups != geo.groups
         || w.out_channels != geo.out_channels
         || w.in_per_group != geo.in_per_group()
@@ -139,124 +262,26 @@ fn check(
         ));
     }
     let want_x = geo.batch * geo.in_channels * geo.input[0] * geo.input[1];
-    if x.len() != want_x || out.len() != geo.output_len()? {
+    if x.len() != want_x || out != geo.output_len()? {
         return Err(format!(
-            "buffers hold {} input / {} output values, geometry needs {want_x} / {}",
+            "buffers hold {} input / {out} output values, geometry needs {want_x} / {}",
             x.len(),
-            out.len(),
             geo.output_len()?
         ));
     }
     Ok(())
 }
 
-/// The input with its padding materialized (zeros) and, for strided convolutions, each channel
-/// split into `stride_h x stride_w` phase planes (`phase[a][b][y][x] = padded[y*sh + a][x*sw + b]`),
-/// so that every convolution reads runs of consecutive values, as a stride-1 one does. Ends
-/// with slack so fixed-width reads past a run stay inside the buffer.
-pub(crate) struct Padded {
-    data: Vec<f32>,
-    /// Height and width of one phase plane.
-    phase: [usize; 2],
-    /// Values per channel (all its phase planes).
-    channel: usize,
-}
-
-impl Padded {
-    fn new(x: &[f32], geo: &Conv2dGeometry) -> Self {
-        let [h, w] = geo.input;
-        let [sh, sw] = geo.stride;
-        let ph = h + geo.pad_begin[0] + geo.pad_end[0];
-        let pw = w + geo.pad_begin[1] + geo.pad_end[1];
-        let phase = [ph.div_ceil(sh), pw.div_ceil(sw)];
-        let channel = sh * sw * phase[0] * phase[1];
-        let planes = geo.batch * geo.in_channels;
-        let mut data = vec![0f32; planes * channel + NR];
-        let [pt, pl] = geo.pad_begin;
-        let [kh, kw] = geo.kernel;
-        let [dh, dw] = geo.dilation;
-        // Phase planes no kernel tap reads (e.g. three of four for a 1x1 stride-2 conv) stay zero.
-        let rows_used: Vec<bool> = (0..sh)
-            .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
-            .collect();
-        let cols_used: Vec<usize> = (0..sw)
-            .filter(|&b| (0..kw).any(|kx| kx * dw % sw == b))
-            .collect();
-        let plane = phase[0] * phase[1];
-        data[..planes * channel]
-            .par_chunks_mut(channel)
-            .zip(x.par_chunks(h * w))
-            .for_each(|(dst, src)| {
-                for (y, line) in src.chunks_exact(w).enumerate() {
-                    let py = y + pt;
-                    if !rows_used[py % sh] {
-                        continue;
-                    }
-                    let row = (py % sh) * sw * plane + (py / sh) * phase[1];
-                    if sw == 1 {
-                        dst[row + pl..row + pl + w].copy_from_slice(line);
-                        continue;
-                    }
-                    for &b in &cols_used {
-                        let out = &mut dst[row + b * plane..][..phase[1]];
-                        // Phase column j holds padded column j * sw + b, i.e. input column
-                        // j * sw + b - pl.
-                        let first = pl.saturating_sub(b).div_ceil(sw);
-                        for (j, v) in out.iter_mut().enumerate().skip(first) {
-                            match line.get(j * sw + b - pl) {
-                                Some(&x) => *v = x,
-                                None => break,
-                            }
-                        }
-                    }
-                }
-            });
-        Self {
-            data,
-            phase,
-            channel,
-        }
-    }
-
-    /// Offset of every reduction step `(channel, ky, kx)` from a block's base.
-    fn offsets(&self, geo: &Conv2dGeometry) -> Vec<usize> {
-        let [kh, kw] = geo.kernel;
-        let [dh, dw] = geo.dilation;
-        let [sh, sw] = geo.stride;
-        let [qh, qw] = self.phase;
-        let mut offsets = Vec::with_capacity(geo.in_per_group() * kh * kw);
-        for ci in 0..geo.in_per_group() {
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let (y, x) = (ky * dh, kx * dw);
-                    let phase = (y % sh) * sw + x % sw;
-                    offsets.push(ci * self.channel + phase * qh * qw + (y / sh) * qw + x / sw);
-                }
-            }
-        }
-        offsets
-    }
-
-    /// Offset of output pixel `(oy, ox)`'s window origin within its channel's phase planes.
-    fn origin(&self, oy: usize, ox: usize) -> usize {
-        oy * self.phase[1] + ox
-    }
-
-    /// The planes from input channel `first` (counted over all images) on, with the slack.
-    fn from_channel(&self, first: usize) -> &[f32] {
-        &self.data[first * self.channel..]
-    }
-}
-
 /// Gathers the receptive fields of output pixels `p0..p0+cols` of one image and group into
 /// `dst` (`[k][NR]`): one fixed-width copy per run of pixels on one output row. Columns past
 /// `cols` hold garbage that the tile store discards; `dst` has `NR` slack values at its end.
+#[inline(always)]
 fn pack_block(
     xg: &[f32],
-    padded: &Padded,
+    padded: &Padded<'_>,
     offsets: &[usize],
     ow: usize,
-    (p0, cols): (usize, usize),
+    &Block { p0, cols, .. }: &Block,
     dst: &mut [f32],
 ) {
     let mut runs = [(0usize, 0usize); NR];
@@ -274,4 +299,37 @@ fn pack_block(
             dst[start..start + NR].copy_from_slice(&xg[at + off..at + off + NR]);
         }
     }
+}
+
+/// [`pack_block`], compiled with AVX2 where the CPU has it (the copies are `NR` wide).
+fn pack(
+    xg: &[f32],
+    padded: &Padded<'_>,
+    offsets: &[usize],
+    ow: usize,
+    block: &Block,
+    dst: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide(
+            xg: &[f32],
+            padded: &Padded<'_>,
+            offsets: &[usize],
+            ow: usize,
+            block: &Block,
+            dst: &mut [f32],
+        ) {
+            pack_block(xg, padded, offsets, ow, block, dst)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { wide(xg, padded, offsets, ow, block, dst) };
+            return;
+        }
+    }
+    pack_block(xg, padded, offsets, ow, block, dst)
 }

@@ -31,7 +31,7 @@ impl Conv2dGeometry {
     /// Output height and width, or an error when the kernel does not fit the padded input.
     pub fn output(&self) -> Result<[usize; 2], String> {
         let mut out = [0; 2];
-        for i in 0..2 {
+        for (i, out) in out.iter_mut().enumerate() {
             let span = (self.kernel[i] - 1) * self.dilation[i] + 1;
             let padded = self.input[i] + self.pad_begin[i] + self.pad_end[i];
             if padded < span || self.stride[i] == 0 {
@@ -40,7 +40,7 @@ impl Conv2dGeometry {
                     self.kernel, self.dilation, self.input
                 ));
             }
-            out[i] = (padded - span) / self.stride[i] + 1;
+            *out = (padded - span) / self.stride[i] + 1;
         }
         Ok(out)
     }

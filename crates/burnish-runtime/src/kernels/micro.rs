@@ -2,8 +2,10 @@
 //! with the epilogue applied before the tile leaves registers.
 //!
 //! The AVX2+FMA kernel keeps the 6 x 16 tile in twelve `ymm` accumulators and issues 12 FMAs per
-//! step of `k` (two loads of packed input, six broadcasts of weights). The portable kernel is
-//! the same computation in plain Rust, used on CPUs without AVX2/FMA and as the test reference.
+//! step of `k` (two loads of input, six broadcasts of weights); a panel's last, partial tile
+//! (e.g. channels 12..16 of 16) is a separate instantiation that computes only its rows. The
+//! portable kernel is the same computation in plain Rust, used on CPUs without AVX2/FMA and as
+//! the test reference.
 
 use super::{Epilogue, MR, NR};
 
@@ -25,23 +27,32 @@ pub struct TileOut {
 pub enum BRows<'a> {
     /// Packed rows, `NR` apart: `b[k * NR..][..NR]`.
     Packed(&'a [f32]),
-    /// Rows read in place: `base + offsets[k]`, `NR` readable values each (the padded input of
-    /// a stride-1 convolution, where a row of the block is a contiguous run of one input line).
+    /// Rows read in place from the padded input: the first `NR / 2` values of step `k` at
+    /// `lo + offsets[k]`, the other half at `hi + offsets[k]` (`hi = lo + NR / 2` when the block
+    /// is one run of an input line; two runs when the block spans two output rows).
     Indirect {
-        /// The first input value of the block for `k = 0`.
-        base: *const f32,
-        /// Offset of each reduction step's row from `base`.
+        /// The first input value of the block's first half for `k = 0`.
+        lo: *const f32,
+        /// The first input value of the block's second half for `k = 0`.
+        hi: *const f32,
+        /// Offset of each reduction step's row from the bases.
         offsets: &'a [usize],
     },
 }
 
 impl BRows<'_> {
+    /// The two halves of reduction step `kk`'s row.
     #[inline(always)]
-    fn row(&self, kk: usize) -> *const f32 {
+    fn halves(&self, kk: usize) -> (*const f32, *const f32) {
         match *self {
-            // SAFETY (of the later reads): callers guarantee `k * NR` packed values.
-            BRows::Packed(b) => b[kk * NR..].as_ptr(),
-            BRows::Indirect { base, offsets } => base.wrapping_add(offsets[kk]),
+            BRows::Packed(b) => {
+                let p = b[kk * NR..].as_ptr();
+                (p, p.wrapping_add(NR / 2))
+            }
+            BRows::Indirect { lo, hi, offsets } => {
+                let o = offsets[kk];
+                (lo.wrapping_add(o), hi.wrapping_add(o))
+            }
         }
     }
 }
@@ -51,8 +62,8 @@ impl BRows<'_> {
 ///
 /// # Safety
 /// `out.ptr` must be valid for reads and writes of `out.rows` rows of `out.cols` values,
-/// `out.row_stride` apart, and no other thread may access them during the call; every row of
-/// `b` for `k` steps must hold `NR` readable values.
+/// `out.row_stride` apart, and no other thread may access them during the call; every half row
+/// of `b` for `k` steps must hold `NR / 2` readable values.
 pub unsafe fn tile(k: usize, a: &[f32], b: BRows<'_>, bias: &[f32], out: TileOut, epi: &Epilogue) {
     debug_assert!(a.len() >= k * MR && bias.len() >= out.rows);
     #[cfg(target_arch = "x86_64")]
@@ -73,16 +84,23 @@ pub unsafe fn tile(k: usize, a: &[f32], b: BRows<'_>, bias: &[f32], out: TileOut
 /// The plain-Rust accumulation of one tile.
 ///
 /// # Safety
-/// Every row of `b` for `k` steps must hold `NR` readable values.
+/// Every half row of `b` for `k` steps must hold `NR / 2` readable values.
 pub unsafe fn portable_acc(k: usize, a: &[f32], b: BRows<'_>) -> [[f32; NR]; MR] {
     let mut acc = [[0f32; NR]; MR];
     for kk in 0..k {
         let av = &a[kk * MR..kk * MR + MR];
-        // SAFETY: the caller guarantees NR readable values per row.
-        let bv = unsafe { std::slice::from_raw_parts(b.row(kk), NR) };
+        let (lo, hi) = b.halves(kk);
+        // SAFETY: the caller guarantees NR / 2 readable values per half row.
+        let (lo, hi) = unsafe {
+            (
+                std::slice::from_raw_parts(lo, NR / 2),
+                std::slice::from_raw_parts(hi, NR / 2),
+            )
+        };
         for r in 0..MR {
-            for j in 0..NR {
-                acc[r][j] += av[r] * bv[j];
+            for j in 0..NR / 2 {
+                acc[r][j] += av[r] * lo[j];
+                acc[r][j + NR / 2] += av[r] * hi[j];
             }
         }
     }
@@ -124,9 +142,9 @@ pub fn clamp(v: f32, epi: &Epilogue) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BRows, Epilogue, MR, NR, TileOut, store};
+    use super::{BRows, Epilogue, MR, NR, TileOut};
 
-    /// AVX2+FMA tile.
+    /// AVX2+FMA tile: dispatches on the valid rows so a partial panel costs only its rows.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA; otherwise as for [`super::tile`].
@@ -139,55 +157,80 @@ mod avx2 {
         out: TileOut,
         epi: &Epilogue,
     ) {
-        let mut c = [_mm256_setzero_ps(); 2 * MR];
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            match out.rows {
+                6 => rows::<6>(k, a, b, bias, out, epi),
+                5 => rows::<5>(k, a, b, bias, out, epi),
+                4 => rows::<4>(k, a, b, bias, out, epi),
+                3 => rows::<3>(k, a, b, bias, out, epi),
+                2 => rows::<2>(k, a, b, bias, out, epi),
+                _ => rows::<1>(k, a, b, bias, out, epi),
+            }
+        }
+    }
+
+    /// The tile for `R` valid rows (`R <= MR`; `a` keeps the `MR`-wide panel layout).
+    ///
+    /// # Safety
+    /// As for [`tile`], with `out.rows == R`.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn rows<const R: usize>(
+        k: usize,
+        a: &[f32],
+        b: BRows<'_>,
+        bias: &[f32],
+        out: TileOut,
+        epi: &Epilogue,
+    ) {
+        const { assert!(R <= MR) };
+        let mut c0 = [_mm256_setzero_ps(); R];
+        let mut c1 = [_mm256_setzero_ps(); R];
         let mut pa = a.as_ptr();
         for kk in 0..k {
-            let pb = b.row(kk);
-            // SAFETY: `a` holds `k * MR` values, each step reads MR and advances by as much;
-            // each row of `b` holds NR readable values (the caller's contract).
+            let (lo, hi) = b.halves(kk);
+            // SAFETY: `a` holds `k * MR` values, each step reads R <= MR and advances by MR;
+            // each half row of `b` holds NR / 2 = 8 readable values (the caller's contract).
             unsafe {
-                let b0 = _mm256_loadu_ps(pb);
-                let b1 = _mm256_loadu_ps(pb.add(8));
-                for r in 0..MR {
+                let b0 = _mm256_loadu_ps(lo);
+                let b1 = _mm256_loadu_ps(hi);
+                for r in 0..R {
                     let w = _mm256_broadcast_ss(&*pa.add(r));
-                    c[2 * r] = _mm256_fmadd_ps(w, b0, c[2 * r]);
-                    c[2 * r + 1] = _mm256_fmadd_ps(w, b1, c[2 * r + 1]);
+                    c0[r] = _mm256_fmadd_ps(w, b0, c0[r]);
+                    c1[r] = _mm256_fmadd_ps(w, b1, c1[r]);
                 }
                 pa = pa.add(MR);
             }
         }
-        if out.rows == MR && out.cols == NR {
-            let lo = _mm256_set1_ps(epi.min);
-            let hi = _mm256_set1_ps(epi.max);
-            for r in 0..MR {
-                let bv = _mm256_set1_ps(bias[r]);
-                // SAFETY: a full tile: row `r` has NR writable values at `ptr + r * row_stride`.
-                unsafe {
-                    let p = out.ptr.add(r * out.row_stride);
-                    let mut v0 = _mm256_add_ps(c[2 * r], bv);
-                    let mut v1 = _mm256_add_ps(c[2 * r + 1], bv);
-                    if epi.accumulate {
-                        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(p));
-                        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(p.add(8)));
-                    }
-                    // Operand order keeps NaN: max/min return the second operand on NaN.
-                    v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));
-                    v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));
-                    _mm256_storeu_ps(p, v0);
-                    _mm256_storeu_ps(p.add(8), v1);
+        let lo = _mm256_set1_ps(epi.min);
+        let hi = _mm256_set1_ps(epi.max);
+        let full = out.cols == NR;
+        for r in 0..R {
+            let bv = _mm256_set1_ps(bias[r]);
+            let mut v0 = _mm256_add_ps(c0[r], bv);
+            let mut v1 = _mm256_add_ps(c1[r], bv);
+            // SAFETY: row `r < R = rows` of the output region the caller vouches for; a full
+            // row has NR writable values, a partial one is staged through `tmp`.
+            unsafe {
+                let p = out.ptr.add(r * out.row_stride);
+                let mut tmp = [0f32; NR];
+                if !full && epi.accumulate {
+                    std::ptr::copy_nonoverlapping(p, tmp.as_mut_ptr(), out.cols);
+                }
+                let src = if full { p } else { tmp.as_mut_ptr() };
+                if epi.accumulate {
+                    v0 = _mm256_add_ps(v0, _mm256_loadu_ps(src));
+                    v1 = _mm256_add_ps(v1, _mm256_loadu_ps(src.add(8)));
+                }
+                // Operand order keeps NaN: max/min return the second operand on NaN.
+                v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));
+                v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));
+                _mm256_storeu_ps(src, v0);
+                _mm256_storeu_ps(src.add(8), v1);
+                if !full {
+                    std::ptr::copy_nonoverlapping(tmp.as_ptr(), p, out.cols);
                 }
             }
-            return;
         }
-        let mut acc = [[0f32; NR]; MR];
-        for r in 0..MR {
-            // SAFETY: `acc[r]` holds NR = 16 floats.
-            unsafe {
-                _mm256_storeu_ps(acc[r].as_mut_ptr(), c[2 * r]);
-                _mm256_storeu_ps(acc[r].as_mut_ptr().add(8), c[2 * r + 1]);
-            }
-        }
-        // SAFETY: forwarded from this function's contract.
-        unsafe { store(&acc, bias, out, epi) };
     }
 }

@@ -11,7 +11,8 @@
 //! | piece | file |
 //! |---|---|
 //! | weight packing, geometry | [`conv_pack`] |
-//! | im2col-into-panel and the threaded driver | [`conv_f32`] |
+//! | block layouts (in-place runs, packed panels) and the threaded driver | [`conv_f32`] |
+//! | padding and phase split into a per-thread scratch buffer | `padded` |
 //! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 
@@ -19,8 +20,9 @@ pub mod conv_f32;
 pub mod conv_pack;
 pub mod depthwise;
 pub mod micro;
+mod padded;
 
-pub use conv_f32::conv2d;
+pub use conv_f32::{conv2d, conv2d_uninit};
 pub use conv_pack::{Conv2dGeometry, Epilogue, PackedConvWeights};
 
 /// Output channels per microkernel tile.

@@ -98,6 +98,28 @@ fn check(g: Conv2dGeometry, rng: &mut Lcg) {
     for (i, (a, b)) in want.iter().zip(&got).enumerate() {
         assert!((a - b).abs() <= tol, "{g:?}: value {i}: want {a}, got {b}");
     }
+    let mut fresh = Vec::with_capacity(want.len());
+    let relu = Epilogue {
+        min: 0.0,
+        ..Epilogue::default()
+    };
+    conv2d_uninit(
+        &x,
+        &g,
+        &packed,
+        &relu,
+        &mut fresh.spare_capacity_mut()[..want.len()],
+    )
+    .unwrap();
+    // SAFETY: `conv2d_uninit` returned Ok: every value is written.
+    unsafe { fresh.set_len(want.len()) };
+    for (i, (a, b)) in want.iter().zip(&fresh).enumerate() {
+        let a = a.max(0.0);
+        assert!(
+            (a - b).abs() <= tol,
+            "{g:?} uninit+relu: value {i}: want {a}, got {b}"
+        );
+    }
     let z = rng.vec(want.len());
     let mut got = z.clone();
     let epi = Epilogue {
@@ -130,10 +152,46 @@ fn matches_direct_convolution() {
         geometry(1, 4, [17, 17], 8, [3, 3], [2, 2], [2, 2], [3, 3, 3, 3], 4),
         geometry(1, 5, [1, 30], 7, [1, 3], [1, 1], [1, 1], [0, 1, 0, 1], 1),
         geometry(2, 3, [1, 9], 4, [1, 4], [1, 3], [1, 1], [0, 0, 0, 2], 1),
+        // A stem: 3 channels, stride 2, 32-wide output rows read in place.
+        geometry(1, 3, [64, 64], 16, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        // 8-wide outputs: blocks of two output rows (two runs per step), stride 1 and 2.
+        geometry(2, 9, [8, 8], 17, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 10, [16, 15], 14, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        // 24-wide rows: blocks straddle output rows; 1x1 stride 2 reads one phase plane.
+        geometry(1, 4, [5, 24], 8, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(2, 16, [32, 31], 32, [1, 1], [2, 2], [1, 1], [0, 0, 0, 0], 1),
+        // Unpadded stride 1 with whole-run rows: the input is read in place (1x1 and 3x3).
+        geometry(1, 7, [4, 16], 11, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(2, 5, [10, 10], 3, [3, 3], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 6, [9, 18], 5, [2, 3], [1, 1], [1, 3], [0, 0, 0, 0], 1),
+        // Odd narrow rows (packed), with partial panels of 1..5 rows.
+        geometry(1, 5, [7, 7], 19, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 5, [14, 14], 8, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 2, [6, 20], 2, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
     ];
     for g in cases {
         check(g, &mut rng);
     }
+}
+
+#[test]
+fn matches_direct_convolution_on_threads() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let mut rng = Lcg(11);
+    let cases = [
+        geometry(1, 32, [16, 16], 64, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 16, [8, 8], 16, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 8, [7, 7], 20, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(3, 8, [12, 20], 12, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 2),
+    ];
+    pool.install(|| {
+        for g in cases {
+            check(g, &mut rng);
+        }
+    });
 }
 
 #[test]

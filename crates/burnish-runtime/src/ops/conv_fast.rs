@@ -11,7 +11,7 @@ use burn_flex::FlexTensor;
 use super::BuildCtx;
 use super::conv::Window;
 use super::util::{dims, host_f32, upload_f32};
-use crate::kernels::{Conv2dGeometry, Epilogue, PackedConvWeights, conv2d};
+use crate::kernels::{Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit};
 
 /// A convolution node compiled for the fast path.
 pub struct FastConv {
@@ -123,8 +123,16 @@ impl FastConv {
             .as_slice::<f32>()
             .ok_or("Conv input is not a contiguous f32 tensor")?;
         let Some(z) = z else {
-            let mut out = vec![0f32; numel];
-            conv2d(xs, &geo, &packed, &epi, &mut out)?;
+            let mut out = Vec::with_capacity(numel);
+            conv2d_uninit(
+                xs,
+                &geo,
+                &packed,
+                &epi,
+                &mut out.spare_capacity_mut()[..numel],
+            )?;
+            // SAFETY: `conv2d_uninit` returned Ok, so it wrote all `numel` values.
+            unsafe { out.set_len(numel) };
             return Ok(upload_f32(out, out_shape));
         };
         if dims(&z) != out_shape {
@@ -136,11 +144,12 @@ impl FastConv {
         epi.accumulate = true;
         // The residual's buffer becomes the output when this op holds its only reference.
         let mut z = contiguous(z);
-        if z.dtype() == BurnDType::F32 && z.layout().start_offset() == 0 {
-            if let Some(buf) = z.try_storage_mut::<f32>().filter(|b| b.len() == numel) {
-                conv2d(xs, &geo, &packed, &epi, buf)?;
-                return Ok(z);
-            }
+        if z.dtype() == BurnDType::F32
+            && z.layout().start_offset() == 0
+            && let Some(buf) = z.try_storage_mut::<f32>().filter(|b| b.len() == numel)
+        {
+            conv2d(xs, &geo, &packed, &epi, buf)?;
+            return Ok(z);
         }
         let mut out = match z.as_slice::<f32>() {
             Some(s) => s.to_vec(),
