@@ -194,33 +194,39 @@ impl Padded {
         let cols_used: Vec<usize> = (0..sw)
             .filter(|&b| (0..kw).any(|kx| kx * dw % sw == b))
             .collect();
+        // Where input row y lands (`None`: in a phase plane no tap reads), and, per used
+        // column phase b, the first phase column, input column and count of values.
+        let rows: Vec<Option<usize>> = (0..h)
+            .map(|y| {
+                let py = y + pt;
+                rows_used[py % sh].then(|| (py % sh) * sw * plane + (py / sh) * phase[1])
+            })
+            .collect();
+        let cols: Vec<(usize, usize, usize)> = cols_used
+            .iter()
+            .filter_map(|&b| {
+                // Phase column j holds padded column j * sw + b, input column j * sw + b - pl.
+                let first = pl.saturating_sub(b).div_ceil(sw);
+                let start = (first * sw + b).checked_sub(pl).filter(|&s| s < w)?;
+                let count = (w - start).div_ceil(sw).min(phase[1] - first);
+                Some((b * plane + first, start, count))
+            })
+            .collect();
         let fill = |(idx, dst): (usize, &mut [i16])| {
             let (img, gp) = (idx / pairs_per_image, idx % pairs_per_image);
             let (g, pair) = (gp / pairs, gp % pairs);
-            for half in 0..2 {
-                let ci = 2 * pair + half;
-                if ci >= icg {
-                    break;
-                }
-                let src = &x[((img * c) + g * icg + ci) * h * w..][..h * w];
-                for (y, line) in src.chunks_exact(w).enumerate() {
-                    let py = y + pt;
-                    if !rows_used[py % sh] {
-                        continue;
-                    }
-                    let row = (py % sh) * sw * plane + (py / sh) * phase[1];
-                    for &b in &cols_used {
-                        let out = &mut dst[2 * (row + b * plane)..][..2 * phase[1]];
-                        // Phase column j holds padded column j * sw + b, input column
-                        // j * sw + b - pl.
-                        let first = pl.saturating_sub(b).div_ceil(sw);
-                        for (j, v) in out.chunks_exact_mut(2).enumerate().skip(first) {
-                            match line.get(j * sw + b - pl) {
-                                Some(&x) => v[half] = i16::from(x.to_offset_u8()) - zp,
-                                None => break,
-                            }
-                        }
-                    }
+            let ci = 2 * pair;
+            let plane_of = |ci: usize| &x[((img * c) + g * icg + ci) * h * w..][..h * w];
+            let (x0, x1) = (plane_of(ci), (ci + 1 < icg).then(|| plane_of(ci + 1)));
+            for (y, row) in rows.iter().enumerate() {
+                let Some(row) = *row else {
+                    continue;
+                };
+                let line0 = &x0[y * w..][..w];
+                let line1 = x1.map(|p| &p[y * w..][..w]);
+                for &(at, start, count) in &cols {
+                    let out = &mut dst[2 * (row + at)..][..2 * count];
+                    interleave(out, line0, line1, start, sw, zp);
                 }
             }
         };
@@ -266,5 +272,82 @@ impl Padded {
     /// The data from group `g` of image `img` on (with the slack).
     pub fn group(&self, img: usize, g: usize, pairs: usize) -> &[i16] {
         &self.data[(img * self.pairs_per_image + g * pairs) * self.pair_len..]
+    }
+}
+
+/// `out[2j] = line0[start + j * step] - zp`, `out[2j + 1]` the same from `line1` (or 0).
+fn interleave<A: Activation>(
+    out: &mut [i16],
+    line0: &[A],
+    line1: Option<&[A]>,
+    start: usize,
+    step: usize,
+    zp: i16,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        unsafe { interleave_avx2(out, line0, line1, start, step, zp) };
+        return;
+    }
+    interleave_body(out, line0, line1, start, step, zp);
+}
+
+/// [`interleave`] compiled for AVX2, so its loops vectorize 16 lanes wide.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn interleave_avx2<A: Activation>(
+    out: &mut [i16],
+    line0: &[A],
+    line1: Option<&[A]>,
+    start: usize,
+    step: usize,
+    zp: i16,
+) {
+    interleave_body(out, line0, line1, start, step, zp);
+}
+
+#[inline(always)]
+fn interleave_body<A: Activation>(
+    out: &mut [i16],
+    line0: &[A],
+    line1: Option<&[A]>,
+    start: usize,
+    step: usize,
+    zp: i16,
+) {
+    let v = |a: A| i16::from(a.to_offset_u8()) - zp;
+    match (line1, step) {
+        (Some(l1), 1) => {
+            let n = out.len() / 2;
+            for ((o, &a), &b) in out
+                .chunks_exact_mut(2)
+                .zip(&line0[start..start + n])
+                .zip(&l1[start..start + n])
+            {
+                o[0] = v(a);
+                o[1] = v(b);
+            }
+        }
+        (None, 1) => {
+            let n = out.len() / 2;
+            for (o, &a) in out.chunks_exact_mut(2).zip(&line0[start..start + n]) {
+                o[0] = v(a);
+            }
+        }
+        (Some(l1), _) => {
+            for (j, o) in out.chunks_exact_mut(2).enumerate() {
+                o[0] = v(line0[start + j * step]);
+                o[1] = v(l1[start + j * step]);
+            }
+        }
+        (None, _) => {
+            for (j, o) in out.chunks_exact_mut(2).enumerate() {
+                o[0] = v(line0[start + j * step]);
+            }
+        }
     }
 }

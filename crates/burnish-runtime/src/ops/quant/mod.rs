@@ -2,7 +2,8 @@
 //! quantized ops, and the `burnish`-domain `QConv` / `QMatMul` that the quantizer
 //! (`crates/burnish-quant`) emits so that consecutive int8 layers never round-trip through f32.
 //! GEMMs and convolutions run on `burnish-kernels` (exact i32 accumulation, requantization in
-//! the kernel epilogue); constant weights are packed once, when the session is built.
+//! the kernel epilogue; convolutions on its direct kernel, no im2col); constant weights are
+//! packed once, when the session is built.
 //!
 //! ## Numerics (bit-exact with onnxruntime)
 //!
@@ -32,6 +33,9 @@
 //! | 6 | `y_scale` | `y_scale` | f32 scalar |
 //! | 7 | `y_zero_point` | `y_zero_point` | u8 or i8 scalar; **its type is the output type** |
 //! | 8 | `bias` (optional) | `bias` (optional) | `[M]` / `[N]`: **i32** quantized with scale `x_scale * w_scale[c]` and zero point 0 (exactly as `QLinearConv`'s `B`, what ORT's quantizer writes for DQ(bias)), **or f32** (a float bias added before output quantization) |
+//! | 9 | `z` (optional) | - | `QConv` only: a residual, u8 or i8, the output's shape (NCHW) |
+//! | 10 | `z_scale` | - | f32 scalar; required with `z` |
+//! | 11 | `z_zero_point` | - | scalar of `z`'s type (default 0) |
 //!
 //! | attribute | op | meaning |
 //! |---|---|---|
@@ -45,6 +49,15 @@
 //! * i32 bias (or none): `q = saturate(round_half_even(f32(acc + bias[c]) * m[c]) + y_zp)` as
 //!   above (bit-exact with `QLinearConv`/`QLinearMatMul` followed by the activation).
 //! * f32 bias: `q = saturate(round_half_even((f32(acc) * (x_scale * w_scale[c]) + bias[c]) / y_scale) + y_zp)`.
+//! * with a residual `z` (`QConv` inputs 9-11): the conv, the bias and `DQ(z)` are added in
+//!   real units and quantized once:
+//!   `q = saturate(round_half_even((f32(acc) * (x_scale * w_scale[c]) + bias_f[c] + f32(z - z_zp) * z_scale) / y_scale) + y_zp)`,
+//!   each step rounded to f32 left to right (no fused multiply-add), where `bias_f[c]` is the
+//!   f32 bias, or `f32(bias_i32[c]) * (x_scale * w_scale[c])` for an i32 one (0 without a
+//!   bias); then the activation clamp below, so the op is
+//!   `Q(activation(conv + bias + DQ(z)))`. Against a float reference computed from the
+//!   dequantized operands it is at most one code off (f32 rounding order), and it rounds once
+//!   where a QDQ graph (or ORT's `QLinearConv -> QLinearAdd`) rounds the conv output first.
 //! * `Relu`: `q = max(q, y_zp)`; `Clip`: `q = clamp(q, Q(min), Q(max))` with `Q` the output
 //!   QuantizeLinear. Both are exact: quantization is monotonic, so clamping after quantizing
 //!   equals quantizing the clamped value.
