@@ -2,10 +2,10 @@
 //! `InstanceNormalization`.
 
 use burn_backend::ops::FloatTensorOps;
-use burn_backend::{Scalar, Shape};
+use burn_backend::{DType as BurnDType, Scalar, Shape};
 use burn_flex::FlexTensor;
 
-use super::util::{axis, dims, float};
+use super::util::{axis, dims, float, upload_f32};
 use super::{BuildCtx, Op, op};
 use crate::value::{B, Value};
 
@@ -27,8 +27,15 @@ pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     if ctx.int("training_mode", 0)? != 0 {
         return Err("BatchNormalization in training mode is not supported".into());
     }
+    let folded = fold_constants(ctx, eps);
     op(move |mut ins| {
-        let x = float(ins.take(0)?)?;
+        let mut x = float(ins.take(0)?)?;
+        if let Some((a, b)) = &folded {
+            match affine_per_channel(x, a, b) {
+                Ok(y) => return Ok(vec![Value::Float(y)]),
+                Err(back) => x = back,
+            }
+        }
         let [scale, bias, mean, var] = [1, 2, 3, 4].map(|i| ins.take(i).and_then(float));
         let (scale, bias, mean, var) = (scale?, bias?, mean?, var?);
         let sx = dims(&x);
@@ -52,6 +59,68 @@ pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let y = B::float_add(B::float_mul(x, per_channel(a, rank)), per_channel(b, rank));
         Ok(vec![Value::Float(y)])
     })
+}
+
+/// `scale / sqrt(var + eps)` and `B - mean * that`, per channel, when the four parameters are
+/// f32 constants of one shape `[C]`.
+fn fold_constants(ctx: &BuildCtx, eps: f32) -> Option<(Vec<f32>, Vec<f32>)> {
+    let get = |i: usize| {
+        let t = ctx.consts.get(i)?.as_ref()?;
+        (t.shape.len() == 1).then_some(())?;
+        t.as_f32()
+    };
+    let (scale, bias, mean, var) = (get(1)?, get(2)?, get(3)?, get(4)?);
+    let c = scale.len();
+    if [bias.len(), mean.len(), var.len()] != [c; 3] {
+        return None;
+    }
+    let a: Vec<f32> = scale
+        .iter()
+        .zip(var)
+        .map(|(&s, &v)| s * (v + eps).sqrt().recip())
+        .collect();
+    let b = bias
+        .iter()
+        .zip(mean)
+        .zip(&a)
+        .map(|((&b, &m), &a)| b - m * a)
+        .collect();
+    Some((a, b))
+}
+
+/// `y[n, c, ..] = x[n, c, ..] * a[c] + b[c]` for a contiguous f32 `x` with `a.len()` channels,
+/// in place when this op holds the only reference to `x`; gives `x` back when it does not fit.
+fn affine_per_channel(mut x: FlexTensor, a: &[f32], b: &[f32]) -> Result<FlexTensor, FlexTensor> {
+    let shape = dims(&x);
+    if x.dtype() != BurnDType::F32 || shape.len() < 2 || shape[1] != a.len() || a.is_empty() {
+        return Err(x);
+    }
+    let inner: usize = shape[2..].iter().product();
+    let numel = shape[0] * a.len() * inner;
+    let sweep = |v: &mut [f32]| {
+        for (plane, c) in v.chunks_exact_mut(inner.max(1)).zip((0..a.len()).cycle()) {
+            let (a, b) = (a[c], b[c]);
+            plane.iter_mut().for_each(|v| *v = *v * a + b);
+        }
+    };
+    if !x.is_contiguous() {
+        x = x.to_contiguous();
+    }
+    if x.layout().start_offset() == 0
+        && let Some(buf) = x.try_storage_mut::<f32>().filter(|v| v.len() == numel)
+    {
+        sweep(buf);
+        return Ok(x);
+    }
+    let Some(mut v) = x
+        .as_slice::<f32>()
+        .and_then(|s| s.get(..numel))
+        .map(<[f32]>::to_vec)
+    else {
+        return Err(x);
+    };
+    sweep(&mut v);
+    Ok(upload_f32(v, shape))
 }
 
 /// Normalizes `x` viewed as `[outer, inner]` over `inner`; also returns the row means and
@@ -122,4 +191,45 @@ pub fn instance_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         );
         Ok(vec![Value::Float(y)])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::util::host_f32;
+
+    #[test]
+    fn folded_batch_norm_matches_the_formula_in_place_and_shared() {
+        let (scale, bias, mean, var, eps) = (
+            [0.5f32, -2.0],
+            [0.25f32, 1.0],
+            [1.0f32, -0.5],
+            [4.0f32, 0.09],
+            1e-5f32,
+        );
+        let a: Vec<f32> = (0..2).map(|c| scale[c] / (var[c] + eps).sqrt()).collect();
+        let b: Vec<f32> = (0..2).map(|c| bias[c] - mean[c] * a[c]).collect();
+        let x: Vec<f32> = (0..12).map(|i| i as f32 * 0.75 - 4.0).collect();
+        let want: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let c = (i / 3) % 2;
+                (f64::from(v) - f64::from(mean[c])) / (f64::from(var[c]) + f64::from(eps)).sqrt()
+                    * f64::from(scale[c])
+                    + f64::from(bias[c])
+            })
+            .collect();
+        let t = upload_f32(x, vec![2, 2, 3]);
+        let kept = t.clone();
+        let shared = affine_per_channel(t, &a, &b).ok().unwrap();
+        let owned = affine_per_channel(kept, &a, &b).ok().unwrap();
+        for y in [shared, owned] {
+            for (got, want) in host_f32(&y).unwrap().iter().zip(&want) {
+                assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
+            }
+        }
+        let wrong_channels = upload_f32(vec![0.0; 6], vec![1, 3, 2]);
+        assert!(affine_per_channel(wrong_channels, &a, &b).is_err());
+    }
 }
