@@ -309,3 +309,47 @@ fn optimizing_an_imported_qdq_model_keeps_its_int8_weights() {
         assert!(digits_accuracy(&model) >= float_accuracy() - 0.01);
     }
 }
+
+#[test]
+fn static_int8_resnet_folds_residual_adds_into_qconv() {
+    // As `burnish optimize` and the pipeline do: BatchNormalization folded first.
+    let mut model = load_onnx(fixture("resnet_nchw.onnx")).unwrap();
+    burnish_optimizer::PassManager::new(Default::default())
+        .unwrap()
+        .run(&mut model)
+        .unwrap();
+    let calibration = Calibration::from_npz(fixture("resnet_nchw.inputs.npz")).unwrap();
+    let cfg = QuantConfig {
+        mode: QuantMode::StaticInt8,
+        ..Default::default()
+    };
+    let (qdq, _) = quantize(&model, &cfg, Some(&calibration)).unwrap();
+    let mut lowered = qdq.clone();
+    let rec = lower_qdq(&mut lowered).unwrap();
+    // Four residual blocks; the last one's output stays float (GlobalAveragePool reads it).
+    assert_eq!(rec.residual_adds, 3, "{rec:?}");
+    let fused: Vec<_> = lowered
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.op_type == "QConv" && n.inputs.len() == 12)
+        .collect();
+    assert_eq!(fused.len(), 3);
+    assert_eq!(lowered.graph.op_histogram().get("Add"), Some(&1));
+    // Same inputs through the QDQ graph (float ops on dequantized values, onnxruntime's
+    // semantics) and through the int8 ops: a few output quantization steps apart at most.
+    let (qdq_err, top) = error_vs_reference(&qdq, "resnet_nchw");
+    let (int8_err, _) = error_vs_reference(&lowered, "resnet_nchw");
+    eprintln!("static-int8 resnet_nchw: max abs error qdq {qdq_err:.3e}, int8 ops {int8_err:.3e}");
+    assert!(
+        int8_err <= 2.0 * qdq_err + 0.01 * top,
+        "{int8_err} vs {qdq_err} (top {top})"
+    );
+    let inputs = read_tensors(fixture("resnet_nchw.inputs.npz")).unwrap();
+    let (a, b) = (run(&qdq, &inputs), run(&lowered, &inputs));
+    let d = diff(&b["logits"], &a["logits"]).unwrap();
+    assert!(
+        d.max_abs <= 0.05 * top.max(1.0),
+        "int8 ops vs QDQ graph: {d:?}"
+    );
+}

@@ -141,8 +141,9 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
             let rec = burnish_quant::lower_qdq(&mut lowered)
                 .with_context(|| format!("lowering QDQ of `{}`", args.model.display()))?;
             println!(
-                "QDQ lowered to int8 ops: {} QConv, {} QMatMul/QGemm, {} DynamicQuantizeMatMul; {} left in float",
+                "QDQ lowered to int8 ops: {} QConv ({} with a residual Add), {} QMatMul/QGemm, {} DynamicQuantizeMatMul; {} left in float",
                 rec.qconv,
+                rec.residual_adds,
                 rec.qmatmul,
                 rec.dynamic_matmul,
                 rec.left_in_float.len()

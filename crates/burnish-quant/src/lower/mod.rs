@@ -14,6 +14,9 @@
 //!    per-tensor or per-output-channel scales, scales or zero points are not constants, `Gemm`
 //!    has `transA`, `alpha != 1` or `beta != 1`, the op's output has other readers than the
 //!    activation and Q, or no Q follows a Conv/MatMul (a float output).
+//!    Then each residual `Add` fed by a `QConv`'s dequantized output, with its activation and
+//!    `Q`, is folded into that `QConv` as its `z` input (`residual.rs`): one requantization
+//!    instead of three, and no float round trip.
 //! 3. **Dynamic int8.** `DynamicQuantizeLinear(x) -> DQ -> MatMul | Gemm(DQ(w_i8) [, bias])`
 //!    becomes `com.microsoft::DynamicQuantizeMatMul(x, w, ws, wz [, bias])`.
 //! 4. **Fold constant DQ.** Every remaining `DequantizeLinear` of constants (weights of ops
@@ -22,8 +25,9 @@
 //!
 //! Exactness: steps 1 and 4 are exact; step 2 is bit-exact with onnxruntime's
 //! `QLinearConv`/`QLinearMatMul` for i32 biases (the QDQ graph in float can differ by one code
-//! where the float op rounds its result before Q); step 3 matches ORT's
-//! `DynamicQuantizeMatMul`.
+//! where the float op rounds its result before Q; a fused residual skips the rounding of the
+//! conv output, so it can differ from the QDQ graph and from ORT's `QLinearAdd` by one code);
+//! step 3 matches ORT's `DynamicQuantizeMatMul`.
 
 use burnish_model::{AttrExt, Buffer, Graph, Model, Node, TensorData};
 use burnish_optimizer::rewrite::constant;
@@ -34,12 +38,13 @@ use crate::util::{Namer, add_const, is, remove_dead};
 
 mod dynamic;
 mod fold;
-
+mod residual;
 mod shape_ops;
 mod static_ops;
 
 use dynamic::dynamic_pattern;
 use fold::fold_constant_dq;
+use residual::fuse_residuals;
 use shape_ops::move_shape_ops;
 use static_ops::static_pattern;
 
@@ -54,6 +59,8 @@ pub struct LowerRecord {
     pub qmatmul: usize,
     /// `DynamicQuantizeMatMul` nodes written.
     pub dynamic_matmul: usize,
+    /// Residual `Add`s (with their activation and Q) folded into the `QConv` before them.
+    pub residual_adds: usize,
     /// Constant `DequantizeLinear` nodes folded to float32 initializers.
     pub folded_dequantize: usize,
     /// Quantized ops left in float, with the reason (`node: reason`).
@@ -104,6 +111,7 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
         }
         i += 1;
     }
+    rec.residual_adds = fuse_residuals(g, &mut namer);
     remove_dead(g);
     rec.folded_dequantize = fold_constant_dq(g).map_err(|(node, message)| QuantError::Node {
         node,
