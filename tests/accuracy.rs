@@ -37,6 +37,20 @@ fn digits() -> (Model, Dataset) {
     (model, data)
 }
 
+/// `burnish eval digits_cnn.onnx ARGS...`.
+fn eval_digits(args: &[&str]) -> std::process::Output {
+    let model = fixture("digits_cnn.onnx");
+    let mut all = vec!["eval", model.to_str().unwrap()];
+    all.extend(args);
+    common::burnish(&all)
+}
+
+/// The JSON a successful command printed.
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 fn opts(batch: usize, top_k: usize) -> EvalOptions {
     EvalOptions {
         batch,
@@ -50,9 +64,7 @@ fn opts(batch: usize, top_k: usize) -> EvalOptions {
 fn eval_cli_matches_onnxruntime_accuracy() {
     let want = reference();
     let data = fixture("digits_test.npz");
-    let o = common::burnish(&[
-        "eval",
-        fixture("digits_cnn.onnx").to_str().unwrap(),
+    let got = json_of(&eval_digits(&[
         "--data",
         data.to_str().unwrap(),
         "--data-key",
@@ -60,9 +72,7 @@ fn eval_cli_matches_onnxruntime_accuracy() {
         "--top-k",
         "3",
         "--json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    ]));
     let e = &got["evaluation"];
     assert_eq!(e["samples"], want["samples"]);
     assert_eq!(e["correct_top1"], want["correct_top1"]);
@@ -97,17 +107,13 @@ fn eval_is_independent_of_the_batch_and_reads_npy_files() {
     )
     .unwrap();
     std::fs::write(&y, burnish_model::npy::to_npy(&labels).unwrap()).unwrap();
-    let o = common::burnish(&[
-        "eval",
-        fixture("digits_cnn.onnx").to_str().unwrap(),
+    let got = json_of(&eval_digits(&[
         "--data",
         x.to_str().unwrap(),
         "--labels",
         y.to_str().unwrap(),
         "--json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    ]));
     assert_eq!(got["evaluation"]["correct_top1"], want["correct_top1"]);
     assert_eq!(got["evaluation"]["correct_topk"], want["correct_top5"]);
 }
@@ -115,14 +121,7 @@ fn eval_is_independent_of_the_batch_and_reads_npy_files() {
 #[test]
 fn eval_errors_name_the_file_and_the_problem() {
     let data = fixture("digits_test.npz");
-    let o = common::burnish(&[
-        "eval",
-        fixture("digits_cnn.onnx").to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--data-key",
-        "images",
-    ]);
+    let o = eval_digits(&["--data", data.to_str().unwrap(), "--data-key", "images"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -240,8 +239,7 @@ fn inspect_quant_counts_float_macs_of_the_fp32_model() {
         "--dim",
         "batch=1",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(&o);
     let q = &v["quant"];
     // conv1 8x8x8 outputs x 9, conv2 16x4x4 x 72, fc1 32 x 256, fc2 10 x 32.
     let total = 8 * 64 * 9 + 16 * 16 * 72 + 32 * 256 + 10 * 32;
