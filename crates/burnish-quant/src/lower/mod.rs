@@ -2,7 +2,8 @@
 //! to burnish's int8 ops, for execution. Steps, in order:
 //!
 //! 1. **Move shape ops onto codes.** `DQ(q, s, z) -> Reshape|Flatten|Squeeze|Unsqueeze|Transpose
-//!    -> Q(s, z)` becomes the shape op on `q`: exact, these ops only move elements.
+//!    |MaxPool -> Q(s, z)` becomes the op on `q`: exact, these ops only move or select elements
+//!    (a maximum of dequantized codes is the dequantized maximum code, scales being positive).
 //! 2. **Static int8 ops.**
 //!    ```text
 //!    DQ(xq, xs, xz) ─┐

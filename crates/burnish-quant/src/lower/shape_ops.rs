@@ -1,4 +1,5 @@
-//! Step 1: shape ops moved onto quantized codes.
+//! Step 1: shape ops (and `MaxPool`, whose maximum commutes with a positive-scale
+//! dequantization) moved onto quantized codes.
 
 use burnish_model::Graph;
 use burnish_optimizer::rewrite::{constant, single_use};
@@ -11,9 +12,18 @@ pub(super) fn move_shape_ops(g: &mut Graph) -> usize {
     let mut i = 0;
     while i < g.nodes.len() {
         let n = &g.nodes[i];
-        let shape_op = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"]
-            .iter()
-            .any(|op| is(n, op));
+        let one_output = n.outputs.iter().skip(1).all(String::is_empty);
+        let shape_op = [
+            "Reshape",
+            "Flatten",
+            "Squeeze",
+            "Unsqueeze",
+            "Transpose",
+            "MaxPool",
+        ]
+        .iter()
+        .any(|op| is(n, op))
+            && one_output;
         let hit = shape_op
             .then(|| {
                 let dq = producer(g, &n.inputs[0], "DequantizeLinear")?;

@@ -16,6 +16,7 @@ mod linalg;
 mod norm;
 mod pointwise;
 mod pool;
+mod pool_int;
 mod quant;
 mod reduce;
 mod resize;

@@ -5,6 +5,7 @@ use burn_backend::ops::{FloatTensorOps, ModuleOps, PadMode};
 use burn_flex::FlexTensor;
 
 use super::conv::Window;
+use super::pool_int::{Axis, max_pool_codes};
 use super::util::{dims, float};
 use super::{BuildCtx, Op, op};
 use crate::value::{B, Value};
@@ -42,7 +43,8 @@ fn symmetric(pads: &[(usize, usize)]) -> bool {
     pads.iter().all(|(a, b)| a == b)
 }
 
-/// `MaxPool` (the optional `Indices` output is not supported).
+/// `MaxPool` (the optional `Indices` output is not supported); u8/i8 codes are pooled as
+/// integers ([`super::pool_int`]).
 pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let win = Window::parse(ctx)?;
     let ceil = ctx.int("ceil_mode", 0)? != 0;
@@ -50,7 +52,20 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         return Err("MaxPool's Indices output is not supported".into());
     }
     op(move |mut ins| {
-        let x = float(ins.take(0)?)?;
+        let x = ins.take(0)?;
+        if matches!(x, Value::Int(_)) {
+            let p = spec(&win, &x.shape())?;
+            let axes: Vec<Axis> = (0..p.kernel.len())
+                .map(|i| Axis {
+                    kernel: p.kernel[i],
+                    stride: p.strides[i],
+                    dilation: p.dilations[i],
+                    pads: p.pads[i],
+                })
+                .collect();
+            return Ok(vec![max_pool_codes(&x, &axes, ceil)?]);
+        }
+        let x = float(x)?;
         let sx = dims(&x);
         let p = spec(&win, &sx)?;
         let (x, pad) =

@@ -74,7 +74,7 @@
 
 mod conv;
 mod epilogue;
-mod host;
+pub(crate) mod host;
 mod matmul;
 mod qdq;
 
