@@ -5,7 +5,8 @@
 //!
 //! Then the direct int8 convolution (`conv2d_direct`, no im2col, requantized u8 output) against
 //! the im2col one (`conv2d_qlinear`, same output) on resnet_nchw's layer shapes, batch 1 and 8,
-//! one thread (group `resnet_<layer>_b<batch>`).
+//! one thread (group `resnet_<layer>_b<batch>`); `direct_7bit_weights` runs the same shapes
+//! with weights in -64..=63, which `conv2d_direct` serves with its `vpmaddubsw` kernel.
 //!
 //! `cargo bench -p burnish-kernels --bench conv [-- --quick] [resnet]`
 
@@ -183,6 +184,9 @@ fn bench_resnet(c: &mut Criterion) {
             let im2col =
                 PackedConv::with_kernel(Kernel::best(), &w8, [oc, ch, k, k], 1).expect("pack");
             let direct = DirectConv::new(Weights::I8(&w8), &[0], [oc, ch, k, k], 1).expect("pack");
+            // 7-bit weights: the vpmaddubsw kernel.
+            let w7: Vec<i8> = w8.iter().map(|&v| v / 2).collect();
+            let direct7 = DirectConv::new(Weights::I8(&w7), &[0], [oc, ch, k, k], 1).expect("pack");
             let multiplier = vec![1e-4f32; oc];
             let bias = vec![100i32; oc];
             let input = QuantizedInput {
@@ -214,24 +218,26 @@ fn bench_resnet(c: &mut Criterion) {
                     })
                 })
             });
-            group.bench_function("direct", |b| {
-                pool.install(|| {
-                    b.iter(|| {
-                        let rq = Requantize::<u8> {
-                            scale: OutputScale::Int {
-                                multiplier: &multiplier,
-                                bias: Some(&bias),
-                            },
-                            zero_point: 0,
-                            min: 0,
-                            max: 255,
-                            residual: None,
-                        };
-                        let o = DirectOutput::U8(&mut out, rq);
-                        conv2d_direct(black_box(input), &direct, &params, o).expect("conv")
+            for (label, packed) in [("direct", &direct), ("direct_7bit_weights", &direct7)] {
+                group.bench_function(label, |b| {
+                    pool.install(|| {
+                        b.iter(|| {
+                            let rq = Requantize::<u8> {
+                                scale: OutputScale::Int {
+                                    multiplier: &multiplier,
+                                    bias: Some(&bias),
+                                },
+                                zero_point: 0,
+                                min: 0,
+                                max: 255,
+                                residual: None,
+                            };
+                            let o = DirectOutput::U8(&mut out, rq);
+                            conv2d_direct(black_box(input), packed, &params, o).expect("conv")
+                        })
                     })
-                })
-            });
+                });
+            }
             group.finish();
         }
     }

@@ -6,7 +6,9 @@
 //!   192 multiply-adds, exact for every u8/i8 code;
 //! * `vpmaddubsw`: u8 x i8 quads: per step 16 pixels x 4 channels, twelve `vpmaddubsw` (i16
 //!   pair sums, saturating: exact only with 7-bit weights or activations) + twelve `vpmaddwd`
-//!   against ones + twelve `vpaddd` = 384 multiply-adds.
+//!   against ones + twelve `vpaddd` = 384 multiply-adds;
+//! * `vfmadd231ps`: the f32 6 x 16 tile of the runtime's f32 convolution, for the ceiling
+//!   ratio: two loads, six broadcasts, twelve FMAs = 96 multiply-adds per step.
 //!
 //! Throughput is reported in multiply-adds. Measured on the 2-core Zen 3 (AVX2+FMA, no VNNI),
 //! one thread: see the report in `direct/mod.rs`'s module doc.
@@ -71,6 +73,30 @@ mod loops {
         fold(&acc)
     }
 
+    /// # Safety
+    /// AVX2 and FMA; `x` holds `STEPS * 16` floats, `w` `STEPS * 6`.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn fma_f32(x: &[f32], w: &[f32]) -> f32 {
+        let mut acc = [_mm256_setzero_ps(); 12];
+        for s in 0..STEPS {
+            // SAFETY: in bounds by the length contract.
+            unsafe {
+                let b0 = _mm256_loadu_ps(x.as_ptr().add(s * 16));
+                let b1 = _mm256_loadu_ps(x.as_ptr().add(s * 16 + 8));
+                for r in 0..6 {
+                    let a = _mm256_set1_ps(*w.get_unchecked(s * 6 + r));
+                    acc[2 * r] = _mm256_fmadd_ps(a, b0, acc[2 * r]);
+                    acc[2 * r + 1] = _mm256_fmadd_ps(a, b1, acc[2 * r + 1]);
+                }
+            }
+        }
+        let mut s = _mm256_setzero_ps();
+        for a in &acc {
+            s = _mm256_add_ps(s, *a);
+        }
+        _mm256_cvtss_f32(s)
+    }
+
     #[target_feature(enable = "avx2")]
     fn fold(acc: &[__m256i; 12]) -> i32 {
         let mut s = _mm256_setzero_si256();
@@ -105,6 +131,15 @@ fn bench(c: &mut Criterion) {
         group.bench_function("vpmaddubsw_u8_quads", |b| {
             b.iter(|| unsafe { loops::maddubs_u8(black_box(&x), black_box(&w)) })
         });
+        if std::arch::is_x86_feature_detected!("fma") {
+            let xf: Vec<f32> = (0..STEPS * 16).map(|i| (i % 13) as f32 * 0.1).collect();
+            let wf: Vec<f32> = (0..STEPS * 6).map(|i| (i % 7) as f32 * 0.01).collect();
+            group.throughput(Throughput::Elements((STEPS * 96) as u64));
+            // SAFETY: AVX2 and FMA detected; buffers sized by STEPS.
+            group.bench_function("vfmadd_f32", |b| {
+                b.iter(|| unsafe { loops::fma_f32(black_box(&xf), black_box(&wf)) })
+            });
+        }
         group.finish();
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -6,7 +6,9 @@
 //! The microkernel is chosen once per process from the CPU's features ([`Kernel::best`]):
 //! AVX-512 VNNI, AVX-VNNI, AVX2 (exact 16-bit products, see [`Kernel::Avx2`]), or portable
 //! scalar code. Every kernel is bit-exact against [`reference::gemm_i32`]. Convolution
-//! ([`conv2d_int8`]) runs as im2col on top of the same GEMM.
+//! ([`conv2d_int8`]) runs as im2col on top of the same GEMM; [`conv2d_direct`] is the faster
+//! direct convolution (no im2col, the microkernel reads the padded input in place, fused
+//! requantization, residual and activation) that the runtime uses.
 //!
 //! ## Kernels and the u8 x i8 saturation problem
 //!

@@ -18,7 +18,7 @@ use crate::pack::Activation;
 /// The CPU supports AVX2; `panel` holds `steps * MR` words; every row of `b` for `steps` steps
 /// holds `2 * NR` readable i16 values.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_>) -> Tile {
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile {
     debug_assert!(panel.len() >= steps * MR);
     let mut acc = [_mm256_setzero_si256(); 2 * MR];
     let mut pa = panel.as_ptr();
@@ -38,6 +38,47 @@ pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_>) -> Tile {
         }
     }
     // Lanes of `b0` hold pixels 0..8 (each an i32 of two i16 channels), `b1` pixels 8..16.
+    let mut out = [[0i32; NR]; MR];
+    for (r, row) in out.iter_mut().enumerate() {
+        // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
+        unsafe {
+            _mm256_storeu_si256(row.as_mut_ptr().cast(), acc[2 * r]);
+            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), acc[2 * r + 1]);
+        }
+    }
+    out
+}
+
+/// Sums one `MR x NR` tile over `steps` steps of four channels each, u8 codes x 7-bit weights:
+/// `vpmaddubsw` adds two u8 x i8 products into an i16 (exact: `2 * 255 * 64 < 2^15`), and a
+/// `vpmaddwd` against ones adds two of those into the i32 accumulator.
+///
+/// # Safety
+/// The CPU supports AVX2; `panel` holds `steps * MR` words of weights in `-64..=63`; every row
+/// of `b` for `steps` steps holds `4 * NR` readable bytes.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn tile_quads(steps: usize, panel: &[u32], b: Rows<'_, u8>) -> Tile {
+    debug_assert!(panel.len() >= steps * MR);
+    let mut acc = [_mm256_setzero_si256(); 2 * MR];
+    let ones = _mm256_set1_epi16(1);
+    let mut pa = panel.as_ptr();
+    for s in 0..steps {
+        let pb = b.row(s);
+        // SAFETY: step `s < steps`: the panel holds MR words at `pa`, the caller guarantees
+        // 4 * NR readable bytes at `pb`.
+        unsafe {
+            let b0 = _mm256_loadu_si256(pb.cast());
+            let b1 = _mm256_loadu_si256(pb.add(2 * NR).cast());
+            for r in 0..MR {
+                let w = _mm256_set1_epi32(pa.add(r).read() as i32);
+                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones);
+                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones);
+                acc[2 * r] = _mm256_add_epi32(acc[2 * r], p0);
+                acc[2 * r + 1] = _mm256_add_epi32(acc[2 * r + 1], p1);
+            }
+            pa = pa.add(MR);
+        }
+    }
     let mut out = [[0i32; NR]; MR];
     for (r, row) in out.iter_mut().enumerate() {
         // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.

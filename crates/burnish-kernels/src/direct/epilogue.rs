@@ -20,8 +20,9 @@ pub enum OutputScale<'a> {
         bias: Option<&'a [i32]>,
     },
     /// A float bias and an optional residual, quantized once:
-    /// `q = round_half_even((f32(acc) * scale[c] + bias[c] + f32(z - z_zp) * z_scale) / y_scale)
-    /// + zero_point` (each operation rounded to f32, left to right, no fused multiply-add).
+    /// `v = f32(acc) * scale[c] + bias[c] + f32(z - z_zp) * z_scale`,
+    /// `q = round_half_even(v / y_scale) + zero_point` (each operation rounded to f32, left to
+    /// right, no fused multiply-add).
     Float {
         /// Per-output-channel `x_scale * w_scale[c]`.
         scale: &'a [f32],

@@ -1,28 +1,41 @@
 //! Direct int8 convolution: no im2col, the microkernel reads the padded input in place.
 //!
-//! The design of the runtime's f32 convolution, in 16-bit integers:
+//! The design of the runtime's f32 convolution, in integers:
 //!
 //! * weights are packed once ([`DirectConv`]) into panels of [`MR`] = 6 output channels, zero
-//!   points removed, two input channels per 32-bit word;
+//!   points removed, two input channels per 32-bit word (i16 each);
 //! * each call writes the input minus its zero point once as i16, padded with zeros and (for
-//!   strides above 1) split into phase planes, channels paired and interleaved ([`pack::Padded`]), so that
-//!   16 consecutive output pixels of one channel pair at one kernel tap are 64 contiguous bytes;
-//! * a 6 x 16 microkernel (`vpmaddwd`, exact) keeps the tile in registers over the whole
-//!   (pairs x kh x kw) reduction and hands exact i32 sums to the epilogue, which adds the bias,
-//!   requantizes (onnxruntime's `MlasRequantizeOutput`, or a float bias plus an optional
-//!   quantized residual), clamps (Relu/Clip) and writes NCHW rows directly.
+//!   strides above 1) split into phase planes, channels paired and interleaved
+//!   (`layout.rs`), so that 16 consecutive output pixels of one channel pair at one kernel
+//!   tap are 64 contiguous bytes;
+//! * a 6 x 16 microkernel (`vpmaddwd`, exact for every u8/i8 code) keeps the tile in
+//!   registers over the whole (pairs x kh x kw) reduction and hands exact i32 sums to the
+//!   epilogue, which adds the bias, requantizes (onnxruntime's `MlasRequantizeOutput`, or a
+//!   float bias plus an optional quantized residual), clamps (Relu/Clip) and writes NCHW rows.
 //!
 //! Outputs narrower than 16 pixels gather each block's rows (runs of several output rows) into
 //! a small buffer first. Depthwise convolutions (one input channel per group) use their own
 //! row-accumulating kernel (`depthwise.rs`).
 //!
-//! Why `vpmaddwd` on i16 pairs rather than `vpmaddubsw` on u8 x i8 quads: the latter saturates
-//! in i16 (u8 x i8 pair sums reach 64770), needs a second `vpmaddwd` against ones to widen to
-//! i32, and so does the same 32 multiply-adds per two multiplier instructions; the microbench
-//! `cargo bench -p burnish-kernels --bench madd` measures both loops (numbers in its doc).
+//! ## 7-bit weights: the `vpmaddubsw` kernel
+//!
+//! `vpmaddubsw` multiplies u8 x i8 and adds pairs into a saturating i16, so it is exact only
+//! when `|w0| + |w1| <= 128`; a `vpmaddwd` against ones then widens to i32. Per 64-byte step it
+//! covers four channels instead of two: 36 vector instructions per 384 multiply-adds against
+//! 48 for `vpmaddwd`. When every weight minus its zero point lies in `-64..=63` (7-bit
+//! weights, as onnxruntime's `reduce_range` quantizes for AVX2) [`DirectConv`] also packs
+//! channel quads, and AVX2 CPUs run that kernel on the raw u8 codes (padding = the zero
+//! point's code), removing `x_zero_point * sum(w)` per output channel before the epilogue.
+//! Results are identical; 8-bit weights keep the exact `vpmaddwd` kernel.
+//!
+//! Measured on the 2-core Zen 3 (AVX2+FMA, no VNNI), one thread, loaded machine, `cargo bench
+//! -p burnish-kernels --bench madd` (6 x 16 tile loops in L1, multiply-adds per second):
+//! `vpmaddwd` 37-46 G, `vpmaddubsw` 58-60 G, f32 FMA 27 G. So on this CPU the exact int8
+//! kernel's ceiling is about 1.5x the f32 one, and 7-bit weights raise it to about 2.1x.
 
 mod depthwise;
 mod epilogue;
+mod layout;
 mod pack;
 mod scalar;
 #[cfg(test)]
@@ -39,7 +52,7 @@ pub use pack::{DirectConv, MAX_DIRECT_DEPTH};
 use crate::pack::{Activation, check_len};
 use crate::{Conv2dParams, KernelError, QuantOutput, QuantizedInput};
 use epilogue::{I32Sink, OutPtr, Place, QuantSink, Sink};
-use pack::Padded;
+use layout::{Lane, Padded};
 
 /// Output channels per tile.
 pub(crate) const MR: usize = 6;
@@ -49,23 +62,23 @@ pub(crate) const NR: usize = 16;
 /// Exact sums of one tile.
 pub(crate) type Tile = [[i32; NR]; MR];
 
-/// Where the 16 pixels x 2 channels of each reduction step come from.
+/// Where the 16 pixels x lanes of each reduction step come from (64 bytes).
 #[derive(Clone, Copy)]
-pub(crate) enum Rows<'a> {
-    /// Gathered rows, `2 * NR` apart.
-    Packed(&'a [i16]),
+pub(crate) enum Rows<'a, T> {
+    /// Gathered rows, 64 bytes apart.
+    Packed(&'a [T]),
     /// Rows read in place: `base + offsets[step]`.
     Indirect {
-        base: *const i16,
+        base: *const T,
         offsets: &'a [usize],
     },
 }
 
-impl Rows<'_> {
+impl<T> Rows<'_, T> {
     #[inline(always)]
-    pub(crate) fn row(&self, s: usize) -> *const i16 {
+    pub(crate) fn row(&self, s: usize) -> *const T {
         match *self {
-            Rows::Packed(b) => b[s * 2 * NR..].as_ptr(),
+            Rows::Packed(b) => b[s * 64 / size_of::<T>()..].as_ptr(),
             Rows::Indirect { base, offsets } => base.wrapping_add(offsets[s]),
         }
     }
@@ -146,32 +159,80 @@ fn quant<A: Activation, O: QuantOutput, Z: Activation>(
 /// Multiply-adds below which a call stays on the calling thread.
 const PARALLEL_MACS: usize = 1 << 18;
 
-/// The threaded driver; buffers and geometry were checked.
+/// The threaded driver; buffers and geometry were checked. Picks the `vpmaddubsw` kernel
+/// (u8 quads) when the weights fit 7 bits and the CPU has AVX2, else the `vpmaddwd` one.
 fn run<A: Activation>(
+    input: QuantizedInput<'_, A>,
+    w: &DirectConv,
+    params: &Conv2dParams,
+    out_shape: [usize; 4],
+    sink: &dyn Sink,
+    avx2: bool,
+) {
+    if w.is_depthwise() {
+        depthwise::run(input, w, params, out_shape, sink, avx2);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let (true, Some(q)) = (avx2, &w.quads) {
+        let kernel = Kernel {
+            units: q.count,
+            steps: w.quad_steps(),
+            panel: &|g, p| w.quad_panel(g, p),
+            tile: avx2::tile_quads,
+            sums: Some((&q.sums, input.zero_point.to_offset_u8())),
+        };
+        drive::<A, u8>(input, w, params, out_shape, sink, avx2, kernel);
+        return;
+    }
+    let kernel = Kernel {
+        units: w.pairs,
+        steps: w.steps(),
+        panel: &|g, p| w.panel(g, p),
+        tile: tile_fn(avx2),
+        sums: None,
+    };
+    drive::<A, i16>(input, w, params, out_shape, sink, avx2, kernel);
+}
+
+/// One microkernel and its packed weights.
+struct Kernel<'a, T> {
+    /// Channel units (pairs or quads) per group.
+    units: usize,
+    /// Reduction steps per panel.
+    steps: usize,
+    /// Panel `p` of group `g`.
+    panel: &'a (dyn Fn(usize, usize) -> &'a [u32] + Sync),
+    tile: TileFn<T>,
+    /// Weight sums and the input zero point's code, when the layout holds raw codes.
+    sums: Option<(&'a [i32], u8)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn drive<A: Activation, T: Lane + Default>(
     input: QuantizedInput<'_, A>,
     w: &DirectConv,
     params: &Conv2dParams,
     [n, oc, oh, ow]: [usize; 4],
     sink: &dyn Sink,
     avx2: bool,
+    kernel: Kernel<'_, T>,
 ) {
-    if w.is_depthwise() {
-        depthwise::run(input, w, params, [n, oc, oh, ow], sink, avx2);
-        return;
-    }
     let [_, _, kh, kw] = w.shape;
-    let padded = Padded::new(
+    let padded = Padded::<T>::new(
         input.data,
         input.zero_point,
         input.shape,
         w.groups,
-        w.pairs,
+        kernel.units,
         params,
         [kh, kw],
     );
-    let offsets = padded.offsets(w.pairs, params, [kh, kw]);
+    let offsets = padded.offsets(kernel.units, params, [kh, kw]);
     let pixels = oh * ow;
-    let steps = w.steps();
+    let steps = kernel.steps;
+    // Values of one step's row (16 pixels x lanes, 64 bytes).
+    let row_len = NR * T::LANES;
     // Rows of at least NR pixels are read in place, one block a run of one output row;
     // narrower outputs gather blocks across rows.
     let direct = ow >= NR;
@@ -191,22 +252,21 @@ fn run<A: Activation>(
     };
     // Enough blocks per task to reuse each weight panel from cache, few enough that a task's
     // input rows stay within L2.
-    let per_task = ((128 * 1024) / (steps * 4 * NR).max(1))
+    let per_task = ((128 * 1024) / (steps * 64).max(1))
         .clamp(1, 8)
         .min(blocks.len());
     let tasks_per_plane = blocks.len().div_ceil(per_task);
     let groups = w.groups;
     let tasks = n * groups * tasks_per_plane;
     let ocg = oc / groups;
-    let tile_fn = tile_fn(avx2);
-    let task = |packed: &mut Vec<i16>, task: usize| {
+    let task = |packed: &mut Vec<T>, task: usize| {
         let image = task / (groups * tasks_per_plane);
         let rest = task % (groups * tasks_per_plane);
         let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
         let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
-        let xg = padded.group(image, g, w.pairs);
+        let xg = padded.group(image, g, kernel.units);
         if !direct {
-            packed.resize(mine.len() * steps * 2 * NR + 2 * NR, 0);
+            packed.resize(mine.len() * steps * row_len + row_len, T::default());
             for (j, &block) in mine.iter().enumerate() {
                 gather(
                     xg,
@@ -214,14 +274,14 @@ fn run<A: Activation>(
                     &offsets,
                     ow,
                     block,
-                    &mut packed[j * steps * 2 * NR..],
+                    &mut packed[j * steps * row_len..],
                 );
             }
         }
         for p in 0..w.panels_per_group() {
             let rows = MR.min(ocg - p * MR);
             let co = g * ocg + p * MR;
-            let panel = w.panel(g, p);
+            let panel = (kernel.panel)(g, p);
             for (j, &(p0, cols)) in mine.iter().enumerate() {
                 let b = if direct {
                     let (oy, ox) = (p0 / ow, p0 % ow);
@@ -230,13 +290,19 @@ fn run<A: Activation>(
                         offsets: &offsets,
                     }
                 } else {
-                    Rows::Packed(&packed[j * steps * 2 * NR..][..steps * 2 * NR])
+                    Rows::Packed(&packed[j * steps * row_len..][..steps * row_len])
                 };
-                // SAFETY: `panel` holds `steps * MR` words; gathered rows hold 2 * NR values
-                // each; in-place rows start inside the padded planes and read at most 2 * NR
-                // values, which the buffer's slack covers; `tile_fn` is the AVX2 kernel only
+                // SAFETY: `panel` holds `steps * MR` words; gathered rows hold 64 bytes each;
+                // in-place rows start inside the padded planes and read at most 64 bytes,
+                // which the buffer's slack covers; the tile function is an AVX2 kernel only
                 // when AVX2 was detected.
-                let tile = unsafe { tile_fn(steps, panel, b) };
+                let mut tile = unsafe { (kernel.tile)(steps, panel, b) };
+                if let Some((sums, zp)) = kernel.sums {
+                    for (r, row) in tile.iter_mut().enumerate().take(rows) {
+                        let fix = i32::from(zp).wrapping_mul(sums[co + r]);
+                        row.iter_mut().for_each(|v| *v = v.wrapping_sub(fix));
+                    }
+                }
                 let place = Place {
                     channel: co,
                     at: (image * oc + co) * pixels + p0,
@@ -273,9 +339,9 @@ fn avx2_detected() -> bool {
     }
 }
 
-type TileFn = unsafe fn(usize, &[u32], Rows<'_>) -> Tile;
+type TileFn<T> = unsafe fn(usize, &[u32], Rows<'_, T>) -> Tile;
 
-fn tile_fn(avx2: bool) -> TileFn {
+fn tile_fn(avx2: bool) -> TileFn<i16> {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         return avx2::tile;
@@ -285,16 +351,17 @@ fn tile_fn(avx2: bool) -> TileFn {
 }
 
 /// Gathers the rows of output pixels `p0..p0 + cols` of one image and group into `dst`
-/// (`[step][NR][2]`): one fixed-width copy per run of pixels on one output row. Pixels past
-/// `cols` hold garbage the epilogue discards; `dst` has `2 * NR` slack values at its end.
-fn gather(
-    xg: &[i16],
-    padded: &Padded,
+/// (`[step][NR][lanes]`): one fixed-width copy per run of pixels on one output row. Pixels past
+/// `cols` hold garbage the epilogue discards; `dst` has one row of slack at its end.
+fn gather<T: Lane>(
+    xg: &[T],
+    padded: &Padded<T>,
     offsets: &[usize],
     ow: usize,
     (p0, cols): (usize, usize),
-    dst: &mut [i16],
+    dst: &mut [T],
 ) {
+    let lanes = T::LANES;
     let mut runs = [(0usize, 0usize); NR];
     let (mut n, mut c) = (0, 0);
     while c < cols {
@@ -305,8 +372,8 @@ fn gather(
     }
     for (s, &off) in offsets.iter().enumerate() {
         for &(c0, at) in &runs[..n] {
-            let start = s * 2 * NR + 2 * c0;
-            dst[start..start + 2 * NR].copy_from_slice(&xg[at + off..at + off + 2 * NR]);
+            let start = (s * NR + c0) * lanes;
+            dst[start..start + lanes * NR].copy_from_slice(&xg[at + off..at + off + lanes * NR]);
         }
     }
 }

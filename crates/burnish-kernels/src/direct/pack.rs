@@ -5,11 +5,9 @@
 //! channel, holding the weights of the pair's two channels (`vpbroadcastd` operands); a step of
 //! the input is 16 consecutive output pixels x the pair's two channels (two 256-bit loads).
 
-use rayon::prelude::*;
-
-use super::{MR, NR};
-use crate::pack::{Activation, check_len};
-use crate::{Conv2dParams, KernelError, Weights};
+use super::MR;
+use crate::pack::check_len;
+use crate::{KernelError, Weights};
 
 /// Largest reduction depth accumulated exactly in i32: `depth * 255 * 255 < 2^31`.
 pub const MAX_DIRECT_DEPTH: usize = 33_000;
@@ -26,6 +24,20 @@ pub struct DirectConv {
     pub(crate) panels: Vec<u32>,
     /// `[out_channels][in/groups * kh * kw]` weights minus their zero point (depthwise kernel).
     pub(crate) raw: Vec<i16>,
+    /// When every weight minus its zero point fits 7 bits (`-64..=63`): the `vpmaddubsw`
+    /// layout, four input channels per word (`[group][panel][quad][tap][MR]`), and each output
+    /// channel's weight sum for the activation zero-point correction.
+    pub(crate) quads: Option<Quads>,
+}
+
+/// Weights packed four channels per word (bytes) for the u8 x i8 `vpmaddubsw` kernel.
+#[derive(Debug, Clone)]
+pub(crate) struct Quads {
+    /// Channel quads per group.
+    pub count: usize,
+    pub panels: Vec<u32>,
+    /// `sum (w - zero_point)` per output channel.
+    pub sums: Vec<i32>,
 }
 
 impl DirectConv {
@@ -112,12 +124,17 @@ impl DirectConv {
                 }
             }
         }
+        let quads = raw
+            .iter()
+            .all(|v| (-64..=63).contains(v))
+            .then(|| pack_quads(&raw, shape, groups));
         Ok(Self {
             shape,
             groups,
             pairs,
             panels,
             raw,
+            quads,
         })
     }
 
@@ -140,6 +157,18 @@ impl DirectConv {
         (self.shape[0] / self.groups).div_ceil(MR)
     }
 
+    /// Reduction steps of one quad panel: channel quads x kh x kw.
+    pub(crate) fn quad_steps(&self) -> usize {
+        self.quads.as_ref().map_or(0, |q| q.count) * self.shape[2] * self.shape[3]
+    }
+
+    /// Quad panel `p` of group `g`: `quad_steps * MR` words.
+    pub(crate) fn quad_panel(&self, g: usize, p: usize) -> &[u32] {
+        let len = self.quad_steps() * MR;
+        let q = self.quads.as_ref().map_or(&[][..], |q| &q.panels[..]);
+        &q[(g * self.panels_per_group() + p) * len..][..len]
+    }
+
     /// Panel `p` of group `g`: `steps * MR` words.
     pub(crate) fn panel(&self, g: usize, p: usize) -> &[u32] {
         let len = self.steps() * MR;
@@ -152,202 +181,38 @@ impl DirectConv {
     }
 }
 
-/// The input minus its zero point as i16, padded with zeros, (stride > 1) split into
-/// `stride_h x stride_w` phase planes, channels of each group paired and interleaved:
-/// `[image][group][pair][phase][y][x][2]`. Ends with slack so 16-pixel reads past a run stay
-/// inside the buffer.
-pub(crate) struct Padded {
-    pub data: Vec<i16>,
-    /// Height and width of one phase plane.
-    pub phase: [usize; 2],
-    /// i16 values per channel pair (all its phase planes, both channels).
-    pub pair_len: usize,
-    /// Channel pairs per image (all groups).
-    pub pairs_per_image: usize,
-}
-
-impl Padded {
-    pub fn new<A: Activation>(
-        x: &[A],
-        zero_point: A,
-        [n, c, h, w]: [usize; 4],
-        groups: usize,
-        pairs: usize,
-        params: &Conv2dParams,
-        [kh, kw]: [usize; 2],
-    ) -> Self {
-        let [sh, sw] = params.stride;
-        let [dh, dw] = params.dilation;
-        let [pt, pl, pb, pr] = params.pads;
-        let (ph, pw) = (h + pt + pb, w + pl + pr);
-        let phase = [ph.div_ceil(sh), pw.div_ceil(sw)];
-        let plane = phase[0] * phase[1];
-        let pair_len = sh * sw * plane * 2;
-        let pairs_per_image = groups * pairs;
-        let icg = c / groups;
-        let mut data = vec![0i16; n * pairs_per_image * pair_len + 2 * NR];
-        let zp = i16::from(zero_point.to_offset_u8());
-        // Phase planes no kernel tap reads (three of four for a 1x1 stride-2 conv) stay zero.
-        let rows_used: Vec<bool> = (0..sh)
-            .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
-            .collect();
-        let cols_used: Vec<usize> = (0..sw)
-            .filter(|&b| (0..kw).any(|kx| kx * dw % sw == b))
-            .collect();
-        // Where input row y lands (`None`: in a phase plane no tap reads), and, per used
-        // column phase b, the first phase column, input column and count of values.
-        let rows: Vec<Option<usize>> = (0..h)
-            .map(|y| {
-                let py = y + pt;
-                rows_used[py % sh].then(|| (py % sh) * sw * plane + (py / sh) * phase[1])
-            })
-            .collect();
-        let cols: Vec<(usize, usize, usize)> = cols_used
-            .iter()
-            .filter_map(|&b| {
-                // Phase column j holds padded column j * sw + b, input column j * sw + b - pl.
-                let first = pl.saturating_sub(b).div_ceil(sw);
-                let start = (first * sw + b).checked_sub(pl).filter(|&s| s < w)?;
-                let count = (w - start).div_ceil(sw).min(phase[1] - first);
-                Some((b * plane + first, start, count))
-            })
-            .collect();
-        let fill = |(idx, dst): (usize, &mut [i16])| {
-            let (img, gp) = (idx / pairs_per_image, idx % pairs_per_image);
-            let (g, pair) = (gp / pairs, gp % pairs);
-            let ci = 2 * pair;
-            let plane_of = |ci: usize| &x[((img * c) + g * icg + ci) * h * w..][..h * w];
-            let (x0, x1) = (plane_of(ci), (ci + 1 < icg).then(|| plane_of(ci + 1)));
-            for (y, row) in rows.iter().enumerate() {
-                let Some(row) = *row else {
-                    continue;
-                };
-                let line0 = &x0[y * w..][..w];
-                let line1 = x1.map(|p| &p[y * w..][..w]);
-                for &(at, start, count) in &cols {
-                    let out = &mut dst[2 * (row + at)..][..2 * count];
-                    interleave(out, line0, line1, start, sw, zp);
-                }
-            }
-        };
-        let body = &mut data[..n * pairs_per_image * pair_len];
-        if body.len() >= 1 << 15 {
-            body.par_chunks_mut(pair_len).enumerate().for_each(fill);
-        } else {
-            body.chunks_mut(pair_len).enumerate().for_each(fill);
-        }
-        Self {
-            data,
-            phase,
-            pair_len,
-            pairs_per_image,
-        }
-    }
-
-    /// Offset (in i16) of every reduction step `(pair, ky, kx)` from a block's base.
-    pub fn offsets(&self, pairs: usize, params: &Conv2dParams, [kh, kw]: [usize; 2]) -> Vec<usize> {
-        let [dh, dw] = params.dilation;
-        let [sh, sw] = params.stride;
-        let [qh, qw] = self.phase;
-        let mut offsets = Vec::with_capacity(pairs * kh * kw);
-        for pair in 0..pairs {
-            for ky in 0..kh {
-                for kx in 0..kw {
-                    let (y, x) = (ky * dh, kx * dw);
-                    let phase = (y % sh) * sw + x % sw;
-                    offsets.push(
-                        pair * self.pair_len + 2 * (phase * qh * qw + (y / sh) * qw + x / sw),
-                    );
+/// Packs 7-bit weights (`raw`, zero points removed) four input channels per word.
+fn pack_quads(raw: &[i16], [oc, icg, kh, kw]: [usize; 4], groups: usize) -> Quads {
+    let count = icg.div_ceil(4);
+    let (ocg, taps, k) = (oc / groups, kh * kw, icg * kh * kw);
+    let panels_g = ocg.div_ceil(MR);
+    let steps = count * taps;
+    let mut panels = vec![0u32; groups * panels_g * steps * MR];
+    for (gp, panel) in panels.chunks_exact_mut(steps * MR).enumerate() {
+        let (g, p) = (gp / panels_g, gp % panels_g);
+        for r in 0..MR.min(ocg - p * MR) {
+            let filter = &raw[(g * ocg + p * MR + r) * k..][..k];
+            for q in 0..count {
+                for t in 0..taps {
+                    let mut word = 0u32;
+                    for l in 0..4 {
+                        let ci = 4 * q + l;
+                        if ci < icg {
+                            word |= u32::from(filter[ci * taps + t] as i8 as u8) << (8 * l);
+                        }
+                    }
+                    panel[(q * taps + t) * MR + r] = word;
                 }
             }
         }
-        offsets
     }
-
-    /// Offset (in i16) of output pixel `(oy, ox)`'s window origin within a pair's planes.
-    pub fn origin(&self, oy: usize, ox: usize) -> usize {
-        2 * (oy * self.phase[1] + ox)
-    }
-
-    /// The data from group `g` of image `img` on (with the slack).
-    pub fn group(&self, img: usize, g: usize, pairs: usize) -> &[i16] {
-        &self.data[(img * self.pairs_per_image + g * pairs) * self.pair_len..]
-    }
-}
-
-/// `out[2j] = line0[start + j * step] - zp`, `out[2j + 1]` the same from `line1` (or 0).
-fn interleave<A: Activation>(
-    out: &mut [i16],
-    line0: &[A],
-    line1: Option<&[A]>,
-    start: usize,
-    step: usize,
-    zp: i16,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was just detected.
-        unsafe { interleave_avx2(out, line0, line1, start, step, zp) };
-        return;
-    }
-    interleave_body(out, line0, line1, start, step, zp);
-}
-
-/// [`interleave`] compiled for AVX2, so its loops vectorize 16 lanes wide.
-///
-/// # Safety
-/// The CPU supports AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn interleave_avx2<A: Activation>(
-    out: &mut [i16],
-    line0: &[A],
-    line1: Option<&[A]>,
-    start: usize,
-    step: usize,
-    zp: i16,
-) {
-    interleave_body(out, line0, line1, start, step, zp);
-}
-
-#[inline(always)]
-fn interleave_body<A: Activation>(
-    out: &mut [i16],
-    line0: &[A],
-    line1: Option<&[A]>,
-    start: usize,
-    step: usize,
-    zp: i16,
-) {
-    let v = |a: A| i16::from(a.to_offset_u8()) - zp;
-    match (line1, step) {
-        (Some(l1), 1) => {
-            let n = out.len() / 2;
-            for ((o, &a), &b) in out
-                .chunks_exact_mut(2)
-                .zip(&line0[start..start + n])
-                .zip(&l1[start..start + n])
-            {
-                o[0] = v(a);
-                o[1] = v(b);
-            }
-        }
-        (None, 1) => {
-            let n = out.len() / 2;
-            for (o, &a) in out.chunks_exact_mut(2).zip(&line0[start..start + n]) {
-                o[0] = v(a);
-            }
-        }
-        (Some(l1), _) => {
-            for (j, o) in out.chunks_exact_mut(2).enumerate() {
-                o[0] = v(line0[start + j * step]);
-                o[1] = v(l1[start + j * step]);
-            }
-        }
-        (None, _) => {
-            for (j, o) in out.chunks_exact_mut(2).enumerate() {
-                o[0] = v(line0[start + j * step]);
-            }
-        }
+    let sums = raw
+        .chunks_exact(k)
+        .map(|f| f.iter().map(|&v| i32::from(v)).sum())
+        .collect();
+    Quads {
+        count,
+        panels,
+        sums,
     }
 }

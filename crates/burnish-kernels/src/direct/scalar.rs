@@ -8,7 +8,7 @@ use super::{MR, NR, Rows, Tile};
 /// # Safety
 /// `panel` holds `steps * MR` words; every row of `b` for `steps` steps holds `2 * NR`
 /// readable i16 values.
-pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_>) -> Tile {
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile {
     let mut acc = [[0i32; NR]; MR];
     for s in 0..steps {
         // SAFETY: the caller guarantees 2 * NR readable values per row.

@@ -154,30 +154,59 @@ fn check(case: &Case, rng: &mut Rng) {
     let signed_x = rng.below(2) == 0;
     let x8 = rng.bytes(n * c * h * wd);
     let xzp8 = rng.next() as u8;
-    let wcodes = rng.bytes(case.oc * icg * case.k[0] * case.k[1]);
-    let (w32, wzp, weights): (Vec<i32>, Vec<i32>, Weights<'_>) = if rng.below(2) == 0 {
-        let zps: Vec<i32> = (0..case.oc).map(|_| rng.below(256) as i32).collect();
-        (
-            wcodes.iter().map(|&v| i32::from(v)).collect(),
-            zps,
-            Weights::U8(&wcodes),
-        )
-    } else {
-        let codes: &[i8] = bytemuck_i8(&wcodes);
-        let z = if rng.below(2) == 0 {
-            0
-        } else {
-            rng.below(256) as i32 - 128
+    let wlen = case.oc * icg * case.k[0] * case.k[1];
+    let per_filter = wlen / case.oc;
+    // Half the cases use 7-bit weights (minus zero point in -64..=63): the vpmaddubsw kernel.
+    let narrow = rng.below(2) == 0;
+    let signed_w = rng.below(2) == 0;
+    let (wzp, w32): (Vec<i32>, Vec<i32>) = if signed_w {
+        let z = match (narrow, rng.below(2)) {
+            (_, 0) => 0,
+            (true, _) => rng.below(128) as i32 - 64,
+            (false, _) => rng.below(256) as i32 - 128,
         };
-        (
-            codes.iter().map(|&v| i32::from(v)).collect(),
-            vec![z; case.oc],
-            Weights::I8(codes),
-        )
+        let codes = (0..wlen)
+            .map(|_| {
+                if narrow {
+                    z + rng.below(128) as i32 - 64
+                } else {
+                    i32::from(rng.next() as i8)
+                }
+            })
+            .collect();
+        (vec![z; case.oc], codes)
+    } else {
+        let zps: Vec<i32> = (0..case.oc)
+            .map(|_| {
+                if narrow {
+                    64 + rng.below(129) as i32
+                } else {
+                    rng.below(256) as i32
+                }
+            })
+            .collect();
+        let codes = (0..wlen)
+            .map(|i| {
+                if narrow {
+                    zps[i / per_filter] + rng.below(128) as i32 - 64
+                } else {
+                    i32::from(rng.next() as u8)
+                }
+            })
+            .collect();
+        (zps, codes)
+    };
+    let w_i8: Vec<i8> = w32.iter().map(|&v| v as i8).collect();
+    let w_u8: Vec<u8> = w32.iter().map(|&v| v as u8).collect();
+    let weights = if signed_w {
+        Weights::I8(&w_i8)
+    } else {
+        Weights::U8(&w_u8)
     };
     let uniform = wzp.iter().all(|&z| z == wzp[0]);
     let zps = if uniform { &wzp[..1] } else { &wzp[..] };
     let packed = DirectConv::new(weights, zps, wshape, case.groups).unwrap();
+    assert!(!narrow || packed.quads.is_some(), "{case:?}");
     let x32: Vec<i32> = x8
         .iter()
         .map(|&v| {
@@ -350,11 +379,6 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
     }
     assert_eq!(results[0], results[1], "{case:?}: portable vs AVX2 codes");
     results.pop().unwrap()
-}
-
-fn bytemuck_i8(v: &[u8]) -> &[i8] {
-    // SAFETY: u8 and i8 have the same size and alignment and every bit pattern is valid.
-    unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), v.len()) }
 }
 
 #[test]
