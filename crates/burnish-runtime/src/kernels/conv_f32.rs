@@ -125,9 +125,9 @@ unsafe fn run(
     let threads = rayon::current_num_threads();
     let planes = geo.batch * geo.groups;
     let panels = w.panels_per_group();
-    // Enough blocks per task to reuse each weight panel from cache, few enough that the input
-    // a task reads (packed or in place) stays within L2; with several threads, at least three
-    // tasks per thread, splitting the panels too when the blocks alone are too few.
+    // Up to 8 blocks per task, few enough that the input a task reads (packed or in place)
+    // stays within L2; with several threads, at least three tasks per thread, splitting the
+    // panels too when the blocks alone are too few.
     let want = if threads > 1 { 3 * threads } else { 1 };
     let mut per_task = ((128 * 1024) / (k * NR * 4).max(1))
         .clamp(1, 8)
@@ -165,34 +165,39 @@ unsafe fn run(
                     );
                 }
             }
-            for p in chunk * per_chunk..panels.min((chunk + 1) * per_chunk) {
+            let one = |p: usize, j: usize, block: &Block| {
                 let rows = MR.min(out_g - p * MR);
                 let co = g * out_g + p * MR;
                 let bias = &w.bias[co..co + rows];
                 let panel = w.panel(g, p);
-                for (j, block) in mine.iter().enumerate() {
-                    let b = if layout == Layout::Packed {
-                        BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
-                    } else {
-                        BRows::Indirect {
-                            lo: xg[block.lo..].as_ptr(),
-                            hi: xg[block.hi..].as_ptr(),
-                            offsets: &offsets,
-                        }
-                    };
-                    let tile_out = TileOut {
-                        // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
-                        ptr: unsafe { out.at((image * geo.out_channels + co) * pixels + block.p0) },
-                        row_stride: pixels,
-                        rows,
-                        cols: block.cols,
-                    };
-                    // SAFETY: this task alone writes channels `co..co+rows`, pixels
-                    // `p0..p0+cols` of image `image`, a region inside `out`; packed rows hold
-                    // NR values; in-place halves read HALF values from a window origin plus a
-                    // tap offset, inside a phase row for `Runs` and at most NR values past it
-                    // for `Rows`, which the padded planes' slack covers.
-                    unsafe { tile(k, panel, b, bias, tile_out, epi) };
+                let b = if layout == Layout::Packed {
+                    BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
+                } else {
+                    BRows::Indirect {
+                        lo: xg[block.lo..].as_ptr(),
+                        hi: xg[block.hi..].as_ptr(),
+                        offsets: &offsets,
+                    }
+                };
+                let tile_out = TileOut {
+                    // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
+                    ptr: unsafe { out.at((image * geo.out_channels + co) * pixels + block.p0) },
+                    row_stride: pixels,
+                    rows,
+                    cols: block.cols,
+                };
+                // SAFETY: this task alone writes channels `co..co+rows`, pixels
+                // `p0..p0+cols` of image `image`, a region inside `out`; packed rows hold
+                // NR values; in-place halves read HALF values from a window origin plus a
+                // tap offset, inside a phase row for `Runs` and at most NR values past it
+                // for `Rows`, which the padded planes' slack covers.
+                unsafe { tile(k, panel, b, bias, tile_out, epi) };
+            };
+            // Blocks outer: a block's input rows stay in L1 while the weight panels stream
+            // through in order.
+            for (j, block) in mine.iter().enumerate() {
+                for p in chunk * per_chunk..panels.min((chunk + 1) * per_chunk) {
+                    one(p, j, block);
                 }
             }
         });

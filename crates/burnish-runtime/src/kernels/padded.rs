@@ -172,7 +172,7 @@ struct Fill<'c> {
 
 impl Fill<'_> {
     /// Writes every value of `dst`, one channel's planes, from `src`, its input plane; with
-    /// AVX2 where the CPU has it (the strided gathers vectorize with its shuffles).
+    /// AVX2 where the CPU has it.
     fn run(&self, dst: &mut [f32], src: &[f32]) {
         #[cfg(target_arch = "x86_64")]
         {
@@ -180,7 +180,8 @@ impl Fill<'_> {
             /// The CPU must support AVX2.
             #[target_feature(enable = "avx2")]
             unsafe fn wide(fill: &Fill<'_>, dst: &mut [f32], src: &[f32]) {
-                fill.body(dst, src)
+                // SAFETY: this function's contract: the CPU supports AVX2.
+                fill.body(unsafe { avx2::Avx2::new() }, dst, src)
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2 (checked above).
@@ -188,27 +189,27 @@ impl Fill<'_> {
                 return;
             }
         }
-        self.body(dst, src)
+        self.body(Portable, dst, src)
     }
 
     #[inline(always)]
-    fn body(&self, dst: &mut [f32], src: &[f32]) {
+    fn body<R: RowOps>(&self, ops: R, dst: &mut [f32], src: &[f32]) {
         let ([sh, sw], [h, w], pt) = (self.stride, self.input, self.pad_top);
         for (plane_dst, &(a, first, end, start)) in dst.chunks_exact_mut(self.plane).zip(self.cols)
         {
             for (r, row) in plane_dst.chunks_exact_mut(self.phase[1]).enumerate() {
                 let y = r * sh + a;
                 if y < pt || y - pt >= h {
-                    row.fill(0.0);
+                    ops.zero(row);
                     continue;
                 }
                 let line = &src[(y - pt) * w + start..(y - pt + 1) * w];
-                row[..first].fill(0.0);
-                row[end..].fill(0.0);
+                ops.zero(&mut row[..first]);
+                ops.zero(&mut row[end..]);
                 let dst = &mut row[first..end];
                 match sw {
-                    1 => dst.copy_from_slice(&line[..dst.len()]),
-                    2 => every::<2>(dst, line),
+                    1 => ops.copy(dst, &line[..dst.len()]),
+                    2 => ops.every2(dst, line),
                     3 => every::<3>(dst, line),
                     4 => every::<4>(dst, line),
                     _ => {
@@ -216,6 +217,137 @@ impl Fill<'_> {
                             *d = *s;
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The row operations of a fill; the rows are short (tens of values), so the AVX2 versions
+/// avoid `memcpy`/`memset` calls and finish with masked moves.
+trait RowOps: Copy {
+    /// `dst[..] = 0`.
+    fn zero(self, dst: &mut [f32]);
+    /// `dst[..] = src[..]` (equal lengths).
+    fn copy(self, dst: &mut [f32], src: &[f32]);
+    /// `dst[t] = src[2 t]`; `src` holds at least `2 (dst.len() - 1) + 1` values.
+    fn every2(self, dst: &mut [f32], src: &[f32]);
+}
+
+#[derive(Clone, Copy)]
+struct Portable;
+
+impl RowOps for Portable {
+    fn zero(self, dst: &mut [f32]) {
+        dst.fill(0.0);
+    }
+    fn copy(self, dst: &mut [f32], src: &[f32]) {
+        dst.copy_from_slice(src);
+    }
+    fn every2(self, dst: &mut [f32], src: &[f32]) {
+        every::<2>(dst, src);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::RowOps;
+
+    /// Proof that the CPU supports AVX2: made only where that was checked.
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx2(());
+
+    impl Avx2 {
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline(always)]
+        pub(super) unsafe fn new() -> Self {
+            Self(())
+        }
+    }
+
+    /// Copies `n < 8` values with 4-, 2- and 1-wide moves (masked stores are slow on AMD).
+    ///
+    /// # Safety
+    /// `s` readable and `d` writable for `n` values; AVX2 available.
+    #[inline(always)]
+    unsafe fn copy_short(d: *mut f32, s: *const f32, n: usize) {
+        // SAFETY: each move stays within the `n` values the caller vouches for.
+        unsafe {
+            let mut i = 0;
+            if n - i >= 4 {
+                _mm_storeu_ps(d.add(i), _mm_loadu_ps(s.add(i)));
+                i += 4;
+            }
+            if n - i >= 2 {
+                d.add(i)
+                    .cast::<u64>()
+                    .write_unaligned(s.add(i).cast::<u64>().read_unaligned());
+                i += 2;
+            }
+            if n > i {
+                *d.add(i) = *s.add(i);
+            }
+        }
+    }
+
+    impl RowOps for Avx2 {
+        #[inline(always)]
+        fn zero(self, dst: &mut [f32]) {
+            let (n, p) = (dst.len(), dst.as_mut_ptr());
+            let mut i = 0;
+            // SAFETY: the token proves AVX2; every store stays inside `dst`.
+            unsafe {
+                let z = _mm256_setzero_ps();
+                while i + 8 <= n {
+                    _mm256_storeu_ps(p.add(i), z);
+                    i += 8;
+                }
+                const ZEROS: [f32; 8] = [0.0; 8];
+                copy_short(p.add(i), ZEROS.as_ptr(), n - i);
+            }
+        }
+
+        #[inline(always)]
+        fn copy(self, dst: &mut [f32], src: &[f32]) {
+            assert_eq!(dst.len(), src.len());
+            let (n, d, s) = (dst.len(), dst.as_mut_ptr(), src.as_ptr());
+            let mut i = 0;
+            // SAFETY: the token proves AVX2; loads and stores stay inside the equal-length
+            // slices.
+            unsafe {
+                while i + 8 <= n {
+                    _mm256_storeu_ps(d.add(i), _mm256_loadu_ps(s.add(i)));
+                    i += 8;
+                }
+                copy_short(d.add(i), s.add(i), n - i);
+            }
+        }
+
+        #[inline(always)]
+        fn every2(self, dst: &mut [f32], src: &[f32]) {
+            let n = dst.len();
+            assert!(n == 0 || src.len() > 2 * (n - 1));
+            let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+            let mut t = 0;
+            // SAFETY: the token proves AVX2; each vector step reads src[2t..2t+16] (checked
+            // against its length) and writes dst[t..t+8] (t + 8 <= n); the tail is scalar
+            // within the asserted bounds.
+            unsafe {
+                while t + 8 <= n && 2 * t + 16 <= src.len() {
+                    let a = _mm256_loadu_ps(s.add(2 * t));
+                    let b = _mm256_loadu_ps(s.add(2 * t + 8));
+                    // [a0 a2 b0 b2 | a4 a6 b4 b6], then 64-bit lanes reordered 0, 2, 1, 3.
+                    let e = _mm256_shuffle_ps::<0x88>(a, b);
+                    let e = _mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(e));
+                    _mm256_storeu_ps(d.add(t), _mm256_castpd_ps(e));
+                    t += 8;
+                }
+                while t < n {
+                    *d.add(t) = *s.add(2 * t);
+                    t += 1;
                 }
             }
         }
