@@ -18,15 +18,38 @@ use crate::pack::Activation;
 
 /// An element of a layout.
 pub(crate) trait Lane: Copy + Send + Sync + 'static {
+    /// This thread's reusable buffer for layouts of this element (no fresh pages per call).
+    fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>>;
     /// Channels per unit.
     const LANES: usize;
     /// The stored value of an offset-binary code, given the zero point's.
     fn of(code: u8, zp: u8) -> Self;
     /// The padding value.
     fn pad(zp: u8) -> Self;
+    /// Interleaves whole 16-value blocks of two lines (every `step`-th value, step 1 or 2)
+    /// into `out` with SIMD where this element and CPU allow; returns how many values of each
+    /// line it wrote (the rest is the caller's).
+    #[inline(always)]
+    fn pairs16<A: Activation>(
+        _out: &mut [Self],
+        _l0: &[A],
+        _l1: &[A],
+        _step: usize,
+        _zp: u8,
+    ) -> usize {
+        0
+    }
+}
+
+thread_local! {
+    static SCRATCH_I16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH_U8: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Lane for i16 {
+    fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
+        &SCRATCH_I16
+    }
     const LANES: usize = 2;
     #[inline(always)]
     fn of(code: u8, zp: u8) -> Self {
@@ -35,9 +58,78 @@ impl Lane for i16 {
     fn pad(_: u8) -> Self {
         0
     }
+    #[inline(always)]
+    fn pairs16<A: Activation>(out: &mut [Self], l0: &[A], l1: &[A], step: usize, zp: u8) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            return unsafe { pairs16_avx2(out, l0, l1, step, zp) };
+        }
+        let _ = (out, l0, l1, step, zp);
+        0
+    }
+}
+
+/// `out[2j] = l0[j * step] - zp`, `out[2j + 1] = l1[j * step] - zp` (offset-binary codes, as
+/// i16) for whole blocks of 16 values that both lines can supply with full-width loads;
+/// `step` is 1 or 2. Returns the values done per line.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pairs16_avx2<A: Activation>(
+    out: &mut [i16],
+    l0: &[A],
+    l1: &[A],
+    step: usize,
+    zp: u8,
+) -> usize {
+    use std::arch::x86_64::*;
+    // A block starting at value j reads bytes `j * step .. j * step + 16 * step`.
+    let readable = l0.len().min(l1.len()) / (16 * step) * 16;
+    let n = (out.len() / 2).min(readable) / 16 * 16;
+    let Some(first) = l0.first() else {
+        return 0;
+    };
+    // The bits that turn a raw byte into its offset-binary code: 0 for u8, 0x80 for i8.
+    // SAFETY: `A` is u8 or i8 (sealed), one byte; reading it as u8 is valid.
+    let raw = unsafe { *(first as *const A).cast::<u8>() };
+    let flip = (raw ^ first.to_offset_u8()) as i8;
+    let zpv = _mm256_set1_epi16(i16::from(zp));
+    let load = |line: &[A], j: usize| {
+        // SAFETY: `j * step + 16 * step <= line.len()` (see `readable`); `A` is one byte.
+        unsafe {
+            let p = line.as_ptr().add(j * step);
+            if step == 1 {
+                let v = _mm_xor_si128(_mm_loadu_si128(p.cast()), _mm_set1_epi8(flip));
+                _mm256_cvtepu8_epi16(v)
+            } else {
+                // Even bytes, zero-extended: the low byte of each 16-bit lane.
+                let v = _mm256_xor_si256(_mm256_loadu_si256(p.cast()), _mm256_set1_epi8(flip));
+                _mm256_and_si256(v, _mm256_set1_epi16(0xff))
+            }
+        }
+    };
+    for j in (0..n).step_by(16) {
+        let a = _mm256_sub_epi16(load(l0, j), zpv);
+        let b = _mm256_sub_epi16(load(l1, j), zpv);
+        let lo = _mm256_unpacklo_epi16(a, b);
+        let hi = _mm256_unpackhi_epi16(a, b);
+        // SAFETY: `2 * (j + 16) <= out.len()`.
+        unsafe {
+            let p = out.as_mut_ptr().add(2 * j);
+            _mm256_storeu_si256(p.cast(), _mm256_permute2x128_si256::<0x20>(lo, hi));
+            _mm256_storeu_si256(p.add(16).cast(), _mm256_permute2x128_si256::<0x31>(lo, hi));
+        }
+    }
+    n
 }
 
 impl Lane for u8 {
+    fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
+        &SCRATCH_U8
+    }
     const LANES: usize = 4;
     #[inline(always)]
     fn of(code: u8, _: u8) -> Self {
@@ -82,7 +174,9 @@ impl<T: Lane> Padded<T> {
         let units_per_image = groups * units;
         let icg = c / groups;
         let zp = zero_point.to_offset_u8();
-        let mut data = vec![T::pad(zp); n * units_per_image * unit_len + lanes * NR];
+        let mut data = T::scratch().with(|s| std::mem::take(&mut *s.borrow_mut()));
+        data.clear();
+        data.resize(n * units_per_image * unit_len + lanes * NR, T::pad(zp));
         // Phase planes no kernel tap reads (three of four for a 1x1 stride-2 conv) stay padding.
         let rows_used: Vec<bool> = (0..sh)
             .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
@@ -108,26 +202,26 @@ impl<T: Lane> Padded<T> {
                 Some((b * plane + first, start, count))
             })
             .collect();
+        let layout = Fill {
+            rows: &rows,
+            cols: &cols,
+            shape: [c, h, w],
+            icg,
+            units,
+            units_per_image,
+            step: sw,
+            zp,
+        };
+        let avx2 = cfg!(target_arch = "x86_64") && avx2_detected();
         let fill = |(idx, dst): (usize, &mut [T])| {
-            let (img, gu) = (idx / units_per_image, idx % units_per_image);
-            let (g, unit) = (gu / units, gu % units);
-            let mut planes: [Option<&[A]>; 4] = [None; 4];
-            for (l, p) in planes.iter_mut().take(lanes).enumerate() {
-                let ci = lanes * unit + l;
-                if ci < icg {
-                    *p = Some(&x[((img * c) + g * icg + ci) * h * w..][..h * w]);
-                }
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: AVX2 was detected.
+                unsafe { fill_avx2(&layout, x, idx, dst) };
+                return;
             }
-            for (y, row) in rows.iter().enumerate() {
-                let Some(row) = *row else {
-                    continue;
-                };
-                let lines = planes.map(|p| p.map(|p| &p[y * w..][..w]));
-                for &(at, start, count) in &cols {
-                    let out = &mut dst[lanes * (row + at)..][..lanes * count];
-                    interleave(out, &lines[..lanes], start, sw, zp);
-                }
-            }
+            let _ = avx2;
+            fill_unit(&layout, x, idx, dst);
         };
         let body = &mut data[..n * units_per_image * unit_len];
         if body.len() >= 1 << 15 {
@@ -141,6 +235,11 @@ impl<T: Lane> Padded<T> {
             unit_len,
             units_per_image,
         }
+    }
+
+    /// Hands the buffer back to this thread's scratch for the next call.
+    pub fn recycle(self) {
+        T::scratch().with(|s| *s.borrow_mut() = self.data);
     }
 
     /// Offset of every reduction step `(unit, ky, kx)` from a block's base.
@@ -175,78 +274,83 @@ impl<T: Lane> Padded<T> {
     }
 }
 
-/// `out[LANES * j + l] = T::of(lines[l][start + j * step])` for the lanes that have a line.
-fn interleave<A: Activation, T: Lane>(
-    out: &mut [T],
-    lines: &[Option<&[A]>],
-    start: usize,
-    step: usize,
-    zp: u8,
-) {
+fn avx2_detected() -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was just detected.
-        unsafe { interleave_avx2(out, lines, start, step, zp) };
-        return;
+    {
+        std::arch::is_x86_feature_detected!("avx2")
     }
-    interleave_body(out, lines, start, step, zp);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
-/// [`interleave`] compiled for AVX2, so its loops vectorize.
+/// What filling one unit needs: where rows and column runs land, and the input geometry.
+struct Fill<'a> {
+    rows: &'a [Option<usize>],
+    /// `(offset in the unit's planes, first input column, count)` per used column phase.
+    cols: &'a [(usize, usize, usize)],
+    shape: [usize; 3],
+    icg: usize,
+    units: usize,
+    units_per_image: usize,
+    step: usize,
+    zp: u8,
+}
+
+/// [`fill_unit`] compiled for AVX2, so its loops vectorize.
 ///
 /// # Safety
 /// The CPU supports AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn interleave_avx2<A: Activation, T: Lane>(
-    out: &mut [T],
-    lines: &[Option<&[A]>],
-    start: usize,
-    step: usize,
-    zp: u8,
-) {
-    interleave_body(out, lines, start, step, zp);
+unsafe fn fill_avx2<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mut [T]) {
+    fill_unit(f, x, idx, dst);
 }
 
+/// Writes unit `idx` (counted over all images) of the layout into `dst`.
 #[inline(always)]
-fn interleave_body<A: Activation, T: Lane>(
-    out: &mut [T],
-    lines: &[Option<&[A]>],
-    start: usize,
-    step: usize,
-    zp: u8,
-) {
+fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mut [T]) {
     let lanes = T::LANES;
-    let n = out.len() / lanes;
-    let v = |a: A| T::of(a.to_offset_u8(), zp);
-    match (lines, step) {
-        ([Some(l0), Some(l1)], 1) => {
-            for ((o, &a), &b) in out
-                .chunks_exact_mut(2)
-                .zip(&l0[start..start + n])
-                .zip(&l1[start..start + n])
-            {
-                o[0] = v(a);
-                o[1] = v(b);
-            }
-        }
-        ([Some(l0), Some(l1), Some(l2), Some(l3)], 1) => {
-            let (l0, l1) = (&l0[start..start + n], &l1[start..start + n]);
-            let (l2, l3) = (&l2[start..start + n], &l3[start..start + n]);
-            for (j, o) in out.chunks_exact_mut(4).enumerate() {
-                o[0] = v(l0[j]);
-                o[1] = v(l1[j]);
-                o[2] = v(l2[j]);
-                o[3] = v(l3[j]);
-            }
-        }
-        _ => {
-            for (l, line) in lines.iter().enumerate() {
-                let Some(line) = line else {
-                    continue;
-                };
-                for (j, o) in out.chunks_exact_mut(lanes).enumerate() {
-                    o[l] = v(line[start + j * step]);
+    let [c, h, w] = f.shape;
+    let (img, gu) = (idx / f.units_per_image, idx % f.units_per_image);
+    let (g, unit) = (gu / f.units, gu % f.units);
+    let first = ((img * c) + g * f.icg + lanes * unit) * h * w;
+    let present = f.icg.saturating_sub(lanes * unit).min(lanes);
+    let v = |a: A| T::of(a.to_offset_u8(), f.zp);
+    for (y, row) in f.rows.iter().enumerate() {
+        let Some(row) = *row else {
+            continue;
+        };
+        let line = |l: usize| &x[first + l * h * w + y * w..][..w];
+        for &(at, start, count) in f.cols {
+            let out = &mut dst[lanes * (row + at)..][..lanes * count];
+            match (lanes, present, f.step) {
+                (2, 2, step @ (1 | 2)) => {
+                    let (l0, l1) = (&line(0)[start..], &line(1)[start..]);
+                    let done = T::pairs16(out, l0, l1, step, f.zp);
+                    for (j, o) in out.chunks_exact_mut(2).enumerate().skip(done) {
+                        o[0] = v(l0[j * step]);
+                        o[1] = v(l1[j * step]);
+                    }
+                }
+                (4, 4, 1) => {
+                    let (l0, l1) = (&line(0)[start..][..count], &line(1)[start..][..count]);
+                    let (l2, l3) = (&line(2)[start..][..count], &line(3)[start..][..count]);
+                    for (j, o) in out.chunks_exact_mut(4).enumerate() {
+                        o[0] = v(l0[j]);
+                        o[1] = v(l1[j]);
+                        o[2] = v(l2[j]);
+                        o[3] = v(l3[j]);
+                    }
+                }
+                _ => {
+                    for l in 0..present {
+                        let src = line(l);
+                        for (j, o) in out.chunks_exact_mut(lanes).enumerate() {
+                            o[l] = v(src[start + j * f.step]);
+                        }
+                    }
                 }
             }
         }
