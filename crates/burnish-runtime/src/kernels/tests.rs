@@ -204,3 +204,63 @@ fn rejects_mismatched_buffers() {
     let tiny = geometry(1, 2, [1, 1], 2, [3, 3], [1, 1], [1, 1], [0, 0, 0, 0], 1);
     assert!(tiny.output().is_err());
 }
+
+#[test]
+fn microkernels_read_two_runs_and_partial_rows() {
+    use super::micro::{BRows, TileOut, portable_acc, tile};
+    let mut rng = Lcg(3);
+    let k = 13;
+    let a = rng.vec(k * MR);
+    let x = rng.vec(400);
+    let offsets: Vec<usize> = (0..k).map(|i| (i * 23) % 300).collect();
+    let (lo, hi) = (5usize, 61usize);
+    let want = |r: usize, j: usize| -> f64 {
+        (0..k)
+            .map(|kk| {
+                let at = if j < NR / 2 { lo + j } else { hi + j - NR / 2 } + offsets[kk];
+                f64::from(a[kk * MR + r]) * f64::from(x[at])
+            })
+            .sum()
+    };
+    let b = BRows::Indirect {
+        lo: x[lo..].as_ptr(),
+        hi: x[hi..].as_ptr(),
+        offsets: &offsets,
+    };
+    // SAFETY: every half row read lies inside `x` (offsets < 300, bases < 70, 8 values).
+    let acc = unsafe { portable_acc(k, &a, b) };
+    for r in 0..MR {
+        for j in 0..NR {
+            assert!(
+                (f64::from(acc[r][j]) - want(r, j)).abs() < 1e-5,
+                "portable {r} {j}"
+            );
+        }
+    }
+    let bias = rng.vec(MR);
+    for (rows, cols) in [(MR, NR), (4, NR), (1, 9), (5, 3)] {
+        let mut out = vec![f32::NAN; MR * NR];
+        let o = TileOut {
+            ptr: out.as_mut_ptr(),
+            row_stride: NR,
+            rows,
+            cols,
+        };
+        // SAFETY: `out` holds MR rows of NR values; reads as above.
+        unsafe { tile(k, &a, b, &bias, o, &Epilogue::default()) };
+        for r in 0..MR {
+            for j in 0..NR {
+                let got = out[r * NR + j];
+                if r < rows && j < cols {
+                    let w = want(r, j) + f64::from(bias[r]);
+                    assert!(
+                        (f64::from(got) - w).abs() < 1e-5,
+                        "tile {rows}x{cols} {r} {j}"
+                    );
+                } else {
+                    assert!(got.is_nan(), "tile {rows}x{cols} wrote outside at {r} {j}");
+                }
+            }
+        }
+    }
+}
