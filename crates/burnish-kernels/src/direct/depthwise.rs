@@ -67,6 +67,9 @@ unsafe fn accumulate_avx2<A: Activation>(
 }
 
 /// `acc += sum over taps of w[tap] * (x - zp)` for plane `idx` (image x channel).
+///
+/// The plane is converted to i32 once, each row split into its `stride_w` column phases, so
+/// every tap adds a contiguous run of one phase row to a contiguous run of the output row.
 #[inline(always)]
 fn accumulate<A: Activation>(
     input: &QuantizedInput<'_, A>,
@@ -83,43 +86,48 @@ fn accumulate<A: Activation>(
     let [pt, pl, _, _] = params.pads;
     let zp = i32::from(input.zero_point.to_offset_u8());
     let src = &input.data[idx * h * wd..][..h * wd];
-    let mut line = vec![0i32; wd];
-    let weights = &w.raw[(idx % c) * kh * kw..][..kh * kw];
-    for ky in 0..kh {
-        for oy in 0..oh {
-            let iy = (oy * sh + ky * dh) as isize - pt as isize;
-            if iy < 0 || iy >= h as isize {
-                continue;
-            }
-            for (d, s) in line.iter_mut().zip(&src[iy as usize * wd..][..wd]) {
+    // Row y, phase b, column j holds input column j * sw + b (minus the zero point).
+    let pw = wd.div_ceil(sw);
+    let mut phases = vec![0i32; h * sw * pw];
+    for (y, line) in src.chunks_exact(wd).enumerate() {
+        let row = &mut phases[y * sw * pw..][..sw * pw];
+        if sw == 1 {
+            for (d, s) in row.iter_mut().zip(line) {
                 *d = i32::from(s.to_offset_u8()) - zp;
             }
-            let dst = &mut acc[oy * ow..][..ow];
-            for kx in 0..kw {
-                let wv = i32::from(weights[ky * kw + kx]);
-                let off = (kx * dw) as isize - pl as isize;
-                // Output columns whose input column `ox * sw + off` lies in `0..wd`.
-                let lo = if off >= 0 { 0 } else { (-off) as usize }
-                    .div_ceil(sw)
-                    .min(ow);
-                let hi = if wd as isize > off {
-                    ((wd as isize - off) as usize).div_ceil(sw).min(ow)
-                } else {
-                    0
-                };
-                if lo >= hi {
+        } else {
+            for (x, s) in line.iter().enumerate() {
+                row[(x % sw) * pw + x / sw] = i32::from(s.to_offset_u8()) - zp;
+            }
+        }
+    }
+    let weights = &w.raw[(idx % c) * kh * kw..][..kh * kw];
+    for kx in 0..kw {
+        let off = (kx * dw) as isize - pl as isize;
+        // Output columns whose input column `ox * sw + off` lies in `0..wd`.
+        let lo = if off >= 0 { 0 } else { (-off) as usize }
+            .div_ceil(sw)
+            .min(ow);
+        let hi = if wd as isize > off {
+            ((wd as isize - off) as usize).div_ceil(sw).min(ow)
+        } else {
+            0
+        };
+        if lo >= hi {
+            continue;
+        }
+        let first = (lo * sw) as isize + off;
+        let (b, j0) = (first as usize % sw, first as usize / sw);
+        for ky in 0..kh {
+            let wv = i32::from(weights[ky * kw + kx]);
+            for oy in 0..oh {
+                let iy = (oy * sh + ky * dh) as isize - pt as isize;
+                if iy < 0 || iy >= h as isize {
                     continue;
                 }
-                let start = ((lo * sw) as isize + off) as usize;
-                let d = &mut dst[lo..hi];
-                if sw == 1 {
-                    for (a, &x) in d.iter_mut().zip(&line[start..start + (hi - lo)]) {
-                        *a += wv * x;
-                    }
-                } else {
-                    for (t, a) in d.iter_mut().enumerate() {
-                        *a += wv * line[start + t * sw];
-                    }
+                let src = &phases[(iy as usize * sw + b) * pw + j0..][..hi - lo];
+                for (a, &x) in acc[oy * ow + lo..oy * ow + hi].iter_mut().zip(src) {
+                    *a += wv * x;
                 }
             }
         }
