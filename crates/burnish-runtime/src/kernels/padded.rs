@@ -194,7 +194,30 @@ impl Fill<'_> {
 
     #[inline(always)]
     fn body<R: RowOps>(&self, ops: R, dst: &mut [f32], src: &[f32]) {
-        let ([sh, sw], [h, w], pt) = (self.stride, self.input, self.pad_top);
+        match self.stride[1] {
+            1 => self.rows(ops, dst, src, |d, s, at| ops.copy(d, &s[at..at + d.len()])),
+            2 => self.rows(ops, dst, src, |d, s, at| ops.every2(d, s, at)),
+            3 => self.rows(ops, dst, src, |d, s, at| every::<3>(d, &s[at..])),
+            4 => self.rows(ops, dst, src, |d, s, at| every::<4>(d, &s[at..])),
+            sw => self.rows(ops, dst, src, |d, s, at| {
+                for (d, s) in d.iter_mut().zip(s[at..].iter().step_by(sw)) {
+                    *d = *s;
+                }
+            }),
+        }
+    }
+
+    /// The fill with `gather(dst, line, at)` moving one input line's values from `line[at]` on
+    /// into a phase row.
+    #[inline(always)]
+    fn rows<R: RowOps>(
+        &self,
+        ops: R,
+        dst: &mut [f32],
+        src: &[f32],
+        gather: impl Fn(&mut [f32], &[f32], usize),
+    ) {
+        let ([sh, _], [h, w], pt) = (self.stride, self.input, self.pad_top);
         for (plane_dst, &(a, first, end, start)) in dst.chunks_exact_mut(self.plane).zip(self.cols)
         {
             for (r, row) in plane_dst.chunks_exact_mut(self.phase[1]).enumerate() {
@@ -203,21 +226,12 @@ impl Fill<'_> {
                     ops.zero(row);
                     continue;
                 }
-                let line = &src[(y - pt) * w + start..(y - pt + 1) * w];
-                ops.zero(&mut row[..first]);
-                ops.zero(&mut row[end..]);
-                let dst = &mut row[first..end];
-                match sw {
-                    1 => ops.copy(dst, &line[..dst.len()]),
-                    2 => ops.every2(dst, line),
-                    3 => every::<3>(dst, line),
-                    4 => every::<4>(dst, line),
-                    _ => {
-                        for (d, s) in dst.iter_mut().zip(line.iter().step_by(sw)) {
-                            *d = *s;
-                        }
-                    }
-                }
+                let line = &src[(y - pt) * w..(y - pt + 1) * w];
+                let (head, rest) = row.split_at_mut(first);
+                let (mid, tail) = rest.split_at_mut(end - first);
+                ops.zero(head);
+                ops.zero(tail);
+                gather(mid, line, start);
             }
         }
     }
@@ -230,8 +244,8 @@ trait RowOps: Copy {
     fn zero(self, dst: &mut [f32]);
     /// `dst[..] = src[..]` (equal lengths).
     fn copy(self, dst: &mut [f32], src: &[f32]);
-    /// `dst[t] = src[2 t]`; `src` holds at least `2 (dst.len() - 1) + 1` values.
-    fn every2(self, dst: &mut [f32], src: &[f32]);
+    /// `dst[t] = src[at + 2 t]`; `src` holds at least `at + 2 (dst.len() - 1) + 1` values.
+    fn every2(self, dst: &mut [f32], src: &[f32], at: usize);
 }
 
 #[derive(Clone, Copy)]
@@ -244,8 +258,8 @@ impl RowOps for Portable {
     fn copy(self, dst: &mut [f32], src: &[f32]) {
         dst.copy_from_slice(src);
     }
-    fn every2(self, dst: &mut [f32], src: &[f32]) {
-        every::<2>(dst, src);
+    fn every2(self, dst: &mut [f32], src: &[f32], at: usize) {
+        every::<2>(dst, &src[at..]);
     }
 }
 
@@ -327,26 +341,38 @@ mod avx2 {
         }
 
         #[inline(always)]
-        fn every2(self, dst: &mut [f32], src: &[f32]) {
+        fn every2(self, dst: &mut [f32], src: &[f32], at: usize) {
             let n = dst.len();
-            assert!(n == 0 || src.len() > 2 * (n - 1));
+            assert!(n == 0 || src.len() > at + 2 * (n - 1));
             let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
             let mut t = 0;
-            // SAFETY: the token proves AVX2; each vector step reads src[2t..2t+16] (checked
-            // against its length) and writes dst[t..t+8] (t + 8 <= n); the tail is scalar
-            // within the asserted bounds.
+            // SAFETY: the token proves AVX2; each vector step reads src[at+2t..at+2t+16]
+            // (checked against its length) and writes dst[t..t+8] (t + 8 <= n); the last
+            // vector reads src[at+2t0-1..at+2t0+15] (both ends checked) and writes
+            // dst[t0..n]; the scalar tail stays within the asserted bounds.
             unsafe {
-                while t + 8 <= n && 2 * t + 16 <= src.len() {
-                    let a = _mm256_loadu_ps(s.add(2 * t));
-                    let b = _mm256_loadu_ps(s.add(2 * t + 8));
+                while t + 8 <= n && at + 2 * t + 16 <= src.len() {
+                    let a = _mm256_loadu_ps(s.add(at + 2 * t));
+                    let b = _mm256_loadu_ps(s.add(at + 2 * t + 8));
                     // [a0 a2 b0 b2 | a4 a6 b4 b6], then 64-bit lanes reordered 0, 2, 1, 3.
                     let e = _mm256_shuffle_ps::<0x88>(a, b);
                     let e = _mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(e));
                     _mm256_storeu_ps(d.add(t), _mm256_castpd_ps(e));
                     t += 8;
                 }
+                // The last 8 as the odd lanes of a load one value earlier, when that stays
+                // inside `src`; it may rewrite some values with equal ones.
+                if t < n && n >= 8 && at + 2 * (n - 8) >= 1 && at + 2 * (n - 8) + 15 <= src.len() {
+                    let t0 = n - 8;
+                    let a = _mm256_loadu_ps(s.add(at + 2 * t0 - 1));
+                    let b = _mm256_loadu_ps(s.add(at + 2 * t0 + 7));
+                    let o = _mm256_shuffle_ps::<0xDD>(a, b);
+                    let o = _mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(o));
+                    _mm256_storeu_ps(d.add(t0), _mm256_castpd_ps(o));
+                    t = n;
+                }
                 while t < n {
-                    *d.add(t) = *s.add(2 * t);
+                    *d.add(t) = *s.add(at + 2 * t);
                     t += 1;
                 }
             }
