@@ -229,12 +229,9 @@ fn microkernels_read_two_runs_and_partial_rows() {
     };
     // SAFETY: every half row read lies inside `x` (offsets < 300, bases < 70, 8 values).
     let acc = unsafe { portable_acc(k, &a, b) };
-    for r in 0..MR {
-        for j in 0..NR {
-            assert!(
-                (f64::from(acc[r][j]) - want(r, j)).abs() < 1e-5,
-                "portable {r} {j}"
-            );
+    for (r, row) in acc.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            assert!((f64::from(v) - want(r, j)).abs() < 1e-5, "portable {r} {j}");
         }
     }
     let bias = rng.vec(MR);
