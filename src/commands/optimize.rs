@@ -27,6 +27,7 @@ fn quantize_model(
         method: args.calibration_method.parse()?,
         per_channel: !args.per_tensor,
         activation_type: args.activation_type.parse()?,
+        weight_bits: args.weight_bits.parse()?,
         exclude_nodes: args.exclude_node.clone(),
         block_size: args.block_size,
         ..Default::default()

@@ -21,12 +21,16 @@
 //!
 //! The usual AVX2 route, `vpmaddubsw`, adds two u8 x i8 products in a saturating i16
 //! (255 * 127 * 2 overflows it), which forces 7-bit activations or weights on callers. The AVX2
-//! kernel here widens both operands to 16 bits (activations when A is packed, weights with
+//! GEMM kernel here widens both operands to 16 bits (activations when A is packed, weights with
 //! `vpmovsxbw` as they are loaded) and uses `vpmaddwd` instead: exact for every input, weights
-//! still one byte each, and the same multiplier throughput (the `vpmaddubsw` route also needs a
-//! `vpmaddwd` to widen to i32). So the quantizer never needs to
-//! restrict ranges for these kernels. On AVX2 the int8 ceiling is two `vpmaddwd` (32 MACs) per
-//! cycle against two 8-lane FMAs (16 MACs) for f32: at most 2x the f32 throughput.
+//! still one byte each. That costs instructions, not correctness: measured on a Zen 3
+//! (`cargo bench -p burnish-kernels --bench madd`, 6 x 16 tile in L1, one thread) the exact
+//! `vpmaddwd` loop runs 37-46 G multiply-adds/s, the `vpmaddubsw` loop 58-60 G and f32 FMA 27 G.
+//! So the direct convolution ([`conv2d_direct`]) takes the `vpmaddubsw` route by itself when
+//! every weight code (minus its zero point) fits in 7 bits (`-64..=63`: pair sums then stay
+//! below 2^15, exact), and `burnish-quant` writes 7-bit `Conv` weights on such CPUs by default
+//! (`--weight-bits auto`, like onnxruntime's `reduce_range`); 8-bit weights stay exact on the
+//! `vpmaddwd` route.
 //!
 //! i8 activations are shifted to u8 (plus 128, zero point moved alike), so one u8 x i8
 //! microkernel serves both; the zero point is removed in the epilogue with B's column sums.

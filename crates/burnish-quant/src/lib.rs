@@ -54,7 +54,7 @@ use std::collections::HashMap;
 use burnish_model::{DType, Model};
 
 pub use calibrate::Calibration;
-pub use config::{ActivationType, QuantConfig, QuantMode, RangeMethod};
+pub use config::{ActivationType, QuantConfig, QuantMode, RangeMethod, WeightBits};
 pub use error::QuantError;
 pub use lower::{LowerRecord, lower_qdq};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
@@ -65,6 +65,22 @@ use crate::qdq::{ActParams, ActTensor};
 pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \
 burnish's AVX2 int8 kernel widens both operands to 16 bits and multiplies with vpmaddwd, exact \
 for every u8/i8 code (burnish-kernels), so full 8-bit activation and weight ranges are used";
+
+/// Note recorded when `Conv` weights get 7-bit codes.
+pub const SEVEN_BIT_NOTE: &str = "Conv weights use 7-bit codes (-63..=63, like onnxruntime's \
+reduce_range): this CPU's int8 conv kernel is AVX2 without VNNI, where 7-bit weights let it use \
+vpmaddubsw (u8 x i8 pair sums stay below 2^15, so the saturation problem cannot occur) at ~1.4x \
+the speed of exact 16-bit products; activations and MatMul/Gemm weights keep 8 bits \
+(`--weight-bits 8` keeps 8 bits everywhere)";
+
+fn weight_bits_note(cfg: &QuantConfig) -> String {
+    let convs = cfg.weight_bits.seven_bit_conv() && cfg.mode == QuantMode::StaticInt8;
+    if convs {
+        SEVEN_BIT_NOTE.to_string()
+    } else {
+        AVX2_NOTE.to_string()
+    }
+}
 
 /// Quantizes `model` as `cfg` says; `calibration` is required for `static-int8`. Returns the
 /// quantized model in standard ONNX QDQ form (see [`lower_qdq`] for execution on int8 ops) and
@@ -202,7 +218,11 @@ pub fn quantize(
                 } else {
                     c.channel_axis
                 };
-                d.weights = Some(format!("{scheme} (axis {axis})"));
+                let seven = mode == QuantMode::StaticInt8
+                    && d.op_type == "Conv"
+                    && cfg.weight_bits.seven_bit_conv();
+                let bits = if seven { ", 7-bit codes" } else { "" };
+                d.weights = Some(format!("{scheme}{bits} (axis {axis})"));
             }
             match mode {
                 QuantMode::StaticInt8 => {
@@ -212,11 +232,11 @@ pub fn quantize(
                         cfg.method,
                         calibration.map(Calibration::samples).unwrap_or(0)
                     ));
-                    notes.push(AVX2_NOTE.to_string());
+                    notes.push(weight_bits_note(&cfg));
                 }
                 QuantMode::DynamicInt8 => {
                     notes.push("activations u8 asymmetric, range of each call (DynamicQuantizeLinear defines u8 only)".into());
-                    notes.push(AVX2_NOTE.to_string());
+                    notes.push(weight_bits_note(&cfg));
                 }
                 _ => notes.push(
                     "burnish-model has no 4-bit element type, so codes are stored one per int8: the file is int8-sized; the accuracy is int4's".into(),

@@ -295,7 +295,13 @@ fn quantize_weight(
         return Ok((dq_out, None));
     }
     let axis = cfg.per_channel.then_some(c.channel_axis);
-    let (codes, scales) = weights::quantize_symmetric(wv, &w.shape, axis);
+    let static_conv = n.op_type == "Conv" && cfg.mode == crate::QuantMode::StaticInt8;
+    let max_code = if static_conv && cfg.weight_bits.seven_bit_conv() {
+        63
+    } else {
+        127
+    };
+    let (codes, scales) = weights::quantize_symmetric(wv, &w.shape, axis, max_code);
     let sshape = if axis.is_some() {
         vec![scales.len()]
     } else {

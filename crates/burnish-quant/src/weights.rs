@@ -2,8 +2,15 @@
 //! codes in blocks.
 
 /// Symmetric int8 codes of `w` (shape `shape`) with one scale per index of `axis` (or one scale
-/// when `axis` is `None`): `scale = max |w| / 127`, codes in `-127..=127`, zero points 0.
-pub fn quantize_symmetric(w: &[f32], shape: &[usize], axis: Option<usize>) -> (Vec<i8>, Vec<f32>) {
+/// when `axis` is `None`): `scale = max |w| / max_code`, codes in `-max_code..=max_code` (127
+/// for 8 bits, 63 for 7), zero points 0.
+pub fn quantize_symmetric(
+    w: &[f32],
+    shape: &[usize],
+    axis: Option<usize>,
+    max_code: u8,
+) -> (Vec<i8>, Vec<f32>) {
+    let top_code = f32::from(max_code);
     let (outer, channels, inner) = split(shape, axis);
     let channel = |i: usize| (i / inner) % channels;
     let mut top = vec![0f32; channels];
@@ -13,7 +20,7 @@ pub fn quantize_symmetric(w: &[f32], shape: &[usize], axis: Option<usize>) -> (V
     }
     let scales: Vec<f32> = top
         .iter()
-        .map(|&m| if m > 0.0 { m / 127.0 } else { 1.0 })
+        .map(|&m| if m > 0.0 { m / top_code } else { 1.0 })
         .collect();
     let codes = w
         .iter()
@@ -21,7 +28,7 @@ pub fn quantize_symmetric(w: &[f32], shape: &[usize], axis: Option<usize>) -> (V
         .map(|(i, &x)| {
             (x / scales[channel(i)])
                 .round_ties_even()
-                .clamp(-127.0, 127.0) as i8
+                .clamp(-top_code, top_code) as i8
         })
         .collect();
     debug_assert_eq!(outer * channels * inner, w.len());
@@ -98,13 +105,13 @@ mod tests {
     #[test]
     fn per_channel_scales_follow_the_axis() {
         let w = [1.0, -2.0, 0.5, 0.25, 4.0, -1.0];
-        let (codes, scales) = quantize_symmetric(&w, &[2, 3], Some(1));
+        let (codes, scales) = quantize_symmetric(&w, &[2, 3], Some(1), 127);
         assert_eq!(scales, vec![1.0 / 127.0, 4.0 / 127.0, 1.0 / 127.0]);
         assert_eq!(codes, vec![127, -64, 64, 32, 127, -127]);
-        let (codes, scales) = quantize_symmetric(&w, &[2, 3], Some(0));
+        let (codes, scales) = quantize_symmetric(&w, &[2, 3], Some(0), 127);
         assert_eq!(scales, vec![2.0 / 127.0, 4.0 / 127.0]);
         assert_eq!(codes[1], -127);
-        let (_, scales) = quantize_symmetric(&w, &[2, 3], None);
+        let (_, scales) = quantize_symmetric(&w, &[2, 3], None, 127);
         assert_eq!(scales, vec![4.0 / 127.0]);
     }
 

@@ -75,7 +75,7 @@ fn quantize<T>(
     zps: &[i32],
     lo: i32,
     hi: i32,
-    to: fn(i32) -> T,
+    to: impl Fn(i32) -> T,
 ) -> Vec<T>
 where
     T: Copy + Default,
