@@ -101,12 +101,11 @@ impl Plan {
                 message,
             };
             let op = build(&ctx).map_err(err)?;
-            if node.op_type == "Constant" {
-                if let Some(out) = node.outputs.first() {
+            if node.op_type == "Constant"
+                && let Some(out) = node.outputs.first() {
                     let data = ops::generate::constant_data(&ctx).map_err(err)?;
                     host.insert(out.clone(), Arc::new(data));
                 }
-            }
             let step_inputs = node
                 .inputs
                 .iter()

@@ -56,6 +56,9 @@ pub struct Profile {
     pub nodes: Vec<NodeRow>,
 }
 
+/// Name, op type, total milliseconds, input shapes and output shapes of one node.
+type Accumulated = (String, String, f64, Vec<Vec<usize>>, Vec<Vec<usize>>);
+
 /// Runs `session` `runs` times on `inputs` (after one warm-up run) timing every node.
 pub fn profile(
     model: &Model,
@@ -65,7 +68,7 @@ pub fn profile(
 ) -> Result<Profile, RuntimeError> {
     let runs = runs.max(1);
     session.run_profiled(inputs.to_vec())?;
-    let mut per_node: Vec<(String, String, f64, Vec<Vec<usize>>, Vec<Vec<usize>>)> = Vec::new();
+    let mut per_node: Vec<Accumulated> = Vec::new();
     for r in 0..runs {
         let (_, timings) = session.run_profiled(inputs.to_vec())?;
         if r == 0 {

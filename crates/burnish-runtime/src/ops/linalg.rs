@@ -102,7 +102,7 @@ pub fn gemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut y = Value::Float(y);
         if let Some(c) = ins.opt(2) {
             let c = match (beta, c) {
-                (b, c) if b == 1.0 => c,
+                (1.0, c) => c,
                 (b, Value::Float(c)) => Value::Float(B::float_mul_scalar(c, Scalar::from(b))),
                 _ => return Err("Gemm bias must be float".into()),
             };

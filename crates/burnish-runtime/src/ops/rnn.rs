@@ -23,8 +23,8 @@ struct RnnAttrs {
 
 fn attrs(ctx: &BuildCtx) -> Result<RnnAttrs, String> {
     let dir = ctx.string("direction", "forward")?;
-    if let Some(acts) = ctx.node.attrs.get("activations") {
-        if let burnish_model::Attribute::Strings(a) = acts {
+    if let Some(acts) = ctx.node.attrs.get("activations")
+        && let burnish_model::Attribute::Strings(a) = acts {
             let default = a
                 .chunks(if ctx.node.op_type == "LSTM" { 3 } else { 2 })
                 .all(|c| {
@@ -38,7 +38,6 @@ fn attrs(ctx: &BuildCtx) -> Result<RnnAttrs, String> {
                 ));
             }
         }
-    }
     if ctx.node.attrs.contains_key("clip") {
         return Err("the `clip` attribute is not supported".into());
     }

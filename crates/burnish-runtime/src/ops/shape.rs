@@ -100,7 +100,7 @@ pub fn reshape_dims(
     }
     if let Some(i) = infer {
         let known: usize = out.iter().product();
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {input:?} into {target:?}"));
         }
         out[i] = total / known;

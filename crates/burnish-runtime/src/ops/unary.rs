@@ -107,11 +107,10 @@ pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let want_mask = ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty();
     op(move |mut ins| {
         let x = ins.take(0)?;
-        if let Some(training) = ins.opt(2) {
-            if training.to_i64_vec()?.first().is_some_and(|&t| t != 0) {
+        if let Some(training) = ins.opt(2)
+            && training.to_i64_vec()?.first().is_some_and(|&t| t != 0) {
                 return Err("Dropout in training mode is not supported (it is random)".into());
             }
-        }
         if !want_mask {
             return Ok(vec![x]);
         }
