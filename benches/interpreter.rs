@@ -4,6 +4,9 @@
 //! `cargo bench --bench interpreter`; compare with `tests/fixtures/gen/ort_bench.py` run on the
 //! same machine at the same time.
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::path::Path;

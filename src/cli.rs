@@ -19,7 +19,7 @@ pub enum Command {
     /// The main job: optimize, measure every variant under load, check fidelity, write the report.
     Pipeline(PipelineArgs),
     /// Optimize a model with exact graph passes and check that its outputs are unchanged.
-    Optimize(OptimizeArgs),
+    Optimize(Box<OptimizeArgs>),
     /// Describe a model: opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops.
     Inspect(InspectArgs),
     /// Top-1 / top-k accuracy of a classifier on labeled data.

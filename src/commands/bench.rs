@@ -25,9 +25,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .models
         .iter()
         .map(|m| {
-            ModelTarget::load(m, threads, &dims).map(|(target, cold)| (Arc::new(target), cold))
+            let (target, cold) = ModelTarget::load(m, threads, &dims)?;
+            Ok((Arc::new(target), cold))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let lg = LoadGen::new()
         .with_progress(BarProgress::stderr())
         .with_intra_op_threads(threads.unwrap_or(0) as u32);

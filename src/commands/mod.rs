@@ -23,7 +23,7 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Pipeline(args) => pipeline::run(args),
-        Command::Optimize(args) => optimize::run(args),
+        Command::Optimize(args) => optimize::run(*args),
         Command::Inspect(args) => inspect::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Run(args) => run::run(args),

@@ -73,15 +73,28 @@ mod tests {
         let attrs = Attributes::default();
         let (x, w, y) = (vec![1, 3, 8, 8], vec![4, 3, 3, 3], vec![1, 4, 6, 6]);
         let want = 4 * 6 * 6 * 3 * 3 * 3;
-        let conv = node_macs("Conv", &attrs, &[x.clone(), w.clone()], &[y.clone()]);
+        let conv = node_macs(
+            "Conv",
+            &attrs,
+            &[x.clone(), w.clone()],
+            std::slice::from_ref(&y),
+        );
         assert_eq!(conv, Some(want));
         assert_eq!(
-            node_macs("FusedConv", &attrs, &[x.clone(), w.clone()], &[y.clone()]),
+            node_macs(
+                "FusedConv",
+                &attrs,
+                &[x.clone(), w.clone()],
+                std::slice::from_ref(&y)
+            ),
             conv
         );
         let scalar = vec![];
         let q = [x, scalar.clone(), scalar.clone(), w, vec![4], scalar];
-        assert_eq!(node_macs("QConv", &attrs, &q, &[y.clone()]), conv);
+        assert_eq!(
+            node_macs("QConv", &attrs, &q, std::slice::from_ref(&y)),
+            conv
+        );
         assert_eq!(node_macs("QLinearConv", &attrs, &q, &[y]), conv);
         let mm = node_macs("QMatMul", &attrs, &[vec![2, 5, 16]], &[vec![2, 5, 8]]);
         assert_eq!(mm, Some(2 * 5 * 8 * 16));
