@@ -102,10 +102,11 @@ impl Plan {
             };
             let op = build(&ctx).map_err(err)?;
             if node.op_type == "Constant"
-                && let Some(out) = node.outputs.first() {
-                    let data = ops::generate::constant_data(&ctx).map_err(err)?;
-                    host.insert(out.clone(), Arc::new(data));
-                }
+                && let Some(out) = node.outputs.first()
+            {
+                let data = ops::generate::constant_data(&ctx).map_err(err)?;
+                host.insert(out.clone(), Arc::new(data));
+            }
             let step_inputs = node
                 .inputs
                 .iter()

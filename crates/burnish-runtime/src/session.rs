@@ -244,13 +244,14 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 
 fn check_input(info: &ValueInfo, t: &TensorData) -> Result<(), RuntimeError> {
     if let Some(d) = info.dtype
-        && d != t.dtype() {
-            return Err(RuntimeError::InputDtype {
-                name: info.name.clone(),
-                expected: d,
-                got: t.dtype(),
-            });
-        }
+        && d != t.dtype()
+    {
+        return Err(RuntimeError::InputDtype {
+            name: info.name.clone(),
+            expected: d,
+            got: t.dtype(),
+        });
+    }
     if let Some(dims) = &info.shape {
         let fits = dims.len() == t.shape.len()
             && dims.iter().zip(&t.shape).all(|(d, &n)| match d {

@@ -143,11 +143,10 @@ pub fn apply(
     }
     let in_place = y.is_contiguous() && y.layout().start_offset() == 0;
     let numel: usize = shape.iter().product();
-    if in_place
-        && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() == numel) {
-            act.sweep(buf, bias.as_deref());
-            return Ok(y);
-        }
+    if in_place && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() == numel) {
+        act.sweep(buf, bias.as_deref());
+        return Ok(y);
+    }
     let mut v = host_f32(&y)?;
     act.sweep(&mut v, bias.as_deref());
     Ok(upload_f32(v, shape))

@@ -24,20 +24,21 @@ struct RnnAttrs {
 fn attrs(ctx: &BuildCtx) -> Result<RnnAttrs, String> {
     let dir = ctx.string("direction", "forward")?;
     if let Some(acts) = ctx.node.attrs.get("activations")
-        && let burnish_model::Attribute::Strings(a) = acts {
-            let default = a
-                .chunks(if ctx.node.op_type == "LSTM" { 3 } else { 2 })
-                .all(|c| {
-                    c.iter().enumerate().all(|(i, s)| {
-                        s.eq_ignore_ascii_case(if i == 0 { "Sigmoid" } else { "Tanh" })
-                    })
-                });
-            if !default {
-                return Err(format!(
-                    "activations {a:?} are not supported (only the defaults)"
-                ));
-            }
+        && let burnish_model::Attribute::Strings(a) = acts
+    {
+        let default = a
+            .chunks(if ctx.node.op_type == "LSTM" { 3 } else { 2 })
+            .all(|c| {
+                c.iter()
+                    .enumerate()
+                    .all(|(i, s)| s.eq_ignore_ascii_case(if i == 0 { "Sigmoid" } else { "Tanh" }))
+            });
+        if !default {
+            return Err(format!(
+                "activations {a:?} are not supported (only the defaults)"
+            ));
         }
+    }
     if ctx.node.attrs.contains_key("clip") {
         return Err("the `clip` attribute is not supported".into());
     }

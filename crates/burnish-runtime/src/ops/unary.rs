@@ -108,9 +108,10 @@ pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         if let Some(training) = ins.opt(2)
-            && training.to_i64_vec()?.first().is_some_and(|&t| t != 0) {
-                return Err("Dropout in training mode is not supported (it is random)".into());
-            }
+            && training.to_i64_vec()?.first().is_some_and(|&t| t != 0)
+        {
+            return Err("Dropout in training mode is not supported (it is random)".into());
+        }
         if !want_mask {
             return Ok(vec![x]);
         }
