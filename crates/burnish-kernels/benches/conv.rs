@@ -13,6 +13,8 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use burnish_kernels::{
     Conv2dParams, DirectConv, DirectOutput, Kernel, OutputScale, PackedConv, QuantizedInput,
     Requant, Requantize, Weights, conv2d_direct, conv2d_int8, conv2d_qlinear,
 };
+use common::{f32_gemm, pattern};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// `(name, [n, c, h, w], out channels, kernel size, padding)`: a ResNet 3x3 layer and a 1x1
@@ -28,16 +31,6 @@ const CASES: [(&str, [usize; 4], usize, usize, usize); 2] = [
     ("3x3_64ch_56px", [1, 64, 56, 56], 64, 3, 1),
     ("1x1_256to64_28px", [1, 256, 28, 28], 64, 1, 0),
 ];
-
-fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
-    let mut s = seed;
-    (0..len).map(move |_| {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        s
-    })
-}
 
 /// Stride-1 im2col of one image: `[c * k * k, h_out * w_out]`, row-major.
 fn im2col(x: &[f32], [c, h, w]: [usize; 3], k: usize, pad: usize, cols: &mut [f32]) {
@@ -60,40 +53,6 @@ fn im2col(x: &[f32], [c, h, w]: [usize; 3], k: usize, pad: usize, cols: &mut [f3
                 }
             }
         }
-    }
-}
-
-/// `out[m x n] = a[m x k] * b[k x n]`, row-major, with the `gemm` crate.
-fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
-    let par = if threads == 1 {
-        gemm::Parallelism::None
-    } else {
-        gemm::Parallelism::Rayon(0)
-    };
-    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
-    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
     }
 }
 

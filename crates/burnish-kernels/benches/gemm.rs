@@ -5,55 +5,15 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::hint::black_box;
 
 use burnish_kernels::{Kernel, PackedB, gemm_requant};
+use common::{f32_gemm, pattern};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const SHAPES: [(usize, usize, usize); 3] = [(256, 256, 256), (512, 768, 768), (1024, 1024, 1024)];
-
-fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
-    let mut s = seed;
-    (0..len).map(move |_| {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        s
-    })
-}
-
-fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
-    let par = if threads == 1 {
-        gemm::Parallelism::None
-    } else {
-        gemm::Parallelism::Rayon(0)
-    };
-    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
-    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
-}
 
 fn bench(c: &mut Criterion) {
     eprintln!("int8 kernel: {}", Kernel::best());

@@ -5,42 +5,13 @@
 //! bench (`benches/gemm.rs`) reports distributions; this reports the fastest run of each, which
 //! is the fairer comparison when other processes share the cores.
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use std::time::Instant;
 
 use burnish_kernels::{Kernel, PackedB, gemm_requant};
-
-fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
-    let par = if threads == 1 {
-        gemm::Parallelism::None
-    } else {
-        gemm::Parallelism::Rayon(0)
-    };
-    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
-    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
-}
+use common::f32_gemm;
 
 fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
     (0..reps)

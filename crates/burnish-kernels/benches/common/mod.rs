@@ -1,0 +1,47 @@
+//! Helpers shared by the kernel benches and examples: seeded data and the f32 GEMM baseline.
+#![allow(dead_code)]
+
+/// A seeded xorshift32 stream of `len` values.
+pub fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
+    let mut s = seed;
+    (0..len).map(move |_| {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s
+    })
+}
+
+/// `out[m x n] = a[m x k] * b[k x n]`, row-major, with the `gemm` crate.
+pub fn f32_gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
+    let par = if threads == 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(0)
+    };
+    // SAFETY: `a` is m x k, `b` k x n, `c` m x n, all row-major and contiguous (column stride 1,
+    // row stride = columns); `c` is exclusively borrowed and not read (`read_dst` false).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
