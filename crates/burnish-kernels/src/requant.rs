@@ -74,21 +74,7 @@ impl<'a> Requant<'a> {
         if let Some(bias) = self.bias {
             check_len("bias", n, bias.len())?;
         }
-        if !(O::MIN..=O::MAX).contains(&self.zero_point)
-            || self.min < O::MIN
-            || self.max > O::MAX
-            || self.min > self.max
-        {
-            return Err(KernelError::Conv(format!(
-                "output zero point `{}` or clamp `{}..={}` outside the output type's `{}..={}`",
-                self.zero_point,
-                self.min,
-                self.max,
-                O::MIN,
-                O::MAX
-            )));
-        }
-        Ok(())
+        check_output_range::<O>(self.zero_point, self.min, self.max)
     }
 
     /// Requantizes the exact sums of columns `j0..j0 + exact.len()` into `out`.
@@ -125,4 +111,20 @@ pub fn requantize(acc: i32, multiplier: f32, zero_point: i32, min: i32, max: i32
         return zero_point.clamp(min, max);
     }
     (x as i64 + i64::from(zero_point)).clamp(i64::from(min), i64::from(max)) as i32
+}
+
+/// Checks that an output zero point and clamp `min..=max` lie in `O`'s code range.
+pub(crate) fn check_output_range<O: QuantOutput>(
+    zero_point: i32,
+    min: i32,
+    max: i32,
+) -> Result<(), KernelError> {
+    if !(O::MIN..=O::MAX).contains(&zero_point) || min < O::MIN || max > O::MAX || min > max {
+        return Err(KernelError::Conv(format!(
+            "output zero point `{zero_point}` or clamp `{min}..={max}` outside the output type's `{}..={}`",
+            O::MIN,
+            O::MAX
+        )));
+    }
+    Ok(())
 }

@@ -90,21 +90,7 @@ impl<Z: Activation> Requantize<'_, Z> {
         if let Some(r) = &self.residual {
             crate::pack::check_len("residual", len, r.codes.len())?;
         }
-        if !(O::MIN..=O::MAX).contains(&self.zero_point)
-            || self.min < O::MIN
-            || self.max > O::MAX
-            || self.min > self.max
-        {
-            return Err(KernelError::Conv(format!(
-                "output zero point `{}` or clamp `{}..={}` outside the output type's `{}..={}`",
-                self.zero_point,
-                self.min,
-                self.max,
-                O::MIN,
-                O::MAX
-            )));
-        }
-        Ok(())
+        crate::requant::check_output_range::<O>(self.zero_point, self.min, self.max)
     }
 
     /// The code of one sum `acc` of output channel `c`, residual code `z` (offset-binary, or
