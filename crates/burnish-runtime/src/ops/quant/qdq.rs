@@ -3,13 +3,15 @@
 
 use burnish_model::DType;
 
-use super::host::{check_scales, f32_value, floats, int_value, ints};
+use super::host::{Codes, check_scales, codes, f32_value, floats, int_value, ints};
 use crate::ops::util::axis as norm_axis;
 use crate::ops::{BuildCtx, Op, op};
 use crate::value::Value;
 
 /// `1.5 * 2^23`: `(x + M) - M` rounds `|x| < 2^22` half to even in the default FP mode.
 const ROUND_MAGIC: f32 = 12_582_912.0;
+/// The bit pattern of [`ROUND_MAGIC`].
+const MAGIC_BITS: i32 = 0x4B40_0000;
 
 /// How scale and zero-point elements map onto the data: element `e` of a run starting at
 /// `start` uses parameter `p0 + (e - start) * step`.
@@ -110,11 +112,12 @@ fn quantize_run<T>(
 ) {
     #[inline(always)]
     fn body<T>(xs: &[f32], os: &mut [T], s: f32, z: i32, lo: i32, hi: i32, to: &impl Fn(i32) -> T) {
-        let (l, h, zf) = ((lo - z) as f32, (hi - z) as f32, z as f32);
+        let (l, h) = ((lo - z) as f32, (hi - z) as f32);
         for (o, &v) in os.iter_mut().zip(xs) {
             let q = (v / s).max(l).min(h);
-            // Integer-valued and within `lo..=hi`, so the conversion is exact.
-            *o = to(((q + ROUND_MAGIC) - ROUND_MAGIC + zf) as i32);
+            // `q + 1.5 * 2^23` holds round_half_even(q) in its low mantissa bits (|q| < 2^22):
+            // integer arithmetic on the bits, which vectorizes, unlike a saturating cast.
+            *o = to((q + ROUND_MAGIC).to_bits() as i32 - MAGIC_BITS + z);
         }
     }
     #[cfg(target_arch = "x86_64")]
@@ -228,8 +231,20 @@ pub fn dequantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let shape = x.shape();
         let r = runs(&shape, &scale.shape(), axis, block)?;
-        let q = ints(&x)?;
-        let y = f32_value(dequantize(&q, &r, &scales, &zps), shape);
+        let per_tensor = match r.runs.as_slice() {
+            [(range, p0, 0)] if range.start == 0 => Some((scales[*p0], zps[*p0])),
+            _ => None,
+        };
+        let data = match (per_tensor, codes(&x, "x")) {
+            (Some((s, z)), Ok(Codes::U8(c))) => {
+                c.iter().map(|&v| (i32::from(v) - z) as f32 * s).collect()
+            }
+            (Some((s, z)), Ok(Codes::I8(c))) => {
+                c.iter().map(|&v| (i32::from(v) - z) as f32 * s).collect()
+            }
+            _ => dequantize(&ints(&x)?, &r, &scales, &zps),
+        };
+        let y = f32_value(data, shape);
         let target = scale.dtype();
         Ok(vec![if target == DType::F32 {
             y
