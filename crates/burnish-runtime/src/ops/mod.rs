@@ -12,6 +12,7 @@ mod conv_fast;
 mod fused;
 mod gather;
 pub(crate) mod generate;
+mod layout;
 mod linalg;
 mod norm;
 mod pointwise;
@@ -191,9 +192,9 @@ registry! {
     "ArgMax" => reduce::arg_max, "ArgMin" => reduce::arg_min,
     "Reshape" => shape::reshape, "Flatten" => shape::flatten, "Transpose" => shape::transpose,
     "Squeeze" => shape::squeeze, "Unsqueeze" => shape::unsqueeze, "Shape" => shape::shape,
-    "Size" => shape::size, "Expand" => shape::expand, "Concat" => shape::concat,
-    "Split" => shape::split, "Slice" => shape::slice_op, "Tile" => shape::tile, "Pad" => shape::pad,
-    "DepthToSpace" => shape::depth_to_space, "SpaceToDepth" => shape::space_to_depth,
+    "Size" => shape::size, "Expand" => shape::expand, "Concat" => layout::concat,
+    "Split" => layout::split, "Slice" => layout::slice_op, "Tile" => layout::tile, "Pad" => layout::pad,
+    "DepthToSpace" => layout::depth_to_space, "SpaceToDepth" => layout::space_to_depth,
     "Gather" => gather::gather, "GatherElements" => gather::gather_elements,
     "Constant" => generate::constant, "ConstantOfShape" => generate::constant_of_shape,
     "Range" => generate::range, "Cast" => generate::cast, "CastLike" => generate::cast_like,
