@@ -77,9 +77,14 @@ fn linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let w = float(ins.take(1)?)?;
         let y = matmul_prims(x, w)?;
         let bias = ins.opt(2).map(float).transpose()?;
-        let last = dims(&y).last().copied();
+        let shape = dims(&y);
+        let last = shape.last().copied();
+        // Rank-2 GEMM results are updated in place in one pass; a batched result (reshaped
+        // back from the flat GEMM) gets Burn's in-place broadcast add, then the activation.
         match (&act, bias) {
-            (Act::Point(p), Some(b)) if dims(&b).iter().product::<usize>() == last.unwrap_or(0) => {
+            (Act::Point(p), Some(b))
+                if shape.len() == 2 && dims(&b).iter().product::<usize>() == last.unwrap_or(0) =>
+            {
                 Ok(vec![Value::Float(pointwise::apply(y, Some(&b), *p)?)])
             }
             (_, Some(b)) => Ok(vec![apply(&act, B::float_add(y, b))?]),

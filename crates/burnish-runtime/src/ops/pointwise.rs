@@ -143,11 +143,21 @@ pub fn apply(
     }
     let in_place = y.is_contiguous() && y.layout().start_offset() == 0;
     let numel: usize = shape.iter().product();
-    if in_place && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() == numel) {
-        act.sweep(buf, bias.as_deref());
+    // A contiguous layout at offset 0 maps the elements onto the first `numel` of the storage
+    // (which may be longer).
+    if in_place && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() >= numel) {
+        act.sweep(&mut buf[..numel], bias.as_deref());
         return Ok(y);
     }
-    let mut v = host_f32(&y)?;
+    let y = if y.is_contiguous() {
+        y
+    } else {
+        y.to_contiguous()
+    };
+    let mut v = match y.as_slice::<f32>() {
+        Some(s) => s.to_vec(),
+        None => host_f32(&y)?,
+    };
     act.sweep(&mut v, bias.as_deref());
     Ok(upload_f32(v, shape))
 }
