@@ -81,11 +81,7 @@ impl PackedConv {
         groups: usize,
     ) -> Result<Self, KernelError> {
         let [oc, icg, kh, kw] = shape;
-        if groups == 0 || oc % groups != 0 || oc == 0 {
-            return Err(KernelError::Conv(format!(
-                "`{oc}` output channels do not split into `{groups}` groups"
-            )));
-        }
+        check_groups(oc, groups)?;
         let len = match w {
             Weights::I8(v) => v.len(),
             Weights::U8(v) => v.len(),
@@ -367,4 +363,14 @@ fn im2col<A: Activation>(
         }
     }
     cols
+}
+
+/// Checks that `oc` output channels split into `groups` non-empty groups.
+pub(crate) fn check_groups(oc: usize, groups: usize) -> Result<(), KernelError> {
+    if groups == 0 || oc == 0 || !oc.is_multiple_of(groups) {
+        return Err(KernelError::Conv(format!(
+            "`{oc}` output channels do not split into `{groups}` groups"
+        )));
+    }
+    Ok(())
 }

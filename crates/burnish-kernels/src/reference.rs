@@ -23,26 +23,65 @@ pub fn gemm_i32<A: Activation>(a: &[A], zp: A, b: &[i8], m: usize, k: usize, n: 
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d_i32<A: Activation>(
     x: &[A],
-    [n, c, h, wd]: [usize; 4],
+    xshape: [usize; 4],
     zp: A,
     w: &[i8],
-    [oc, icg, kh, kw]: [usize; 4],
+    wshape: [usize; 4],
     groups: usize,
     stride: [usize; 2],
     pads: [usize; 4],
     dilation: [usize; 2],
 ) -> (Vec<i32>, [usize; 4]) {
-    let zp = i32::from(zp.to_offset_u8());
+    let codes: Vec<i32> = x.iter().map(|v| i32::from(v.to_offset_u8())).collect();
+    let weights: Vec<i32> = w.iter().map(|&v| i32::from(v)).collect();
+    let params = crate::Conv2dParams {
+        stride,
+        pads,
+        dilation,
+    };
+    let (out, shape) = conv2d_i64(
+        &codes,
+        xshape,
+        i32::from(zp.to_offset_u8()),
+        &weights,
+        wshape,
+        &vec![0; wshape[0]],
+        groups,
+        params,
+    );
+    (out.into_iter().map(|v| v as i32).collect(), shape)
+}
+
+/// Direct NCHW convolution in i64 on integer codes with zero points:
+/// `out[b, o, y, x] = sum (x - x_zp) * (w - w_zp[o])` over the receptive field, skipping
+/// padding. `w` is `[oc, c / groups, kh, kw]`, `w_zp` one per output channel; returns the output
+/// and its shape.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_i64(
+    x: &[i32],
+    [n, c, h, wd]: [usize; 4],
+    x_zp: i32,
+    w: &[i32],
+    [oc, icg, kh, kw]: [usize; 4],
+    w_zp: &[i32],
+    groups: usize,
+    params: crate::Conv2dParams,
+) -> (Vec<i64>, [usize; 4]) {
+    let crate::Conv2dParams {
+        stride,
+        pads,
+        dilation,
+    } = params;
     let oh = (h + pads[0] + pads[2] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
     let ow = (wd + pads[1] + pads[3] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
     let ocg = oc / groups;
-    let mut out = vec![0i32; n * oc * oh * ow];
+    let mut out = vec![0i64; n * oc * oh * ow];
     for b in 0..n {
         for o in 0..oc {
             let g = o / ocg;
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let mut sum = 0i32;
+                    let mut sum = 0i64;
                     for ci in 0..icg {
                         for ky in 0..kh {
                             for kx in 0..kw {
@@ -56,7 +95,7 @@ pub fn conv2d_i32<A: Activation>(
                                 let xi =
                                     ((b * c + g * icg + ci) * h + iy as usize) * wd + ix as usize;
                                 let wi = ((o * icg + ci) * kh + ky) * kw + kx;
-                                sum += (i32::from(x[xi].to_offset_u8()) - zp) * i32::from(w[wi]);
+                                sum += i64::from(x[xi] - x_zp) * i64::from(w[wi] - w_zp[o]);
                             }
                         }
                     }

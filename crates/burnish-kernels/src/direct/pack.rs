@@ -49,11 +49,7 @@ impl DirectConv {
         groups: usize,
     ) -> Result<Self, KernelError> {
         let [oc, icg, kh, kw] = shape;
-        if groups == 0 || oc == 0 || oc % groups != 0 {
-            return Err(KernelError::Conv(format!(
-                "`{oc}` output channels do not split into `{groups}` groups"
-            )));
-        }
+        crate::conv::check_groups(oc, groups)?;
         if icg == 0 || kh == 0 || kw == 0 {
             return Err(KernelError::ZeroDimension {
                 what: "weight dimension",

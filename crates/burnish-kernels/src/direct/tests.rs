@@ -34,48 +34,12 @@ struct Case {
     params: Conv2dParams,
 }
 
-/// `sum (x - xzp) * (w - wzp[o])` in i64 over the receptive field, skipping padding.
+/// `sum (x - xzp) * (w - wzp[o])` in i64 ([`crate::reference::conv2d_i64`]).
 fn reference(case: &Case, x: &[i32], xzp: i32, w: &[i32], wzp: &[i32]) -> Vec<i64> {
-    let [n, c, h, wd] = case.input;
-    let [kh, kw] = case.k;
-    let icg = c / case.groups;
-    let ocg = case.oc / case.groups;
-    let Conv2dParams {
-        stride,
-        pads,
-        dilation,
-    } = case.params;
-    let oh = (h + pads[0] + pads[2] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
-    let ow = (wd + pads[1] + pads[3] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
-    let mut out = vec![0i64; n * case.oc * oh * ow];
-    for b in 0..n {
-        for o in 0..case.oc {
-            let g = o / ocg;
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut s = 0i64;
-                    for ci in 0..icg {
-                        for ky in 0..kh {
-                            for kx in 0..kw {
-                                let iy =
-                                    (oy * stride[0] + ky * dilation[0]) as isize - pads[0] as isize;
-                                let ix =
-                                    (ox * stride[1] + kx * dilation[1]) as isize - pads[1] as isize;
-                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
-                                    continue;
-                                }
-                                let xv = x
-                                    [((b * c + g * icg + ci) * h + iy as usize) * wd + ix as usize];
-                                let wv = w[((o * icg + ci) * kh + ky) * kw + kx];
-                                s += i64::from(xv - xzp) * i64::from(wv - wzp[o]);
-                            }
-                        }
-                    }
-                    out[((b * case.oc + o) * oh + oy) * ow + ox] = s;
-                }
-            }
-        }
-    }
+    let [_, c, ..] = case.input;
+    let wshape = [case.oc, c / case.groups, case.k[0], case.k[1]];
+    let (out, _) =
+        crate::reference::conv2d_i64(x, case.input, xzp, w, wshape, wzp, case.groups, case.params);
     out
 }
 
