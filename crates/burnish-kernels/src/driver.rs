@@ -9,7 +9,6 @@
 use rayon::prelude::*;
 
 use crate::PackedB;
-use crate::kernel::imp;
 
 /// Depth groups (32-bit words) per k-block: B sub-panels of 8-16 KiB that stay in L1.
 const KC_GROUPS: usize = 128;
@@ -46,7 +45,7 @@ where
     F: Fn(usize, usize, &[i32], &mut [T]) + Sync,
 {
     assert_eq!(out.len(), m * b.n(), "output length");
-    let imp = imp(b.kernel());
+    let imp = b.imp();
     let (mr, nr, n) = (imp.mr, imp.nr, b.n());
     let tile_len = mr * nr;
     let kg = b.k().div_ceil(imp.ku);
@@ -73,7 +72,8 @@ where
                     let (a_ptr, b_ptr, c_ptr) = (a_sub.as_ptr(), b_sub.as_ptr(), tile.as_mut_ptr());
                     // SAFETY: `a_sub` holds `groups` words of each of `mr` rows `kg` apart,
                     // `b_sub` `groups * nr * ku` bytes, `tile` `mr * nr` values; `b.kernel()`
-                    // was checked supported when B was packed.
+                    // was checked supported when B was packed, and its 7-bit variant is only
+                    // chosen for weights in `-64..=63`.
                     unsafe { (imp.ukernel)(groups, a_ptr, kg, b_ptr, c_ptr) };
                 }
             }

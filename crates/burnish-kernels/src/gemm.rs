@@ -5,7 +5,6 @@
 //! `acc - a_zero_point * col_sum(B)[n]` (the column sums are computed when B is packed).
 
 use crate::driver::run;
-use crate::kernel::imp;
 use crate::pack::{Activation, check_len, check_scale, pack_a};
 use crate::requant::{QuantOutput, Requant};
 use crate::{KernelError, PackedB};
@@ -223,7 +222,7 @@ fn prepare<A: Activation>(
     }
     let m = a.len() / k;
     check_len("out", m * b.n(), out_len)?;
-    Ok((m, pack_a(imp(b.kernel()), a, m, k)))
+    Ok((m, pack_a(b.imp(), a, m, k)))
 }
 
 /// Per-column combined scales `a_scale * b_scale[j]` and the bias (zeros when absent).

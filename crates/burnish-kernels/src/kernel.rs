@@ -123,7 +123,7 @@ pub(crate) type MicroKernel =
     unsafe fn(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32);
 
 /// The description of one kernel that packing and the driver work from.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct KernelImpl {
     /// Rows of A per panel.
     pub mr: usize,
@@ -154,5 +154,15 @@ pub(crate) fn imp(kernel: Kernel) -> &'static KernelImpl {
         Kernel::Avx512Vnni => &crate::x86::AVX512_VNNI,
         #[cfg(not(target_arch = "x86_64"))]
         _ => &SCALAR,
+    }
+}
+
+/// The table row of the kernel's 7-bit weight variant, if it has one: a faster microkernel that
+/// is exact only while every packed weight lies in `-64..=63` (AVX2's `vpmaddubsw` route).
+pub(crate) fn imp_7bit(kernel: Kernel) -> Option<&'static KernelImpl> {
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => Some(&crate::x86::AVX2_7BIT),
+        _ => None,
     }
 }

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::kernel::{KernelImpl, imp};
+use crate::kernel::{KernelImpl, imp, imp_7bit};
 use crate::{Kernel, KernelError};
 
 /// The largest reduction depth: `MAX_K * 255 * 128 < 2^31`, so raw sums never overflow i32.
@@ -67,6 +67,10 @@ impl Weights<'_> {
 #[derive(Debug, Clone)]
 pub struct PackedB {
     kernel: Kernel,
+    /// The microkernel (and so the layout) the data is packed for.
+    imp: &'static KernelImpl,
+    /// Whether `imp` is the kernel's 7-bit weight variant.
+    seven_bit: bool,
     k: usize,
     n: usize,
     data: Vec<u8>,
@@ -90,6 +94,10 @@ impl PackedB {
     /// Packs row-major weight codes `b` (`k` x `n`, i8 or u8) with zero points (one, or one
     /// per column, in the codes' own range), so products use `b - zero_point`. Exact while
     /// `k * 255 * 255 < 2^31` (any `k <= 33_025`) for u8 or non-zero-point weights.
+    ///
+    /// When every `b - zero_point` lies in `-64..=63` (7-bit weights) and the kernel has a
+    /// faster microkernel for that case (AVX2's `vpmaddubsw`, see [`PackedB::seven_bit`]), the
+    /// weights are packed for it with the zero points subtracted; results are identical.
     pub fn quantized(
         kernel: Kernel,
         b: Weights<'_>,
@@ -116,15 +124,32 @@ impl PackedB {
         let zero_points: Vec<i32> = (0..n)
             .map(|j| zero_points[j.min(zero_points.len() - 1)] - shift)
             .collect();
-        let mut packed = Self::pack(kernel, &codes, k, n);
+        if let Some(narrow) = imp_7bit(kernel) {
+            let centered = |(idx, &v): (usize, &i8)| i32::from(v) - zero_points[idx % n];
+            if codes
+                .iter()
+                .enumerate()
+                .all(|e| (-64..=63).contains(&centered(e)))
+            {
+                let codes: Vec<i8> = codes
+                    .iter()
+                    .enumerate()
+                    .map(|e| centered(e) as i8)
+                    .collect();
+                let mut packed = Self::pack(kernel, narrow, &codes, k, n);
+                packed.seven_bit = true;
+                return Ok(packed);
+            }
+        }
+        let mut packed = Self::pack(kernel, imp(kernel), &codes, k, n);
         if zero_points.iter().any(|&z| z != 0) {
             packed.zero_points = zero_points;
         }
         Ok(packed)
     }
 
-    fn pack(kernel: Kernel, b: &[i8], k: usize, n: usize) -> Self {
-        let KernelImpl { nr, ku, .. } = *imp(kernel);
+    fn pack(kernel: Kernel, imp: &'static KernelImpl, b: &[i8], k: usize, n: usize) -> Self {
+        let KernelImpl { nr, ku, .. } = *imp;
         let kg = k.div_ceil(ku);
         let panels = n.div_ceil(nr);
         let mut data = vec![0u8; panels * kg * nr * ku];
@@ -152,6 +177,8 @@ impl PackedB {
         }
         Self {
             kernel,
+            imp,
+            seven_bit: false,
             k,
             n,
             data,
@@ -181,6 +208,18 @@ impl PackedB {
         self.kernel
     }
 
+    /// Whether the weights run on the kernel's 7-bit variant: every weight minus its zero point
+    /// lies in `-64..=63` and the kernel is [`Kernel::Avx2`], whose `vpmaddubsw` route (u8 x i8
+    /// pair sums in i16, exact for such weights) then replaces the exact 16-bit route.
+    pub fn seven_bit(&self) -> bool {
+        self.seven_bit
+    }
+
+    /// The microkernel the weights were packed for.
+    pub(crate) fn imp(&self) -> &'static KernelImpl {
+        self.imp
+    }
+
     /// Reduction depth (rows of B).
     pub fn k(&self) -> usize {
         self.k
@@ -191,7 +230,8 @@ impl PackedB {
         self.n
     }
 
-    /// `sum_k B[k, j]` for every column `j`.
+    /// `sum_k B[k, j]` for every column `j`, over the stored codes (with the zero points
+    /// already subtracted when [`PackedB::seven_bit`]).
     pub fn col_sums(&self) -> &[i32] {
         &self.col_sums
     }
@@ -208,8 +248,7 @@ impl PackedB {
 
     /// Bytes of one column panel (`kg * nr * ku`).
     pub(crate) fn panel(&self, p: usize) -> &[u8] {
-        let imp = imp(self.kernel);
-        let len = self.k.div_ceil(imp.ku) * imp.nr * imp.ku;
+        let len = self.k.div_ceil(self.imp.ku) * self.imp.nr * self.imp.ku;
         &self.data[p * len..(p + 1) * len]
     }
 }

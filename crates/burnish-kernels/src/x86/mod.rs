@@ -2,6 +2,7 @@
 //! layout; [`crate::kernel::Kernel::is_supported`] gates them at run time.
 
 mod avx2;
+mod maddubs;
 mod vnni;
 
 use crate::kernel::KernelImpl;
@@ -12,6 +13,14 @@ pub(crate) static AVX2: KernelImpl = KernelImpl {
     nr: avx2::NR,
     ku: 2,
     ukernel: avx2::ukernel,
+};
+
+/// AVX2 for weights in `-64..=63`: `vpmaddubsw`, four bytes per word.
+pub(crate) static AVX2_7BIT: KernelImpl = KernelImpl {
+    mr: maddubs::MR,
+    nr: maddubs::NR,
+    ku: 4,
+    ukernel: maddubs::ukernel,
 };
 
 /// AVX-VNNI, 256-bit `vpdpbusd`.

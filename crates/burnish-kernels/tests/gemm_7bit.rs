@@ -1,0 +1,201 @@
+//! The 7-bit weight route (AVX2 `vpmaddubsw`): chosen by `PackedB` exactly when every weight
+//! minus its zero point fits `-64..=63` on AVX2, and bit-exact against the integer reference.
+
+mod common;
+
+use burnish_kernels::{
+    Activation, Kernel, MAX_K, PackedB, Weights, gemm_i32, gemm_requant, reference,
+};
+use common::Rng;
+
+/// Whether `kernel` has a 7-bit variant (only AVX2 does).
+fn has_7bit_route(kernel: Kernel) -> bool {
+    kernel == Kernel::Avx2
+}
+
+/// Weights in `-64..=63`, with both ends present whenever there are two or more.
+fn weights_7bit(rng: &mut Rng, len: usize) -> Vec<i8> {
+    let mut w: Vec<i8> = (0..len).map(|_| (rng.below(128) as i8) - 64).collect();
+    if len >= 2 {
+        let (i, j) = (rng.below(len), rng.below(len));
+        w[i] = -64;
+        w[if j == i { (i + 1) % len } else { j }] = 63;
+    }
+    w
+}
+
+/// Activations from the shared distributions, with 0 and 255 forced in.
+fn activations(rng: &mut Rng, len: usize, mode: usize) -> Vec<u8> {
+    let mut a = rng.bytes(len, mode);
+    a[rng.below(len)] = 0;
+    a[rng.below(len)] = 255;
+    a
+}
+
+fn shapes(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
+    let mut shapes = vec![
+        (1, 1, 1),
+        (1, 3, 17),
+        (6, 4, 16),
+        (7, 5, 33),
+        (12, 8, 32),
+        (13, 17, 35),
+        (1, 1001, 70),
+        (97, 3, 129),
+        (64, 1023, 48),
+        (200, 514, 130),
+        (300, 515, 270),
+    ];
+    for _ in 0..40 {
+        shapes.push((1 + rng.below(70), 1 + rng.below(130), 1 + rng.below(80)));
+    }
+    shapes
+}
+
+fn check<A: Activation + std::fmt::Debug>(
+    kernel: Kernel,
+    a: &[A],
+    zp: A,
+    b: &[i8],
+    (m, k, n): (usize, usize, usize),
+) {
+    let packed = PackedB::with_kernel(kernel, b, k, n).unwrap();
+    assert_eq!(packed.seven_bit(), has_7bit_route(kernel), "{kernel} route");
+    let mut out = vec![0i32; m * n];
+    gemm_i32(a, zp, &packed, &mut out).unwrap();
+    assert!(
+        out == reference::gemm_i32(a, zp, b, m, k, n),
+        "{kernel} m={m} k={k} n={n} zp={zp:?}: mismatch"
+    );
+}
+
+#[test]
+fn u8_activations_times_7bit_weights_are_exact() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for (case, shape @ (m, k, n)) in shapes(&mut rng).into_iter().enumerate() {
+        let a = activations(&mut rng, m * k, case);
+        let b = weights_7bit(&mut rng, k * n);
+        let zps = [0u8, 128, 255, rng.next() as u8];
+        for kernel in Kernel::available() {
+            for zp in zps {
+                check(kernel, &a, zp, &b, shape);
+            }
+        }
+    }
+}
+
+#[test]
+fn i8_activations_times_7bit_weights_are_exact() {
+    let mut rng = Rng(987_654_321);
+    for (case, shape @ (m, k, n)) in shapes(&mut rng).into_iter().enumerate() {
+        let a: Vec<i8> = activations(&mut rng, m * k, case + 1)
+            .into_iter()
+            .map(|v| v as i8)
+            .collect();
+        let b = weights_7bit(&mut rng, k * n);
+        for kernel in Kernel::available() {
+            for zp in [0i8, -128, 127, rng.next() as i8] {
+                check(kernel, &a, zp, &b, shape);
+            }
+        }
+    }
+}
+
+#[test]
+fn extreme_7bit_products_at_large_depth_are_exact() {
+    // 255 * -64 and 255 * 63 in every pair: the largest i16 pair sums `vpmaddubsw` makes.
+    for kernel in Kernel::available() {
+        for (k, w) in [(4099, -64i8), (4099, 63), (MAX_K, -64)] {
+            let (m, n) = (7, 19);
+            let a = vec![255u8; m * k];
+            let b = vec![w; k * n];
+            check(kernel, &a, 0, &b, (m, k, n));
+            check(kernel, &a, 255, &b, (m, k, n));
+        }
+        let (m, k, n) = (9, 301, 23);
+        let b: Vec<i8> = (0..k * n)
+            .map(|i| if i % 3 == 0 { 63 } else { -64 })
+            .collect();
+        check(kernel, &vec![255u8; m * k], 3, &b, (m, k, n));
+    }
+}
+
+#[test]
+fn weights_7bit_after_their_zero_points_take_the_route() {
+    // u8 codes around a per-column zero point, and i8 codes outside 7 bits whose zero point
+    // brings them inside: both are 7-bit weights once the zero point is removed.
+    let mut rng = Rng(31_337);
+    for (m, k, n) in [(5, 37, 21), (70, 130, 45), (1, 9, 3)] {
+        let a = activations(&mut rng, m * k, 0);
+        let centered = weights_7bit(&mut rng, k * n);
+        let zp_u8: Vec<i32> = (0..n).map(|j| [64, 128, 192][j % 3]).collect();
+        let codes_u8: Vec<u8> = (0..k * n)
+            .map(|i| (i32::from(centered[i]) + zp_u8[i % n]) as u8)
+            .collect();
+        let zp_i8 = [60i32];
+        let codes_i8: Vec<i8> = centered
+            .iter()
+            .map(|&c| (i32::from(c) + 60) as i8)
+            .collect();
+        let want = reference::gemm_i32(&a, 17, &centered, m, k, n);
+        for kernel in Kernel::available() {
+            for (w, zps) in [
+                (Weights::U8(&codes_u8), zp_u8.as_slice()),
+                (Weights::I8(&codes_i8), &zp_i8),
+            ] {
+                let packed = PackedB::quantized(kernel, w, zps, k, n).unwrap();
+                assert_eq!(packed.seven_bit(), has_7bit_route(kernel), "{kernel} route");
+                let mut out = vec![0i32; m * n];
+                gemm_i32(&a, 17u8, &packed, &mut out).unwrap();
+                assert!(out == want, "{kernel} {m}x{k}x{n} {w:?}: mismatch");
+            }
+        }
+    }
+}
+
+#[test]
+fn eight_bit_weights_keep_the_exact_route() {
+    let mut rng = Rng(2024);
+    let (m, k, n) = (33, 70, 41);
+    let a = activations(&mut rng, m * k, 0);
+    for outlier in [-65i8, 64, -128, 127] {
+        let mut b = weights_7bit(&mut rng, k * n);
+        b[rng.below(k * n)] = outlier;
+        for kernel in Kernel::available() {
+            let packed = PackedB::with_kernel(kernel, &b, k, n).unwrap();
+            assert!(!packed.seven_bit(), "{kernel}: weight {outlier} is 8-bit");
+            let mut out = vec![0i32; m * n];
+            gemm_i32(&a, 255u8, &packed, &mut out).unwrap();
+            assert!(out == reference::gemm_i32(&a, 255u8, &b, m, k, n));
+        }
+    }
+    // A zero point can push 7-bit-looking codes out of range: 63 - (-2) = 65.
+    let b = weights_7bit(&mut rng, k * n);
+    let packed = PackedB::quantized(Kernel::best(), Weights::I8(&b), &[-2], k, n).unwrap();
+    assert!(!packed.seven_bit());
+}
+
+#[test]
+fn requantized_output_matches_the_exact_route() {
+    let mut rng = Rng(99);
+    let (m, k, n) = (45, 259, 37);
+    let a = activations(&mut rng, m * k, 2);
+    let b = weights_7bit(&mut rng, k * n);
+    let scales: Vec<f32> = (0..n).map(|j| 0.002 + j as f32 * 1e-4).collect();
+    let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5 - 7.0).collect();
+    let acc = reference::gemm_i32(&a, 131, &b, m, k, n);
+    let want: Vec<f32> = acc
+        .iter()
+        .enumerate()
+        .map(|(idx, &v)| v as f32 * (0.03 * scales[idx % n]) + bias[idx % n])
+        .collect();
+    for kernel in Kernel::available() {
+        let packed = PackedB::with_kernel(kernel, &b, k, n)
+            .unwrap()
+            .with_scales(scales.clone())
+            .unwrap();
+        let mut out = vec![0f32; m * n];
+        gemm_requant(&a, 131u8, 0.03, &packed, Some(&bias), &mut out).unwrap();
+        assert_eq!(out, want, "{kernel}");
+    }
+}
