@@ -1,6 +1,9 @@
 //! Int8 GEMM (fastest kernel, u8 activations, f32 dequantized output) against the f32 GEMM
 //! Burn flex uses (`gemm` crate), same shapes, same run, on 1 and 2 rayon threads.
 //! Throughput is reported as elements = 2 * m * n * k, i.e. GOPS / GFLOPS.
+//!
+//! `int8_requant_f32` uses 8-bit weights (the exact route on AVX2), `int8_7bit` weights in
+//! `-64..=63`, which AVX2 CPUs without VNNI run on the `vpmaddubsw` route.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -21,6 +24,9 @@ fn bench(c: &mut Criterion) {
         let a8: Vec<u8> = pattern(m * k, 7).map(|v| v as u8).collect();
         let b8: Vec<i8> = pattern(k * n, 11).map(|v| (v % 255) as i8).collect();
         let packed = PackedB::new(&b8, k, n).expect("pack");
+        let b7: Vec<i8> = pattern(k * n, 13).map(|v| (v % 128) as i8 - 64).collect();
+        let packed7 = PackedB::new(&b7, k, n).expect("pack");
+        eprintln!("7-bit weights on the 7-bit route: {}", packed7.seven_bit());
         let bias = vec![0.5f32; n];
         let af: Vec<f32> = a8.iter().map(|&v| f32::from(v) / 255.0).collect();
         let bf: Vec<f32> = b8.iter().map(|&v| f32::from(v) / 127.0).collect();
@@ -46,6 +52,14 @@ fn bench(c: &mut Criterion) {
                 pool.install(|| {
                     bch.iter(|| {
                         gemm_requant(black_box(&a8), 128u8, 0.02, &packed, Some(&bias), &mut out)
+                            .expect("gemm")
+                    })
+                })
+            });
+            group.bench_function(BenchmarkId::new("int8_7bit", threads), |bch| {
+                pool.install(|| {
+                    bch.iter(|| {
+                        gemm_requant(black_box(&a8), 128u8, 0.02, &packed7, Some(&bias), &mut out)
                             .expect("gemm")
                     })
                 })
