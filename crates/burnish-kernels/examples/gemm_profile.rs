@@ -1,4 +1,5 @@
-//! Runs the int8 GEMM in a loop for profiling: `gemm_profile [m k n] [iterations]`.
+//! Runs the int8 GEMM in a loop for profiling: `gemm_profile [m k n iterations [bits]]`, with
+//! 8-bit weights, or 7-bit ones (`-64..=63`, the AVX2 `vpmaddubsw` route) when `bits` is 7.
 
 use burnish_kernels::{PackedB, gemm_requant};
 
@@ -7,12 +8,17 @@ fn main() {
         .skip(1)
         .filter_map(|s| s.parse().ok())
         .collect();
-    let (m, k, n, iters) = match args[..] {
-        [m, k, n, it] => (m, k, n, it),
-        _ => (1024, 1024, 1024, 50),
+    let (m, k, n, iters, bits) = match args[..] {
+        [m, k, n, it] => (m, k, n, it, 8),
+        [m, k, n, it, bits] => (m, k, n, it, bits),
+        _ => (1024, 1024, 1024, 50, 8),
     };
     let a: Vec<u8> = (0..m * k).map(|i| (i * 7 % 251) as u8).collect();
-    let b: Vec<i8> = (0..k * n).map(|i| (i * 13 % 255) as u8 as i8).collect();
+    let b: Vec<i8> = if bits == 7 {
+        (0..k * n).map(|i| (i * 13 % 128) as i8 - 64).collect()
+    } else {
+        (0..k * n).map(|i| (i * 13 % 255) as u8 as i8).collect()
+    };
     let packed = PackedB::new(&b, k, n).expect("pack");
     let mut out = vec![0f32; m * n];
     let t = std::time::Instant::now();
@@ -21,7 +27,8 @@ fn main() {
     }
     let dt = t.elapsed().as_secs_f64() / iters as f64;
     println!(
-        "{m}x{k}x{n}: {:.1} GOPS",
+        "{m}x{k}x{n} ({} route): {:.1} GOPS",
+        if packed.seven_bit() { "7-bit" } else { "exact" },
         2.0 * (m * n * k) as f64 / dt / 1e9
     );
 }

@@ -135,9 +135,6 @@ pub fn gemm_qlinear<A: Activation, O: QuantOutput>(
     })
 }
 
-/// Widest tile any kernel produces (columns per microkernel call).
-const MAX_NR: usize = 32;
-
 /// Runs the GEMM and hands `epi(j0, exact, out)` each row segment's exact sums
 /// `sum_k (a - a_zp) * (b - b_zp)`.
 fn run_exact<A, T, F>(
@@ -154,26 +151,13 @@ where
 {
     let (m, packed) = prepare(a, b, out.len())?;
     let zp = i32::from(a_zero_point.to_offset_u8());
-    let corr = zero_point_correction(zp, b);
+    let init = zero_point_correction(zp, b);
     let row_terms = b.zero_points().map(|bzp| (bzp, row_terms(a, zp, m, b.k())));
-    run(b, &packed, m, out, |i, j0, raw, out| {
-        let mut buf = [0i32; MAX_NR];
-        let exact = &mut buf[..raw.len()];
-        match &row_terms {
-            None => {
-                for ((e, &v), &c) in exact.iter_mut().zip(raw).zip(&corr[j0..]) {
-                    *e = v.wrapping_sub(c);
-                }
-            }
-            Some((bzp, rows)) => {
-                let r = rows[i];
-                for ((e, &v), (&c, &z)) in exact
-                    .iter_mut()
-                    .zip(raw)
-                    .zip(corr[j0..].iter().zip(&bzp[j0..]))
-                {
-                    *e = v.wrapping_sub(c).wrapping_sub(z.wrapping_mul(r));
-                }
+    run(b, &packed, m, &init, out, |i, j0, exact, out| {
+        if let Some((bzp, rows)) = &row_terms {
+            let r = rows[i];
+            for (e, &z) in exact.iter_mut().zip(&bzp[j0..]) {
+                *e = e.wrapping_sub(z.wrapping_mul(r));
             }
         }
         epi(j0, exact, out);
@@ -194,10 +178,13 @@ fn row_terms<A: Activation>(a: &[A], zp: i32, m: usize, k: usize) -> Vec<i32> {
         .collect()
 }
 
-/// `a_zero_point * col_sum(B)[j]` for every column: what the raw sums carry beyond the
-/// zero-point-corrected product.
+/// `-a_zero_point * col_sum(B)[j]` for every column: the raw sums start from it, which removes
+/// the activation zero point.
 fn zero_point_correction(zp: i32, b: &PackedB) -> Vec<i32> {
-    b.col_sums().iter().map(|&s| zp.wrapping_mul(s)).collect()
+    b.col_sums()
+        .iter()
+        .map(|&s| zp.wrapping_mul(s).wrapping_neg())
+        .collect()
 }
 
 /// ONNX QuantizeLinear to u8.

@@ -113,14 +113,20 @@ impl std::fmt::Display for Kernel {
 }
 
 /// Adds the raw u8 x i8 products of `kg` depth groups to one `mr` x `nr` tile:
-/// `c[i * nr + j] += sum_g sum_t a[i, g, t] * b[g, j, t]` (wrapping i32).
+/// `c[i * c_stride + j] += sum_g sum_t a[i, g, t] * b[g, j, t]` (wrapping i32).
 ///
 /// # Safety
 /// Each of the `mr` rows of `a` (`a_stride` words apart) is readable for `kg` words, `b` for
-/// `kg * nr * ku` bytes, `c` readable and writable for `mr * nr` values (row stride `nr`), and
-/// the CPU supports the kernel's target features.
-pub(crate) type MicroKernel =
-    unsafe fn(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32);
+/// `kg * nr * ku` bytes, each of the `mr` rows of `c` (`c_stride` values apart) readable and
+/// writable for `nr` values, and the CPU supports the kernel's target features.
+pub(crate) type MicroKernel = unsafe fn(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+);
 
 /// The description of one kernel that packing and the driver work from.
 #[derive(Debug, Clone, Copy)]

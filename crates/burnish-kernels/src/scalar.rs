@@ -9,19 +9,27 @@ pub(crate) const NR: usize = 8;
 ///
 /// # Safety
 /// As [`crate::kernel::MicroKernel`].
-pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+pub(crate) unsafe fn ukernel(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     // SAFETY: the caller guarantees each of the `MR` rows of `a` (`a_stride` words apart)
-    // holds `kg` words, `b` `kg * NR * 4` bytes and `c` `MR * NR` writable values; the packed
-    // buffers and the tile buffer do not overlap.
-    let (rows, b, c) = unsafe {
+    // holds `kg` words, `b` `kg * NR * 4` bytes and each of the `MR` rows of `c` (`c_stride`
+    // values apart) `NR` writable values; the packed buffers and the tile buffer do not
+    // overlap, nor do the rows of `c` (`c_stride >= NR`).
+    let (rows, b, mut c) = unsafe {
         (
             [0, 1, 2, 3].map(|i| std::slice::from_raw_parts(a.add(i * a_stride), kg)),
             std::slice::from_raw_parts(b, kg * NR * 4),
-            std::slice::from_raw_parts_mut(c, MR * NR),
+            [0, 1, 2, 3].map(|i| std::slice::from_raw_parts_mut(c.add(i * c_stride), NR)),
         )
     };
     let mut acc = [[0i32; NR]; MR];
-    for (row, src) in acc.iter_mut().zip(c.chunks_exact(NR)) {
+    for (row, src) in acc.iter_mut().zip(&c) {
         row.copy_from_slice(src);
     }
     for (g, bg) in b.chunks_exact(NR * 4).enumerate() {
@@ -35,7 +43,7 @@ pub(crate) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *cons
             }
         }
     }
-    for (dst, src) in c.chunks_exact_mut(NR).zip(&acc) {
+    for (dst, src) in c.iter_mut().zip(&acc) {
         dst.copy_from_slice(src);
     }
 }

@@ -24,19 +24,33 @@ pub(super) const NR: usize = 16;
 
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2.
-pub(super) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+pub(super) unsafe fn ukernel(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     // SAFETY: the table only hands this kernel out when AVX2 was detected; the pointer
     // contract is the caller's.
-    unsafe { ukernel_avx2(kg, a, a_stride, b, c) }
+    unsafe { ukernel_avx2(kg, a, a_stride, b, c, c_stride) }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn ukernel_avx2(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avx2(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR];
     for (i, row) in acc.iter_mut().enumerate() {
-        // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane loads read its 16 values.
+        // SAFETY: row `i < MR` of the tile holds 16 values; two 8-lane loads read them.
         unsafe {
-            let cp = c.add(i * NR).cast::<__m256i>();
+            let cp = c.add(i * c_stride).cast::<__m256i>();
             *row = [_mm256_loadu_si256(cp), _mm256_loadu_si256(cp.add(1))];
         }
     }
@@ -58,9 +72,9 @@ unsafe fn ukernel_avx2(kg: usize, a: *const u32, a_stride: usize, b: *const u8, 
         }
     }
     for (i, row) in acc.iter().enumerate() {
-        // SAFETY: row `i < MR` of the `MR * NR` tile; two 8-lane stores fill its 16 values.
+        // SAFETY: row `i < MR` of the tile holds 16 values; two 8-lane stores fill them.
         unsafe {
-            let cp = c.add(i * NR).cast::<__m256i>();
+            let cp = c.add(i * c_stride).cast::<__m256i>();
             _mm256_storeu_si256(cp, row[0]);
             _mm256_storeu_si256(cp.add(1), row[1]);
         }

@@ -23,10 +23,17 @@ pub(super) const NR: usize = 8 * NV;
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and every weight byte of `b` lies
 /// in `-64..=63`.
-pub(super) unsafe fn ukernel(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+pub(super) unsafe fn ukernel(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     // SAFETY: the table only hands this kernel out when AVX2 was detected, and `PackedB` only
     // selects it for 7-bit weights; the pointer contract is the caller's.
-    unsafe { tile::<MR, NV>(kg, a, a_stride, b, c) }
+    unsafe { tile::<MR, NV>(kg, a, a_stride, b, c, c_stride) }
 }
 
 #[target_feature(enable = "avx2")]
@@ -36,13 +43,14 @@ unsafe fn tile<const R: usize, const V: usize>(
     a_stride: usize,
     b: *const u8,
     c: *mut i32,
+    c_stride: usize,
 ) {
     let nr = 8 * V;
     let mut acc = [[_mm256_setzero_si256(); V]; R];
     for (i, row) in acc.iter_mut().enumerate() {
         for (v, lane) in row.iter_mut().enumerate() {
-            // SAFETY: row `i < R`, vector `v < V` of the `R * nr` tile.
-            *lane = unsafe { _mm256_loadu_si256(c.add(i * nr + 8 * v).cast()) };
+            // SAFETY: row `i < R` of the tile holds `nr` values, vector `v < V` 8 of them.
+            *lane = unsafe { _mm256_loadu_si256(c.add(i * c_stride + 8 * v).cast()) };
         }
     }
     let ones = _mm256_set1_epi16(1);
@@ -63,8 +71,8 @@ unsafe fn tile<const R: usize, const V: usize>(
     }
     for (i, row) in acc.iter().enumerate() {
         for (v, lane) in row.iter().enumerate() {
-            // SAFETY: row `i < R`, vector `v < V` of the `R * nr` tile.
-            unsafe { _mm256_storeu_si256(c.add(i * nr + 8 * v).cast::<__m256i>(), *lane) };
+            // SAFETY: row `i < R` of the tile holds `nr` values, vector `v < V` 8 of them.
+            unsafe { _mm256_storeu_si256(c.add(i * c_stride + 8 * v).cast::<__m256i>(), *lane) };
         }
     }
 }

@@ -24,9 +24,10 @@ pub(super) unsafe fn ukernel_256(
     a_stride: usize,
     b: *const u8,
     c: *mut i32,
+    c_stride: usize,
 ) {
     // SAFETY: the table only hands this kernel out when AVX2 and AVX-VNNI were detected.
-    unsafe { ukernel_avxvnni(kg, a, a_stride, b, c) }
+    unsafe { ukernel_avxvnni(kg, a, a_stride, b, c, c_stride) }
 }
 
 /// # Safety
@@ -37,18 +38,26 @@ pub(super) unsafe fn ukernel_512(
     a_stride: usize,
     b: *const u8,
     c: *mut i32,
+    c_stride: usize,
 ) {
     // SAFETY: the table only hands this kernel out when AVX-512F and VNNI were detected.
-    unsafe { ukernel_avx512vnni(kg, a, a_stride, b, c) }
+    unsafe { ukernel_avx512vnni(kg, a, a_stride, b, c, c_stride) }
 }
 
 #[target_feature(enable = "avx2,avxvnni")]
-unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avxvnni(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     let mut acc = [[_mm256_setzero_si256(); 2]; MR_256];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_256` of the tile; two 8-lane loads read its 16 values.
         unsafe {
-            let cp = c.add(i * NR_256).cast::<__m256i>();
+            let cp = c.add(i * c_stride).cast::<__m256i>();
             *row = [_mm256_loadu_si256(cp), _mm256_loadu_si256(cp.add(1))];
         }
     }
@@ -69,7 +78,7 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, a_stride: usize, b: *const u
     for (i, row) in acc.iter().enumerate() {
         // SAFETY: row `i < MR_256` of the tile; two 8-lane stores fill its 16 values.
         unsafe {
-            let cp = c.add(i * NR_256).cast::<__m256i>();
+            let cp = c.add(i * c_stride).cast::<__m256i>();
             _mm256_storeu_si256(cp, row[0]);
             _mm256_storeu_si256(cp.add(1), row[1]);
         }
@@ -77,12 +86,19 @@ unsafe fn ukernel_avxvnni(kg: usize, a: *const u32, a_stride: usize, b: *const u
 }
 
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, a_stride: usize, b: *const u8, c: *mut i32) {
+unsafe fn ukernel_avx512vnni(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
     let mut acc = [[_mm512_setzero_si512(); 2]; MR_512];
     for (i, row) in acc.iter_mut().enumerate() {
         // SAFETY: row `i < MR_512` of the tile; two 16-lane loads read its 32 values.
         unsafe {
-            let cp = c.add(i * NR_512).cast::<__m512i>();
+            let cp = c.add(i * c_stride).cast::<__m512i>();
             *row = [_mm512_loadu_si512(cp), _mm512_loadu_si512(cp.add(1))];
         }
     }
@@ -103,7 +119,7 @@ unsafe fn ukernel_avx512vnni(kg: usize, a: *const u32, a_stride: usize, b: *cons
     for (i, row) in acc.iter().enumerate() {
         // SAFETY: row `i < MR_512` of the tile; two 16-lane stores fill its 32 values.
         unsafe {
-            let cp = c.add(i * NR_512).cast::<__m512i>();
+            let cp = c.add(i * c_stride).cast::<__m512i>();
             _mm512_storeu_si512(cp, row[0]);
             _mm512_storeu_si512(cp.add(1), row[1]);
         }
