@@ -15,7 +15,8 @@ use crate::KernelError;
 pub enum Kernel {
     /// Portable Rust; runs everywhere, used as the reference and fallback.
     Scalar,
-    /// x86-64 AVX2: u8/i8 widened to i16 and multiplied exactly with `vpmaddwd`.
+    /// x86-64 AVX2: u8/i8 widened to i16 and multiplied exactly with `vpmaddwd`; 7-bit weights
+    /// (see [`crate::PackedB::seven_bit`]) run on `vpmaddubsw` instead.
     Avx2,
     /// x86-64 AVX-VNNI (256-bit `vpdpbusd`, Alder Lake and later).
     AvxVnni,

@@ -17,6 +17,7 @@
 //! | [`Kernel::Avx512Vnni`] | `vpdpbusd` zmm | 8 x 32 | all u8/i8 |
 //! | [`Kernel::AvxVnni`] | `vpdpbusd` ymm | 6 x 16 | all u8/i8 |
 //! | [`Kernel::Avx2`] | `vpmaddwd` on i16 | 6 x 16 | all u8/i8 |
+//! | [`Kernel::Avx2`], 7-bit weights | `vpmaddubsw` + `vpmaddwd` | 6 x 16 | weights in `-64..=63` |
 //! | [`Kernel::Scalar`] | Rust | 4 x 8 | all u8/i8 |
 //!
 //! The usual AVX2 route, `vpmaddubsw`, adds two u8 x i8 products in a saturating i16
@@ -25,12 +26,17 @@
 //! `vpmovsxbw` as they are loaded) and uses `vpmaddwd` instead: exact for every input, weights
 //! still one byte each. That costs instructions, not correctness: measured on a Zen 3
 //! (`cargo bench -p burnish-kernels --bench madd`, 6 x 16 tile in L1, one thread) the exact
-//! `vpmaddwd` loop runs 37-46 G multiply-adds/s, the `vpmaddubsw` loop 58-60 G and f32 FMA 27 G.
-//! So the direct convolution ([`conv2d_direct`]) takes the `vpmaddubsw` route by itself when
-//! every weight code (minus its zero point) fits in 7 bits (`-64..=63`: pair sums then stay
-//! below 2^15, exact), and `burnish-quant` writes 7-bit `Conv` weights on such CPUs by default
+//! `vpmaddwd` loop runs 37-46 G multiply-adds/s, the `vpmaddubsw` loop 58-60 G and f32 FMA 27 G
+//! on a loaded machine (best of 2000 runs on a quieter one: 74 G, 94 G and 48 G).
+//!
+//! So when every weight code minus its zero point fits in 7 bits (`-64..=63`: pair sums then
+//! stay below 2^15, exact) both the GEMM ([`PackedB`], see [`PackedB::seven_bit`]) and the
+//! direct convolution ([`conv2d_direct`]) take the `vpmaddubsw` route by themselves on AVX2
+//! without VNNI, and `burnish-quant` writes 7-bit `Conv` weights on such CPUs by default
 //! (`--weight-bits auto`, like onnxruntime's `reduce_range`); 8-bit weights stay exact on the
-//! `vpmaddwd` route.
+//! `vpmaddwd` route. Three instructions per 32 multiply-adds, two of them on the two vector
+//! multiply pipes, bound that route at twice the f32 FMA rate on Zen 3; the GEMM reaches about
+//! 1.9x the `gemm` crate's f32 throughput at 1024^3 on one thread (`benches/gemm.rs`).
 //!
 //! i8 activations are shifted to u8 (plus 128, zero point moved alike), so one u8 x i8
 //! microkernel serves both; the zero point is removed in the epilogue with B's column sums.
