@@ -1,4 +1,5 @@
-//! im2col int8 convolution is exact against the direct reference, for every kernel.
+//! im2col int8 convolution is exact against the direct reference, for every kernel, with 8-bit
+//! and 7-bit weights.
 
 mod common;
 
@@ -83,45 +84,49 @@ fn conv_matches_the_direct_reference_on_every_kernel() {
             let icg = c / case.groups;
             let wshape = [case.oc, icg, case.k[0], case.k[1]];
             let x = rng.bytes(n * c * h * w, i);
-            let wt = rng.weights(case.oc * icg * case.k[0] * case.k[1], i + 1);
-            let zp = rng.next() as u8;
-            let packed = PackedConv::with_kernel(kernel, &wt, wshape, case.groups).unwrap();
-            let p = case.params;
-            let (want, want_shape) = reference::conv2d_i32(
-                &x,
-                case.input,
-                zp,
-                &wt,
-                wshape,
-                case.groups,
-                p.stride,
-                p.pads,
-                p.dilation,
-            );
-            let input = QuantizedInput {
-                data: &x,
-                shape: case.input,
-                zero_point: zp,
-                scale: 0.1,
-            };
-            let mut out = vec![0i32; want.len()];
-            let shape = conv2d_int8_i32(input, &packed, &p, &mut out).unwrap();
-            assert_eq!(shape, want_shape);
-            assert!(out == want, "{kernel} case {i}: mismatch");
-
-            let scales: Vec<f32> = (0..case.oc).map(|o| 0.01 * (o + 1) as f32).collect();
-            let bias: Vec<f32> = (0..case.oc).map(|o| o as f32 - 2.0).collect();
-            let packed = packed.with_scales(&scales).unwrap();
-            let mut outf = vec![0f32; want.len()];
-            conv2d_int8(input, &packed, &p, Some(&bias), &mut outf).unwrap();
-            let plane = shape[2] * shape[3];
-            for (idx, (&got, &acc)) in outf.iter().zip(&want).enumerate() {
-                let o = idx / plane % case.oc;
-                assert_eq!(
-                    got,
-                    acc as f32 * (0.1 * scales[o]) + bias[o],
-                    "{kernel} case {i}"
+            let wt8 = rng.weights(case.oc * icg * case.k[0] * case.k[1], i + 1);
+            // The same codes halved into `-64..=63` take the 7-bit route on AVX2.
+            let wt7: Vec<i8> = wt8.iter().map(|&v| v >> 1).collect();
+            for wt in [wt8, wt7] {
+                let zp = rng.next() as u8;
+                let packed = PackedConv::with_kernel(kernel, &wt, wshape, case.groups).unwrap();
+                let p = case.params;
+                let (want, want_shape) = reference::conv2d_i32(
+                    &x,
+                    case.input,
+                    zp,
+                    &wt,
+                    wshape,
+                    case.groups,
+                    p.stride,
+                    p.pads,
+                    p.dilation,
                 );
+                let input = QuantizedInput {
+                    data: &x,
+                    shape: case.input,
+                    zero_point: zp,
+                    scale: 0.1,
+                };
+                let mut out = vec![0i32; want.len()];
+                let shape = conv2d_int8_i32(input, &packed, &p, &mut out).unwrap();
+                assert_eq!(shape, want_shape);
+                assert!(out == want, "{kernel} case {i}: mismatch");
+
+                let scales: Vec<f32> = (0..case.oc).map(|o| 0.01 * (o + 1) as f32).collect();
+                let bias: Vec<f32> = (0..case.oc).map(|o| o as f32 - 2.0).collect();
+                let packed = packed.with_scales(&scales).unwrap();
+                let mut outf = vec![0f32; want.len()];
+                conv2d_int8(input, &packed, &p, Some(&bias), &mut outf).unwrap();
+                let plane = shape[2] * shape[3];
+                for (idx, (&got, &acc)) in outf.iter().zip(&want).enumerate() {
+                    let o = idx / plane % case.oc;
+                    assert_eq!(
+                        got,
+                        acc as f32 * (0.1 * scales[o]) + bias[o],
+                        "{kernel} case {i}"
+                    );
+                }
             }
         }
     }
