@@ -59,17 +59,33 @@ where
 {
     assert_eq!(out.len(), m * b.n(), "output length");
     assert_eq!(init.len(), b.n(), "start values");
+    if m == 0 {
+        return;
+    }
     let imp = b.imp();
     let (mr, nr, n) = (imp.mr, imp.nr, b.n());
     let tile_len = mr * nr;
     let kg = b.k().div_ceil(imp.ku);
     assert_eq!(a.len(), m.div_ceil(mr) * kg * mr, "packed A length");
     let (row_panels, col_panels) = (m.div_ceil(mr), n.div_ceil(nr));
-    let row_block = (A_BLOCK_BYTES / (mr * KC_GROUPS.min(kg) * 4))
+    let row_block_max = (A_BLOCK_BYTES / (mr * KC_GROUPS.min(kg) * 4))
         .min(ACC_BYTES / (COL_BLOCK_PANELS * tile_len * 4))
         .max(1);
-    let row_blocks = row_panels.div_ceil(row_block);
     let col_blocks = col_panels.div_ceil(COL_BLOCK_PANELS);
+    let threads = rayon::current_num_threads();
+    let parallel = m * n * b.k() >= PARALLEL_MACS && threads > 1;
+    // Row blocks of even size, and enough of them that every thread gets a task.
+    let min_row_blocks = if parallel {
+        threads.div_ceil(col_blocks)
+    } else {
+        1
+    };
+    let row_blocks = row_panels
+        .div_ceil(row_block_max)
+        .max(min_row_blocks)
+        .min(row_panels);
+    let row_block = row_panels.div_ceil(row_blocks);
+    let row_blocks = row_panels.div_ceil(row_block);
     let shared = SharedOut(out.as_mut_ptr());
 
     let task = |t: usize| {
@@ -126,7 +142,7 @@ where
     };
 
     let tasks = row_blocks * col_blocks;
-    if m * n * b.k() >= PARALLEL_MACS && tasks > 1 && rayon::current_num_threads() > 1 {
+    if parallel && tasks > 1 {
         (0..tasks).into_par_iter().for_each(task);
     } else {
         (0..tasks).for_each(task);
