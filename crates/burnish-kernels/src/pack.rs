@@ -125,7 +125,7 @@ impl PackedB {
             .map(|j| zero_points[j.min(zero_points.len() - 1)] - shift)
             .collect();
         if let Some(narrow) = imp_7bit(kernel) {
-            let centered = |(idx, &v): (usize, &i8)| i32::from(v) - zero_points[idx % n];
+            let centered = |(idx, &v): (usize, &i8)| i64::from(v) - i64::from(zero_points[idx % n]);
             if codes
                 .iter()
                 .enumerate()
