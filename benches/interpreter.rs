@@ -65,7 +65,7 @@ fn chain(n: usize) -> Model {
 fn overhead(c: &mut Criterion) {
     let nodes = 200;
     let model = chain(nodes);
-    let session = Session::new(&model, SessionOptions { threads: Some(1) }).unwrap();
+    let session = Session::new(&model, SessionOptions::threads(Some(1))).unwrap();
     let inputs = random_inputs(&model.graph, &HashMap::new(), 0).unwrap();
     let values = session.prepare_inputs(&inputs).unwrap();
     let mut g = c.benchmark_group("interpreter_overhead");
@@ -82,13 +82,7 @@ fn resnet(c: &mut Criterion) {
     let mut g = c.benchmark_group("resnet_nchw");
     g.sample_size(20);
     for threads in [1usize, 2] {
-        let session = Session::new(
-            &model,
-            SessionOptions {
-                threads: Some(threads),
-            },
-        )
-        .unwrap();
+        let session = Session::new(&model, SessionOptions::threads(Some(threads))).unwrap();
         for batch in [1usize, 8] {
             let dims = HashMap::from([("batch".to_string(), batch)]);
             let inputs = random_inputs(&model.graph, &dims, 0).unwrap();

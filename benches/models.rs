@@ -184,9 +184,7 @@ fn bench_model(c: &mut Criterion, path: &Path) {
                 continue;
             }
         };
-        let options = SessionOptions {
-            threads: Some(threads()),
-        };
+        let options = SessionOptions::threads(Some(threads()));
         let session = match Session::new(&model, options) {
             Ok(s) => s,
             Err(e) => {

@@ -22,7 +22,7 @@ fn every_fixture_matches_onnxruntime() {
         let model = load_onnx(dir.join(format!("{name}.onnx"))).expect("fixture loads");
         let inputs = read_tensors(dir.join(format!("{name}.inputs.npz"))).expect("inputs");
         let expected = read_tensors(dir.join(format!("{name}.outputs.npz"))).expect("outputs");
-        let session = match Session::new(&model, SessionOptions { threads: Some(1) }) {
+        let session = match Session::new(&model, SessionOptions::threads(Some(1))) {
             Ok(s) => s,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));
@@ -67,7 +67,7 @@ fn every_fixture_matches_onnxruntime() {
 fn batch_size_is_dynamic() {
     let dir = common::fixtures();
     let model = load_onnx(dir.join("resnet.onnx")).unwrap();
-    let session = Session::new(&model, SessionOptions { threads: Some(1) }).unwrap();
+    let session = Session::new(&model, SessionOptions::threads(Some(1))).unwrap();
     let inputs = read_tensors(dir.join("resnet.inputs.npz")).unwrap();
     let expected = read_tensors(dir.join("resnet.outputs.npz")).unwrap();
     let (name, x) = inputs.iter().next().unwrap();
@@ -93,7 +93,7 @@ fn batch_size_is_dynamic() {
 fn sessions_are_reusable_and_deterministic() {
     let dir = common::fixtures();
     let model = load_onnx(dir.join("bert.onnx")).unwrap();
-    let session = Session::new(&model, SessionOptions { threads: Some(2) }).unwrap();
+    let session = Session::new(&model, SessionOptions::threads(Some(2))).unwrap();
     let inputs = read_tensors(dir.join("bert.inputs.npz")).unwrap();
     let a = session.run(&inputs).unwrap();
     let b = session.run(&inputs).unwrap();

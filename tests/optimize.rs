@@ -54,7 +54,7 @@ fn optimize_writes_model_and_record_that_match_onnxruntime() {
     );
     let inputs = read_tensors(fixture("resnet_nchw.inputs.npz")).unwrap();
     let want = read_tensors(fixture("resnet_nchw.outputs.npz")).unwrap();
-    let got = Session::new(&model, SessionOptions { threads: Some(1) })
+    let got = Session::new(&model, SessionOptions::threads(Some(1)))
         .unwrap()
         .run(&inputs)
         .unwrap();

@@ -23,7 +23,7 @@ fn float_accuracy() -> f64 {
 }
 
 fn run(model: &Model, inputs: &BTreeMap<String, TensorData>) -> BTreeMap<String, TensorData> {
-    Session::new(model, SessionOptions { threads: Some(1) })
+    Session::new(model, SessionOptions::threads(Some(1)))
         .unwrap()
         .run(inputs)
         .unwrap()

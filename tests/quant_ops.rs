@@ -60,13 +60,8 @@ fn run_case(name: &str, rule: &str, threads: usize) -> Result<(), String> {
         read_tensors(dir().join(format!("{name}.inputs.npz"))).map_err(|e| e.to_string())?;
     let expected =
         read_tensors(dir().join(format!("{name}.outputs.npz"))).map_err(|e| e.to_string())?;
-    let session = Session::new(
-        &model,
-        SessionOptions {
-            threads: Some(threads),
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let session =
+        Session::new(&model, SessionOptions::threads(Some(threads))).map_err(|e| e.to_string())?;
     let outputs = session.run(&inputs).map_err(|e| e.to_string())?;
     for (out, want) in &expected {
         let got = outputs.get(out).ok_or(format!("no output `{out}`"))?;

@@ -13,7 +13,7 @@ use burnish_runtime::{Session, SessionOptions};
 fn exercise(bytes: &[u8]) -> Result<(), String> {
     let model = decode_onnx(bytes, "mutant.onnx", None).map_err(|e| e.to_string())?;
     let session =
-        Session::new(&model, SessionOptions { threads: Some(1) }).map_err(|e| e.to_string())?;
+        Session::new(&model, SessionOptions::threads(Some(1))).map_err(|e| e.to_string())?;
     let inputs = random_inputs(&model.graph, &HashMap::new(), 1).map_err(|e| e.to_string())?;
     session.run(&inputs).map(|_| ()).map_err(|e| e.to_string())
 }

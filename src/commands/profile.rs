@@ -12,12 +12,7 @@ use crate::cli::ProfileArgs;
 
 pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     let model = burnish_model::load_onnx(&args.model)?;
-    let session = Session::new(
-        &model,
-        SessionOptions {
-            threads: args.threads,
-        },
-    )?;
+    let session = Session::new(&model, SessionOptions::threads(args.threads))?;
     let host = match &args.inputs {
         Some(p) => read_tensors(p)?,
         None => random_inputs(

@@ -20,13 +20,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         (None, false) => anyhow::bail!("give `--inputs FILE.npz` or `--random-inputs`"),
     };
-    let session = Session::new(
-        &model,
-        SessionOptions {
-            threads: args.threads,
-        },
-    )
-    .with_context(|| format!("`{}`", args.model.display()))?;
+    let session = Session::new(&model, SessionOptions::threads(args.threads))
+        .with_context(|| format!("`{}`", args.model.display()))?;
     let outputs = session
         .run(&inputs)
         .with_context(|| format!("`{}`", args.model.display()))?;

@@ -137,13 +137,8 @@ pub fn predict(
     data: &Dataset,
     opts: &EvalOptions,
 ) -> Result<(Scores, String, usize), AccuracyError> {
-    let session = Session::new(
-        model,
-        SessionOptions {
-            threads: opts.threads,
-        },
-    )
-    .map_err(AccuracyError::runtime("compiling the model for evaluation"))?;
+    let session = Session::new(model, SessionOptions::threads(opts.threads))
+        .map_err(AccuracyError::runtime("compiling the model for evaluation"))?;
     let output = match &opts.output {
         Some(o) if session.output_names().contains(&o.as_str()) => o.clone(),
         Some(o) => {

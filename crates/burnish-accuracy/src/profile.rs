@@ -46,7 +46,7 @@ pub fn compare_profiles(
     threads: Option<usize>,
 ) -> Result<ProfileComparison, AccuracyError> {
     let one = |m: &Model, what: &str| {
-        let session = Session::new(m, SessionOptions { threads }).map_err(
+        let session = Session::new(m, SessionOptions::threads(threads)).map_err(
             AccuracyError::runtime(format!("compiling the {what} model")),
         )?;
         let values = session

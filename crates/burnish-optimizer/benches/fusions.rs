@@ -163,7 +163,7 @@ fn benches(c: &mut Criterion) {
         let inputs = random_inputs(&case.model.graph, &HashMap::new(), 0).unwrap();
         let sessions: Vec<Session> = [&case.model, &fused]
             .iter()
-            .map(|m| Session::new(m, SessionOptions { threads: Some(1) }).unwrap())
+            .map(|m| Session::new(m, SessionOptions::threads(Some(1))).unwrap())
             .collect();
         let want = sessions[0].run(&inputs).unwrap();
         let got = sessions[1].run(&inputs).unwrap();

@@ -28,7 +28,7 @@ fn bench_model(c: &mut Criterion, name: &str, dims: &[(&str, usize)]) {
     let inputs = random_inputs(&base.graph, &dims, 0).unwrap();
     let mut group = c.benchmark_group(name);
     for (label, model) in [("baseline", &base), ("extended", &opt)] {
-        let session = Session::new(model, SessionOptions { threads: None }).unwrap();
+        let session = Session::new(model, SessionOptions::threads(None)).unwrap();
         group.bench_function(label, |b| {
             b.iter(|| {
                 let values = session.prepare_inputs(&inputs).unwrap();

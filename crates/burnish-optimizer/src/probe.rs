@@ -54,7 +54,7 @@ impl Probe {
                 shape: None,
             })
             .collect();
-        let session = Session::new(&m, SessionOptions { threads: None }).map_err(|source| {
+        let session = Session::new(&m, SessionOptions::threads(None)).map_err(|source| {
             OptError::Runtime {
                 context: "probing shapes".into(),
                 source,

@@ -49,7 +49,7 @@ pub fn fixture(
 
 /// Runs a model.
 pub fn run(model: &Model, inputs: &BTreeMap<String, TensorData>) -> BTreeMap<String, TensorData> {
-    Session::new(model, SessionOptions { threads: Some(1) })
+    Session::new(model, SessionOptions::threads(Some(1)))
         .unwrap()
         .run(inputs)
         .unwrap()

@@ -22,7 +22,7 @@ fn optimized_models_are_faster() {
         let dims: HashMap<String, usize> = dims.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let inputs = random_inputs(&model.graph, &dims, 0).unwrap();
         let time = |m| {
-            let s = Session::new(m, SessionOptions { threads: None }).unwrap();
+            let s = Session::new(m, SessionOptions::threads(None)).unwrap();
             for _ in 0..3 {
                 s.run(&inputs).unwrap();
             }

@@ -39,7 +39,7 @@ impl ModelTarget {
         threads: Option<usize>,
         dims: &HashMap<String, usize>,
     ) -> Result<Self, PipelineError> {
-        let session = Session::new(&model, SessionOptions { threads })
+        let session = Session::new(&model, SessionOptions::threads(threads))
             .map_err(PipelineError::runtime(name, "compiling the session"))?;
         Ok(Self {
             name: name.to_string(),

@@ -106,9 +106,7 @@ fn main() {
     );
     println!("ResNet-style 3x3 conv {C}->{C}, {HW}x{HW}, pad 1; best of {reps}");
     for threads in [1, 2] {
-        let opts = SessionOptions {
-            threads: Some(threads),
-        };
+        let opts = SessionOptions::threads(Some(threads));
         let sf = Session::new(&f32_model, opts.clone()).expect("f32 session");
         let sq = Session::new(&q_model, opts).expect("int8 session");
         for batch in [1usize, 8] {

@@ -121,7 +121,7 @@ fn load_error(e: String) -> CaseError {
 
 fn run_case_inner(dir: &Path, threads: Option<usize>) -> Result<(), CaseError> {
     let model = load_onnx(dir.join("model.onnx")).map_err(|e| load_error(e.to_string()))?;
-    let session = match Session::new(&model, SessionOptions { threads }) {
+    let session = match Session::new(&model, SessionOptions::threads(threads)) {
         Ok(s) => s,
         Err(RuntimeError::UnsupportedOps { ops }) => {
             return Err(CaseError::Unsupported(ops.into_keys().collect()));

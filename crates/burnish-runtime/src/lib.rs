@@ -10,7 +10,7 @@
 //! use burnish_runtime::{Session, SessionOptions};
 //!
 //! let model = load_onnx("model.onnx")?;
-//! let session = Session::new(&model, SessionOptions { threads: Some(1) })?;
+//! let session = Session::new(&model, SessionOptions::threads(Some(1)))?;
 //! let mut inputs = BTreeMap::new();
 //! inputs.insert("input".to_string(), TensorData::from_f32(vec![1, 4], vec![0.0; 4]));
 //! let outputs = session.run(&inputs)?;
@@ -20,6 +20,7 @@
 pub mod capture;
 pub mod conformance;
 pub mod error;
+mod fusion;
 pub mod inspect;
 pub mod kernels;
 pub mod ops;

@@ -1,11 +1,13 @@
 //! Compiling a graph into an execution plan: value slots, compiled ops, liveness.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use burnish_model::{Graph, Model, TensorData, ValueInfo};
+use burnish_model::{Graph, Model, Node, TensorData, ValueInfo};
 
 use crate::error::RuntimeError;
+use crate::fusion::{self, Chain};
+use crate::ops::conv_chain::{Link, chain_op_type, conv_chain};
 use crate::ops::{self, BuildCtx, Op};
 use crate::value::Value;
 
@@ -40,8 +42,37 @@ pub fn unsupported_ops(graph: &Graph) -> BTreeMap<String, usize> {
     missing
 }
 
+impl Step {
+    fn new(
+        name: String,
+        op_type: String,
+        op: Box<dyn Op>,
+        inputs: &[String],
+        outputs: &[String],
+        slot: &mut impl FnMut(&str) -> usize,
+        readers: &HashMap<&str, usize>,
+    ) -> Step {
+        let inputs = inputs
+            .iter()
+            .map(|n| (!n.is_empty()).then(|| (slot(n), false)))
+            .collect();
+        let outputs = outputs
+            .iter()
+            .map(|n| (!n.is_empty() && readers.contains_key(n.as_str())).then(|| slot(n)))
+            .collect();
+        Step {
+            name,
+            op_type,
+            op,
+            inputs,
+            outputs,
+        }
+    }
+}
+
 impl Plan {
-    pub fn compile(model: &Model) -> Result<Plan, RuntimeError> {
+    /// Compiles `model`; with `fuse`, conv chains run as one kernel call ([`crate::fusion`]).
+    pub fn compile(model: &Model, fuse: bool) -> Result<Plan, RuntimeError> {
         let graph = &model.graph;
         let missing = unsupported_ops(graph);
         if !missing.is_empty() {
@@ -83,18 +114,29 @@ impl Plan {
             *readers.entry(o.name.as_str()).or_insert(0) += 1;
         }
 
+        let mut chains: HashMap<usize, Chain> = HashMap::new();
+        if fuse {
+            let mut known = host.clone();
+            for node in graph.nodes.iter().filter(|n| n.op_type == "Constant") {
+                let ctx = BuildCtx::new(node, model.opset(), &known);
+                if let (Ok(data), Some(out)) =
+                    (ops::generate::constant_data(&ctx), node.outputs.first())
+                {
+                    known.insert(out.clone(), Arc::new(data));
+                }
+            }
+            for chain in fusion::find_chains(graph, model.opset(), &known, &readers) {
+                let last = *chain.nodes.last().expect("a chain has nodes");
+                chains.insert(last, chain);
+            }
+        }
+        let in_chain: HashSet<usize> = chains.values().flat_map(|c| c.nodes.clone()).collect();
+        let mut held: HashMap<usize, Box<dyn Op>> = HashMap::new();
+
         let mut steps = Vec::with_capacity(graph.nodes.len());
-        for node in &graph.nodes {
+        for (index, node) in graph.nodes.iter().enumerate() {
             let build = ops::builder(&node.domain, &node.op_type).expect("checked above");
-            let ctx = BuildCtx {
-                node,
-                opset: model.opset(),
-                consts: node
-                    .inputs
-                    .iter()
-                    .map(|n| host.get(n.as_str()).cloned())
-                    .collect(),
-            };
+            let ctx = BuildCtx::new(node, model.opset(), &host);
             let err = |message: String| RuntimeError::Build {
                 node: node.name.clone(),
                 op: node.op_type.clone(),
@@ -107,25 +149,73 @@ impl Plan {
                 let data = ops::generate::constant_data(&ctx).map_err(err)?;
                 host.insert(out.clone(), Arc::new(data));
             }
-            let step_inputs = node
-                .inputs
-                .iter()
-                .map(|n| (!n.is_empty()).then(|| (slot(n, &mut names), false)))
-                .collect();
-            let outputs = node
-                .outputs
-                .iter()
-                .map(|n| {
-                    (!n.is_empty() && readers.contains_key(n.as_str())).then(|| slot(n, &mut names))
-                })
-                .collect();
-            steps.push(Step {
-                name: node.name.clone(),
-                op_type: node.op_type.clone(),
+            let mut slot_of = |n: &str| slot(n, &mut names);
+            if !in_chain.contains(&index) {
+                let (ins, outs) = (node.inputs.clone(), &node.outputs);
+                let (name, op_type) = (node.name.clone(), node.op_type.clone());
+                steps.push(Step::new(
+                    name,
+                    op_type,
+                    op,
+                    &ins,
+                    outs,
+                    &mut slot_of,
+                    &readers,
+                ));
+                continue;
+            }
+            held.insert(index, op);
+            let Some(chain) = chains.remove(&index) else {
+                continue;
+            };
+            let nodes: Vec<&Node> = chain.nodes.iter().map(|&i| &graph.nodes[i]).collect();
+            let mut links = Vec::with_capacity(nodes.len());
+            let mut ins: Vec<String> = Vec::new();
+            for (k, (&i, member)) in chain.nodes.iter().zip(&nodes).enumerate() {
+                let fed = match k {
+                    0 => 0,
+                    _ => member
+                        .inputs
+                        .iter()
+                        .position(|n| *n == nodes[k - 1].outputs[0])
+                        .expect("a chain member reads the previous output"),
+                };
+                ins.extend(
+                    member
+                        .inputs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(p, _)| k == 0 || p != fed)
+                        .map(|(_, n)| n.clone()),
+                );
+                links.push(Link {
+                    op: held.remove(&i).expect("chain members are built first"),
+                    arity: member.inputs.len(),
+                    fed,
+                });
+            }
+            let head = nodes[0];
+            let op = conv_chain(
+                &BuildCtx::new(head, model.opset(), &host),
+                chain.tail,
+                links,
+            )
+            .map_err(|message| RuntimeError::Build {
+                node: head.name.clone(),
+                op: head.op_type.clone(),
+                message,
+            })?;
+            let op_type = chain_op_type(&nodes);
+            let outs = &node.outputs;
+            steps.push(Step::new(
+                head.name.clone(),
+                op_type,
                 op,
-                inputs: step_inputs,
-                outputs,
-            });
+                &ins,
+                outs,
+                &mut slot_of,
+                &readers,
+            ));
         }
         for (i, step) in steps.iter().enumerate() {
             for (s, _) in step.inputs.iter().flatten() {

@@ -14,10 +14,34 @@ use crate::value::Value;
 pub use crate::plan::unsupported_ops;
 
 /// How a session runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SessionOptions {
     /// Intra-op threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// Run each `Conv` with the `BatchNormalization`, residual `Add` and `Relu`/`Clip` nodes
+    /// that only it feeds as one kernel call, with the same f32 operations in the same order
+    /// (so the same results) as running them one by one. On by default; off runs every node
+    /// on its own (for A/B measurements and debugging).
+    pub conv_chains: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            conv_chains: true,
+        }
+    }
+}
+
+impl SessionOptions {
+    /// Default options with `threads` intra-op threads (`None`: every core).
+    pub fn threads(threads: Option<usize>) -> Self {
+        Self {
+            threads,
+            ..Self::default()
+        }
+    }
 }
 
 /// Time spent in one node during a profiled run.
@@ -45,7 +69,7 @@ impl Session {
     /// Compiles `model`: checks op support (all unsupported ops reported at once), builds every
     /// op and uploads every weight once.
     pub fn new(model: &Model, options: SessionOptions) -> Result<Session, RuntimeError> {
-        let plan = Plan::compile(model)?;
+        let plan = Plan::compile(model, options.conv_chains)?;
         let pool = match options.threads {
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()

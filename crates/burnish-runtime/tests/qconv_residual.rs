@@ -154,7 +154,7 @@ fn check(case: &Case, rng: &mut Rng) {
         producer_version: String::new(),
         metadata: BTreeMap::new(),
     };
-    let session = Session::new(&model, SessionOptions { threads: Some(2) }).expect("session");
+    let session = Session::new(&model, SessionOptions::threads(Some(2))).expect("session");
     let z_buf = if case.signed_z {
         Buffer::I8(z_codes.iter().map(|&v| v as i8).collect())
     } else {

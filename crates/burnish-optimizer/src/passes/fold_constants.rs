@@ -94,7 +94,7 @@ fn fold_node(
         ir_version,
         ..Model::default()
     };
-    let Ok(session) = Session::new(&mini, SessionOptions { threads: None }) else {
+    let Ok(session) = Session::new(&mini, SessionOptions::threads(None)) else {
         return false;
     };
     let Ok(values) = session.run(&BTreeMap::new()) else {

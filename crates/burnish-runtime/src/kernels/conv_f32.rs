@@ -168,7 +168,7 @@ unsafe fn run(
             let one = |p: usize, j: usize, block: &Block| {
                 let rows = MR.min(out_g - p * MR);
                 let co = g * out_g + p * MR;
-                let bias = &w.bias[co..co + rows];
+                let terms = w.terms(co, rows);
                 let panel = w.panel(g, p);
                 let b = if layout == Layout::Packed {
                     BRows::Packed(&packed[j * k * NR..][..k * NR + NR])
@@ -191,7 +191,7 @@ unsafe fn run(
                 // NR values; in-place halves read HALF values from a window origin plus a
                 // tap offset, inside a phase row for `Runs` and at most NR values past it
                 // for `Rows`, which the padded planes' slack covers.
-                unsafe { tile(k, panel, b, bias, tile_out, epi) };
+                unsafe { tile(k, panel, b, terms, tile_out, epi) };
             };
             // Blocks outer: a block's input rows stay in L1 while the weight panels stream
             // through in order.

@@ -63,7 +63,8 @@ impl Conv2dGeometry {
 }
 
 /// What happens to each output value after the sum of products:
-/// `y = clamp(acc + bias[c] + residual, min, max)`.
+/// `y = clamp(affine(acc + bias[c]) + residual, min, max)`, where `affine` is the weights'
+/// optional per-channel scale and shift ([`PackedConvWeights::with_affine`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Epilogue {
     /// Lower clamp (`0` for Relu, `f32::NEG_INFINITY` for none).
@@ -98,6 +99,9 @@ pub struct PackedConvWeights {
     pub groups: usize,
     /// Bias per output channel (zeros when the conv has none).
     pub bias: Vec<f32>,
+    /// Per output channel, a scale and a shift applied after the bias as two f32 operations,
+    /// `(acc + bias) * scale + shift` (a `BatchNormalization` that followed the conv).
+    pub affine: Option<(Vec<f32>, Vec<f32>)>,
     pub(crate) panels: Vec<f32>,
     /// The unpacked weights, kept for the depthwise kernel.
     pub(crate) raw: Vec<f32>,
@@ -148,9 +152,36 @@ impl PackedConvWeights {
             kernel: [kh, kw],
             groups,
             bias: bias.map_or_else(|| vec![0.0; out], <[f32]>::to_vec),
+            affine: None,
             panels,
             raw: w.to_vec(),
         })
+    }
+
+    /// Adds a per-channel `scale` and `shift` after the bias: `(acc + bias) * scale + shift`,
+    /// each operation rounded to f32, so the result equals running the two steps apart.
+    pub fn with_affine(mut self, scale: Vec<f32>, shift: Vec<f32>) -> Result<Self, String> {
+        if scale.len() != self.out_channels || shift.len() != self.out_channels {
+            return Err(format!(
+                "affine has {} scales and {} shifts for {} channels",
+                scale.len(),
+                shift.len(),
+                self.out_channels
+            ));
+        }
+        self.affine = Some((scale, shift));
+        Ok(self)
+    }
+
+    /// The bias and affine terms of output channels `co..co + rows`.
+    pub(crate) fn terms(&self, co: usize, rows: usize) -> Terms<'_> {
+        Terms {
+            bias: &self.bias[co..co + rows],
+            affine: self
+                .affine
+                .as_ref()
+                .map(|(s, t)| (&s[co..co + rows], &t[co..co + rows])),
+        }
     }
 
     /// Reduction length `in/groups * kh * kw`.
@@ -172,5 +203,26 @@ impl PackedConvWeights {
     /// True when every group maps one input channel to one output channel.
     pub fn is_depthwise(&self) -> bool {
         self.in_per_group == 1 && self.out_channels == self.groups
+    }
+}
+
+/// The per-channel terms of one tile's rows: the bias, then an optional scale and shift.
+#[derive(Clone, Copy)]
+pub struct Terms<'a> {
+    /// Added to the sum of products.
+    pub bias: &'a [f32],
+    /// Scale and shift applied after the bias.
+    pub affine: Option<(&'a [f32], &'a [f32])>,
+}
+
+impl Terms<'_> {
+    /// The value of row `r` after the bias and affine steps.
+    #[inline]
+    pub fn apply(&self, r: usize, acc: f32) -> f32 {
+        let v = acc + self.bias[r];
+        match self.affine {
+            Some((s, t)) => v * s[r] + t[r],
+            None => v,
+        }
     }
 }

@@ -14,6 +14,9 @@ pub fn conv(
     epi: &Epilogue,
     out: &mut [f32],
 ) -> Result<(), String> {
+    if epi.accumulate && w.affine.is_some() {
+        return Err("a depthwise conv cannot scale its output after adding a residual".into());
+    }
     let [oh, ow] = geo.output()?;
     let [h, wd] = geo.input;
     let [kh, kw] = geo.kernel;
@@ -67,6 +70,10 @@ pub fn conv(
                     }
                 }
             }
+        }
+        if let Some((s, t)) = &w.affine {
+            let (s, t) = (s[c], t[c]);
+            plane.iter_mut().for_each(|v| *v = *v * s + t);
         }
         if epi.min > f32::NEG_INFINITY || epi.max < f32::INFINITY {
             plane.iter_mut().for_each(|v| *v = clamp(*v, epi));

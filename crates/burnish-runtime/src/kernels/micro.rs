@@ -7,7 +7,7 @@
 //! portable kernel is the same computation in plain Rust, used on CPUs without AVX2/FMA and as
 //! the test reference.
 
-use super::{Epilogue, MR, NR};
+use super::{Epilogue, MR, NR, Terms};
 
 /// Where a tile's results go: `rows x cols` values at `ptr`, rows `row_stride` apart.
 #[derive(Clone, Copy)]
@@ -58,27 +58,35 @@ impl BRows<'_> {
 }
 
 /// Computes one tile: `acc[r][j] = sum_k a[k*MR + r] * b_k[j]`, then
-/// `out[r][j] = clamp(acc + bias[r] (+ out[r][j] when accumulating), min, max)`.
+/// `out[r][j] = clamp(terms(acc) (+ out[r][j] when accumulating), min, max)`, where `terms`
+/// adds the bias and applies the optional scale and shift ([`Terms::apply`]).
 ///
 /// # Safety
 /// `out.ptr` must be valid for reads and writes of `out.rows` rows of `out.cols` values,
 /// `out.row_stride` apart, and no other thread may access them during the call; every half row
 /// of `b` for `k` steps must hold `NR / 2` readable values.
-pub unsafe fn tile(k: usize, a: &[f32], b: BRows<'_>, bias: &[f32], out: TileOut, epi: &Epilogue) {
-    debug_assert!(a.len() >= k * MR && bias.len() >= out.rows);
+pub unsafe fn tile(
+    k: usize,
+    a: &[f32],
+    b: BRows<'_>,
+    terms: Terms<'_>,
+    out: TileOut,
+    epi: &Epilogue,
+) {
+    debug_assert!(a.len() >= k * MR && terms.bias.len() >= out.rows);
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA (checked above); the caller upholds the rest.
-            unsafe { avx2::tile(k, a, b, bias, out, epi) };
+            unsafe { avx2::tile(k, a, b, terms, out, epi) };
             return;
         }
     }
     // SAFETY: forwarded from this function's contract.
     let acc = unsafe { portable_acc(k, a, b) };
     // SAFETY: forwarded from this function's contract.
-    unsafe { store(&acc, bias, out, epi) };
+    unsafe { store(&acc, terms, out, epi) };
 }
 
 /// The plain-Rust accumulation of one tile.
@@ -111,13 +119,13 @@ pub unsafe fn portable_acc(k: usize, a: &[f32], b: BRows<'_>) -> [[f32; NR]; MR]
 ///
 /// # Safety
 /// As for [`tile`].
-unsafe fn store(acc: &[[f32; NR]; MR], bias: &[f32], out: TileOut, epi: &Epilogue) {
-    for r in 0..out.rows {
+unsafe fn store(acc: &[[f32; NR]; MR], terms: Terms<'_>, out: TileOut, epi: &Epilogue) {
+    for (r, acc) in acc.iter().enumerate().take(out.rows) {
         // SAFETY: row `r < rows` of the output region the caller vouches for.
         let row =
             unsafe { std::slice::from_raw_parts_mut(out.ptr.add(r * out.row_stride), out.cols) };
-        for (j, y) in row.iter_mut().enumerate() {
-            let mut v = acc[r][j] + bias[r];
+        for (y, &a) in row.iter_mut().zip(acc) {
+            let mut v = terms.apply(r, a);
             if epi.accumulate {
                 v += *y;
             }
@@ -142,7 +150,7 @@ pub fn clamp(v: f32, epi: &Epilogue) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{BRows, Epilogue, MR, NR, TileOut};
+    use super::{BRows, Epilogue, MR, NR, Terms, TileOut};
 
     /// AVX2+FMA tile: dispatches on the valid rows so a partial panel costs only its rows.
     ///
@@ -153,19 +161,19 @@ mod avx2 {
         k: usize,
         a: &[f32],
         b: BRows<'_>,
-        bias: &[f32],
+        terms: Terms<'_>,
         out: TileOut,
         epi: &Epilogue,
     ) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
             match out.rows {
-                6 => rows::<6>(k, a, b, bias, out, epi),
-                5 => rows::<5>(k, a, b, bias, out, epi),
-                4 => rows::<4>(k, a, b, bias, out, epi),
-                3 => rows::<3>(k, a, b, bias, out, epi),
-                2 => rows::<2>(k, a, b, bias, out, epi),
-                _ => rows::<1>(k, a, b, bias, out, epi),
+                6 => rows::<6>(k, a, b, terms, out, epi),
+                5 => rows::<5>(k, a, b, terms, out, epi),
+                4 => rows::<4>(k, a, b, terms, out, epi),
+                3 => rows::<3>(k, a, b, terms, out, epi),
+                2 => rows::<2>(k, a, b, terms, out, epi),
+                _ => rows::<1>(k, a, b, terms, out, epi),
             }
         }
     }
@@ -179,7 +187,7 @@ mod avx2 {
         k: usize,
         a: &[f32],
         b: BRows<'_>,
-        bias: &[f32],
+        terms: Terms<'_>,
         out: TileOut,
         epi: &Epilogue,
     ) {
@@ -206,9 +214,15 @@ mod avx2 {
         let hi = _mm256_set1_ps(epi.max);
         let full = out.cols == NR;
         for r in 0..R {
-            let bv = _mm256_set1_ps(bias[r]);
+            let bv = _mm256_set1_ps(terms.bias[r]);
             let mut v0 = _mm256_add_ps(c0[r], bv);
             let mut v1 = _mm256_add_ps(c1[r], bv);
+            if let Some((s, t)) = terms.affine {
+                // Multiply, then add: two roundings, as the unfused steps make.
+                let (sv, tv) = (_mm256_set1_ps(s[r]), _mm256_set1_ps(t[r]));
+                v0 = _mm256_add_ps(_mm256_mul_ps(v0, sv), tv);
+                v1 = _mm256_add_ps(_mm256_mul_ps(v1, sv), tv);
+            }
             // SAFETY: row `r < R = rows` of the output region the caller vouches for; a full
             // row has NR writable values, a partial one is staged through `tmp`.
             unsafe {

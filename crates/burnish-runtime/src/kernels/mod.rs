@@ -23,7 +23,7 @@ pub mod micro;
 mod padded;
 
 pub use conv_f32::{conv2d, conv2d_uninit};
-pub use conv_pack::{Conv2dGeometry, Epilogue, PackedConvWeights};
+pub use conv_pack::{Conv2dGeometry, Epilogue, PackedConvWeights, Terms};
 
 /// Output channels per microkernel tile.
 pub const MR: usize = 6;

@@ -244,7 +244,19 @@ fn microkernels_read_two_runs_and_partial_rows() {
             cols,
         };
         // SAFETY: `out` holds MR rows of NR values; reads as above.
-        unsafe { tile(k, &a, b, &bias, o, &Epilogue::default()) };
+        unsafe {
+            tile(
+                k,
+                &a,
+                b,
+                Terms {
+                    bias: &bias,
+                    affine: None,
+                },
+                o,
+                &Epilogue::default(),
+            )
+        };
         for r in 0..MR {
             for j in 0..NR {
                 let got = out[r * NR + j];

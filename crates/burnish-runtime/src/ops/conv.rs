@@ -117,7 +117,7 @@ pub fn conv_with(
 ) -> Result<Box<dyn Op>, String> {
     let win = Window::parse(ctx)?;
     let group = ctx.int("group", 1)?.max(1) as usize;
-    let fast = FastConv::new(ctx, win.clone(), group, min, max);
+    let fast = FastConv::new(ctx, win.clone(), group, (min, max), None);
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
         let w = float(ins.take(1)?)?;

@@ -6,24 +6,35 @@ use std::sync::Arc;
 
 use burn_backend::DType as BurnDType;
 use burn_backend::TensorMetadata;
+use burn_backend::ops::FloatTensorOps;
 use burn_flex::FlexTensor;
 
 use super::BuildCtx;
 use super::conv::Window;
 use super::util::{dims, host_f32, upload_f32};
 use crate::kernels::{Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit};
+use crate::value::B;
 
 /// A convolution node compiled for the fast path.
 pub struct FastConv {
     win: Window,
     group: usize,
     epilogue: Epilogue,
+    affine: Option<(Vec<f32>, Vec<f32>)>,
     packed: Option<Arc<PackedConvWeights>>,
 }
 
 impl FastConv {
     /// Reads the node; packs the weights now when they (and the bias, if any) are constant.
-    pub fn new(ctx: &BuildCtx, win: Window, group: usize, min: f32, max: f32) -> Self {
+    /// `affine` is a per-channel scale and shift applied after the bias, before the residual
+    /// and the clamp ([`PackedConvWeights::with_affine`]).
+    pub fn new(
+        ctx: &BuildCtx,
+        win: Window,
+        group: usize,
+        (min, max): (f32, f32),
+        affine: Option<(Vec<f32>, Vec<f32>)>,
+    ) -> Self {
         let konst = |i: usize| ctx.consts.get(i).and_then(Option::as_ref);
         let packed = konst(1).and_then(|w| {
             let shape = shape4(&w.shape)?;
@@ -32,9 +43,8 @@ impl FastConv {
                 (Some(_), Some(b)) => Some(b.as_f32()?),
                 (Some(_), None) => return None,
             };
-            PackedConvWeights::new(w.as_f32()?, shape, group, bias)
-                .ok()
-                .map(Arc::new)
+            let packed = PackedConvWeights::new(w.as_f32()?, shape, group, bias).ok()?;
+            with_affine(packed, affine.as_ref()).ok().map(Arc::new)
         });
         Self {
             win,
@@ -44,6 +54,7 @@ impl FastConv {
                 max,
                 accumulate: false,
             },
+            affine,
             packed,
         }
     }
@@ -103,12 +114,9 @@ impl FastConv {
             (None, b) => {
                 let bias = b.as_ref().map(host_f32).transpose()?;
                 let shape = [lw[0], lw[1], lw[2], lw[3]];
-                Arc::new(PackedConvWeights::new(
-                    &host_f32(w)?,
-                    shape,
-                    self.group,
-                    bias.as_deref(),
-                )?)
+                let packed =
+                    PackedConvWeights::new(&host_f32(w)?, shape, self.group, bias.as_deref())?;
+                Arc::new(with_affine(packed, self.affine.as_ref())?)
             }
         };
         let out_shape: Vec<usize> = if one_d {
@@ -122,25 +130,28 @@ impl FastConv {
         let xs = x
             .as_slice::<f32>()
             .ok_or("Conv input is not a contiguous f32 tensor")?;
-        let Some(z) = z else {
-            let mut out = Vec::with_capacity(numel);
-            conv2d_uninit(
-                xs,
-                &geo,
-                &packed,
-                &epi,
-                &mut out.spare_capacity_mut()[..numel],
-            )?;
-            // SAFETY: `conv2d_uninit` returned Ok, so it wrote all `numel` values.
-            unsafe { out.set_len(numel) };
-            return Ok(upload_f32(out, out_shape));
+        let in_kernel = |z: &FlexTensor| {
+            dims(z) == out_shape && !(packed.is_depthwise() && packed.affine.is_some())
         };
-        if dims(&z) != out_shape {
-            return Err(format!(
-                "residual {:?} does not match the Conv output {out_shape:?}",
-                dims(&z)
-            ));
-        }
+        let z = match z {
+            Some(z) if !in_kernel(&z) => {
+                // A broadcast residual (or one a depthwise kernel cannot add after scaling)
+                // follows the conv, as an unfused Add and clamp would.
+                let mut plain = epi;
+                (plain.min, plain.max) = (f32::NEG_INFINITY, f32::INFINITY);
+                let y = uninit_conv(xs, &geo, &packed, &plain, out_shape)?;
+                let y = B::float_add(y, z);
+                return Ok(if epi.min > f32::NEG_INFINITY || epi.max < f32::INFINITY {
+                    B::float_clamp(y, epi.min.into(), epi.max.into())
+                } else {
+                    y
+                });
+            }
+            z => z,
+        };
+        let Some(z) = z else {
+            return uninit_conv(xs, &geo, &packed, &epi, out_shape);
+        };
         epi.accumulate = true;
         // The residual's buffer becomes the output when this op holds its only reference.
         let mut z = contiguous(z);
@@ -157,6 +168,32 @@ impl FastConv {
         };
         conv2d(xs, &geo, &packed, &epi, &mut out)?;
         Ok(upload_f32(out, out_shape))
+    }
+}
+
+/// Convolves into a fresh, uninitialized buffer (no residual).
+fn uninit_conv(
+    xs: &[f32],
+    geo: &Conv2dGeometry,
+    packed: &PackedConvWeights,
+    epi: &Epilogue,
+    out_shape: Vec<usize>,
+) -> Result<FlexTensor, String> {
+    let numel: usize = out_shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    conv2d_uninit(xs, geo, packed, epi, &mut out.spare_capacity_mut()[..numel])?;
+    // SAFETY: `conv2d_uninit` returned Ok, so it wrote all `numel` values.
+    unsafe { out.set_len(numel) };
+    Ok(upload_f32(out, out_shape))
+}
+
+fn with_affine(
+    packed: PackedConvWeights,
+    affine: Option<&(Vec<f32>, Vec<f32>)>,
+) -> Result<PackedConvWeights, String> {
+    match affine {
+        Some((s, t)) => packed.with_affine(s.clone(), t.clone()),
+        None => Ok(packed),
     }
 }
 

@@ -8,13 +8,14 @@
 mod activation;
 mod binary;
 mod conv;
+pub(crate) mod conv_chain;
 mod conv_fast;
 mod fused;
 mod gather;
 pub(crate) mod generate;
 mod layout;
 mod linalg;
-mod norm;
+pub(crate) mod norm;
 mod pointwise;
 mod pool;
 mod pool_int;
@@ -51,7 +52,24 @@ pub struct BuildCtx<'a> {
     pub consts: Vec<Option<Arc<TensorData>>>,
 }
 
-impl BuildCtx<'_> {
+impl<'a> BuildCtx<'a> {
+    /// The context of `node`, its constant inputs looked up in `host`.
+    pub fn new(
+        node: &'a Node,
+        opset: i64,
+        host: &std::collections::HashMap<String, Arc<TensorData>>,
+    ) -> Self {
+        BuildCtx {
+            node,
+            opset,
+            consts: node
+                .inputs
+                .iter()
+                .map(|n| host.get(n.as_str()).cloned())
+                .collect(),
+        }
+    }
+
     /// The node's attributes.
     pub fn attrs(&self) -> &Attributes {
         &self.node.attrs
@@ -120,6 +138,11 @@ impl Inputs {
     /// True when the node has no input.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+
+    /// The input values by position (`None` for omitted or taken ones).
+    pub fn into_values(self) -> Vec<Option<Value>> {
+        self.values
     }
 
     /// Takes every remaining present input, in order.

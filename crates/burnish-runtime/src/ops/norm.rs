@@ -63,6 +63,15 @@ pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 
 /// `scale / sqrt(var + eps)` and `B - mean * that`, per channel, when the four parameters are
 /// f32 constants of one shape `[C]`.
+/// The per-channel scale and shift an inference `BatchNormalization` with constant parameters
+/// applies (the values [`batch_norm`] computes), or `None` when they are not constant.
+pub(crate) fn folded(ctx: &BuildCtx) -> Option<(Vec<f32>, Vec<f32>)> {
+    if ctx.int("training_mode", 0).ok()? != 0 {
+        return None;
+    }
+    fold_constants(ctx, ctx.float("epsilon", 1e-5).ok()?)
+}
+
 fn fold_constants(ctx: &BuildCtx, eps: f32) -> Option<(Vec<f32>, Vec<f32>)> {
     let get = |i: usize| {
         let t = ctx.consts.get(i)?.as_ref()?;

@@ -1,0 +1,140 @@
+//! Finding conv chains when a session is built: a `Conv` followed by nodes that only it feeds,
+//! in this order, each optional: an inference `BatchNormalization` with constant parameters, an
+//! `Add` of a residual, a `Relu` or a `Clip` with constant bounds. Such a chain runs as one
+//! kernel call ([`crate::ops::conv_chain`]) with the result the nodes give one by one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use burnish_model::{Graph, Node, TensorData};
+
+use crate::ops::BuildCtx;
+use crate::ops::conv_chain::Tail;
+use crate::ops::norm;
+
+/// One chain: graph node indices (the `Conv` first) and what the epilogue applies.
+pub(crate) struct Chain {
+    pub nodes: Vec<usize>,
+    pub tail: Tail,
+}
+
+/// The chains of `graph`, none overlapping. `host` holds the constant values (initializers and
+/// `Constant` outputs), `readers` how many node inputs and graph outputs read each value.
+pub(crate) fn find_chains(
+    graph: &Graph,
+    opset: i64,
+    host: &HashMap<String, Arc<TensorData>>,
+    readers: &HashMap<&str, usize>,
+) -> Vec<Chain> {
+    let mut consumer: HashMap<&str, usize> = HashMap::new();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        for input in node.inputs.iter().filter(|s| !s.is_empty()) {
+            consumer.insert(input.as_str(), i);
+        }
+    }
+    // The node that alone reads `value` (once), if any.
+    let sole = |value: &str, claimed: &[bool]| -> Option<usize> {
+        (readers.get(value) == Some(&1))
+            .then(|| consumer.get(value).copied())
+            .flatten()
+            .filter(|&j| !claimed[j])
+    };
+    let ctx = |node| BuildCtx::new(node, opset, host);
+    let mut chains = Vec::new();
+    let mut claimed = vec![false; graph.nodes.len()];
+    for (i, conv) in graph.nodes.iter().enumerate() {
+        if conv.op_type != "Conv" || !conv.domain.is_empty() || conv.outputs.len() != 1 {
+            continue;
+        }
+        let channels = conv
+            .input(1)
+            .and_then(|w| host.get(w))
+            .and_then(|w| w.shape.first().copied());
+        let mut nodes = vec![i];
+        let mut tail = Tail {
+            affine: None,
+            residual: None,
+            clamp: (f32::NEG_INFINITY, f32::INFINITY),
+        };
+        let mut arity = conv.inputs.len();
+        let mut out = conv.outputs[0].as_str();
+        let mut next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+        if let Some((j, bn)) = next
+            && is_default(bn, "BatchNormalization")
+            && bn.input(0) == Some(out)
+            && only_first_output_read(bn, readers)
+            && let Some((a, b)) = norm::folded(&ctx(bn))
+            && Some(a.len()) == channels
+        {
+            tail.affine = Some((a, b));
+            nodes.push(j);
+            arity += bn.inputs.len() - 1;
+            out = bn.outputs[0].as_str();
+            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+        }
+        if let Some((j, add)) = next
+            && is_default(add, "Add")
+            && add.inputs.len() == 2
+            && add.outputs.len() == 1
+            && let Some(fed) = add.inputs.iter().position(|s| s == out)
+            && !add.inputs[1 - fed].is_empty()
+        {
+            tail.residual = Some(arity);
+            nodes.push(j);
+            arity += 1;
+            out = add.outputs[0].as_str();
+            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+        }
+        if let Some((j, act)) = next
+            && act.outputs.len() == 1
+            && act.input(0) == Some(out)
+            && let Some(clamp) = clamp_bounds(&ctx(act))
+        {
+            tail.clamp = clamp;
+            nodes.push(j);
+        }
+        if nodes.len() > 1 {
+            for &j in &nodes {
+                claimed[j] = true;
+            }
+            chains.push(Chain { nodes, tail });
+        }
+    }
+    chains
+}
+
+fn is_default(node: &Node, op_type: &str) -> bool {
+    node.domain.is_empty() && node.op_type == op_type
+}
+
+fn only_first_output_read(node: &Node, readers: &HashMap<&str, usize>) -> bool {
+    node.outputs
+        .iter()
+        .skip(1)
+        .all(|o| o.is_empty() || !readers.contains_key(o.as_str()))
+}
+
+/// The bounds of a `Relu`, or of a `Clip` whose bounds are attributes or constants.
+fn clamp_bounds(ctx: &BuildCtx) -> Option<(f32, f32)> {
+    let node = ctx.node;
+    if is_default(node, "Relu") {
+        return Some((0.0, f32::INFINITY));
+    }
+    if !is_default(node, "Clip") {
+        return None;
+    }
+    let bound = |attr: &str, input: usize, none: f32| -> Option<f32> {
+        match node.input(input) {
+            Some(_) => {
+                let v = ctx.consts.get(input)?.as_ref()?.to_f64_vec()?;
+                (v.len() == 1).then(|| v[0] as f32)
+            }
+            None if node.attrs.contains_key(attr) => ctx.float(attr, none).ok(),
+            None => Some(none),
+        }
+    };
+    Some((
+        bound("min", 1, f32::NEG_INFINITY)?,
+        bound("max", 2, f32::INFINITY)?,
+    ))
+}

@@ -1,0 +1,257 @@
+//! Conv chains (`Conv` -> `BatchNormalization` -> residual `Add` -> `Relu`/`Clip`, run as one
+//! kernel call) give the results the nodes give one by one: every committed conv fixture and
+//! a set of built graphs (Clip bounds as inputs, broadcast residuals, depthwise, 1-D, a conv
+//! whose output is also a graph output) run with chains on and off and must agree exactly.
+//! The one-by-one results themselves are checked against onnxruntime in `tests/fixtures.rs`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use burnish_model::{
+    Attribute, Buffer, DType, Graph, Model, Node, TensorData, ValueInfo, load_onnx, read_tensors,
+};
+use burnish_runtime::{Session, SessionOptions};
+
+fn options(threads: usize, conv_chains: bool) -> SessionOptions {
+    SessionOptions {
+        threads: Some(threads),
+        conv_chains,
+    }
+}
+
+/// Runs `model` with chains off and on; returns the op types of the fused run's steps.
+fn assert_same(label: &str, model: &Model, feeds: &BTreeMap<String, TensorData>) -> Vec<String> {
+    let mut fused_ops = Vec::new();
+    for threads in [1, 2] {
+        let plain = Session::new(model, options(threads, false)).expect("session");
+        let fused = Session::new(model, options(threads, true)).expect("session");
+        let want = plain.run(feeds).expect("unfused run");
+        let got = fused.run(feeds).expect("fused run");
+        for (name, w) in &want {
+            let (w, g) = (
+                w.to_f64_vec().expect("float"),
+                got[name].to_f64_vec().expect("float"),
+            );
+            assert_eq!(w.len(), g.len(), "{label}/{name}: length");
+            let differ = w.iter().zip(&g).filter(|(a, b)| a != b).count();
+            assert_eq!(
+                differ, 0,
+                "{label}/{name} ({threads} threads): {differ} values differ"
+            );
+        }
+        let values = fused.prepare_inputs(feeds).expect("inputs");
+        let (_, timings) = fused.run_profiled(values).expect("profiled run");
+        fused_ops = timings.into_iter().map(|t| t.op_type).collect();
+    }
+    fused_ops
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models")
+}
+
+#[test]
+fn conv_fixtures_are_unchanged_by_chains() {
+    for (name, chained) in [
+        ("resnet_nchw", 11),
+        ("resnet", 0),
+        ("mobilenet", 0),
+        ("digits_cnn", 0),
+        ("nhwc_tf", 0),
+    ] {
+        let dir = fixtures();
+        let model = load_onnx(dir.join(format!("{name}.onnx"))).expect("fixture");
+        let feeds = read_tensors(dir.join(format!("{name}.inputs.npz"))).expect("inputs");
+        let ops = assert_same(name, &model, &feeds);
+        let chains = ops.iter().filter(|op| op.starts_with("Conv+")).count();
+        eprintln!("{name}: {chains} chains: {ops:?}");
+        if chained > 0 {
+            assert_eq!(chains, chained, "{name}: chains formed");
+        }
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                self.0 = self
+                    .0
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                lo + (hi - lo) * ((self.0 >> 40) as f32 / (1u64 << 24) as f32)
+            })
+            .collect()
+    }
+}
+
+/// A graph under construction: initializers, nodes, graph inputs and outputs.
+#[derive(Default)]
+struct Builder {
+    init: BTreeMap<String, Arc<TensorData>>,
+    nodes: Vec<Node>,
+    inputs: Vec<ValueInfo>,
+    outputs: Vec<ValueInfo>,
+    feeds: BTreeMap<String, TensorData>,
+}
+
+fn info(name: &str) -> ValueInfo {
+    ValueInfo {
+        name: name.into(),
+        dtype: Some(DType::F32),
+        shape: None,
+    }
+}
+
+impl Builder {
+    fn constant(&mut self, name: &str, shape: Vec<usize>, data: Vec<f32>) {
+        let t = TensorData::new(shape, Buffer::F32(data)).expect("tensor");
+        self.init.insert(name.into(), Arc::new(t));
+    }
+
+    fn input(&mut self, name: &str, shape: Vec<usize>, data: Vec<f32>) {
+        self.inputs.push(info(name));
+        let t = TensorData::new(shape, Buffer::F32(data)).expect("tensor");
+        self.feeds.insert(name.into(), t);
+    }
+
+    fn node(&mut self, op: &str, inputs: &[&str], output: &str, attrs: Vec<(&str, Attribute)>) {
+        self.nodes.push(Node {
+            name: format!("{op}_{}", self.nodes.len()),
+            op_type: op.into(),
+            domain: String::new(),
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            outputs: vec![output.into()],
+            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        });
+    }
+
+    /// `Conv(x, w, b)` over `spatial` dims with a `k`-wide kernel, padding 1.
+    fn conv(&mut self, rng: &mut Rng, x: (&str, usize), oc: usize, k: usize, group: usize) {
+        let spatial = if self.feeds[x.0].shape.len() == 3 {
+            1
+        } else {
+            2
+        };
+        let mut wshape = vec![oc, x.1 / group];
+        wshape.extend(std::iter::repeat_n(k, spatial));
+        let n = wshape.iter().product();
+        self.constant("w", wshape, rng.vec(n, -0.5, 0.5));
+        self.constant("b", vec![oc], rng.vec(oc, -0.2, 0.2));
+        let attrs = vec![
+            ("pads", Attribute::Ints(vec![1; 2 * spatial])),
+            ("group", Attribute::Int(group as i64)),
+        ];
+        self.node("Conv", &[x.0, "w", "b"], "c", attrs);
+    }
+
+    fn batch_norm(&mut self, rng: &mut Rng, input: &str, c: usize, output: &str) {
+        self.constant("scale", vec![c], rng.vec(c, 0.5, 1.5));
+        self.constant("shift", vec![c], rng.vec(c, -0.3, 0.3));
+        self.constant("mean", vec![c], rng.vec(c, -0.2, 0.2));
+        self.constant("var", vec![c], rng.vec(c, 0.3, 2.0));
+        let ins = [input, "scale", "shift", "mean", "var"];
+        self.node("BatchNormalization", &ins, output, vec![]);
+    }
+
+    fn finish(mut self, outputs: &[&str]) -> (Model, BTreeMap<String, TensorData>) {
+        self.outputs = outputs.iter().map(|o| info(o)).collect();
+        let model = Model {
+            graph: Graph {
+                name: "chain".into(),
+                inputs: self.inputs,
+                outputs: self.outputs,
+                initializers: self.init,
+                nodes: self.nodes,
+                value_info: Default::default(),
+            },
+            opsets: [(String::new(), 17)].into(),
+            ir_version: 8,
+            producer_name: "test".into(),
+            producer_version: String::new(),
+            metadata: BTreeMap::new(),
+        };
+        (model, self.feeds)
+    }
+}
+
+fn chains(ops: &[String]) -> Vec<&str> {
+    ops.iter()
+        .map(String::as_str)
+        .filter(|op| op.starts_with("Conv"))
+        .collect()
+}
+
+#[test]
+fn clip_bounds_from_constant_inputs() {
+    let mut rng = Rng(1);
+    let mut g = Builder::default();
+    g.input("x", vec![2, 5, 9, 7], rng.vec(2 * 5 * 63, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 5), 7, 3, 1);
+    g.constant("lo", vec![], vec![-0.25]);
+    g.constant("hi", vec![], vec![0.5]);
+    g.node("Clip", &["c", "lo", "hi"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    assert_eq!(chains(&assert_same("clip", &model, &feeds)), ["Conv+Clip"]);
+}
+
+#[test]
+fn broadcast_residual_runs_after_the_kernel() {
+    let mut rng = Rng(2);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 6, 10, 10], rng.vec(600, -1.0, 1.0));
+    g.input("z", vec![1, 8, 1, 1], rng.vec(8, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 6), 8, 3, 1);
+    g.batch_norm(&mut rng, "c", 8, "n");
+    g.node("Add", &["z", "n"], "s", vec![]);
+    g.node("Relu", &["s"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("broadcast", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv+BatchNormalization+Add+Relu"]);
+}
+
+#[test]
+fn depthwise_with_scale_and_residual() {
+    let mut rng = Rng(3);
+    let mut g = Builder::default();
+    g.input("x", vec![2, 12, 9, 9], rng.vec(2 * 12 * 81, -1.0, 1.0));
+    g.input("z", vec![2, 12, 9, 9], rng.vec(2 * 12 * 81, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 12), 12, 3, 12);
+    g.batch_norm(&mut rng, "c", 12, "n");
+    g.node("Add", &["n", "z"], "s", vec![]);
+    g.node("Relu", &["s"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("depthwise", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv+BatchNormalization+Add+Relu"]);
+}
+
+#[test]
+fn one_dimensional_conv_with_full_residual() {
+    let mut rng = Rng(4);
+    let mut g = Builder::default();
+    g.input("x", vec![3, 4, 19], rng.vec(3 * 4 * 19, -1.0, 1.0));
+    g.input("z", vec![3, 6, 19], rng.vec(3 * 6 * 19, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 4), 6, 3, 1);
+    g.batch_norm(&mut rng, "c", 6, "n");
+    g.node("Add", &["z", "n"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("1-d", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv+BatchNormalization+Add"]);
+}
+
+#[test]
+fn values_read_elsewhere_are_not_fused() {
+    let mut rng = Rng(5);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 3, 8, 8], rng.vec(192, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 3), 4, 3, 1);
+    g.batch_norm(&mut rng, "c", 4, "n");
+    g.node("Relu", &["n"], "y", vec![]);
+    // The conv output is also a graph output: the conv runs alone; BN and Relu are not convs.
+    let (model, feeds) = g.finish(&["y", "c"]);
+    let ops = assert_same("shared", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv"]);
+}
