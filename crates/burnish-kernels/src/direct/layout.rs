@@ -39,6 +39,18 @@ pub(crate) trait Lane: Copy + Send + Sync + 'static {
     ) -> usize {
         0
     }
+    /// Interleaves whole 8-value blocks of four lines (every `step`-th value, step 1 or 2)
+    /// into `out` with SIMD where this element and CPU allow; returns how many values of each
+    /// line it wrote (the rest is the caller's).
+    #[inline(always)]
+    fn quads8<A: Activation>(
+        _out: &mut [Self],
+        _lines: [&[A]; 4],
+        _start: usize,
+        _step: usize,
+    ) -> usize {
+        0
+    }
 }
 
 thread_local! {
@@ -63,67 +75,11 @@ impl Lane for i16 {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was just detected.
-            return unsafe { pairs16_avx2(out, l0, l1, step, zp) };
+            return unsafe { super::interleave::pairs16_avx2(out, l0, l1, step, zp) };
         }
         let _ = (out, l0, l1, step, zp);
         0
     }
-}
-
-/// `out[2j] = l0[j * step] - zp`, `out[2j + 1] = l1[j * step] - zp` (offset-binary codes, as
-/// i16) for whole blocks of 16 values that both lines can supply with full-width loads;
-/// `step` is 1 or 2. Returns the values done per line.
-///
-/// # Safety
-/// The CPU supports AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pairs16_avx2<A: Activation>(
-    out: &mut [i16],
-    l0: &[A],
-    l1: &[A],
-    step: usize,
-    zp: u8,
-) -> usize {
-    use std::arch::x86_64::*;
-    // A block starting at value j reads bytes `j * step .. j * step + 16 * step`.
-    let readable = l0.len().min(l1.len()) / (16 * step) * 16;
-    let n = (out.len() / 2).min(readable) / 16 * 16;
-    let Some(first) = l0.first() else {
-        return 0;
-    };
-    // The bits that turn a raw byte into its offset-binary code: 0 for u8, 0x80 for i8.
-    // SAFETY: `A` is u8 or i8 (sealed), one byte; reading it as u8 is valid.
-    let raw = unsafe { *(first as *const A).cast::<u8>() };
-    let flip = (raw ^ first.to_offset_u8()) as i8;
-    let zpv = _mm256_set1_epi16(i16::from(zp));
-    let load = |line: &[A], j: usize| {
-        // SAFETY: `j * step + 16 * step <= line.len()` (see `readable`); `A` is one byte.
-        unsafe {
-            let p = line.as_ptr().add(j * step);
-            if step == 1 {
-                let v = _mm_xor_si128(_mm_loadu_si128(p.cast()), _mm_set1_epi8(flip));
-                _mm256_cvtepu8_epi16(v)
-            } else {
-                // Even bytes, zero-extended: the low byte of each 16-bit lane.
-                let v = _mm256_xor_si256(_mm256_loadu_si256(p.cast()), _mm256_set1_epi8(flip));
-                _mm256_and_si256(v, _mm256_set1_epi16(0xff))
-            }
-        }
-    };
-    for j in (0..n).step_by(16) {
-        let a = _mm256_sub_epi16(load(l0, j), zpv);
-        let b = _mm256_sub_epi16(load(l1, j), zpv);
-        let lo = _mm256_unpacklo_epi16(a, b);
-        let hi = _mm256_unpackhi_epi16(a, b);
-        // SAFETY: `2 * (j + 16) <= out.len()`.
-        unsafe {
-            let p = out.as_mut_ptr().add(2 * j);
-            _mm256_storeu_si256(p.cast(), _mm256_permute2x128_si256::<0x20>(lo, hi));
-            _mm256_storeu_si256(p.add(16).cast(), _mm256_permute2x128_si256::<0x31>(lo, hi));
-        }
-    }
-    n
 }
 
 impl Lane for u8 {
@@ -137,6 +93,21 @@ impl Lane for u8 {
     }
     fn pad(zp: u8) -> Self {
         zp
+    }
+    #[inline(always)]
+    fn quads8<A: Activation>(
+        out: &mut [Self],
+        lines: [&[A]; 4],
+        start: usize,
+        step: usize,
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was just detected.
+            return unsafe { super::interleave::quads8_avx2(out, lines, start, step) };
+        }
+        let _ = (out, lines, start, step);
+        0
     }
 }
 
@@ -334,14 +305,14 @@ fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mu
                         o[1] = v(l1[j * step]);
                     }
                 }
-                (4, 4, 1) => {
-                    let (l0, l1) = (&line(0)[start..][..count], &line(1)[start..][..count]);
-                    let (l2, l3) = (&line(2)[start..][..count], &line(3)[start..][..count]);
-                    for (j, o) in out.chunks_exact_mut(4).enumerate() {
-                        o[0] = v(l0[j]);
-                        o[1] = v(l1[j]);
-                        o[2] = v(l2[j]);
-                        o[3] = v(l3[j]);
+                (4, _, step @ (1 | 2)) => {
+                    // Lanes past the group's channels have zero weights: any line will do.
+                    let lines = [0, 1, 2, 3].map(|l| line(l.min(present.saturating_sub(1))));
+                    let done = T::quads8(out, lines, start, step);
+                    for (j, o) in out.chunks_exact_mut(4).enumerate().skip(done) {
+                        for (o, l) in o.iter_mut().zip(lines).take(present) {
+                            *o = v(l[start + j * step]);
+                        }
                     }
                 }
                 _ => {

@@ -35,6 +35,7 @@
 
 mod depthwise;
 mod epilogue;
+mod interleave;
 mod layout;
 mod pack;
 mod scalar;
