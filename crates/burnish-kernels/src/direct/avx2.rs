@@ -12,15 +12,26 @@ use super::{MR, NR, Rows, Tile};
 use crate::QuantOutput;
 use crate::pack::Activation;
 
-/// Sums one `MR x NR` tile over `steps` reduction steps.
+/// The accumulators of a tile, every pixel of row `r` starting at `init[r]`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn start(init: &[i32; MR]) -> [__m256i; 2 * MR] {
+    let mut acc = [_mm256_setzero_si256(); 2 * MR];
+    for (pair, &v) in acc.chunks_exact_mut(2).zip(init) {
+        pair.fill(_mm256_set1_epi32(v));
+    }
+    acc
+}
+
+/// Sums one `MR x NR` tile over `steps` reduction steps, from `init`.
 ///
 /// # Safety
 /// The CPU supports AVX2; `panel` holds `steps * MR` words; every row of `b` for `steps` steps
 /// holds `2 * NR` readable i16 values.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile {
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>, init: &[i32; MR]) -> Tile {
     debug_assert!(panel.len() >= steps * MR);
-    let mut acc = [_mm256_setzero_si256(); 2 * MR];
+    let mut acc = start(init);
     let mut pa = panel.as_ptr();
     for s in 0..steps {
         let pb = b.row(s);
@@ -49,7 +60,7 @@ pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile
     out
 }
 
-/// Sums one `MR x NR` tile over `steps` steps of four channels each, u8 codes x 7-bit weights:
+/// Sums one `MR x NR` tile, from `init`, over `steps` steps of four channels each, u8 codes x 7-bit weights:
 /// `vpmaddubsw` adds two u8 x i8 products into an i16 (exact: `2 * 255 * 64 < 2^15`), and a
 /// `vpmaddwd` against ones adds two of those into the i32 accumulator.
 ///
@@ -57,9 +68,14 @@ pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile
 /// The CPU supports AVX2; `panel` holds `steps * MR` words of weights in `-64..=63`; every row
 /// of `b` for `steps` steps holds `4 * NR` readable bytes.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tile_quads(steps: usize, panel: &[u32], b: Rows<'_, u8>) -> Tile {
+pub(crate) unsafe fn tile_quads(
+    steps: usize,
+    panel: &[u32],
+    b: Rows<'_, u8>,
+    init: &[i32; MR],
+) -> Tile {
     debug_assert!(panel.len() >= steps * MR);
-    let mut acc = [_mm256_setzero_si256(); 2 * MR];
+    let mut acc = start(init);
     let ones = _mm256_set1_epi16(1);
     let mut pa = panel.as_ptr();
     for s in 0..steps {

@@ -20,6 +20,8 @@ use crate::pack::Activation;
 pub(crate) trait Lane: Copy + Send + Sync + 'static {
     /// This thread's reusable buffer for layouts of this element (no fresh pages per call).
     fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>>;
+    /// This thread's reusable buffer for gathered rows.
+    fn gathered() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>>;
     /// Channels per unit.
     const LANES: usize;
     /// The stored value of an offset-binary code, given the zero point's.
@@ -56,11 +58,16 @@ pub(crate) trait Lane: Copy + Send + Sync + 'static {
 thread_local! {
     static SCRATCH_I16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
     static SCRATCH_U8: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static GATHERED_I16: std::cell::RefCell<Vec<i16>> = const { std::cell::RefCell::new(Vec::new()) };
+    static GATHERED_U8: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Lane for i16 {
     fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
         &SCRATCH_I16
+    }
+    fn gathered() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
+        &GATHERED_I16
     }
     const LANES: usize = 2;
     #[inline(always)]
@@ -85,6 +92,9 @@ impl Lane for i16 {
 impl Lane for u8 {
     fn scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
         &SCRATCH_U8
+    }
+    fn gathered() -> &'static std::thread::LocalKey<std::cell::RefCell<Vec<Self>>> {
+        &GATHERED_U8
     }
     const LANES: usize = 4;
     #[inline(always)]
@@ -145,10 +155,16 @@ impl<T: Lane> Padded<T> {
         let units_per_image = groups * units;
         let icg = c / groups;
         let zp = zero_point.to_offset_u8();
+        let len = n * units_per_image * unit_len + lanes * NR;
+        // The reused buffer keeps earlier values: `fill_unit` writes every value a kept output
+        // pixel reads (data and padding); the rest (unused phase planes, lanes past the
+        // group's channels, which meet zero weights, and the slack) is only ever read for
+        // discarded pixels.
         let mut data = T::scratch().with(|s| std::mem::take(&mut *s.borrow_mut()));
-        data.clear();
-        data.resize(n * units_per_image * unit_len + lanes * NR, T::pad(zp));
-        // Phase planes no kernel tap reads (three of four for a 1x1 stride-2 conv) stay padding.
+        if data.len() < len {
+            data.resize(len, T::pad(zp));
+        }
+        data.truncate(len);
         let rows_used: Vec<bool> = (0..sh)
             .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
             .collect();
@@ -163,19 +179,42 @@ impl<T: Lane> Padded<T> {
                 rows_used[py % sh].then(|| (py % sh) * sw * plane + (py / sh) * phase[1])
             })
             .collect();
-        let cols: Vec<(usize, usize, usize)> = cols_used
-            .iter()
-            .filter_map(|&b| {
-                // Phase column j holds padded column j * sw + b, input column j * sw + b - pl.
-                let first = pl.saturating_sub(b).div_ceil(sw);
-                let start = (first * sw + b).checked_sub(pl).filter(|&s| s < w)?;
-                let count = (w - start).div_ceil(sw).min(phase[1] - first);
-                Some((b * plane + first, start, count))
+        // Phase rows of used row phases that hold only padding (inside the padded image).
+        let pad_rows: Vec<usize> = (0..sh)
+            .filter(|&a| rows_used[a])
+            .flat_map(|a| {
+                (0..phase[0])
+                    .map(move |r| (r, r * sh + a))
+                    .filter(|&(_, py)| py < ph && (py < pt || py >= pt + h))
+                    .map(move |(r, _)| a * sw * plane + r * phase[1])
             })
             .collect();
+        let mut cols = Vec::with_capacity(cols_used.len());
+        let mut col_pads = Vec::with_capacity(cols_used.len());
+        for &b in &cols_used {
+            // Phase column j holds padded column j * sw + b, input column j * sw + b - pl.
+            let first = pl.saturating_sub(b).div_ceil(sw);
+            let run = (first * sw + b)
+                .checked_sub(pl)
+                .filter(|&s| s < w)
+                .map(|start| {
+                    let count = (w - start).div_ceil(sw).min(phase[1] - first);
+                    (start, count)
+                });
+            match run {
+                Some((start, count)) => {
+                    cols.push((b * plane + first, start, count));
+                    col_pads.push((b * plane, first, first + count));
+                }
+                None => col_pads.push((b * plane, 0, 0)),
+            }
+        }
         let layout = Fill {
             rows: &rows,
             cols: &cols,
+            pad_rows: &pad_rows,
+            col_pads: &col_pads,
+            width: phase[1],
             shape: [c, h, w],
             icg,
             units,
@@ -261,6 +300,12 @@ struct Fill<'a> {
     rows: &'a [Option<usize>],
     /// `(offset in the unit's planes, first input column, count)` per used column phase.
     cols: &'a [(usize, usize, usize)],
+    /// Offsets of the phase rows that hold only padding, in used row phases.
+    pad_rows: &'a [usize],
+    /// `(plane offset, first data column, end of data columns)` per used column phase.
+    col_pads: &'a [(usize, usize, usize)],
+    /// Values per phase row (per lane).
+    width: usize,
     shape: [usize; 3],
     icg: usize,
     units: usize,
@@ -279,7 +324,8 @@ unsafe fn fill_avx2<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, d
     fill_unit(f, x, idx, dst);
 }
 
-/// Writes unit `idx` (counted over all images) of the layout into `dst`.
+/// Writes unit `idx` (counted over all images) of the layout into `dst`: the data and the
+/// padding around it in the used phase planes.
 #[inline(always)]
 fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mut [T]) {
     let lanes = T::LANES;
@@ -289,16 +335,39 @@ fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mu
     let first = ((img * c) + g * f.icg + lanes * unit) * h * w;
     let present = f.icg.saturating_sub(lanes * unit).min(lanes);
     let v = |a: A| T::of(a.to_offset_u8(), f.zp);
+    let pad = T::pad(f.zp);
+    let width = lanes * f.width;
+    for &row in f.pad_rows {
+        for &(b, _, _) in f.col_pads {
+            dst[lanes * (row + b)..][..width].fill(pad);
+        }
+    }
+    // The unit's channel planes; lanes past the group's channels have zero weights, so they
+    // repeat the last channel.
+    let hw = h * w;
+    let chan = |l: usize| &x[first + l.min(present.saturating_sub(1)) * hw..][..hw];
+    let planes = [chan(0), chan(1), chan(2), chan(3)];
     for (y, row) in f.rows.iter().enumerate() {
         let Some(row) = *row else {
             continue;
         };
-        let line = |l: usize| &x[first + l * h * w + y * w..][..w];
+        for &(b, from, to) in f.col_pads {
+            let r = &mut dst[lanes * (row + b)..][..width];
+            r[..lanes * from].fill(pad);
+            r[lanes * to..].fill(pad);
+        }
+        let at = y * w;
+        let lines = [
+            &planes[0][at..at + w],
+            &planes[1][at..at + w],
+            &planes[2][at..at + w],
+            &planes[3][at..at + w],
+        ];
         for &(at, start, count) in f.cols {
             let out = &mut dst[lanes * (row + at)..][..lanes * count];
             match (lanes, present, f.step) {
                 (2, 2, step @ (1 | 2)) => {
-                    let (l0, l1) = (&line(0)[start..], &line(1)[start..]);
+                    let (l0, l1) = (&lines[0][start..], &lines[1][start..]);
                     let done = T::pairs16(out, l0, l1, step, f.zp);
                     for (j, o) in out.chunks_exact_mut(2).enumerate().skip(done) {
                         o[0] = v(l0[j * step]);
@@ -306,18 +375,15 @@ fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mu
                     }
                 }
                 (4, _, step @ (1 | 2)) => {
-                    // Lanes past the group's channels have zero weights: any line will do.
-                    let lines = [0, 1, 2, 3].map(|l| line(l.min(present.saturating_sub(1))));
                     let done = T::quads8(out, lines, start, step);
                     for (j, o) in out.chunks_exact_mut(4).enumerate().skip(done) {
-                        for (o, l) in o.iter_mut().zip(lines).take(present) {
+                        for (o, l) in o.iter_mut().zip(lines) {
                             *o = v(l[start + j * step]);
                         }
                     }
                 }
                 _ => {
-                    for l in 0..present {
-                        let src = line(l);
+                    for (l, src) in lines.iter().enumerate().take(present) {
                         for (j, o) in out.chunks_exact_mut(lanes).enumerate() {
                             o[l] = v(src[start + j * f.step]);
                         }

@@ -270,26 +270,28 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
     // Rows of at least NR pixels are read in place, one block a run of one output row;
     // narrower outputs gather blocks across rows.
     let direct = ow >= NR;
-    let blocks: Vec<(usize, usize)> = if direct {
-        (0..oh)
-            .flat_map(|oy| {
-                (0..ow)
-                    .step_by(NR)
-                    .map(move |ox| (oy * ow + ox, NR.min(ow - ox)))
-            })
-            .collect()
+    let per_row = ow.div_ceil(NR);
+    let block_count = if direct {
+        oh * per_row
     } else {
-        (0..pixels)
-            .step_by(NR)
-            .map(|p0| (p0, NR.min(pixels - p0)))
-            .collect()
+        pixels.div_ceil(NR)
+    };
+    // Block `i`: its first pixel and width.
+    let block = |i: usize| {
+        if direct {
+            let (oy, ox) = (i / per_row, i % per_row * NR);
+            (oy * ow + ox, NR.min(ow - ox))
+        } else {
+            let p0 = i * NR;
+            (p0, NR.min(pixels - p0))
+        }
     };
     // Enough blocks per task to reuse each weight panel from cache, few enough that a task's
     // input rows stay within L2.
     let per_task = ((128 * 1024) / (steps * 64).max(1))
         .clamp(1, 8)
-        .min(blocks.len());
-    let tasks_per_plane = blocks.len().div_ceil(per_task);
+        .min(block_count);
+    let tasks_per_plane = block_count.div_ceil(per_task);
     let groups = w.groups;
     let tasks = n * groups * tasks_per_plane;
     let ocg = oc / groups;
@@ -297,17 +299,21 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
         let image = task / (groups * tasks_per_plane);
         let rest = task % (groups * tasks_per_plane);
         let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
-        let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
+        let mine = t * per_task..block_count.min((t + 1) * per_task);
         let xg = padded.group(image, g, kernel.units);
         if !direct {
-            packed.resize(mine.len() * steps * row_len + row_len, T::default());
-            for (j, &block) in mine.iter().enumerate() {
+            // Reused without clearing: pixels past a block's width are discarded.
+            let len = mine.len() * steps * row_len + row_len;
+            if packed.len() < len {
+                packed.resize(len, T::default());
+            }
+            for (j, i) in mine.clone().enumerate() {
                 gather(
                     xg,
                     &padded,
                     &offsets,
                     ow,
-                    block,
+                    block(i),
                     &mut packed[j * steps * row_len..],
                 );
             }
@@ -316,7 +322,15 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
             let rows = MR.min(ocg - p * MR);
             let co = g * ocg + p * MR;
             let panel = (kernel.panel)(g, p);
-            for (j, &(p0, cols)) in mine.iter().enumerate() {
+            // Accumulators start at `-x_zero_point * sum(w)` when the layout holds raw codes.
+            let mut init = [0i32; MR];
+            if let Some((sums, zp)) = kernel.sums {
+                for (v, &s) in init.iter_mut().zip(&sums[co..co + rows]) {
+                    *v = i32::from(zp).wrapping_mul(s).wrapping_neg();
+                }
+            }
+            for (j, i) in mine.clone().enumerate() {
+                let (p0, cols) = block(i);
                 let b = if direct {
                     let (oy, ox) = (p0 / ow, p0 % ow);
                     Rows::Indirect {
@@ -330,13 +344,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
                 // in-place rows start inside the padded planes and read at most 64 bytes,
                 // which the buffer's slack covers; the tile function is an AVX2 kernel only
                 // when AVX2 was detected.
-                let mut tile = unsafe { (kernel.tile)(steps, panel, b) };
-                if let Some((sums, zp)) = kernel.sums {
-                    for (r, row) in tile.iter_mut().enumerate().take(rows) {
-                        let fix = i32::from(zp).wrapping_mul(sums[co + r]);
-                        row.iter_mut().for_each(|v| *v = v.wrapping_sub(fix));
-                    }
-                }
+                let tile = unsafe { (kernel.tile)(steps, panel, b, &init) };
                 let place = Place {
                     channel: co,
                     at: ((first + image) * oc + co) * pixels + p0,
@@ -354,10 +362,12 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
     if tasks > 1 && macs >= PARALLEL_MACS && rayon::current_num_threads() > 1 {
         (0..tasks)
             .into_par_iter()
-            .for_each_init(Vec::new, |packed, t| task(packed, t));
+            .for_each(|t| T::gathered().with(|b| task(&mut b.borrow_mut(), t)));
     } else {
-        let mut packed = Vec::new();
-        (0..tasks).for_each(|t| task(&mut packed, t));
+        T::gathered().with(|b| {
+            let mut packed = b.borrow_mut();
+            (0..tasks).for_each(|t| task(&mut packed, t));
+        });
     }
     padded.recycle();
 }
@@ -374,7 +384,8 @@ fn avx2_detected() -> bool {
     }
 }
 
-type TileFn<T> = unsafe fn(usize, &[u32], Rows<'_, T>) -> Tile;
+/// `(steps, panel, rows, initial accumulators)`.
+type TileFn<T> = unsafe fn(usize, &[u32], Rows<'_, T>, &[i32; MR]) -> Tile;
 
 fn tile_fn(avx2: bool) -> TileFn<i16> {
     #[cfg(target_arch = "x86_64")]

@@ -3,13 +3,13 @@
 
 use super::{MR, NR, Rows, Tile};
 
-/// Sums one `MR x NR` tile over `steps` reduction steps.
+/// Sums one `MR x NR` tile over `steps` reduction steps, every pixel of row `r` from `init[r]`.
 ///
 /// # Safety
 /// `panel` holds `steps * MR` words; every row of `b` for `steps` steps holds `2 * NR`
 /// readable i16 values.
-pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>) -> Tile {
-    let mut acc = [[0i32; NR]; MR];
+pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>, init: &[i32; MR]) -> Tile {
+    let mut acc = init.map(|v| [v; NR]);
     for s in 0..steps {
         // SAFETY: the caller guarantees 2 * NR readable values per row.
         let x = unsafe { std::slice::from_raw_parts(b.row(s), 2 * NR) };

@@ -4,6 +4,7 @@
 //! u8/i8 outputs, Relu/Clip bounds and the residual; AVX2 and portable kernels alike.
 
 use super::epilogue::{I32Sink, OutPtr, QuantSink};
+use super::layout::Lane;
 use super::*;
 use crate::{Weights, requantize};
 
@@ -32,6 +33,23 @@ struct Case {
     k: [usize; 2],
     groups: usize,
     params: Conv2dParams,
+}
+
+/// Fills this thread's reusable layout and gather buffers with random values, so a call that
+/// read a value it did not write (padding, data) would differ from the reference.
+fn poison(rng: &mut Rng) {
+    let len = 1 << 18;
+    let bytes = rng.bytes(2 * len);
+    let words: Vec<i16> = bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    for key in [u8::scratch(), u8::gathered()] {
+        key.with(|s| *s.borrow_mut() = bytes[..len].to_vec());
+    }
+    for key in [i16::scratch(), i16::gathered()] {
+        key.with(|s| *s.borrow_mut() = words[..len].to_vec());
+    }
 }
 
 /// `sum (x - xzp) * (w - wzp[o])` in i64 ([`crate::reference::conv2d_i64`]).
@@ -210,6 +228,7 @@ fn check(case: &Case, rng: &mut Rng) {
             .unwrap();
         assert_eq!(s, shape);
         for avx2 in [false, avx2_detected()] {
+            poison(rng);
             let mut alt = vec![0i32; len];
             let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
             run(input, &packed, &case.params, shape, &sink, avx2);
@@ -224,6 +243,7 @@ fn check(case: &Case, rng: &mut Rng) {
         };
         conv2d_direct::<u8, u8>(input, &packed, &case.params, DirectOutput::I32(&mut got)).unwrap();
         for avx2 in [false, avx2_detected()] {
+            poison(rng);
             let mut alt = vec![0i32; len];
             let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
             run(input, &packed, &case.params, shape, &sink, avx2);
@@ -256,7 +276,7 @@ fn check(case: &Case, rng: &mut Rng) {
         max: hi,
         residual: None,
     };
-    let codes = run_quant::<u8, u8>(case, &packed, signed_x, &x8, xzp8, shape, rq);
+    let codes = run_quant::<u8, u8>(case, &packed, signed_x, &x8, xzp8, shape, rq, rng);
     for (i, &q) in codes.iter().enumerate() {
         let ch = (i / pixels) % case.oc;
         let acc = (want[i] + i64::from(bias[ch])) as i32;
@@ -289,7 +309,7 @@ fn check(case: &Case, rng: &mut Rng) {
             scale: zs,
         }),
     };
-    let codes = run_quant::<i8, i8>(case, &packed, signed_x, &x8, xzp8, shape, rq);
+    let codes = run_quant::<i8, i8>(case, &packed, signed_x, &x8, xzp8, shape, rq, rng);
     for (i, &q) in codes.iter().enumerate() {
         let ch = (i / pixels) % case.oc;
         let real = want[i] as f64 * f64::from(scale[ch])
@@ -313,11 +333,13 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
     xzp8: u8,
     shape: [usize; 4],
     rq: Requantize<'_, Z>,
+    rng: &mut Rng,
 ) -> Vec<O> {
     let len: usize = shape.iter().product();
     rq.check::<O>(shape[1], len).unwrap();
     let mut results = Vec::new();
     for avx2 in [false, avx2_detected()] {
+        poison(rng);
         let mut out = vec![O::default(); len];
         let sink = QuantSink {
             out: OutPtr(out.as_mut_ptr()),
