@@ -158,17 +158,12 @@ pub(crate) unsafe fn store_quant<O: QuantOutput, Z: Activation>(
                 if let Some(res) = &rq.residual {
                     let zz = _mm256_set1_epi32(i32::from(res.zero_point.to_offset_u8()));
                     let zs = _mm256_set1_ps(res.scale);
-                    let mut z = [0i32; NR];
-                    for (d, s) in z.iter_mut().zip(&res.codes[at..at + NR]) {
-                        *d = i32::from(s.to_offset_u8());
-                    }
-                    // SAFETY: `z` holds 16 i32.
-                    let (z0, z1) = unsafe {
-                        (
-                            _mm256_loadu_si256(z.as_ptr().cast()),
-                            _mm256_loadu_si256(z.as_ptr().add(8).cast()),
-                        )
-                    };
+                    let codes = &res.codes[at..at + NR];
+                    let flip = _mm_set1_epi8(super::interleave::flip(&codes[0]));
+                    // SAFETY: `codes` holds NR = 16 one-byte elements.
+                    let z = _mm_xor_si128(unsafe { _mm_loadu_si128(codes.as_ptr().cast()) }, flip);
+                    let z0 = _mm256_cvtepu8_epi32(z);
+                    let z1 = _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(z, z));
                     let d0 = _mm256_cvtepi32_ps(_mm256_sub_epi32(z0, zz));
                     let d1 = _mm256_cvtepi32_ps(_mm256_sub_epi32(z1, zz));
                     v0 = _mm256_add_ps(v0, _mm256_mul_ps(d0, zs));

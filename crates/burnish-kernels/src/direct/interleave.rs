@@ -4,7 +4,7 @@ use crate::pack::Activation;
 
 /// The bits that turn a raw byte of `A` into its offset-binary code: 0 for u8, 0x80 for i8.
 #[cfg(target_arch = "x86_64")]
-fn flip<A: Activation>(first: &A) -> i8 {
+pub(super) fn flip<A: Activation>(first: &A) -> i8 {
     // SAFETY: `A` is u8 or i8 (sealed), one byte; reading it as u8 is valid.
     let raw = unsafe { *(first as *const A).cast::<u8>() };
     (raw ^ first.to_offset_u8()) as i8

@@ -35,6 +35,8 @@
 
 mod depthwise;
 mod epilogue;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod epilogue_tests;
 mod interleave;
 mod layout;
 mod pack;
