@@ -12,26 +12,49 @@ use super::{MR, NR, Rows, Tile};
 use crate::QuantOutput;
 use crate::pack::Activation;
 
-/// The accumulators of a tile, every pixel of row `r` starting at `init[r]`.
+/// The accumulators of the first `R` rows of a tile, every pixel of row `r` starting at
+/// `init[r]`.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn start(init: &[i32; MR]) -> [__m256i; 2 * MR] {
-    let mut acc = [_mm256_setzero_si256(); 2 * MR];
-    for (pair, &v) in acc.chunks_exact_mut(2).zip(init) {
-        pair.fill(_mm256_set1_epi32(v));
+fn start<const R: usize>(init: &[i32; MR]) -> [[__m256i; 2]; R] {
+    let mut acc = [[_mm256_setzero_si256(); 2]; R];
+    for (pair, &v) in acc.iter_mut().zip(init) {
+        *pair = [_mm256_set1_epi32(v); 2];
     }
     acc
 }
 
-/// Sums one `MR x NR` tile over `steps` reduction steps, from `init`.
+/// The tile of `R` rows of accumulators (lanes 0..8 pixels 0..8, then 8..16); rows past `R`
+/// are zero.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn finish<const R: usize>(acc: &[[__m256i; 2]; R]) -> Tile {
+    let mut out = [[0i32; NR]; MR];
+    for (row, pair) in out.iter_mut().zip(acc) {
+        // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
+        unsafe {
+            _mm256_storeu_si256(row.as_mut_ptr().cast(), pair[0]);
+            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), pair[1]);
+        }
+    }
+    out
+}
+
+/// Sums the first `R` (at most `MR`) rows of an `MR x NR` tile over `steps` reduction steps,
+/// from `init`. Panels whose last output channels end early run a smaller `R`.
 ///
 /// # Safety
 /// The CPU supports AVX2; `panel` holds `steps * MR` words; every row of `b` for `steps` steps
 /// holds `2 * NR` readable i16 values.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>, init: &[i32; MR]) -> Tile {
-    debug_assert!(panel.len() >= steps * MR);
-    let mut acc = start(init);
+pub(crate) unsafe fn tile<const R: usize>(
+    steps: usize,
+    panel: &[u32],
+    b: Rows<'_, i16>,
+    init: &[i32; MR],
+) -> Tile {
+    debug_assert!(R <= MR && panel.len() >= steps * MR);
+    let mut acc = start::<R>(init);
     let mut pa = panel.as_ptr();
     for s in 0..steps {
         let pb = b.row(s);
@@ -40,42 +63,34 @@ pub(crate) unsafe fn tile(steps: usize, panel: &[u32], b: Rows<'_, i16>, init: &
         unsafe {
             let b0 = _mm256_loadu_si256(pb.cast());
             let b1 = _mm256_loadu_si256(pb.add(NR).cast());
-            for r in 0..MR {
+            for (r, pair) in acc.iter_mut().enumerate() {
                 let w = _mm256_set1_epi32(pa.add(r).read() as i32);
-                acc[2 * r] = _mm256_add_epi32(acc[2 * r], _mm256_madd_epi16(w, b0));
-                acc[2 * r + 1] = _mm256_add_epi32(acc[2 * r + 1], _mm256_madd_epi16(w, b1));
+                pair[0] = _mm256_add_epi32(pair[0], _mm256_madd_epi16(w, b0));
+                pair[1] = _mm256_add_epi32(pair[1], _mm256_madd_epi16(w, b1));
             }
             pa = pa.add(MR);
         }
     }
-    // Lanes of `b0` hold pixels 0..8 (each an i32 of two i16 channels), `b1` pixels 8..16.
-    let mut out = [[0i32; NR]; MR];
-    for (r, row) in out.iter_mut().enumerate() {
-        // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
-        unsafe {
-            _mm256_storeu_si256(row.as_mut_ptr().cast(), acc[2 * r]);
-            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), acc[2 * r + 1]);
-        }
-    }
-    out
+    finish(&acc)
 }
 
-/// Sums one `MR x NR` tile, from `init`, over `steps` steps of four channels each, u8 codes x 7-bit weights:
-/// `vpmaddubsw` adds two u8 x i8 products into an i16 (exact: `2 * 255 * 64 < 2^15`), and a
-/// `vpmaddwd` against ones adds two of those into the i32 accumulator.
+/// Sums the first `R` rows of an `MR x NR` tile, from `init`, over `steps` steps of four
+/// channels each, u8 codes x 7-bit weights: `vpmaddubsw` adds two u8 x i8 products into an i16
+/// (exact: `2 * 255 * 64 < 2^15`), and a `vpmaddwd` against ones adds two of those into the i32
+/// accumulator.
 ///
 /// # Safety
 /// The CPU supports AVX2; `panel` holds `steps * MR` words of weights in `-64..=63`; every row
 /// of `b` for `steps` steps holds `4 * NR` readable bytes.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn tile_quads(
+pub(crate) unsafe fn tile_quads<const R: usize>(
     steps: usize,
     panel: &[u32],
     b: Rows<'_, u8>,
     init: &[i32; MR],
 ) -> Tile {
-    debug_assert!(panel.len() >= steps * MR);
-    let mut acc = start(init);
+    debug_assert!(R <= MR && panel.len() >= steps * MR);
+    let mut acc = start::<R>(init);
     let ones = _mm256_set1_epi16(1);
     let mut pa = panel.as_ptr();
     for s in 0..steps {
@@ -85,25 +100,17 @@ pub(crate) unsafe fn tile_quads(
         unsafe {
             let b0 = _mm256_loadu_si256(pb.cast());
             let b1 = _mm256_loadu_si256(pb.add(2 * NR).cast());
-            for r in 0..MR {
+            for (r, pair) in acc.iter_mut().enumerate() {
                 let w = _mm256_set1_epi32(pa.add(r).read() as i32);
                 let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones);
                 let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones);
-                acc[2 * r] = _mm256_add_epi32(acc[2 * r], p0);
-                acc[2 * r + 1] = _mm256_add_epi32(acc[2 * r + 1], p1);
+                pair[0] = _mm256_add_epi32(pair[0], p0);
+                pair[1] = _mm256_add_epi32(pair[1], p1);
             }
             pa = pa.add(MR);
         }
     }
-    let mut out = [[0i32; NR]; MR];
-    for (r, row) in out.iter_mut().enumerate() {
-        // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
-        unsafe {
-            _mm256_storeu_si256(row.as_mut_ptr().cast(), acc[2 * r]);
-            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), acc[2 * r + 1]);
-        }
-    }
-    out
+    finish(&acc)
 }
 
 /// Requantizes the rows of a tile with full `NR`-pixel rows and writes them.

@@ -182,7 +182,11 @@ fn run<A: Activation>(
             units: q.count,
             steps: w.quad_steps(),
             panel: &|g, p| w.quad_panel(g, p),
-            tile: avx2::tile_quads,
+            tiles: [
+                avx2::tile_quads::<2>,
+                avx2::tile_quads::<4>,
+                avx2::tile_quads::<MR>,
+            ],
             sums: Some((&q.sums, input.zero_point.to_offset_u8())),
         };
         drive::<A, u8>(input, w, params, out_shape, sink, avx2, kernel);
@@ -192,7 +196,7 @@ fn run<A: Activation>(
         units: w.pairs,
         steps: w.steps(),
         panel: &|g, p| w.panel(g, p),
-        tile: tile_fn(avx2),
+        tiles: tile_fns(avx2),
         sums: None,
     };
     drive::<A, i16>(input, w, params, out_shape, sink, avx2, kernel);
@@ -206,7 +210,8 @@ struct Kernel<'a, T> {
     steps: usize,
     /// Panel `p` of group `g`.
     panel: &'a (dyn Fn(usize, usize) -> &'a [u32] + Sync),
-    tile: TileFn<T>,
+    /// Kernels for panels of up to 2, 4 and `MR` output channels.
+    tiles: [TileFn<T>; 3],
     /// Weight sums and the input zero point's code, when the layout holds raw codes.
     sums: Option<(&'a [i32], u8)>,
 }
@@ -324,6 +329,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
             let rows = MR.min(ocg - p * MR);
             let co = g * ocg + p * MR;
             let panel = (kernel.panel)(g, p);
+            let tile_fn = kernel.tiles[(rows - 1) / 2];
             // Accumulators start at `-x_zero_point * sum(w)` when the layout holds raw codes.
             let mut init = [0i32; MR];
             if let Some((sums, zp)) = kernel.sums {
@@ -346,7 +352,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
                 // in-place rows start inside the padded planes and read at most 64 bytes,
                 // which the buffer's slack covers; the tile function is an AVX2 kernel only
                 // when AVX2 was detected.
-                let tile = unsafe { (kernel.tile)(steps, panel, b, &init) };
+                let tile = unsafe { tile_fn(steps, panel, b, &init) };
                 let place = Place {
                     channel: co,
                     at: ((first + image) * oc + co) * pixels + p0,
@@ -389,13 +395,13 @@ fn avx2_detected() -> bool {
 /// `(steps, panel, rows, initial accumulators)`.
 type TileFn<T> = unsafe fn(usize, &[u32], Rows<'_, T>, &[i32; MR]) -> Tile;
 
-fn tile_fn(avx2: bool) -> TileFn<i16> {
+fn tile_fns(avx2: bool) -> [TileFn<i16>; 3] {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
-        return avx2::tile;
+        return [avx2::tile::<2>, avx2::tile::<4>, avx2::tile::<MR>];
     }
     let _ = avx2;
-    scalar::tile
+    [scalar::tile; 3]
 }
 
 /// Gathers the rows of output pixels `p0..p0 + cols` of one image and group into `dst`
