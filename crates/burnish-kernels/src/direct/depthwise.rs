@@ -44,7 +44,7 @@ pub(super) fn run<A: Activation>(
         }
     };
     let macs = n * oc * oh * ow * w.shape[2] * w.shape[3];
-    if macs >= super::PARALLEL_MACS && rayon::current_num_threads() > 1 {
+    if macs >= super::drive::PARALLEL_MACS && rayon::current_num_threads() > 1 {
         (0..n * oc).into_par_iter().for_each(plane);
     } else {
         (0..n * oc).for_each(plane);
