@@ -44,8 +44,8 @@ fn finish<const R: usize>(acc: &[[__m256i; 2]; R]) -> Tile {
 /// from `init`. Panels whose last output channels end early run a smaller `R`.
 ///
 /// # Safety
-/// The CPU supports AVX2; `panel` holds `steps * MR` words; every row of `b` for `steps` steps
-/// holds `2 * NR` readable i16 values.
+/// The CPU supports AVX2; `panel` holds `steps * MR` words; both halves of every row of `b`
+/// for `steps` steps hold `NR` readable i16 values.
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn tile<const R: usize>(
     steps: usize,
@@ -57,12 +57,12 @@ pub(crate) unsafe fn tile<const R: usize>(
     let mut acc = start::<R>(init);
     let mut pa = panel.as_ptr();
     for s in 0..steps {
-        let pb = b.row(s);
+        let (h0, h1) = b.halves(s);
         // SAFETY: step `s < steps`: the panel holds MR words at `pa`, the caller guarantees
-        // 2 * NR readable i16 at `pb`.
+        // NR readable i16 at `h0` and at `h1`.
         unsafe {
-            let b0 = _mm256_loadu_si256(pb.cast());
-            let b1 = _mm256_loadu_si256(pb.add(NR).cast());
+            let b0 = _mm256_loadu_si256(h0.cast());
+            let b1 = _mm256_loadu_si256(h1.cast());
             for (r, pair) in acc.iter_mut().enumerate() {
                 let w = _mm256_set1_epi32(pa.add(r).read() as i32);
                 pair[0] = _mm256_add_epi32(pair[0], _mm256_madd_epi16(w, b0));
@@ -80,8 +80,8 @@ pub(crate) unsafe fn tile<const R: usize>(
 /// accumulator.
 ///
 /// # Safety
-/// The CPU supports AVX2; `panel` holds `steps * MR` words of weights in `-64..=63`; every row
-/// of `b` for `steps` steps holds `4 * NR` readable bytes.
+/// The CPU supports AVX2; `panel` holds `steps * MR` words of weights in `-64..=63`; both
+/// halves of every row of `b` for `steps` steps hold `2 * NR` readable bytes.
 #[target_feature(enable = "avx2")]
 pub(crate) unsafe fn tile_quads<const R: usize>(
     steps: usize,
@@ -94,12 +94,12 @@ pub(crate) unsafe fn tile_quads<const R: usize>(
     let ones = _mm256_set1_epi16(1);
     let mut pa = panel.as_ptr();
     for s in 0..steps {
-        let pb = b.row(s);
+        let (h0, h1) = b.halves(s);
         // SAFETY: step `s < steps`: the panel holds MR words at `pa`, the caller guarantees
-        // 4 * NR readable bytes at `pb`.
+        // 2 * NR readable bytes at `h0` and at `h1`.
         unsafe {
-            let b0 = _mm256_loadu_si256(pb.cast());
-            let b1 = _mm256_loadu_si256(pb.add(2 * NR).cast());
+            let b0 = _mm256_loadu_si256(h0.cast());
+            let b1 = _mm256_loadu_si256(h1.cast());
             for (r, pair) in acc.iter_mut().enumerate() {
                 let w = _mm256_set1_epi32(pa.add(r).read() as i32);
                 let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones);

@@ -88,6 +88,8 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
     // Rows of at least NR pixels are read in place, one block a run of one output row;
     // narrower outputs gather blocks across rows.
     let direct = ow >= NR;
+    // Outputs NR / 2 wide read two output rows in place per block, one per half.
+    let paired = ow == NR / 2;
     let per_row = ow.div_ceil(NR);
     let block_count = if direct {
         oh * per_row
@@ -119,7 +121,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
         let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
         let mine = t * per_task..block_count.min((t + 1) * per_task);
         let xg = padded.group(image, g, kernel.units);
-        if !direct {
+        if !direct && !paired {
             // Reused without clearing: pixels past a block's width are discarded.
             let len = mine.len() * steps * row_len + row_len;
             if packed.len() < len {
@@ -155,14 +157,22 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
                     Rows::Indirect {
                         base: xg[padded.origin(oy, ox)..].as_ptr(),
                         offsets: &offsets,
+                        half: NR / 2 * T::LANES,
+                    }
+                } else if paired {
+                    // A last block of one row reads that row twice.
+                    Rows::Indirect {
+                        base: xg[padded.origin(p0 / ow, 0)..].as_ptr(),
+                        offsets: &offsets,
+                        half: if cols > ow { padded.origin(1, 0) } else { 0 },
                     }
                 } else {
                     Rows::Packed(&packed[j * steps * row_len..][..steps * row_len])
                 };
                 // SAFETY: `panel` holds `steps * MR` words; gathered rows hold 64 bytes each;
-                // in-place rows start inside the padded planes and read at most 64 bytes,
-                // which the buffer's slack covers; the tile function is an AVX2 kernel only
-                // when AVX2 was detected.
+                // in-place halves start inside the padded planes and read 32 bytes (within
+                // the phase row of an 8-pixel output row, else covered by the buffer's
+                // slack); the tile function is an AVX2 kernel only when AVX2 was detected.
                 let tile = unsafe { tile_fn(steps, panel, b, &init) };
                 let place = Place {
                     channel: co,

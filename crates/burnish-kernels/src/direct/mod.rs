@@ -65,24 +65,38 @@ pub(crate) const NR: usize = 16;
 /// Exact sums of one tile.
 pub(crate) type Tile = [[i32; NR]; MR];
 
-/// Where the 16 pixels x lanes of each reduction step come from (64 bytes).
+/// Where the 16 pixels x lanes of each reduction step come from: pixels 0..8 and 8..16, 32
+/// bytes each.
 #[derive(Clone, Copy)]
 pub(crate) enum Rows<'a, T> {
     /// Gathered rows, 64 bytes apart.
     Packed(&'a [T]),
-    /// Rows read in place: `base + offsets[step]`.
+    /// Rows read in place: pixels 0..8 at `base + offsets[step]`, pixels 8..16 `half` values
+    /// further (the same row, or the next output row of an 8-pixel-wide output).
     Indirect {
         base: *const T,
         offsets: &'a [usize],
+        half: usize,
     },
 }
 
 impl<T> Rows<'_, T> {
+    /// Where step `s`'s pixels 0..8 and 8..16 start.
     #[inline(always)]
-    pub(crate) fn row(&self, s: usize) -> *const T {
+    pub(crate) fn halves(&self, s: usize) -> (*const T, *const T) {
         match *self {
-            Rows::Packed(b) => b[s * 64 / size_of::<T>()..].as_ptr(),
-            Rows::Indirect { base, offsets } => base.wrapping_add(offsets[s]),
+            Rows::Packed(b) => {
+                let p = b[s * 64 / size_of::<T>()..].as_ptr();
+                (p, p.wrapping_add(32 / size_of::<T>()))
+            }
+            Rows::Indirect {
+                base,
+                offsets,
+                half,
+            } => {
+                let p = base.wrapping_add(offsets[s]);
+                (p, p.wrapping_add(half))
+            }
         }
     }
 }

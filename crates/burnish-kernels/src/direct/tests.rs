@@ -124,6 +124,11 @@ fn fixed_cases() -> Vec<Case> {
         case([1, 7, 1, 30], 5, [1, 3], 1, p([1, 1], [0, 1, 0, 1], [1, 1])),
         case([1, 1, 1, 1], 1, [1, 1], 1, p([1, 1], [0; 4], [1, 1])),
         case([2, 8, 13, 21], 8, [3, 3], 8, p([2, 2], [1; 4], [1, 1])),
+        // Outputs 8 pixels wide: two output rows per block read in place (odd and even
+        // heights, stride 1 and 2).
+        case([1, 6, 7, 8], 7, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
+        case([1, 9, 9, 16], 5, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
+        case([2, 3, 4, 10], 4, [1, 3], 1, p([1, 1], [0; 4], [1, 1])),
         // Large images: the batch runs in chunks of one image.
         case([3, 32, 40, 40], 8, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
     ]
