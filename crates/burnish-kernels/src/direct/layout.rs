@@ -8,7 +8,12 @@
 //!
 //! * `i16`, pairs: the code minus the zero point, padding 0 (the `vpmaddwd` kernels);
 //! * `u8`, quads: the offset-binary code itself, padding the zero point's code, which the
-//!   epilogue removes with the weight sums (the `vpmaddubsw` kernel).
+//!   accumulators' starting values remove with the weight sums (the `vpmaddubsw` kernel).
+//!
+//! The buffer is this thread's, reused from call to call without clearing: each call writes
+//! the data and the padding of the phase planes its taps read; values it leaves (unused phase
+//! planes, lanes past a group's channels, which meet zero weights, the slack) only reach
+//! output pixels the epilogue discards.
 
 use rayon::prelude::*;
 

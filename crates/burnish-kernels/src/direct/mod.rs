@@ -4,7 +4,8 @@
 //!
 //! * weights are packed once ([`DirectConv`]) into panels of [`MR`] = 6 output channels, zero
 //!   points removed, two input channels per 32-bit word (i16 each);
-//! * each call writes the input minus its zero point once as i16, padded with zeros and (for
+//! * each call writes the input minus its zero point once as i16 (into a reused per-thread
+//!   buffer, writing only the padding that kept pixels read), padded with zeros and (for
 //!   strides above 1) split into phase planes, channels paired and interleaved
 //!   (`layout.rs`), so that 16 consecutive output pixels of one channel pair at one kernel
 //!   tap are 64 contiguous bytes;
@@ -14,8 +15,9 @@
 //!   float bias plus an optional quantized residual), clamps (Relu/Clip) and writes NCHW rows;
 //!   a last panel of 1-4 output channels runs a 2- or 4-row variant (`drive.rs` drives them).
 //!
-//! Outputs narrower than 16 pixels gather each block's rows (runs of several output rows) into
-//! a small buffer first. Depthwise convolutions (one input channel per group) use their own
+//! Outputs exactly 8 pixels wide read a block's two output rows in place, one per 32-byte half;
+//! other outputs narrower than 16 pixels gather each block's rows (runs of several output rows)
+//! into a reused buffer first. Depthwise convolutions (one input channel per group) use their own
 //! row-accumulating kernel (`depthwise.rs`).
 //!
 //! ## 7-bit weights: the `vpmaddubsw` kernel
@@ -26,7 +28,7 @@
 //! 48 for `vpmaddwd`. When every weight minus its zero point lies in `-64..=63` (7-bit
 //! weights, as onnxruntime's `reduce_range` quantizes for AVX2) [`DirectConv`] also packs
 //! channel quads, and AVX2 CPUs run that kernel on the raw u8 codes (padding = the zero
-//! point's code), removing `x_zero_point * sum(w)` per output channel before the epilogue.
+//! point's code), the accumulators starting at `-x_zero_point * sum(w)` per output channel.
 //! Results are identical; 8-bit weights keep the exact `vpmaddwd` kernel.
 //!
 //! Measured on the 2-core Zen 3 (AVX2+FMA, no VNNI), one thread, loaded machine, `cargo bench
