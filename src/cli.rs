@@ -255,8 +255,8 @@ pub struct OptimizeArgs {
     /// Element type of static int8 activations: `u8` or `s8`.
     #[arg(long, default_value = "u8")]
     pub activation_type: String,
-    /// Bits of static int8 `Conv` weight codes: `auto` (7 where the int8 conv kernel is AVX2
-    /// without VNNI, faster there; 8 elsewhere), `8` or `7`.
+    /// Bits of int8 weight codes: `auto` (7 for `Conv` where the int8 kernels are AVX2 without
+    /// VNNI, faster there; 8 elsewhere), `8`, or `7` (every int8 weight).
     #[arg(long, default_value = "auto")]
     pub weight_bits: String,
     /// Keep this node in float when quantizing (repeatable).

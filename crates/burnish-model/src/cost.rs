@@ -4,8 +4,9 @@ use crate::attr::{AttrExt, Attributes};
 
 /// MACs of one node given its input and output shapes, for the op types where the count is
 /// well defined (convolutions, matrix products, recurrent cells, and their fused and quantized
-/// forms: `burnish` `FusedConv`/`Linear`/`QConv`/`QMatMul`, ONNX `QLinearConv`, ...); `None`
-/// otherwise.
+/// forms: `burnish` `FusedConv`/`Linear`/`QConv`/`QMatMul`, ONNX `QLinearConv`, ...), and for
+/// the runtime's steps that run several nodes as one (`Conv+BatchNormalization+Relu`): their
+/// first node's count; `None` otherwise.
 pub fn node_macs(
     op_type: &str,
     attrs: &Attributes,
@@ -13,6 +14,9 @@ pub fn node_macs(
     outputs: &[Vec<usize>],
 ) -> Option<u64> {
     let prod = |s: &[usize]| s.iter().map(|&d| d as u64).product::<u64>();
+    // A step that runs several nodes as one (`Conv+BatchNormalization+Relu`, the runtime's conv
+    // chains) costs what its first node costs; its inputs start with that node's.
+    let op_type = op_type.split('+').next().unwrap_or(op_type);
     match op_type {
         "Conv" | "FusedConv" | "ConvInteger" | "QConv" | "QLinearConv" => {
             let w = inputs.get(conv_weight_index(op_type))?;
@@ -80,6 +84,11 @@ mod tests {
             std::slice::from_ref(&y),
         );
         assert_eq!(conv, Some(want));
+        let chain = ["Conv+BatchNormalization+Add+Relu", "Conv+Relu"];
+        for op in chain {
+            let ins = [x.clone(), w.clone(), vec![4], vec![4], vec![1, 4, 6, 6]];
+            assert_eq!(node_macs(op, &attrs, &ins, std::slice::from_ref(&y)), conv);
+        }
         assert_eq!(
             node_macs(
                 "FusedConv",

@@ -23,6 +23,11 @@ pub enum QuantMode {
 }
 
 impl QuantMode {
+    /// True for the int8 modes (`dynamic-int8`, `static-int8`).
+    pub fn is_int8(self) -> bool {
+        matches!(self, QuantMode::DynamicInt8 | QuantMode::StaticInt8)
+    }
+
     /// True for the modes that need calibration data.
     pub fn needs_calibration(self) -> bool {
         self == QuantMode::StaticInt8
@@ -192,10 +197,17 @@ impl FromStr for WeightBits {
 }
 
 impl WeightBits {
-    /// Whether `Conv` weights get 7-bit codes on this CPU.
-    pub fn seven_bit_conv(self) -> bool {
+    /// Whether the int8 weights of an `op_type` node get 7-bit codes on this CPU. `auto` gives
+    /// them to `Conv` on AVX2 without VNNI only: there the direct conv is compute-bound and
+    /// the `vpmaddubsw` route pays, while the MatMul/Gemm layers of the models measured were
+    /// too small to gain (bert dynamic-int8 1.04x, not significant) and lost 2-7 dB of SNR.
+    /// `7` gives 7 bits to every int8 weight.
+    pub fn seven_bit(self, op_type: &str) -> bool {
         match self {
-            WeightBits::Auto => burnish_kernels::Kernel::best() == burnish_kernels::Kernel::Avx2,
+            WeightBits::Auto => {
+                op_type == "Conv"
+                    && burnish_kernels::Kernel::best() == burnish_kernels::Kernel::Avx2
+            }
             WeightBits::Eight => false,
             WeightBits::Seven => true,
         }

@@ -66,16 +66,15 @@ pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturatio
 burnish's AVX2 int8 kernel widens both operands to 16 bits and multiplies with vpmaddwd, exact \
 for every u8/i8 code (burnish-kernels), so full 8-bit activation and weight ranges are used";
 
-/// Note recorded when `Conv` weights get 7-bit codes.
+/// Note recorded when int8 weights get 7-bit codes.
 pub const SEVEN_BIT_NOTE: &str = "Conv weights use 7-bit codes (-63..=63, like onnxruntime's \
-reduce_range): this CPU's int8 conv kernel is AVX2 without VNNI, where 7-bit weights let it use \
-vpmaddubsw (u8 x i8 pair sums stay below 2^15, so the saturation problem cannot occur) at ~1.4x \
+reduce_range): this CPU's int8 kernels are AVX2 without VNNI, where 7-bit weights let them use \
+vpmaddubsw (u8 x i8 pair sums stay below 2^15, so the saturation problem cannot occur) at ~1.3x \
 the speed of exact 16-bit products; activations and MatMul/Gemm weights keep 8 bits \
-(`--weight-bits 8` keeps 8 bits everywhere)";
+(`--weight-bits 7` gives 7 bits to every int8 weight, `8` keeps 8 everywhere)";
 
 fn weight_bits_note(cfg: &QuantConfig) -> String {
-    let convs = cfg.weight_bits.seven_bit_conv() && cfg.mode == QuantMode::StaticInt8;
-    if convs {
+    if cfg.mode.is_int8() && cfg.weight_bits.seven_bit("Conv") {
         SEVEN_BIT_NOTE.to_string()
     } else {
         AVX2_NOTE.to_string()
@@ -218,9 +217,7 @@ pub fn quantize(
                 } else {
                     c.channel_axis
                 };
-                let seven = mode == QuantMode::StaticInt8
-                    && d.op_type == "Conv"
-                    && cfg.weight_bits.seven_bit_conv();
+                let seven = mode.is_int8() && cfg.weight_bits.seven_bit(&d.op_type);
                 let bits = if seven { ", 7-bit codes" } else { "" };
                 d.weights = Some(format!("{scheme}{bits} (axis {axis})"));
             }

@@ -295,8 +295,7 @@ fn quantize_weight(
         return Ok((dq_out, None));
     }
     let axis = cfg.per_channel.then_some(c.channel_axis);
-    let static_conv = n.op_type == "Conv" && cfg.mode == crate::QuantMode::StaticInt8;
-    let max_code = if static_conv && cfg.weight_bits.seven_bit_conv() {
+    let max_code = if cfg.mode.is_int8() && cfg.weight_bits.seven_bit(&n.op_type) {
         63
     } else {
         127

@@ -104,7 +104,12 @@ fn measure_macs(
     model: &Model,
     dims: &HashMap<String, usize>,
 ) -> Result<BTreeMap<String, u64>, String> {
-    let session = Session::new(model, SessionOptions::default()).map_err(|e| e.to_string())?;
+    // Every node on its own, so the counts are per op type as authored.
+    let options = SessionOptions {
+        conv_chains: false,
+        ..SessionOptions::default()
+    };
+    let session = Session::new(model, options).map_err(|e| e.to_string())?;
     let inputs = random_inputs(&model.graph, dims, 0).map_err(|e| e.to_string())?;
     let values = session.prepare_inputs(&inputs).map_err(|e| e.to_string())?;
     let (_, timings) = session.run_profiled(values).map_err(|e| e.to_string())?;

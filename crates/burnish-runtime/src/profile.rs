@@ -102,10 +102,8 @@ pub fn profile(
     let mut nodes = Vec::with_capacity(per_node.len());
     for (name, op_type, secs, ins, outs) in per_node {
         let mean = secs / runs as f64;
-        // A conv chain (`Conv+BatchNormalization+Relu`) costs what its head costs.
-        let head = op_type.split('+').next().unwrap_or(&op_type);
         let macs = node_macs(
-            head,
+            &op_type,
             attrs.get(name.as_str()).copied().unwrap_or(&empty),
             &ins,
             &outs,
