@@ -131,6 +131,18 @@ impl Builder {
 
     /// `Conv(x, w, b)` over `spatial` dims with a `k`-wide kernel, padding 1.
     fn conv(&mut self, rng: &mut Rng, x: (&str, usize), oc: usize, k: usize, group: usize) {
+        self.conv_inputs(rng, x, oc, k, group, true);
+    }
+
+    fn conv_inputs(
+        &mut self,
+        rng: &mut Rng,
+        x: (&str, usize),
+        oc: usize,
+        k: usize,
+        group: usize,
+        bias: bool,
+    ) {
         let spatial = if self.feeds[x.0].shape.len() == 3 {
             1
         } else {
@@ -145,7 +157,8 @@ impl Builder {
             ("pads", Attribute::Ints(vec![1; 2 * spatial])),
             ("group", Attribute::Int(group as i64)),
         ];
-        self.node("Conv", &[x.0, "w", "b"], "c", attrs);
+        let inputs: &[&str] = if bias { &[x.0, "w", "b"] } else { &[x.0, "w"] };
+        self.node("Conv", inputs, "c", attrs);
     }
 
     fn batch_norm(&mut self, rng: &mut Rng, input: &str, c: usize, output: &str) {
@@ -254,4 +267,18 @@ fn values_read_elsewhere_are_not_fused() {
     let (model, feeds) = g.finish(&["y", "c"]);
     let ops = assert_same("shared", &model, &feeds);
     assert_eq!(chains(&ops), ["Conv"]);
+}
+
+#[test]
+fn conv_without_bias_keeps_the_residual_apart_from_the_bias() {
+    let mut rng = Rng(6);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 4, 12, 12], rng.vec(576, -1.0, 1.0));
+    g.input("z", vec![1, 5, 12, 12], rng.vec(720, -1.0, 1.0));
+    g.conv_inputs(&mut rng, ("x", 4), 5, 3, 1, false);
+    g.node("Add", &["c", "z"], "s", vec![]);
+    g.node("Relu", &["s"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("no bias", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv+Add+Relu"]);
 }

@@ -78,7 +78,8 @@ impl Op for ConvChain {
         let mut take = |i: usize| values.get_mut(i).and_then(Option::take).map(float);
         let x = take(0).ok_or("Conv input X is missing")??;
         let w = take(1).ok_or("Conv weight W is missing")??;
-        let b = take(2).transpose()?;
+        let has_bias = self.links.first().is_some_and(|head| head.arity > 2);
+        let b = if has_bias { take(2).transpose()? } else { None };
         let z = self.residual.and_then(&mut take).transpose()?;
         Ok(vec![Value::Float(self.fast.run(x, &w, b, z)?)])
     }
