@@ -1,6 +1,7 @@
 //! Finding conv chains when a session is built: a `Conv` followed by nodes that only it feeds,
-//! in this order, each optional: an inference `BatchNormalization` with constant parameters, an
-//! `Add` of a residual, a `Relu` or a `Clip` with constant bounds. Such a chain runs as one
+//! in this order, each optional: an inference `BatchNormalization` with constant parameters (or
+//! a `Mul` and/or `Add` by per-channel constants, as tf2onnx writes it), an `Add` of a residual,
+//! a `Relu` or a `Clip` with constant bounds. Such a chain runs as one
 //! kernel call ([`crate::ops::conv_chain`]) with the result the nodes give one by one.
 
 use std::collections::HashMap;
@@ -46,10 +47,9 @@ pub(crate) fn find_chains(
         if conv.op_type != "Conv" || !conv.domain.is_empty() || conv.outputs.len() != 1 {
             continue;
         }
-        let channels = conv
-            .input(1)
-            .and_then(|w| host.get(w))
-            .and_then(|w| w.shape.first().copied());
+        let weight = conv.input(1).and_then(|w| host.get(w));
+        let channels = weight.and_then(|w| w.shape.first().copied());
+        let rank = weight.map_or(0, |w| w.shape.len());
         let mut nodes = vec![i];
         let mut tail = Tail {
             affine: None,
@@ -70,6 +70,37 @@ pub(crate) fn find_chains(
             nodes.push(j);
             arity += bn.inputs.len() - 1;
             out = bn.outputs[0].as_str();
+            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+        } else if let (Some(c), Some((j, mul))) = (channels, next)
+            && is_default(mul, "Mul")
+            && let Some(scale) = per_channel_operand(mul, out, host, c, rank)
+        {
+            // tf2onnx's BatchNormalization: Mul and Add by per-channel constants. A Mul alone
+            // adds -0.0 (exact for every value, signed zeros included); an Add alone scales by 1.
+            let mut shift = vec![-0.0; c];
+            nodes.push(j);
+            arity += 1;
+            out = mul.outputs[0].as_str();
+            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            if let Some((j, add)) = next
+                && is_default(add, "Add")
+                && let Some(t) = per_channel_operand(add, out, host, c, rank)
+            {
+                shift = t;
+                nodes.push(j);
+                arity += 1;
+                out = add.outputs[0].as_str();
+                next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            }
+            tail.affine = Some((scale, shift));
+        } else if let (Some(c), Some((j, add))) = (channels, next)
+            && is_default(add, "Add")
+            && let Some(shift) = per_channel_operand(add, out, host, c, rank)
+        {
+            tail.affine = Some((vec![1.0; c], shift));
+            nodes.push(j);
+            arity += 1;
+            out = add.outputs[0].as_str();
             next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
         }
         if let Some((j, add)) = next
@@ -101,6 +132,43 @@ pub(crate) fn find_chains(
         }
     }
     chains
+}
+
+/// The per-channel values of the constant operand of a binary `node` that reads `value`, when
+/// the constant only varies along the channel axis of a rank-`rank` output with `channels`
+/// channels (`[]`, `[1]`, `[C, 1, 1]`, `[1, C, 1, 1]`, ...), so broadcasting never grows the
+/// output.
+fn per_channel_operand(
+    node: &Node,
+    value: &str,
+    host: &HashMap<String, Arc<TensorData>>,
+    channels: usize,
+    rank: usize,
+) -> Option<Vec<f32>> {
+    if node.inputs.len() != 2 || node.outputs.len() != 1 {
+        return None;
+    }
+    let fed = node.inputs.iter().position(|s| s == value)?;
+    let other = host.get(node.inputs[1 - fed].as_str())?;
+    let values = other.as_f32()?;
+    let shape = &other.shape;
+    if rank < 2 || shape.len() > rank {
+        return None;
+    }
+    // Right-aligned against `[N, C, spatial..]`: the channel axis is `rank - 2` from the end.
+    let channel_at = shape.len().checked_sub(rank - 1);
+    let fits = shape
+        .iter()
+        .enumerate()
+        .all(|(i, &d)| d == 1 || (Some(i) == channel_at && d == channels));
+    if !fits {
+        return None;
+    }
+    match values.len() {
+        1 => Some(vec![values[0]; channels]),
+        n if n == channels => Some(values.to_vec()),
+        _ => None,
+    }
 }
 
 fn is_default(node: &Node, op_type: &str) -> bool {
