@@ -61,6 +61,7 @@ pub(crate) fn find_chains(
         let mut next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
         if let Some((j, bn)) = next
             && is_default(bn, "BatchNormalization")
+            && !bn.outputs.is_empty()
             && bn.input(0) == Some(out)
             && only_first_output_read(bn, readers)
             && let Some((a, b)) = norm::folded(&ctx(bn))

@@ -126,8 +126,9 @@ impl Plan {
                 }
             }
             for chain in fusion::find_chains(graph, model.opset(), &known, &readers) {
-                let last = *chain.nodes.last().expect("a chain has nodes");
-                chains.insert(last, chain);
+                if let Some(&last) = chain.nodes.last() {
+                    chains.insert(last, chain);
+                }
             }
         }
         let in_chain: HashSet<usize> = chains.values().flat_map(|c| c.nodes.clone()).collect();
@@ -174,11 +175,16 @@ impl Plan {
             for (k, (&i, member)) in chain.nodes.iter().zip(&nodes).enumerate() {
                 let fed = match k {
                     0 => 0,
-                    _ => member
-                        .inputs
-                        .iter()
-                        .position(|n| *n == nodes[k - 1].outputs[0])
-                        .expect("a chain member reads the previous output"),
+                    _ => nodes[k - 1]
+                        .outputs
+                        .first()
+                        .and_then(|prev| member.inputs.iter().position(|n| n == prev))
+                        .ok_or_else(|| {
+                            err(format!(
+                                "conv chain member `{}` does not read the previous node's output",
+                                member.name
+                            ))
+                        })?,
                 };
                 ins.extend(
                     member
@@ -188,8 +194,11 @@ impl Plan {
                         .filter(|&(p, _)| k == 0 || p != fed)
                         .map(|(_, n)| n.clone()),
                 );
+                let op = held.remove(&i).ok_or_else(|| {
+                    err(format!("conv chain member `{}` was not built", member.name))
+                })?;
                 links.push(Link {
-                    op: held.remove(&i).expect("chain members are built first"),
+                    op,
                     arity: member.inputs.len(),
                     fed,
                 });

@@ -309,3 +309,21 @@ fn per_channel_mul_and_add_constants_chain_like_batch_norm() {
     let ops = assert_same("add-only", &model, &feeds);
     assert_eq!(chains(&ops), ["Conv+Add"]);
 }
+
+#[test]
+fn a_member_without_outputs_is_an_error_not_a_panic() {
+    let mut rng = Rng(8);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 3, 8, 8], rng.vec(192, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 3), 4, 3, 1);
+    g.batch_norm(&mut rng, "c", 4, "n");
+    g.nodes.last_mut().expect("batch norm node").outputs.clear();
+    g.node("Relu", &["x"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    // The outputless BatchNormalization is the conv's only reader: a chain candidate that
+    // must be skipped (or reported), not indexed into.
+    let outcome = std::panic::catch_unwind(|| {
+        Session::new(&model, options(1, true)).map(|s| s.run(&feeds).map(|_| ()))
+    });
+    assert!(outcome.is_ok(), "building or running panicked");
+}
