@@ -178,6 +178,11 @@ pub enum WeightBits {
     /// `Conv` weight codes in `-63..=63` (half the resolution, the fast AVX2 route).
     #[serde(rename = "7")]
     Seven,
+    /// Codes in `-31..=31` for every int8 weight: a quarter of the resolution, for the AVX2
+    /// route that adds two `vpmaddubsw` results in 16 bits before widening (exact: four u8 x
+    /// 6-bit products stay below 2^15), ~1.3x the 7-bit speed. Opt-in: it costs accuracy.
+    #[serde(rename = "6")]
+    Six,
 }
 
 impl FromStr for WeightBits {
@@ -187,29 +192,43 @@ impl FromStr for WeightBits {
             "auto" => Ok(WeightBits::Auto),
             "8" => Ok(WeightBits::Eight),
             "7" => Ok(WeightBits::Seven),
+            "6" => Ok(WeightBits::Six),
             other => Err(QuantError::BadSetting {
                 what: "weight bits",
                 value: other.to_string(),
-                expected: "auto, 8 or 7",
+                expected: "auto, 8, 7 or 6",
             }),
         }
     }
 }
 
 impl WeightBits {
-    /// Whether the int8 weights of an `op_type` node get 7-bit codes on this CPU. `auto` gives
-    /// them to `Conv` on AVX2 without VNNI only: there the direct conv is compute-bound and
-    /// the `vpmaddubsw` route pays, while the MatMul/Gemm layers of the models measured were
-    /// too small to gain (bert dynamic-int8 1.04x, not significant) and lost 2-7 dB of SNR.
-    /// `7` gives 7 bits to every int8 weight.
-    pub fn seven_bit(self, op_type: &str) -> bool {
+    /// The largest int8 weight code of an `op_type` node on this CPU (symmetric codes in
+    /// `-max..=max`). `auto` gives 7 bits (63) to `Conv` on AVX2 without VNNI only: there the
+    /// direct conv is compute-bound and the `vpmaddubsw` route pays, while the MatMul/Gemm
+    /// layers of the models measured were too small to gain (bert dynamic-int8 1.04x, not
+    /// significant) and lost 2-7 dB of SNR. `7` gives 7 bits to every int8 weight, `6` gives
+    /// 6 bits (31) to every int8 weight.
+    pub fn max_code(self, op_type: &str) -> u8 {
         match self {
-            WeightBits::Auto => {
-                op_type == "Conv"
-                    && burnish_kernels::Kernel::best() == burnish_kernels::Kernel::Avx2
+            WeightBits::Auto
+                if op_type == "Conv"
+                    && burnish_kernels::Kernel::best() == burnish_kernels::Kernel::Avx2 =>
+            {
+                63
             }
-            WeightBits::Eight => false,
-            WeightBits::Seven => true,
+            WeightBits::Auto | WeightBits::Eight => 127,
+            WeightBits::Seven => 63,
+            WeightBits::Six => 31,
+        }
+    }
+
+    /// The number of bits of the codes [`WeightBits::max_code`] allows, sign included.
+    pub fn bits(self, op_type: &str) -> u32 {
+        match self.max_code(op_type) {
+            127 => 8,
+            63 => 7,
+            _ => 6,
         }
     }
 }

@@ -66,18 +66,32 @@ pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturatio
 burnish's AVX2 int8 kernel widens both operands to 16 bits and multiplies with vpmaddwd, exact \
 for every u8/i8 code (burnish-kernels), so full 8-bit activation and weight ranges are used";
 
-/// Note recorded when int8 weights get 7-bit codes.
+/// Note recorded when `Conv` weights get 7-bit codes (`--weight-bits auto` on AVX2 without
+/// VNNI, or `7`).
 pub const SEVEN_BIT_NOTE: &str = "Conv weights use 7-bit codes (-63..=63, like onnxruntime's \
 reduce_range): this CPU's int8 kernels are AVX2 without VNNI, where 7-bit weights let them use \
 vpmaddubsw (u8 x i8 pair sums stay below 2^15, so the saturation problem cannot occur) at ~1.3x \
-the speed of exact 16-bit products; activations and MatMul/Gemm weights keep 8 bits \
-(`--weight-bits 7` gives 7 bits to every int8 weight, `8` keeps 8 everywhere)";
+the speed of exact 16-bit products; activations keep 8 bits";
+
+/// Note recorded for `--weight-bits 6`.
+pub const SIX_BIT_NOTE: &str = "every int8 weight uses 6-bit codes (-31..=31, asked for with \
+--weight-bits 6): on AVX2 without VNNI the kernels add two vpmaddubsw results in 16 bits before \
+widening (four u8 x 6-bit products stay below 2^15, so the saturation problem cannot occur), \
+~1.3x the speed of the 7-bit route, at a quarter of the 8-bit weight resolution; activations \
+keep 8 bits";
 
 fn weight_bits_note(cfg: &QuantConfig) -> String {
-    if cfg.mode.is_int8() && cfg.weight_bits.seven_bit("Conv") {
-        SEVEN_BIT_NOTE.to_string()
-    } else {
-        AVX2_NOTE.to_string()
+    if !cfg.mode.is_int8() {
+        return AVX2_NOTE.to_string();
+    }
+    match (cfg.weight_bits.bits("Conv"), cfg.weight_bits.bits("MatMul")) {
+        (6, _) => SIX_BIT_NOTE.to_string(),
+        (7, 7) => format!("{SEVEN_BIT_NOTE}; MatMul/Gemm weights use 7 bits too (--weight-bits 7)"),
+        (7, _) => format!(
+            "{SEVEN_BIT_NOTE}; MatMul/Gemm weights keep 8 bits (--weight-bits 7 gives 7 bits to \
+             every int8 weight, 8 keeps 8 everywhere, 6 trades accuracy for speed)"
+        ),
+        _ => AVX2_NOTE.to_string(),
     }
 }
 
@@ -217,8 +231,11 @@ pub fn quantize(
                 } else {
                     c.channel_axis
                 };
-                let seven = mode.is_int8() && cfg.weight_bits.seven_bit(&d.op_type);
-                let bits = if seven { ", 7-bit codes" } else { "" };
+                let bits = match cfg.weight_bits.bits(&d.op_type) {
+                    8 => String::new(),
+                    _ if !mode.is_int8() => String::new(),
+                    b => format!(", {b}-bit codes"),
+                };
                 d.weights = Some(format!("{scheme}{bits} (axis {axis})"));
             }
             match mode {

@@ -295,8 +295,8 @@ fn quantize_weight(
         return Ok((dq_out, None));
     }
     let axis = cfg.per_channel.then_some(c.channel_axis);
-    let max_code = if cfg.mode.is_int8() && cfg.weight_bits.seven_bit(&n.op_type) {
-        63
+    let max_code = if cfg.mode.is_int8() {
+        cfg.weight_bits.max_code(&n.op_type)
     } else {
         127
     };
