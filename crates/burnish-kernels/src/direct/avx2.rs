@@ -113,6 +113,64 @@ pub(crate) unsafe fn tile_quads<const R: usize>(
     finish(&acc)
 }
 
+/// As [`tile_quads`] for 6-bit weights (`-32..=31`): two steps' `vpmaddubsw` results add in
+/// i16 before one `vpmaddwd` widens them (exact: four u8 x 6-bit products lie in
+/// `-32640..=31620`), three multiplies per two steps of each half row instead of four. Each
+/// half (pixels 0..8, then 8..16) runs over all rows in turn, so the accumulators, two input
+/// vectors and the weights fit the 16 registers.
+///
+/// # Safety
+/// As [`tile_quads`], with every weight byte of `panel` in `-32..=31`.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn tile_quads6<const R: usize>(
+    steps: usize,
+    panel: &[u32],
+    b: Rows<'_, u8>,
+    init: &[i32; MR],
+) -> Tile {
+    debug_assert!(R <= MR && panel.len() >= steps * MR);
+    let mut acc = start::<R>(init);
+    let ones = _mm256_set1_epi16(1);
+    let pa = panel.as_ptr();
+    let mut s = 0;
+    while s + 1 < steps {
+        let (h0, h1) = b.halves(s);
+        let (g0, g1) = b.halves(s + 1);
+        for (half, (x, y)) in [(h0, g0), (h1, g1)].into_iter().enumerate() {
+            // SAFETY: steps `s` and `s + 1` are below `steps`: the panel holds MR words for
+            // each at `pa + s * MR`, and the caller guarantees 2 * NR readable bytes per half.
+            unsafe {
+                let x = _mm256_loadu_si256(x.cast());
+                let y = _mm256_loadu_si256(y.cast());
+                for (r, pair) in acc.iter_mut().enumerate() {
+                    let wx = _mm256_set1_epi32(pa.add(s * MR + r).read() as i32);
+                    let wy = _mm256_set1_epi32(pa.add((s + 1) * MR + r).read() as i32);
+                    let sum =
+                        _mm256_add_epi16(_mm256_maddubs_epi16(x, wx), _mm256_maddubs_epi16(y, wy));
+                    pair[half] = _mm256_add_epi32(pair[half], _mm256_madd_epi16(sum, ones));
+                }
+            }
+        }
+        s += 2;
+    }
+    if s < steps {
+        let (h0, h1) = b.halves(s);
+        // SAFETY: step `s < steps`, as above.
+        unsafe {
+            let b0 = _mm256_loadu_si256(h0.cast());
+            let b1 = _mm256_loadu_si256(h1.cast());
+            for (r, pair) in acc.iter_mut().enumerate() {
+                let w = _mm256_set1_epi32(pa.add(s * MR + r).read() as i32);
+                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones);
+                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones);
+                pair[0] = _mm256_add_epi32(pair[0], p0);
+                pair[1] = _mm256_add_epi32(pair[1], p1);
+            }
+        }
+    }
+    finish(&acc)
+}
+
 /// Requantizes the rows of a tile with full `NR`-pixel rows and writes them.
 ///
 /// # Safety

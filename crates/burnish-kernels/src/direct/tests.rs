@@ -145,19 +145,22 @@ fn check(case: &Case, rng: &mut Rng) {
     let xzp8 = rng.next() as u8;
     let wlen = case.oc * icg * case.k[0] * case.k[1];
     let per_filter = wlen / case.oc;
-    // Half the cases use 7-bit weights (minus zero point in -64..=63): the vpmaddubsw kernel.
-    let narrow = rng.below(2) == 0;
+    // A third of the cases each: 8-bit weights (the vpmaddwd kernel), 7-bit (minus zero point
+    // in -64..=63: vpmaddubsw) and 6-bit (-32..=31: two vpmaddubsw steps added in i16).
+    let bits = [8, 7, 6][rng.below(3)];
+    let half = 1i32 << (bits - 1);
+    let narrow = bits < 8;
     let signed_w = rng.below(2) == 0;
     let (wzp, w32): (Vec<i32>, Vec<i32>) = if signed_w {
         let z = match (narrow, rng.below(2)) {
             (_, 0) => 0,
-            (true, _) => rng.below(128) as i32 - 64,
+            (true, _) => rng.below((256 - 2 * half) as usize) as i32 - (128 - half),
             (false, _) => rng.below(256) as i32 - 128,
         };
         let codes = (0..wlen)
             .map(|_| {
                 if narrow {
-                    z + rng.below(128) as i32 - 64
+                    z + rng.below(2 * half as usize) as i32 - half
                 } else {
                     i32::from(rng.next() as i8)
                 }
@@ -168,7 +171,7 @@ fn check(case: &Case, rng: &mut Rng) {
         let zps: Vec<i32> = (0..case.oc)
             .map(|_| {
                 if narrow {
-                    64 + rng.below(129) as i32
+                    half + rng.below((257 - 2 * half) as usize) as i32
                 } else {
                     rng.below(256) as i32
                 }
@@ -177,7 +180,7 @@ fn check(case: &Case, rng: &mut Rng) {
         let codes = (0..wlen)
             .map(|i| {
                 if narrow {
-                    zps[i / per_filter] + rng.below(128) as i32 - 64
+                    zps[i / per_filter] + rng.below(2 * half as usize) as i32 - half
                 } else {
                     i32::from(rng.next() as u8)
                 }
@@ -196,6 +199,9 @@ fn check(case: &Case, rng: &mut Rng) {
     let zps = if uniform { &wzp[..1] } else { &wzp[..] };
     let packed = DirectConv::new(weights, zps, wshape, case.groups).unwrap();
     assert!(!narrow || packed.quads.is_some(), "{case:?}");
+    if bits == 6 {
+        assert!(packed.quads.as_ref().is_some_and(|q| q.six_bit), "{case:?}");
+    }
     let x32: Vec<i32> = x8
         .iter()
         .map(|&v| {
