@@ -3,7 +3,8 @@
 //! Throughput is reported as elements = 2 * m * n * k, i.e. GOPS / GFLOPS.
 //!
 //! `int8_requant_f32` uses 8-bit weights (the exact route on AVX2), `int8_7bit` weights in
-//! `-64..=63`, which AVX2 CPUs without VNNI run on the `vpmaddubsw` route.
+//! `-64..=63`, which AVX2 CPUs without VNNI run on the `vpmaddubsw` route, `int8_6bit` weights
+//! in `-32..=31`, which they run on the paired `vpmaddubsw` route (two groups summed in i16).
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -26,7 +27,13 @@ fn bench(c: &mut Criterion) {
         let packed = PackedB::new(&b8, k, n).expect("pack");
         let b7: Vec<i8> = pattern(k * n, 13).map(|v| (v % 128) as i8 - 64).collect();
         let packed7 = PackedB::new(&b7, k, n).expect("pack");
-        eprintln!("7-bit weights on the 7-bit route: {}", packed7.seven_bit());
+        let b6: Vec<i8> = pattern(k * n, 17).map(|v| (v % 64) as i8 - 32).collect();
+        let packed6 = PackedB::new(&b6, k, n).expect("pack");
+        eprintln!(
+            "7-bit weights on the 7-bit route: {}, 6-bit weights on the 6-bit route: {}",
+            packed7.seven_bit(),
+            packed6.six_bit()
+        );
         let bias = vec![0.5f32; n];
         let af: Vec<f32> = a8.iter().map(|&v| f32::from(v) / 255.0).collect();
         let bf: Vec<f32> = b8.iter().map(|&v| f32::from(v) / 127.0).collect();
@@ -60,6 +67,14 @@ fn bench(c: &mut Criterion) {
                 pool.install(|| {
                     bch.iter(|| {
                         gemm_requant(black_box(&a8), 128u8, 0.02, &packed7, Some(&bias), &mut out)
+                            .expect("gemm")
+                    })
+                })
+            });
+            group.bench_function(BenchmarkId::new("int8_6bit", threads), |bch| {
+                pool.install(|| {
+                    bch.iter(|| {
+                        gemm_requant(black_box(&a8), 128u8, 0.02, &packed6, Some(&bias), &mut out)
                             .expect("gemm")
                     })
                 })

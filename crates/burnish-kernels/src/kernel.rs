@@ -16,7 +16,8 @@ pub enum Kernel {
     /// Portable Rust; runs everywhere, used as the reference and fallback.
     Scalar,
     /// x86-64 AVX2: u8/i8 widened to i16 and multiplied exactly with `vpmaddwd`; 7-bit weights
-    /// (see [`crate::PackedB::seven_bit`]) run on `vpmaddubsw` instead.
+    /// (see [`crate::PackedB::seven_bit`]) run on `vpmaddubsw` instead, 6-bit weights (see
+    /// [`crate::PackedB::six_bit`]) on `vpmaddubsw` with two depth groups summed in i16.
     Avx2,
     /// x86-64 AVX-VNNI (256-bit `vpdpbusd`, Alder Lake and later).
     AvxVnni,
@@ -170,6 +171,17 @@ pub(crate) fn imp_7bit(kernel: Kernel) -> Option<&'static KernelImpl> {
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 => Some(&crate::x86::AVX2_7BIT),
+        _ => None,
+    }
+}
+
+/// The table row of the kernel's 6-bit weight variant, if it has one: exact only while every
+/// packed weight lies in `-32..=31`, so that two groups' `vpmaddubsw` pair sums add in i16
+/// (AVX2; it shares the 7-bit variant's layout).
+pub(crate) fn imp_6bit(kernel: Kernel) -> Option<&'static KernelImpl> {
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => Some(&crate::x86::AVX2_6BIT),
         _ => None,
     }
 }

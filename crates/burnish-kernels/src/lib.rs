@@ -18,6 +18,7 @@
 //! | [`Kernel::AvxVnni`] | `vpdpbusd` ymm | 6 x 16 | all u8/i8 |
 //! | [`Kernel::Avx2`] | `vpmaddwd` on i16 | 6 x 16 | all u8/i8 |
 //! | [`Kernel::Avx2`], 7-bit weights | `vpmaddubsw` + `vpmaddwd` | 6 x 16 | weights in `-64..=63` |
+//! | [`Kernel::Avx2`], 6-bit weights | 2 `vpmaddubsw` + `vpaddw` + `vpmaddwd` | 4 x 16 | weights in `-32..=31` |
 //! | [`Kernel::Scalar`] | Rust | 4 x 8 | all u8/i8 |
 //!
 //! The usual AVX2 route, `vpmaddubsw`, adds two u8 x i8 products in a saturating i16
@@ -37,6 +38,13 @@
 //! `vpmaddwd` route. Three instructions per 32 multiply-adds, two of them on the two vector
 //! multiply pipes, bound that route at twice the f32 FMA rate on Zen 3; the GEMM reaches about
 //! 1.9x the `gemm` crate's f32 throughput at 1024^3 on one thread (`benches/gemm.rs`).
+//!
+//! With 6-bit weights (every weight minus its zero point in `-32..=31`, `burnish-quant
+//! --weight-bits 6`) a pair sum lies in `-16320..=15810`, so two depth groups' `vpmaddubsw`
+//! results add exactly in i16 (`vpaddw`) before one `vpmaddwd` widens them: three
+//! multiply-pipe instructions per 64 multiply-adds instead of four, a ceiling 4/3 of the 7-bit
+//! route's. [`PackedB`] picks that kernel by itself on AVX2 without VNNI (see
+//! [`PackedB::six_bit`]); 7-bit and 8-bit weights keep their routes.
 //!
 //! i8 activations are shifted to u8 (plus 128, zero point moved alike), so one u8 x i8
 //! microkernel serves both; the zero point is removed in the epilogue with B's column sums.

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::kernel::{KernelImpl, imp, imp_7bit};
+use crate::kernel::{KernelImpl, imp, imp_6bit, imp_7bit};
 use crate::{Kernel, KernelError};
 
 /// The largest reduction depth: `MAX_K * 255 * 128 < 2^31`, so raw sums never overflow i32.
@@ -61,6 +61,17 @@ impl Weights<'_> {
     }
 }
 
+/// The microkernel family weights are packed for, from the range of the centered weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// The kernel's exact route, any i8/u8 weight.
+    Exact,
+    /// The 7-bit variant: centered weights in `-64..=63`.
+    SevenBit,
+    /// The 6-bit variant: centered weights in `-32..=31`.
+    SixBit,
+}
+
 /// Int8 weights `B[k, n]` (row-major) packed for one kernel, with the column sums used for the
 /// activation zero-point correction, optional per-column weight zero points and per-column
 /// scales.
@@ -69,8 +80,8 @@ pub struct PackedB {
     kernel: Kernel,
     /// The microkernel (and so the layout) the data is packed for.
     imp: &'static KernelImpl,
-    /// Whether `imp` is the kernel's 7-bit weight variant.
-    seven_bit: bool,
+    /// Which of the kernel's microkernels `imp` is.
+    route: Route,
     k: usize,
     n: usize,
     data: Vec<u8>,
@@ -97,7 +108,9 @@ impl PackedB {
     ///
     /// When every `b - zero_point` lies in `-64..=63` (7-bit weights) and the kernel has a
     /// faster microkernel for that case (AVX2's `vpmaddubsw`, see [`PackedB::seven_bit`]), the
-    /// weights are packed for it with the zero points subtracted; results are identical.
+    /// weights are packed for it with the zero points subtracted; when they lie in `-32..=31`
+    /// (6-bit weights), for the faster still paired variant ([`PackedB::six_bit`]). Results
+    /// are identical on every route.
     pub fn quantized(
         kernel: Kernel,
         b: Weights<'_>,
@@ -126,18 +139,24 @@ impl PackedB {
             .collect();
         if let Some(narrow) = imp_7bit(kernel) {
             let centered = |(idx, &v): (usize, &i8)| i64::from(v) - i64::from(zero_points[idx % n]);
-            if codes
+            let (lo, hi) = codes
                 .iter()
                 .enumerate()
-                .all(|e| (-64..=63).contains(&centered(e)))
-            {
+                .map(centered)
+                .fold((i64::MAX, i64::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
+            let route = match imp_6bit(kernel) {
+                Some(six) if -32 <= lo && hi <= 31 => Some((six, Route::SixBit)),
+                _ if -64 <= lo && hi <= 63 => Some((narrow, Route::SevenBit)),
+                _ => None,
+            };
+            if let Some((imp, route)) = route {
                 let codes: Vec<i8> = codes
                     .iter()
                     .enumerate()
                     .map(|e| centered(e) as i8)
                     .collect();
-                let mut packed = Self::pack(kernel, narrow, &codes, k, n);
-                packed.seven_bit = true;
+                let mut packed = Self::pack(kernel, imp, &codes, k, n);
+                packed.route = route;
                 return Ok(packed);
             }
         }
@@ -178,7 +197,7 @@ impl PackedB {
         Self {
             kernel,
             imp,
-            seven_bit: false,
+            route: Route::Exact,
             k,
             n,
             data,
@@ -208,11 +227,20 @@ impl PackedB {
         self.kernel
     }
 
-    /// Whether the weights run on the kernel's 7-bit variant: every weight minus its zero point
-    /// lies in `-64..=63` and the kernel is [`Kernel::Avx2`], whose `vpmaddubsw` route (u8 x i8
-    /// pair sums in i16, exact for such weights) then replaces the exact 16-bit route.
+    /// Whether the weights run on one of the kernel's narrow-weight `vpmaddubsw` variants:
+    /// every weight minus its zero point lies in `-64..=63` and the kernel is
+    /// [`Kernel::Avx2`], whose `vpmaddubsw` route (u8 x i8 pair sums in i16, exact for such
+    /// weights) then replaces the exact 16-bit route. Also true for 6-bit packs
+    /// ([`PackedB::six_bit`]), which are 7-bit weights too.
     pub fn seven_bit(&self) -> bool {
-        self.seven_bit
+        self.route != Route::Exact
+    }
+
+    /// Whether the weights run on the kernel's 6-bit variant: every weight minus its zero point
+    /// lies in `-32..=31` and the kernel is [`Kernel::Avx2`], so two depth groups' `vpmaddubsw`
+    /// pair sums add in i16 exactly and share one `vpmaddwd`. Implies [`PackedB::seven_bit`].
+    pub fn six_bit(&self) -> bool {
+        self.route == Route::SixBit
     }
 
     /// The microkernel the weights were packed for.
@@ -231,7 +259,7 @@ impl PackedB {
     }
 
     /// `sum_k B[k, j]` for every column `j`, over the stored codes (with the zero points
-    /// already subtracted when [`PackedB::seven_bit`]).
+    /// already subtracted when [`PackedB::seven_bit`], 6-bit packs included).
     pub fn col_sums(&self) -> &[i32] {
         &self.col_sums
     }

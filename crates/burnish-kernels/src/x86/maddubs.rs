@@ -1,4 +1,4 @@
-//! AVX2 microkernel for 7-bit weights: the `vpmaddubsw` route.
+//! AVX2 microkernels for narrow weights: the `vpmaddubsw` routes.
 //!
 //! `vpmaddubsw` multiplies 32 u8 activations by 32 i8 weights and adds adjacent pairs into
 //! saturating i16 lanes. With every weight in `-64..=63` a pair sum lies in
@@ -6,20 +6,36 @@
 //! ones then adds pairs of those into i32 and a `vpaddd` accumulates. That is three
 //! instructions per 32 multiply-adds, against two per 16 (plus a sign extension per weight
 //! load) on the exact route ([`super::avx2`]), and A packs four bytes per word instead of two
-//! u16 lanes. [`crate::PackedB`] picks this kernel by itself when the weights allow it.
+//! u16 lanes ([`ukernel`], 7-bit weights).
+//!
+//! With every weight in `-32..=31` (6-bit weights) a pair sum lies in `-16320..=15810`, so the
+//! sum of two `vpmaddubsw` results, one per depth group, still fits an i16 exactly
+//! (`-32640..=31620`): [`ukernel_6bit`] walks the groups two at a time and adds the two results
+//! with `vpaddw` before the one `vpmaddwd` widening. That is three multiply-port instructions
+//! per 64 multiply-adds instead of four. Both kernels share the packed B layout and the tile
+//! code (a const generic picks the loop); the 6-bit tile has fewer rows ([`MR_6BIT`]).
+//! [`crate::PackedB`] picks them by itself when the weights allow it.
 
 use std::arch::x86_64::{
-    __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
-    _mm256_set1_epi16, _mm256_set1_epi32, _mm256_setzero_si256, _mm256_storeu_si256,
+    __m256i, _mm256_add_epi16, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16,
+    _mm256_maddubs_epi16, _mm256_set1_epi16, _mm256_set1_epi32, _mm256_setzero_si256,
+    _mm256_storeu_si256,
 };
 
 /// Rows per tile.
 pub(super) const MR: usize = 6;
+/// Rows per tile of the 6-bit kernel: with two groups' weights (four vectors) live, six rows'
+/// twelve accumulators no longer fit the sixteen ymm registers and five spill to the stack
+/// (measured in L1 on Zen 3: 6 x 16 ran 80-100 G multiply-adds/s, 4 x 16 110-113 G, against
+/// 90 G for the 7-bit 6 x 16 tile).
+pub(super) const MR_6BIT: usize = 4;
 /// 8-lane vectors per tile row.
 const NV: usize = 2;
 /// Columns per tile.
 pub(super) const NR: usize = 8 * NV;
 
+/// The 7-bit kernel: one `vpmaddubsw` + `vpmaddwd` per depth group.
+///
 /// # Safety
 /// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and every weight byte of `b` lies
 /// in `-64..=63`.
@@ -33,11 +49,35 @@ pub(super) unsafe fn ukernel(
 ) {
     // SAFETY: the table only hands this kernel out when AVX2 was detected, and `PackedB` only
     // selects it for 7-bit weights; the pointer contract is the caller's.
-    unsafe { tile::<MR, NV>(kg, a, a_stride, b, c, c_stride) }
+    unsafe { tile::<MR, NV, false>(kg, a, a_stride, b, c, c_stride) }
 }
 
+/// The 6-bit kernel: two depth groups' `vpmaddubsw` results added in i16 (`vpaddw`), then one
+/// `vpmaddwd`; an odd last group runs alone as in [`ukernel`].
+///
+/// # Safety
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and every weight byte of `b` lies
+/// in `-32..=31`.
+pub(super) unsafe fn ukernel_6bit(
+    kg: usize,
+    a: *const u32,
+    a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    c_stride: usize,
+) {
+    // SAFETY: the table only hands this kernel out when AVX2 was detected, and `PackedB` only
+    // selects it for 6-bit weights, whose two-group i16 sums cannot saturate; the pointer
+    // contract is the caller's.
+    unsafe { tile::<MR_6BIT, NV, true>(kg, a, a_stride, b, c, c_stride) }
+}
+
+/// One `R` x `8 * V` tile; `PAIRED` adds two groups' pair sums in i16 before widening.
+///
+/// # Safety
+/// As [`ukernel`], and as [`ukernel_6bit`] when `PAIRED`.
 #[target_feature(enable = "avx2")]
-unsafe fn tile<const R: usize, const V: usize>(
+unsafe fn tile<const R: usize, const V: usize, const PAIRED: bool>(
     kg: usize,
     a: *const u32,
     a_stride: usize,
@@ -54,7 +94,37 @@ unsafe fn tile<const R: usize, const V: usize>(
         }
     }
     let ones = _mm256_set1_epi16(1);
-    for g in 0..kg {
+    let mut g = 0;
+    if PAIRED {
+        while g + 1 < kg {
+            let mut b0 = [_mm256_setzero_si256(); V];
+            let mut b1 = [_mm256_setzero_si256(); V];
+            for (v, (w0, w1)) in b0.iter_mut().zip(&mut b1).enumerate() {
+                // SAFETY: `g + 1 < kg`, so both groups' `4 * nr` bytes are in bounds.
+                unsafe {
+                    *w0 = _mm256_loadu_si256(b.add(g * 4 * nr + 32 * v).cast());
+                    *w1 = _mm256_loadu_si256(b.add((g + 1) * 4 * nr + 32 * v).cast());
+                }
+            }
+            for (i, row) in acc.iter_mut().enumerate() {
+                // SAFETY: row `i < R` of `a` holds `kg > g + 1` words.
+                let (a0, a1) = unsafe {
+                    let p = a.add(i * a_stride + g);
+                    (p.read() as i32, p.add(1).read() as i32)
+                };
+                let (a0, a1) = (_mm256_set1_epi32(a0), _mm256_set1_epi32(a1));
+                for ((lane, &w0), &w1) in row.iter_mut().zip(&b0).zip(&b1) {
+                    let pairs = _mm256_add_epi16(
+                        _mm256_maddubs_epi16(a0, w0),
+                        _mm256_maddubs_epi16(a1, w1),
+                    );
+                    *lane = _mm256_add_epi32(*lane, _mm256_madd_epi16(pairs, ones));
+                }
+            }
+            g += 2;
+        }
+    }
+    for g in g..kg {
         let mut bv = [_mm256_setzero_si256(); V];
         for (v, w) in bv.iter_mut().enumerate() {
             // SAFETY: `g < kg`, so the group's `4 * nr` bytes at `g * 4 * nr` are in bounds.

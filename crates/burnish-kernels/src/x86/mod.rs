@@ -23,6 +23,14 @@ pub(crate) static AVX2_7BIT: KernelImpl = KernelImpl {
     ukernel: maddubs::ukernel,
 };
 
+/// AVX2 for weights in `-32..=31`: `vpmaddubsw` with two depth groups summed in i16.
+pub(crate) static AVX2_6BIT: KernelImpl = KernelImpl {
+    mr: maddubs::MR_6BIT,
+    nr: maddubs::NR,
+    ku: 4,
+    ukernel: maddubs::ukernel_6bit,
+};
+
 /// AVX-VNNI, 256-bit `vpdpbusd`.
 pub(crate) static AVX_VNNI: KernelImpl = KernelImpl {
     mr: vnni::MR_256,
