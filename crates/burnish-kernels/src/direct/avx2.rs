@@ -115,9 +115,9 @@ pub(crate) unsafe fn tile_quads<const R: usize>(
 
 /// As [`tile_quads`] for 6-bit weights (`-32..=31`): two steps' `vpmaddubsw` results add in
 /// i16 before one `vpmaddwd` widens them (exact: four u8 x 6-bit products lie in
-/// `-32640..=31620`), three multiplies per two steps of each half row instead of four. Each
-/// half (pixels 0..8, then 8..16) runs over all rows in turn, so the accumulators, two input
-/// vectors and the weights fit the 16 registers.
+/// `-32640..=31620`), three multiplies per two steps of each half row instead of four. Rows
+/// run in groups of at most three, so that the group's accumulators, four input vectors and
+/// two weights fit the 16 registers.
 ///
 /// # Safety
 /// As [`tile_quads`], with every weight byte of `panel` in `-32..=31`.
@@ -129,26 +129,66 @@ pub(crate) unsafe fn tile_quads6<const R: usize>(
     init: &[i32; MR],
 ) -> Tile {
     debug_assert!(R <= MR && panel.len() >= steps * MR);
-    let mut acc = start::<R>(init);
+    let mut out = [[0i32; NR]; MR];
+    let mut row = 0;
+    while row < R {
+        let n = match R - row {
+            1 => 1,
+            2 | 4 => 2,
+            _ => 3,
+        };
+        // SAFETY: rows `row..row + n` are below `R <= MR`; the rest is this function's contract.
+        unsafe {
+            match n {
+                1 => rows6::<1>(steps, panel, b, init, row, &mut out),
+                2 => rows6::<2>(steps, panel, b, init, row, &mut out),
+                _ => rows6::<3>(steps, panel, b, init, row, &mut out),
+            }
+        }
+        row += n;
+    }
+    out
+}
+
+/// Rows `row..row + N` of [`tile_quads6`], written to `out`.
+///
+/// # Safety
+/// As [`tile_quads6`]; `row + N <= MR`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn rows6<const N: usize>(
+    steps: usize,
+    panel: &[u32],
+    b: Rows<'_, u8>,
+    init: &[i32; MR],
+    row: usize,
+    out: &mut Tile,
+) {
+    let mut acc = [[_mm256_setzero_si256(); 2]; N];
+    for (i, pair) in acc.iter_mut().enumerate() {
+        *pair = [_mm256_set1_epi32(init[row + i]); 2];
+    }
     let ones = _mm256_set1_epi16(1);
-    let pa = panel.as_ptr();
+    let pa = panel.as_ptr().wrapping_add(row);
     let mut s = 0;
     while s + 1 < steps {
         let (h0, h1) = b.halves(s);
         let (g0, g1) = b.halves(s + 1);
-        for (half, (x, y)) in [(h0, g0), (h1, g1)].into_iter().enumerate() {
-            // SAFETY: steps `s` and `s + 1` are below `steps`: the panel holds MR words for
-            // each at `pa + s * MR`, and the caller guarantees 2 * NR readable bytes per half.
-            unsafe {
-                let x = _mm256_loadu_si256(x.cast());
-                let y = _mm256_loadu_si256(y.cast());
-                for (r, pair) in acc.iter_mut().enumerate() {
-                    let wx = _mm256_set1_epi32(pa.add(s * MR + r).read() as i32);
-                    let wy = _mm256_set1_epi32(pa.add((s + 1) * MR + r).read() as i32);
-                    let sum =
-                        _mm256_add_epi16(_mm256_maddubs_epi16(x, wx), _mm256_maddubs_epi16(y, wy));
-                    pair[half] = _mm256_add_epi32(pair[half], _mm256_madd_epi16(sum, ones));
-                }
+        // SAFETY: steps `s` and `s + 1` are below `steps`: the panel holds MR words for each
+        // at `s * MR` (rows `row + r < MR`), and the caller guarantees 2 * NR readable bytes
+        // per half.
+        unsafe {
+            let (x0, x1) = (_mm256_loadu_si256(h0.cast()), _mm256_loadu_si256(h1.cast()));
+            let (y0, y1) = (_mm256_loadu_si256(g0.cast()), _mm256_loadu_si256(g1.cast()));
+            for (r, pair) in acc.iter_mut().enumerate() {
+                let wx = _mm256_set1_epi32(pa.add(s * MR + r).read() as i32);
+                let wy = _mm256_set1_epi32(pa.add((s + 1) * MR + r).read() as i32);
+                let s0 =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(x0, wx), _mm256_maddubs_epi16(y0, wy));
+                let s1 =
+                    _mm256_add_epi16(_mm256_maddubs_epi16(x1, wx), _mm256_maddubs_epi16(y1, wy));
+                pair[0] = _mm256_add_epi32(pair[0], _mm256_madd_epi16(s0, ones));
+                pair[1] = _mm256_add_epi32(pair[1], _mm256_madd_epi16(s1, ones));
             }
         }
         s += 2;
@@ -157,18 +197,23 @@ pub(crate) unsafe fn tile_quads6<const R: usize>(
         let (h0, h1) = b.halves(s);
         // SAFETY: step `s < steps`, as above.
         unsafe {
-            let b0 = _mm256_loadu_si256(h0.cast());
-            let b1 = _mm256_loadu_si256(h1.cast());
+            let (x0, x1) = (_mm256_loadu_si256(h0.cast()), _mm256_loadu_si256(h1.cast()));
             for (r, pair) in acc.iter_mut().enumerate() {
                 let w = _mm256_set1_epi32(pa.add(s * MR + r).read() as i32);
-                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones);
-                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones);
+                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x0, w), ones);
+                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x1, w), ones);
                 pair[0] = _mm256_add_epi32(pair[0], p0);
                 pair[1] = _mm256_add_epi32(pair[1], p1);
             }
         }
     }
-    finish(&acc)
+    for (dst, pair) in out[row..row + N].iter_mut().zip(&acc) {
+        // SAFETY: `dst` holds NR = 16 i32, two 8-lane stores.
+        unsafe {
+            _mm256_storeu_si256(dst.as_mut_ptr().cast(), pair[0]);
+            _mm256_storeu_si256(dst.as_mut_ptr().add(8).cast(), pair[1]);
+        }
+    }
 }
 
 /// Requantizes the rows of a tile with full `NR`-pixel rows and writes them.
