@@ -44,7 +44,9 @@
 //! results add exactly in i16 (`vpaddw`) before one `vpmaddwd` widens them: three
 //! multiply-pipe instructions per 64 multiply-adds instead of four, a ceiling 4/3 of the 7-bit
 //! route's. [`PackedB`] picks that kernel by itself on AVX2 without VNNI (see
-//! [`PackedB::six_bit`]); 7-bit and 8-bit weights keep their routes.
+//! [`PackedB::six_bit`]); 7-bit and 8-bit weights keep their routes. Measured on the Zen 3
+//! (`cargo run --release -p burnish-kernels --example gemm_ratio 300 3`, one thread): 2.3-2.4x
+//! the f32 throughput at 512x768x768 and 1024^3, against 1.9-2.0x for 7-bit weights.
 //!
 //! i8 activations are shifted to u8 (plus 128, zero point moved alike), so one u8 x i8
 //! microkernel serves both; the zero point is removed in the epilogue with B's column sums.

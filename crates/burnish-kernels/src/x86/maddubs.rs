@@ -26,8 +26,9 @@ use std::arch::x86_64::{
 pub(super) const MR: usize = 6;
 /// Rows per tile of the 6-bit kernel: with two groups' weights (four vectors) live, six rows'
 /// twelve accumulators no longer fit the sixteen ymm registers and five spill to the stack
-/// (measured in L1 on Zen 3: 6 x 16 ran 80-100 G multiply-adds/s, 4 x 16 110-113 G, against
-/// 90 G for the 7-bit 6 x 16 tile).
+/// (one Zen 3 core, data in L1, best of 40 interleaved rounds: 6 x 16 ran 109 G
+/// multiply-adds/s, 4 x 16 116 G, against 93 G for the 7-bit 6 x 16 tile; the 6-bit ceiling
+/// on two multiply pipes is 4/3 of the 7-bit one).
 pub(super) const MR_6BIT: usize = 4;
 /// 8-lane vectors per tile row.
 const NV: usize = 2;
