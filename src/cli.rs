@@ -261,8 +261,8 @@ pub struct OptimizeArgs {
     #[arg(long, default_value = "u8")]
     pub activation_type: String,
     /// Bits of int8 weight codes: `auto` (7 for `Conv` where the int8 kernels are AVX2 without
-    /// VNNI, faster there; 8 elsewhere), `8`, `7` (every int8 weight), or `6` (every int8
-    /// weight; faster again on AVX2, at a cost in accuracy).
+    /// VNNI, faster there; 8 elsewhere), `8`, `7` (every int8 weight), or `6` (6 bits for
+    /// `MatMul`/`Gemm`, whose AVX2 GEMM is faster again, 7 for `Conv`; costs accuracy).
     #[arg(long, default_value = "auto")]
     pub weight_bits: String,
     /// Keep this node in float when quantizing (repeatable).

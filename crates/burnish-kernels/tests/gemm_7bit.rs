@@ -221,7 +221,7 @@ fn requantized_output_matches_the_exact_route() {
 }
 
 /// Shapes for the 6-bit route: odd and even depth-group counts (`k / 4` rounded up), depths
-/// that are not multiples of 4 or 8, several k-blocks (128 groups each) with an odd last one,
+/// that are not multiples of 4 or 8, several k-blocks (256 groups each) with an odd last one,
 /// and rows and columns off the 4 x 16 tile.
 fn shapes_6bit(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
     let mut shapes = vec![
@@ -236,6 +236,8 @@ fn shapes_6bit(rng: &mut Rng) -> Vec<(usize, usize, usize)> {
         (6, 1031, 18),
         (11, 1021, 47),
         (2, 2047, 5),
+        (3, 1028, 20),
+        (4, 2052, 17),
     ];
     for _ in 0..50 {
         shapes.push((1 + rng.below(40), 1 + rng.below(300), 1 + rng.below(70)));

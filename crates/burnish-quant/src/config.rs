@@ -178,9 +178,11 @@ pub enum WeightBits {
     /// `Conv` weight codes in `-63..=63` (half the resolution, the fast AVX2 route).
     #[serde(rename = "7")]
     Seven,
-    /// Codes in `-31..=31` for every int8 weight: a quarter of the resolution, for the AVX2
-    /// route that adds two `vpmaddubsw` results in 16 bits before widening (exact: four u8 x
-    /// 6-bit products stay below 2^15), ~1.3x the 7-bit speed. Opt-in: it costs accuracy.
+    /// `MatMul`/`Gemm` weight codes in `-31..=31`, `Conv` weights 7 bits: a quarter of the
+    /// resolution for the GEMM's AVX2 route that adds two `vpmaddubsw` results in 16 bits
+    /// before widening (exact: four u8 x 6-bit products stay below 2^15), ~1.2x its 7-bit
+    /// speed. The direct conv gained nothing from 6 bits (measured), so `Conv` keeps 7.
+    /// Opt-in: it costs accuracy.
     #[serde(rename = "6")]
     Six,
 }
@@ -208,7 +210,7 @@ impl WeightBits {
     /// direct conv is compute-bound and the `vpmaddubsw` route pays, while the MatMul/Gemm
     /// layers of the models measured were too small to gain (bert dynamic-int8 1.04x, not
     /// significant) and lost 2-7 dB of SNR. `7` gives 7 bits to every int8 weight, `6` gives
-    /// 6 bits (31) to every int8 weight.
+    /// 6 bits (31) to `MatMul`/`Gemm` weights and 7 to `Conv`.
     pub fn max_code(self, op_type: &str) -> u8 {
         match self {
             WeightBits::Auto
@@ -219,6 +221,7 @@ impl WeightBits {
             }
             WeightBits::Auto | WeightBits::Eight => 127,
             WeightBits::Seven => 63,
+            WeightBits::Six if op_type == "Conv" => 63,
             WeightBits::Six => 31,
         }
     }

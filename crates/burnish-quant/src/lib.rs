@@ -74,22 +74,22 @@ vpmaddubsw (u8 x i8 pair sums stay below 2^15, so the saturation problem cannot 
 the speed of exact 16-bit products; activations keep 8 bits";
 
 /// Note recorded for `--weight-bits 6`.
-pub const SIX_BIT_NOTE: &str = "every int8 weight uses 6-bit codes (-31..=31, asked for with \
---weight-bits 6): on AVX2 without VNNI the kernels add two vpmaddubsw results in 16 bits before \
-widening (four u8 x 6-bit products stay below 2^15, so the saturation problem cannot occur), \
-~1.3x the speed of the 7-bit route, at a quarter of the 8-bit weight resolution; activations \
-keep 8 bits";
+pub const SIX_BIT_NOTE: &str = "MatMul/Gemm weights use 6-bit codes (-31..=31, asked for with \
+--weight-bits 6): on AVX2 without VNNI their GEMM adds two vpmaddubsw results in 16 bits before \
+widening (four u8 x 6-bit products stay below 2^15), ~1.2x the speed of its 7-bit route, at a \
+quarter of the 8-bit weight resolution; Conv weights keep 7 bits (the direct conv gains nothing \
+from 6)";
 
 fn weight_bits_note(cfg: &QuantConfig) -> String {
     if !cfg.mode.is_int8() {
         return AVX2_NOTE.to_string();
     }
     match (cfg.weight_bits.bits("Conv"), cfg.weight_bits.bits("MatMul")) {
-        (6, _) => SIX_BIT_NOTE.to_string(),
+        (_, 6) => format!("{SEVEN_BIT_NOTE}; {SIX_BIT_NOTE}"),
         (7, 7) => format!("{SEVEN_BIT_NOTE}; MatMul/Gemm weights use 7 bits too (--weight-bits 7)"),
         (7, _) => format!(
             "{SEVEN_BIT_NOTE}; MatMul/Gemm weights keep 8 bits (--weight-bits 7 gives 7 bits to \
-             every int8 weight, 8 keeps 8 everywhere, 6 trades accuracy for speed)"
+             every int8 weight, 8 keeps 8 everywhere, 6 gives MatMul/Gemm 6 bits)"
         ),
         _ => AVX2_NOTE.to_string(),
     }

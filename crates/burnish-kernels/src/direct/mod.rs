@@ -178,8 +178,7 @@ fn quant<A: Activation, O: QuantOutput, Z: Activation>(
 }
 
 /// The threaded driver; buffers and geometry were checked. Picks the `vpmaddubsw` kernel
-/// (u8 quads) when the weights fit 7 bits and the CPU has AVX2 (its two-step form when they
-/// fit 6 bits), else the `vpmaddwd` one.
+/// (u8 quads) when the weights fit 7 bits and the CPU has AVX2, else the `vpmaddwd` one.
 fn run<A: Activation>(
     input: QuantizedInput<'_, A>,
     w: &DirectConv,
@@ -198,19 +197,11 @@ fn run<A: Activation>(
             units: q.count,
             steps: w.quad_steps(),
             panel: &|g, p| w.quad_panel(g, p),
-            tiles: if q.six_bit {
-                [
-                    avx2::tile_quads6::<2>,
-                    avx2::tile_quads6::<4>,
-                    avx2::tile_quads6::<MR>,
-                ]
-            } else {
-                [
-                    avx2::tile_quads::<2>,
-                    avx2::tile_quads::<4>,
-                    avx2::tile_quads::<MR>,
-                ]
-            },
+            tiles: [
+                avx2::tile_quads::<2>,
+                avx2::tile_quads::<4>,
+                avx2::tile_quads::<MR>,
+            ],
             sums: Some((&q.sums, input.zero_point.to_offset_u8())),
         };
         drive::<A, u8>(input, w, params, out_shape, sink, avx2, kernel);

@@ -38,9 +38,6 @@ pub(crate) struct Quads {
     pub panels: Vec<u32>,
     /// `sum (w - zero_point)` per output channel.
     pub sums: Vec<i32>,
-    /// Every weight minus its zero point fits 6 bits (`-32..=31`): two steps' `vpmaddubsw`
-    /// results can add in i16 ([`super::avx2::tile_quads6`]).
-    pub six_bit: bool,
 }
 
 impl DirectConv {
@@ -213,6 +210,5 @@ fn pack_quads(raw: &[i16], [oc, icg, kh, kw]: [usize; 4], groups: usize) -> Quad
         count,
         panels,
         sums,
-        six_bit: raw.iter().all(|v| (-32..=31).contains(v)),
     }
 }
