@@ -28,7 +28,11 @@ fn main() {
     let dt = t.elapsed().as_secs_f64() / iters as f64;
     println!(
         "{m}x{k}x{n} ({} route): {:.1} GOPS",
-        if packed.seven_bit() { "7-bit" } else { "exact" },
+        match (packed.six_bit(), packed.seven_bit()) {
+            (true, _) => "6-bit",
+            (_, true) => "7-bit",
+            _ => "exact",
+        },
         2.0 * (m * n * k) as f64 / dt / 1e9
     );
 }
