@@ -99,7 +99,14 @@ impl<'a> Padded<'a> {
                 (a, first, end, start)
             })
             .collect();
-        let min_planes = (16 * 1024 / channel.max(1)).max(1);
+        // At least 16 Ki values per task; with several threads, an even split once the whole
+        // fill is 8 Ki values or more (a serial fill left the other threads idle at batch 1).
+        let threads = rayon::current_num_threads();
+        let min_planes = if threads > 1 && planes * channel >= 8 * 1024 {
+            planes.div_ceil(threads)
+        } else {
+            (16 * 1024 / channel.max(1)).max(1)
+        };
         data[..planes * channel]
             .par_chunks_mut(channel.max(1))
             .zip(x.par_chunks(h * w))
