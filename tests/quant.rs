@@ -356,3 +356,41 @@ fn static_int8_resnet_folds_residual_adds_into_qconv() {
         "int8 ops vs QDQ graph: {d:?}"
     );
 }
+
+#[test]
+fn weight_bits_bound_the_int8_weight_codes_per_op_type() {
+    let model = load_onnx(fixture("digits_cnn.onnx")).unwrap();
+    let cal = Calibration::from_npz(fixture("digits_calibration.npz")).unwrap();
+    // `6` narrows MatMul/Gemm weights only: the direct conv gains nothing from it.
+    for (bits, conv_max, gemm_max) in [("8", 127, 127), ("7", 63, 63), ("6", 63, 31)] {
+        let cfg = QuantConfig {
+            mode: QuantMode::StaticInt8,
+            weight_bits: bits.parse().unwrap(),
+            ..Default::default()
+        };
+        let (qdq, record) = quantize(&model, &cfg, Some(&cal)).unwrap();
+        for (weight, max) in [
+            ("conv1.weight", conv_max),
+            ("conv2.weight", conv_max),
+            ("fc1.weight", gemm_max),
+            ("fc2.weight", gemm_max),
+        ] {
+            let (_, codes) = qdq
+                .graph
+                .initializers
+                .iter()
+                .find(|(k, _)| k.starts_with(weight) && k.ends_with("_quantized"))
+                .unwrap_or_else(|| panic!("{bits}: no quantized {weight}"));
+            // Symmetric per-channel codes: each channel's largest weight lands on the limit.
+            let top = codes.to_i64_vec().unwrap().iter().map(|c| c.abs()).max();
+            assert_eq!(top, Some(max), "--weight-bits {bits}: {weight}");
+        }
+        let notes = record.notes.join(" ");
+        assert_eq!(notes.contains("6-bit codes"), bits == "6", "{notes}");
+        if bits == "6" {
+            let mut lowered = qdq.clone();
+            lower_qdq(&mut lowered).unwrap();
+            assert!(digits_accuracy(&lowered) >= float_accuracy() - 0.01);
+        }
+    }
+}
