@@ -21,6 +21,7 @@ pub mod capture;
 pub mod conformance;
 pub mod error;
 mod fusion;
+mod inline;
 pub mod inspect;
 pub mod kernels;
 pub mod ops;

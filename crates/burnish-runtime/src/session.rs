@@ -16,7 +16,8 @@ pub use crate::plan::unsupported_ops;
 /// How a session runs.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
-    /// Intra-op threads; `None` uses every core.
+    /// Intra-op threads; `None` uses every core. With one thread, runs execute on the calling
+    /// thread, which joins a private one-thread rayon pool for good (see the `inline` module).
     pub threads: Option<usize>,
     /// Run each `Conv` with the `BatchNormalization`, residual `Add` and `Relu`/`Clip` nodes
     /// that only it feeds as one kernel call, with the same f32 operations in the same order
@@ -176,8 +177,9 @@ impl Session {
 
     fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
+            Some(pool) if pool.current_num_threads() == 1 => crate::inline::run_one_thread(pool, f),
             Some(pool) => pool.install(f),
-            None => f(),
+            None => crate::inline::run_all_cores(f),
         }
     }
 
