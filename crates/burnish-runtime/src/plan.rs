@@ -144,6 +144,12 @@ impl Plan {
                 message,
             };
             let op = build(&ctx).map_err(err)?;
+            let captured: Vec<usize> = op
+                .captured()
+                .iter()
+                .copied()
+                .filter(|&p| ctx.consts.get(p).is_some_and(Option::is_some))
+                .collect();
             if node.op_type == "Constant"
                 && let Some(out) = node.outputs.first()
             {
@@ -154,15 +160,11 @@ impl Plan {
             if !in_chain.contains(&index) {
                 let (ins, outs) = (node.inputs.clone(), &node.outputs);
                 let (name, op_type) = (node.name.clone(), node.op_type.clone());
-                steps.push(Step::new(
-                    name,
-                    op_type,
-                    op,
-                    &ins,
-                    outs,
-                    &mut slot_of,
-                    &readers,
-                ));
+                let mut step = Step::new(name, op_type, op, &ins, outs, &mut slot_of, &readers);
+                for p in captured {
+                    step.inputs[p] = None;
+                }
+                steps.push(step);
                 continue;
             }
             held.insert(index, op);
@@ -239,6 +241,7 @@ impl Plan {
         for (_, s) in &outputs {
             last_use.insert(*s, usize::MAX);
         }
+        consts.retain(|(s, _)| last_use.contains_key(s));
         for (i, step) in steps.iter_mut().enumerate() {
             let mut seen = Vec::new();
             for pos in (0..step.inputs.len()).rev() {

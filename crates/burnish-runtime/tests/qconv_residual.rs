@@ -1,8 +1,8 @@
 //! `burnish::QConv` with the residual inputs (9 `z`, 10 `z_scale`, 11 `z_zero_point`) against
 //! a float reference computed from the dequantized operands:
 //! `Q(activation(conv(DQ(x), DQ(w)) + bias + DQ(z)))`, at most one code off (f32 rounding
-//! order in the kernel differs from the f64 reference). Also checks that the same node
-//! without `z` still matches the integer contract exactly in the common case.
+//! order in the kernel differs from the f64 reference), and the same codes whether the weights
+//! and parameters are constants (captured at build) or fed at run time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -174,6 +174,15 @@ fn check(case: &Case, rng: &mut Rng) {
         Buffer::U8(v) => v.clone(),
         other => panic!("output type {:?}", other.dtype()),
     };
+    // The same node with weights and parameters fed at run time (packed and read per call,
+    // not captured at build) gives the same codes.
+    let mut fed = model.clone();
+    for (name, t) in std::mem::take(&mut fed.graph.initializers) {
+        fed.graph.inputs.push(info(&name, t.dtype()));
+        feeds.insert(name, (*t).clone());
+    }
+    let session = Session::new(&fed, SessionOptions::threads(Some(1))).expect("session");
+    assert_eq!(session.run(&feeds).expect("run")["y"], out["y"]);
     assert_eq!(y.len(), zlen);
     let distinct: std::collections::BTreeSet<u8> = y.iter().copied().collect();
     assert!(distinct.len() > 20, "outputs barely vary: {distinct:?}");

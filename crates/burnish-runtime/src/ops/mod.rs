@@ -37,6 +37,34 @@ use crate::value::Value;
 pub trait Op: Send + Sync {
     /// Computes the outputs from the inputs (`None` for omitted optional inputs).
     fn run(&self, inputs: Inputs) -> Result<Vec<Value>, String>;
+
+    /// Input positions whose constant values the op took at build and never reads at run
+    /// time: the session passes `None` there instead of a copy of the value.
+    fn captured(&self) -> &[usize] {
+        &[]
+    }
+}
+
+/// An op that declares the constant inputs it captured at build ([`Op::captured`]).
+struct Captured {
+    op: Box<dyn Op>,
+    positions: Vec<usize>,
+}
+
+impl Op for Captured {
+    fn run(&self, inputs: Inputs) -> Result<Vec<Value>, String> {
+        self.op.run(inputs)
+    }
+
+    fn captured(&self) -> &[usize] {
+        &self.positions
+    }
+}
+
+/// Wraps `op`, declaring that it never reads input `positions` at run time (each of them
+/// must be a constant input it took at build).
+pub fn captured(op: Box<dyn Op>, positions: Vec<usize>) -> Box<dyn Op> {
+    Box::new(Captured { op, positions })
 }
 
 /// Builds an [`Op`] for one node.

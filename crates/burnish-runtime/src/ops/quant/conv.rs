@@ -3,16 +3,18 @@
 //! `ConvInteger`, `QLinearConv` and the `burnish` `QConv`. Constant weights with constant zero
 //! points are packed once at build; weights given at run time are packed per call.
 
+use std::borrow::Cow;
+
 use burnish_kernels::{
     Activation as Act, Conv2dParams, DirectConv, DirectOutput, OutputScale, QuantizedInput,
     Requantize, Residual, Weights, conv2d_direct,
 };
 
-use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
-use super::host::{Codes, check_scales, codes, const_weights, floats, ints, per_channel, scalar};
-use super::matmul::bias_of;
+use super::conv_params::{PARAMS, QParams, fixed, zero_point};
+use super::epilogue::{Activation, Epilogue, OutBuf};
+use super::host::{Codes, codes, const_weights, ints};
 use crate::ops::conv::Window;
-use crate::ops::{BuildCtx, Inputs, Op, op};
+use crate::ops::{BuildCtx, Inputs, Op, captured, op};
 use crate::value::Value;
 
 /// Input positions of the weight and its zero point.
@@ -64,12 +66,12 @@ impl ConvCore {
 
     /// Runs the convolution of `x` through `epi` (built by `make_epi` from the output
     /// channel count), adding the quantized `residual` (of the output's shape) if given.
-    fn run(
+    fn run<'e>(
         &self,
         ins: &mut Inputs,
         x: &Value,
         xzp: i32,
-        make_epi: impl FnOnce(usize) -> Result<Epilogue, String>,
+        make_epi: impl FnOnce(usize) -> Result<Cow<'e, Epilogue>, String>,
         residual: Option<&ResidualIn>,
     ) -> Result<Value, String> {
         let runtime;
@@ -308,36 +310,6 @@ impl Run<'_> {
     }
 }
 
-fn zero_point(v: Option<Value>, what: &str) -> Result<i32, String> {
-    match v {
-        None => Ok(0),
-        Some(v) => scalar(&ints(&v)?, what),
-    }
-}
-
-fn scale_of(v: &Value, what: &str) -> Result<f32, String> {
-    let s = scalar(&floats(v, what)?, what)?;
-    check_scales(&[s], what)?;
-    Ok(s)
-}
-
-/// `QConv`'s optional residual: inputs 9 `z`, 10 `z_scale`, 11 `z_zero_point`.
-fn residual_of(ins: &mut Inputs) -> Result<Option<ResidualIn>, String> {
-    let Some(value) = ins.opt(9) else {
-        return Ok(None);
-    };
-    let scale = scale_of(
-        &ins.opt(10).ok_or("`z` needs `z_scale` (input 10)")?,
-        "z_scale",
-    )?;
-    let zero_point = zero_point(ins.opt(11), "z_zero_point")?;
-    Ok(Some(ResidualIn {
-        value,
-        scale,
-        zero_point,
-    }))
-}
-
 /// `ConvInteger(x, w, x_zero_point?, w_zero_point?)` -> i32.
 pub fn conv_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let core = ConvCore::build(ctx, WSpec { w: 1, zp: Some(3) })?;
@@ -348,7 +320,7 @@ pub fn conv_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             &mut ins,
             &x,
             xzp,
-            |_| Ok(Epilogue::I32),
+            |_| Ok(Cow::Owned(Epilogue::I32)),
             None,
         )?])
     })
@@ -361,39 +333,50 @@ fn qlinear_conv_op(ctx: &BuildCtx, extras: bool) -> Result<Box<dyn Op>, String> 
     } else {
         Activation::None
     };
+    let oc = core.packed.as_ref().map(|(p, _)| p.shape()[0]);
+    if let Some((params, epi)) = fixed(ctx, oc, extras, act)? {
+        let run = op(move |mut ins| {
+            let x = ins.take(0)?;
+            let residual = match params.residual {
+                Some((scale, zero_point)) => Some(ResidualIn {
+                    value: ins.take(9)?,
+                    scale,
+                    zero_point,
+                }),
+                None => None,
+            };
+            let out = core.run(
+                &mut ins,
+                &x,
+                params.x_zp,
+                |_| Ok(Cow::Borrowed(&epi)),
+                residual.as_ref(),
+            )?;
+            Ok(vec![out])
+        })?;
+        let mut positions = PARAMS.to_vec();
+        positions.push(3);
+        positions.push(5);
+        return Ok(captured(run, positions));
+    }
     op(move |mut ins| {
         let x = ins.take(0)?;
-        let x_scale = scale_of(&ins.take(1)?, "x_scale")?;
-        let xzp = zero_point(ins.opt(2), "x_zero_point")?;
-        let w_scale = ins.take(4)?;
-        let y_scale = scale_of(&ins.take(6)?, "y_scale")?;
-        let y_zp = ins.take(7)?;
-        let bias = ins.opt(8);
-        let residual = if extras { residual_of(&mut ins)? } else { None };
-        let with_residual = residual.is_some();
-        let make = |oc: usize| {
-            let w_scales = per_channel(&floats(&w_scale, "w_scale")?, oc, "w_scale")?;
-            check_scales(&w_scales, "w_scale")?;
-            let zp = scalar(&ints(&y_zp)?, "y_zero_point")?;
-            let mut bias = bias_of(bias, oc)?;
-            if with_residual {
-                // The residual is added in real units: an i32 bias (or none) becomes a float one.
-                bias = Some(Bias::Float(match bias {
-                    Some(Bias::Float(b)) => b,
-                    Some(Bias::Int(b)) => b
-                        .iter()
-                        .zip(&w_scales)
-                        .map(|(&b, &s)| b as f32 * (x_scale * s))
-                        .collect(),
-                    None => vec![0.0; oc],
-                }));
-            }
-            quant_epilogue(x_scale, &w_scales, y_scale, y_zp.dtype(), zp, bias, act)
+        let with_z = extras && ins.len() > 9;
+        let z = if with_z { ins.opt(9) } else { None };
+        let params = QParams::read(|i| ins.opt(i), z.is_some())?;
+        let residual = match (z, params.residual) {
+            (Some(value), Some((scale, zero_point))) => Some(ResidualIn {
+                value,
+                scale,
+                zero_point,
+            }),
+            _ => None,
         };
+        let make = |oc: usize| params.epilogue(oc, act).map(Cow::Owned);
         Ok(vec![core.run(
             &mut ins,
             &x,
-            xzp,
+            params.x_zp,
             make,
             residual.as_ref(),
         )?])

@@ -53,6 +53,7 @@ impl Activation {
 }
 
 /// The output of one quantized GEMM/convolution.
+#[derive(Clone)]
 pub(crate) enum Epilogue {
     /// Exact i32 sums (`MatMulInteger`, `ConvInteger`).
     I32,

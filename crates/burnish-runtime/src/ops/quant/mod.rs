@@ -73,6 +73,7 @@
 //! quantized per call to u8 with ORT's dynamic parameters, constant int8 `B`, f32 output).
 
 mod conv;
+mod conv_params;
 mod epilogue;
 pub(crate) mod host;
 mod matmul;
