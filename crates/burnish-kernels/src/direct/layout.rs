@@ -319,6 +319,24 @@ struct Fill<'a> {
     zp: u8,
 }
 
+/// Writes `pad` over `r[..head]` and `r[tail..]`, before the data goes into `r[head..tail]`.
+/// Where each edge fits in 16 bytes, one 16-byte store per edge writes it (and some of the
+/// data's place, which the data then overwrites): cheaper than two `memset` calls of a few
+/// bytes per row.
+#[inline(always)]
+fn edge_pads<T: Lane>(r: &mut [T], head: usize, tail: usize, pad: T) {
+    let k = 16 / std::mem::size_of::<T>();
+    let len = r.len();
+    if head <= k && len - tail <= k && len >= k {
+        let pattern = [pad; 16];
+        r[..k].copy_from_slice(&pattern[..k]);
+        r[len - k..].copy_from_slice(&pattern[..k]);
+    } else {
+        r[..head].fill(pad);
+        r[tail..].fill(pad);
+    }
+}
+
 /// [`fill_unit`] compiled for AVX2, so its loops vectorize.
 ///
 /// # Safety
@@ -357,9 +375,12 @@ fn fill_unit<A: Activation, T: Lane>(f: &Fill<'_>, x: &[A], idx: usize, dst: &mu
             continue;
         };
         for &(b, from, to) in f.col_pads {
-            let r = &mut dst[lanes * (row + b)..][..width];
-            r[..lanes * from].fill(pad);
-            r[lanes * to..].fill(pad);
+            edge_pads(
+                &mut dst[lanes * (row + b)..][..width],
+                lanes * from,
+                lanes * to,
+                pad,
+            );
         }
         let at = y * w;
         let lines = [
