@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use burnish_model::{Buffer, Model, Node, TensorData};
-use burnish_optimizer::rewrite::{constant, is_graph_output, single_use};
+use burnish_optimizer::rewrite::{constant, is_graph_output, producer, single_use};
 
 use crate::config::{ActivationType, QuantConfig, QuantMode};
 use crate::select::Candidate;
@@ -33,8 +33,9 @@ pub struct ActTensor {
     pub absorbed: Option<usize>,
 }
 
-/// The activation tensors of a static quantization: every candidate's data input and every
-/// candidate's output (after its Relu, when a Relu alone reads it), except graph outputs.
+/// The activation tensors of a static quantization: every candidate's data input, every
+/// candidate's output (after its Relu, when a Relu alone reads it), except graph outputs, and
+/// residual sums that a `GlobalAveragePool` reads ([`pooled_residuals`]).
 pub fn static_tensors(model: &Model, cands: &[Candidate]) -> Vec<ActTensor> {
     let g = &model.graph;
     let mut out: Vec<ActTensor> = Vec::new();
@@ -73,7 +74,42 @@ pub fn static_tensors(model: &Model, cands: &[Candidate]) -> Vec<ActTensor> {
             absorbed: None,
         });
     }
+    for t in pooled_residuals(model, cands) {
+        push(ActTensor {
+            tensor: t.clone(),
+            source: t,
+            absorbed: None,
+        });
+    }
     out
+}
+
+/// Inputs of `GlobalAveragePool` nodes that are a residual `Add` of a candidate's output
+/// (after a `Relu`/`Clip`), as a ResNet's last block ends. Quantizing them lets that `Add`
+/// fold into the `QConv` (`lower/residual.rs`) as every earlier block's does; the pool then
+/// averages the dequantized codes.
+fn pooled_residuals(model: &Model, cands: &[Candidate]) -> Vec<String> {
+    let g = &model.graph;
+    let made_by = |t: &str| producer(g, t).map(|i| &g.nodes[i]);
+    let from_candidate = |t: &str| {
+        cands
+            .iter()
+            .any(|c| g.nodes[c.idx].outputs.first().is_some_and(|o| o == t))
+    };
+    g.nodes
+        .iter()
+        .filter(|n| is(n, "GlobalAveragePool"))
+        .filter_map(|pool| pool.inputs.first())
+        .filter(|t| !is_graph_output(g, t))
+        .filter(|t| {
+            let mut p = made_by(t);
+            if let Some(act) = p.filter(|n| is(n, "Relu") || is(n, "Clip")) {
+                p = act.inputs.first().and_then(|i| made_by(i));
+            }
+            p.is_some_and(|add| is(add, "Add") && add.inputs.iter().any(|i| from_candidate(i)))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Quantization parameters of an activation tensor.
