@@ -113,9 +113,23 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
         .min(block_count);
     let tasks_per_plane = block_count.div_ceil(per_task);
     let groups = w.groups;
-    let tasks = n * groups * tasks_per_plane;
+    let block_tasks = n * groups * tasks_per_plane;
     let ocg = oc / groups;
+    let macs = n * oc * pixels * w.shape[1] * kh * kw;
+    let threads = rayon::current_num_threads();
+    let parallel = threads > 1 && macs >= PARALLEL_MACS;
+    // Small images have too few block ranges for every thread (an 8x8 output is 4 blocks):
+    // then the output channels' panels are split across tasks too.
+    let panels = w.panels_per_group();
+    let panel_parts = if parallel {
+        (3 * threads).div_ceil(block_tasks).clamp(1, panels)
+    } else {
+        1
+    };
+    let per_part = panels.div_ceil(panel_parts);
+    let tasks = block_tasks * panel_parts;
     let task = |packed: &mut Vec<T>, task: usize| {
+        let (task, part) = (task / panel_parts, task % panel_parts);
         let image = task / (groups * tasks_per_plane);
         let rest = task % (groups * tasks_per_plane);
         let (g, t) = (rest / tasks_per_plane, rest % tasks_per_plane);
@@ -138,7 +152,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
                 );
             }
         }
-        for p in 0..w.panels_per_group() {
+        for p in part * per_part..panels.min((part + 1) * per_part) {
             let rows = MR.min(ocg - p * MR);
             let co = g * ocg + p * MR;
             let panel = (kernel.panel)(g, p);
@@ -187,8 +201,7 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
             }
         }
     };
-    let macs = n * oc * pixels * w.shape[1] * kh * kw;
-    if tasks > 1 && macs >= PARALLEL_MACS && rayon::current_num_threads() > 1 {
+    if tasks > 1 && parallel {
         (0..tasks)
             .into_par_iter()
             .for_each(|t| T::gathered().with(|b| task(&mut b.borrow_mut(), t)));

@@ -385,6 +385,20 @@ fn fixed_shapes_match_the_reference() {
     }
 }
 
+/// Serially, and split across three threads (block ranges and, for small images, output
+/// channel panels: the 8x8 cases give each image one block range).
+#[test]
+fn fixed_shapes_match_the_reference_on_one_and_three_threads() {
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut rng = Rng(17);
+        pool.install(|| fixed_cases().iter().for_each(|c| check(c, &mut rng)));
+    }
+}
+
 #[test]
 fn random_shapes_match_the_reference() {
     let mut rng = Rng(2024);
