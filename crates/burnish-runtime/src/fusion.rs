@@ -21,8 +21,8 @@ pub(crate) struct Chain {
 
 /// The chains of `graph`, none overlapping. `host` holds the constant values (initializers and
 /// `Constant` outputs), `readers` how many node inputs and graph outputs read each value.
-pub(crate) fn find_chains(
-    graph: &Graph,
+pub(crate) fn find_chains<'g>(
+    graph: &'g Graph,
     opset: i64,
     host: &HashMap<String, Arc<TensorData>>,
     readers: &HashMap<&str, usize>,
@@ -59,6 +59,14 @@ pub(crate) fn find_chains(
         let mut arity = conv.inputs.len();
         let mut out = conv.outputs[0].as_str();
         let mut next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+        // Adds member `j` (`node`, whose other `inputs` join the chain's): the chain's output
+        // becomes the member's, and the next candidate its sole reader.
+        let member = |nodes: &mut Vec<usize>, arity: &mut usize, j, node: &'g Node, inputs| {
+            nodes.push(j);
+            *arity += inputs;
+            let out = node.outputs[0].as_str();
+            (out, sole(out, &claimed).map(|j| (j, &graph.nodes[j])))
+        };
         if let Some((j, bn)) = next
             && is_default(bn, "BatchNormalization")
             && !bn.outputs.is_empty()
@@ -68,10 +76,7 @@ pub(crate) fn find_chains(
             && Some(a.len()) == channels
         {
             tail.affine = Some((a, b));
-            nodes.push(j);
-            arity += bn.inputs.len() - 1;
-            out = bn.outputs[0].as_str();
-            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            (out, next) = member(&mut nodes, &mut arity, j, bn, bn.inputs.len() - 1);
         } else if let (Some(c), Some((j, mul))) = (channels, next)
             && is_default(mul, "Mul")
             && let Some(scale) = per_channel_operand(mul, out, host, c, rank)
@@ -79,19 +84,13 @@ pub(crate) fn find_chains(
             // tf2onnx's BatchNormalization: Mul and Add by per-channel constants. A Mul alone
             // adds -0.0 (exact for every value, signed zeros included); an Add alone scales by 1.
             let mut shift = vec![-0.0; c];
-            nodes.push(j);
-            arity += 1;
-            out = mul.outputs[0].as_str();
-            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            (out, next) = member(&mut nodes, &mut arity, j, mul, 1);
             if let Some((j, add)) = next
                 && is_default(add, "Add")
                 && let Some(t) = per_channel_operand(add, out, host, c, rank)
             {
                 shift = t;
-                nodes.push(j);
-                arity += 1;
-                out = add.outputs[0].as_str();
-                next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+                (out, next) = member(&mut nodes, &mut arity, j, add, 1);
             }
             tail.affine = Some((scale, shift));
         } else if let (Some(c), Some((j, add))) = (channels, next)
@@ -99,10 +98,7 @@ pub(crate) fn find_chains(
             && let Some(shift) = per_channel_operand(add, out, host, c, rank)
         {
             tail.affine = Some((vec![1.0; c], shift));
-            nodes.push(j);
-            arity += 1;
-            out = add.outputs[0].as_str();
-            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            (out, next) = member(&mut nodes, &mut arity, j, add, 1);
         }
         if let Some((j, add)) = next
             && is_default(add, "Add")
@@ -112,10 +108,7 @@ pub(crate) fn find_chains(
             && !add.inputs[1 - fed].is_empty()
         {
             tail.residual = Some(arity);
-            nodes.push(j);
-            arity += 1;
-            out = add.outputs[0].as_str();
-            next = sole(out, &claimed).map(|j| (j, &graph.nodes[j]));
+            (out, next) = member(&mut nodes, &mut arity, j, add, 1);
         }
         if let Some((j, act)) = next
             && act.outputs.len() == 1
