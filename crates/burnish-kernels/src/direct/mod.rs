@@ -48,6 +48,8 @@ mod narrow_tests;
 mod pack;
 mod scalar;
 #[cfg(test)]
+mod test_cases;
+#[cfg(test)]
 mod tests;
 
 #[cfg(target_arch = "x86_64")]

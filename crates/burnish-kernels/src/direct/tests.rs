@@ -5,35 +5,9 @@
 
 use super::epilogue::{I32Sink, OutPtr, QuantSink};
 use super::layout::Lane;
+use super::test_cases::{Case, Rng, fixed_cases, random_case};
 use super::*;
 use crate::{Weights, requantize};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Case {
-    input: [usize; 4],
-    oc: usize,
-    k: [usize; 2],
-    groups: usize,
-    params: Conv2dParams,
-}
 
 /// Fills this thread's reusable layout and gather buffers with random values, so a call that
 /// read a value it did not write (padding, data) would differ from the reference.
@@ -59,79 +33,6 @@ fn reference(case: &Case, x: &[i32], xzp: i32, w: &[i32], wzp: &[i32]) -> Vec<i6
     let (out, _) =
         crate::reference::conv2d_i64(x, case.input, xzp, w, wshape, wzp, case.groups, case.params);
     out
-}
-
-fn random_case(rng: &mut Rng) -> Case {
-    let groups = [1, 1, 1, 2, 3][rng.below(5)];
-    let depthwise = rng.below(6) == 0;
-    let (c, oc, groups) = if depthwise {
-        let c = 1 + rng.below(20);
-        (c, c, c)
-    } else {
-        (
-            groups * (1 + rng.below(9)),
-            groups * (1 + rng.below(14)),
-            groups,
-        )
-    };
-    let k = [1 + rng.below(4), 1 + rng.below(4)];
-    let stride = [1 + rng.below(2), 1 + rng.below(3)];
-    let dilation = [1 + rng.below(2), 1 + rng.below(2)];
-    let pads = [rng.below(3), rng.below(3), rng.below(3), rng.below(3)];
-    let span = |i: usize| dilation[i] * (k[i] - 1) + 1;
-    let h = span(0) + rng.below(12);
-    let w = span(1) + rng.below(40);
-    Case {
-        input: [1 + rng.below(2), c, h, w],
-        oc,
-        k,
-        groups,
-        params: Conv2dParams {
-            stride,
-            pads,
-            dilation,
-        },
-    }
-}
-
-fn fixed_cases() -> Vec<Case> {
-    let p = |stride, pads, dilation| Conv2dParams {
-        stride,
-        pads,
-        dilation,
-    };
-    let case = |input, oc, k, groups, params| Case {
-        input,
-        oc,
-        k,
-        groups,
-        params,
-    };
-    vec![
-        case([1, 3, 64, 64], 16, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
-        case([2, 16, 32, 32], 16, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
-        case([1, 16, 32, 32], 32, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
-        case([1, 16, 32, 32], 32, [1, 1], 1, p([2, 2], [0; 4], [1, 1])),
-        case([2, 64, 8, 8], 64, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
-        case(
-            [1, 5, 19, 33],
-            13,
-            [3, 5],
-            1,
-            p([1, 1], [2, 0, 1, 3], [2, 3]),
-        ),
-        case([1, 8, 9, 7], 10, [3, 3], 2, p([2, 1], [0, 2, 1, 0], [1, 2])),
-        case([1, 7, 1, 30], 5, [1, 3], 1, p([1, 1], [0, 1, 0, 1], [1, 1])),
-        case([1, 1, 1, 1], 1, [1, 1], 1, p([1, 1], [0; 4], [1, 1])),
-        case([2, 8, 13, 21], 8, [3, 3], 8, p([2, 2], [1; 4], [1, 1])),
-        // Outputs 8 pixels wide: two output rows per block read in place (odd and even
-        // heights, stride 1 and 2).
-        case([1, 6, 7, 8], 7, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
-        case([1, 9, 9, 16], 5, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
-        case([2, 3, 4, 10], 4, [1, 3], 1, p([1, 1], [0; 4], [1, 1])),
-        // Large images: the batch runs in chunks of one image.
-        case([3, 32, 40, 40], 8, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
-    ]
 }
 
 /// Runs the direct convolution of `case` with random u8/i8 codes and every epilogue, on both
@@ -377,18 +278,10 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
     results.pop().unwrap()
 }
 
-#[test]
-fn fixed_shapes_match_the_reference() {
-    let mut rng = Rng(11);
-    for case in fixed_cases() {
-        check(&case, &mut rng);
-    }
-}
-
 /// Serially, and split across three threads (block ranges and, for small images, output
 /// channel panels: the 8x8 cases give each image one block range).
 #[test]
-fn fixed_shapes_match_the_reference_on_one_and_three_threads() {
+fn fixed_shapes_match_the_reference() {
     for threads in [1, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
