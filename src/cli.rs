@@ -271,6 +271,10 @@ pub struct OptimizeArgs {
     /// Block size of `int4-weights` (32 or 128 are the usual choices).
     #[arg(long, default_value_t = 32)]
     pub block_size: usize,
+    /// `f16`/`bf16`: compute in the half type too, not only store the weights in it (for
+    /// backends with native half-precision kernels; slow on the CPU backend).
+    #[arg(long)]
+    pub half_compute: bool,
     /// Accuracy gate and "why is it not faster" settings.
     #[command(flatten)]
     pub gate: AccuracyGateArgs,

@@ -229,15 +229,35 @@ fn int4_weights_mlp_stays_close_to_the_float_reference() {
 #[test]
 fn f16_resnet_stays_close_to_the_float_reference() {
     let model = load_onnx(fixture("resnet_nchw.onnx")).unwrap();
-    let cfg = QuantConfig {
-        mode: QuantMode::F16,
-        ..Default::default()
-    };
-    let (q, record) = quantize(&model, &cfg, None).unwrap();
-    assert!(record.param_bytes[1] * 2 <= record.param_bytes[0] + 64);
-    let (err, top) = error_vs_reference(&q, "resnet_nchw");
-    eprintln!("f16 resnet_nchw: max abs error {err:.3e}, max |output| {top:.3e}");
-    assert!(err <= 1e-2 * top.max(1.0), "{err} vs {top}");
+    for half_compute in [false, true] {
+        let cfg = QuantConfig {
+            mode: QuantMode::F16,
+            half_compute,
+            ..Default::default()
+        };
+        let (q, record) = quantize(&model, &cfg, None).unwrap();
+        assert!(record.param_bytes[1] * 2 <= record.param_bytes[0] + 64);
+        let halves = q
+            .graph
+            .initializers
+            .values()
+            .filter(|t| t.dtype() == burnish_model::DType::F16)
+            .count();
+        let casts = q.graph.op_histogram().get("Cast").copied().unwrap_or(0);
+        if half_compute {
+            // Inputs cast in, outputs cast out; the weights read as they are.
+            assert_eq!(casts, 2, "{:?}", q.graph.op_histogram());
+        } else {
+            // Only the weights are half; each is read through its own Cast to float32.
+            assert!(halves >= 12, "{halves} float16 weights");
+            assert_eq!(casts, halves, "{:?}", q.graph.op_histogram());
+        }
+        let (err, top) = error_vs_reference(&q, "resnet_nchw");
+        eprintln!(
+            "f16 resnet_nchw (half compute {half_compute}): max abs error {err:.3e}, max |output| {top:.3e}"
+        );
+        assert!(err <= 1e-2 * top.max(1.0), "{err} vs {top}");
+    }
 }
 
 #[test]

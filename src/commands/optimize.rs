@@ -30,6 +30,7 @@ fn quantize_model(
         weight_bits: args.weight_bits.parse()?,
         exclude_nodes: args.exclude_node.clone(),
         block_size: args.block_size,
+        half_compute: args.half_compute,
         ..Default::default()
     };
     let calibration = match &args.calibration {

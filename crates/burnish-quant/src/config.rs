@@ -256,6 +256,9 @@ pub struct QuantConfig {
     pub weight_bits: WeightBits,
     /// Calibration samples per interpreter run.
     pub calibration_batch: usize,
+    /// `f16`/`bf16`: convert the computation to the half type too, not only the stored weights
+    /// (for backends with native half-precision kernels; burnish's CPU backend has none).
+    pub half_compute: bool,
 }
 
 impl Default for QuantConfig {
@@ -269,6 +272,7 @@ impl Default for QuantConfig {
             block_size: 32,
             weight_bits: WeightBits::Auto,
             calibration_batch: 32,
+            half_compute: false,
         }
     }
 }

@@ -1,11 +1,13 @@
-//! float16 / bfloat16 conversion: every float32 weight and constant becomes the half type and
-//! the graph computes in it; float32 graph inputs are cast on entry and outputs cast back, so
-//! callers still feed and read float32.
+//! float16 / bfloat16 conversion, two ways:
 //!
-//! Refuses nothing, but keeps float32 where ONNX requires it (`Resize`/`Upsample` scales).
-//! `Cast(to = float)` nodes are retargeted to the half type.
+//! * [`convert_weights`] (the default): weight tensors are stored in the half type and read
+//!   through `Cast(to = float)`; the graph computes in float32 as before.
+//! * [`convert`] (`--half-compute`): every float32 weight and constant becomes the half type and
+//!   the graph computes in it; float32 graph inputs are cast on entry and outputs cast back, so
+//!   callers still feed and read float32. Refuses nothing, but keeps float32 where ONNX requires
+//!   it (`Resize`/`Upsample` scales). `Cast(to = float)` nodes are retargeted to the half type.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use burnish_model::{Attribute, Buffer, DType, Model, TensorData};
@@ -13,7 +15,52 @@ use half::{bf16, f16};
 
 use crate::util::{Namer, int_attr, is, node};
 
-/// Converts `model` in place to `to` (`F16` or `BF16`). Returns the number of converted
+/// Elements below which a float32 initializer stays float32 in [`convert_weights`]: scalars and
+/// short vectors (clip bounds, resize scales, epsilons) gain nothing from halving.
+const MIN_WEIGHT_LEN: usize = 16;
+
+/// Stores every float32 initializer of at least [`MIN_WEIGHT_LEN`] elements as `to` (`F16` or
+/// `BF16`) under a new name, read through a `Cast(to = float)` that produces the old name, so
+/// every reader sees float32 values (rounded through `to`) and the graph still computes in
+/// float32. Initializers that are also graph inputs or outputs stay as they are. Returns the
+/// number converted.
+pub fn convert_weights(model: &mut Model, to: DType) -> usize {
+    let g = &mut model.graph;
+    let exposed: HashSet<String> = g
+        .inputs
+        .iter()
+        .chain(&g.outputs)
+        .map(|v| v.name.clone())
+        .collect();
+    let mut namer = Namer::new(g);
+    let mut casts = Vec::new();
+    let names: Vec<String> = g.initializers.keys().cloned().collect();
+    for name in names {
+        let t = &g.initializers[&name];
+        if exposed.contains(&name) || t.len() < MIN_WEIGHT_LEN {
+            continue;
+        }
+        let Some(h) = half_of(t, to) else {
+            continue;
+        };
+        let stored = namer.fresh(&format!("{name}_{to}"));
+        g.initializers.remove(&name);
+        g.initializers.insert(stored.clone(), Arc::new(h));
+        let mut c = node(
+            namer.fresh(&format!("{name}_cast_float")),
+            "Cast",
+            vec![stored],
+            vec![name],
+        );
+        int_attr(&mut c, "to", 1);
+        casts.push(c);
+    }
+    let n = casts.len();
+    g.nodes.splice(0..0, casts);
+    n
+}
+
+/// Converts `model` in place to `to` (`F16` or `BF16`), compute included. Returns the number of converted
 /// initializers and constants.
 pub fn convert(model: &mut Model, to: DType) -> usize {
     let g = &mut model.graph;

@@ -126,15 +126,31 @@ pub fn quantize(
             } else {
                 DType::BF16
             };
-            let n = float16::convert(&mut m, to);
-            notes.push(format!(
-                "{n} float32 constants converted to {to}; inputs and outputs stay float32 (Cast at the edges)"
-            ));
-            notes.push(format!(
-                "{to} halves the weights but does not speed up CPU execution: burnish's flex backend has no \
-                 half-precision conv/GEMM kernels and converts per element (resnet_nchw f16 measured at \
-                 0.06x of float32 on a Xeon with AVX512-FP16); use it for size, or for backends with native {to}"
-            ));
+            if cfg.half_compute {
+                let n = float16::convert(&mut m, to);
+                notes.push(format!(
+                    "{n} float32 constants converted to {to} and the graph computes in {to}; inputs and \
+                     outputs stay float32 (Cast at the edges)"
+                ));
+                notes.push(format!(
+                    "{to} compute is slow on the CPU: burnish's flex backend has no half-precision \
+                     conv/GEMM kernels and converts per element (resnet_nchw f16 compute measured at \
+                     0.06x of float32); use it for backends with native {to}, or drop --half-compute \
+                     to store {to} weights and compute in float32"
+                ));
+            } else {
+                let n = float16::convert_weights(&mut m, to);
+                notes.push(format!(
+                    "{n} float32 weight tensors stored as {to}, each read through a Cast to float32 \
+                     that burnish (and onnxruntime) folds when a session is built: the weights take half \
+                     the bytes and the graph computes in float32, at float32 speed"
+                ));
+                notes.push(format!(
+                    "{to} does not speed up compute on this CPU backend (no half-precision conv/GEMM \
+                     kernels), so only the weights are converted; --half-compute converts the compute \
+                     too, for backends with native {to}"
+                ));
+            }
             let (_, mut d) = select::select(&float_model, &cfg);
             for x in &mut d {
                 x.quantized = true;

@@ -117,10 +117,19 @@ impl Plan {
         let mut chains: HashMap<usize, Chain> = HashMap::new();
         if fuse {
             let mut known = host.clone();
-            for node in graph.nodes.iter().filter(|n| n.op_type == "Constant") {
+            for node in &graph.nodes {
+                if let Some(Ok(folded)) = fold_at_build(node, model.opset(), &known) {
+                    for (name, v) in folded {
+                        if let Ok(t) = v.to_data() {
+                            known.insert(name, Arc::new(t));
+                        }
+                    }
+                    continue;
+                }
                 let ctx = BuildCtx::new(node, model.opset(), &known);
-                if let (Ok(data), Some(out)) =
-                    (ops::generate::constant_data(&ctx), node.outputs.first())
+                if node.op_type == "Constant"
+                    && let (Ok(data), Some(out)) =
+                        (ops::generate::constant_data(&ctx), node.outputs.first())
                 {
                     known.insert(out.clone(), Arc::new(data));
                 }
@@ -143,6 +152,14 @@ impl Plan {
                 op: node.op_type.clone(),
                 message,
             };
+            if let Some(folded) = fold_at_build(node, model.opset(), &host) {
+                for (name, v) in folded.map_err(err)? {
+                    let t = v.to_data().map_err(err)?;
+                    consts.push((slot(&name, &mut names), v));
+                    host.insert(name, Arc::new(t));
+                }
+                continue;
+            }
             let op = build(&ctx).map_err(err)?;
             let captured: Vec<usize> = op
                 .captured()
@@ -259,4 +276,27 @@ impl Plan {
             steps,
         })
     }
+}
+
+/// The outputs of `node`, computed when the session is built, when it is a `Cast` of a constant
+/// (as the casts that read half-precision weights are): later nodes then see constant float32
+/// weights and pack them once. `None` for every other node.
+fn fold_at_build(
+    node: &Node,
+    opset: i64,
+    host: &HashMap<String, Arc<TensorData>>,
+) -> Option<Result<Vec<(String, Value)>, String>> {
+    if node.op_type != "Cast" || !node.domain.is_empty() || node.inputs.len() != 1 {
+        return None;
+    }
+    let t = host.get(node.inputs[0].as_str())?;
+    let out = node.outputs.first()?.clone();
+    let build = ops::builder(&node.domain, &node.op_type)?;
+    let run = || {
+        let op = build(&BuildCtx::new(node, opset, host))?;
+        let outs = op.run(ops::Inputs::new(vec![Some(Value::from_data(t)?)]))?;
+        let v = outs.into_iter().next().ok_or("Cast produced no output")?;
+        Ok(vec![(out, v)])
+    };
+    Some(run())
 }
