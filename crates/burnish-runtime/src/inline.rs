@@ -9,12 +9,22 @@
 //! A thread joins such a pool once and stays its worker (rayon cannot detach it): rayon work
 //! the thread starts later outside a session also runs on it alone. Sessions that ask for every
 //! core ([`crate::SessionOptions::threads`] `None`) therefore run on a shared pool when called
-//! from such a thread, not inline.
+//! from such a thread, not inline. At most [`MAX_JOINED`] threads join one (rayon leaks a joined
+//! pool's registry when its thread exits); one-thread runs from further threads are handed to
+//! the session's pool as before.
 
 use std::cell::OnceCell;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::ThreadPool;
+
+/// Threads that may join a private pool. rayon leaks such a pool's registry (a few KiB) when its
+/// thread exits, so a program that starts a thread per request would leak without bound; past
+/// this many threads, one-thread runs go through the session's own pool instead.
+const MAX_JOINED: usize = 256;
+
+static JOINED: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// This thread's private one-thread pool; `None` when the thread already belonged to
@@ -27,6 +37,9 @@ thread_local! {
 pub(crate) fn run_one_thread<T: Send>(fallback: &ThreadPool, f: impl FnOnce() -> T + Send) -> T {
     OWN.with(|own| {
         let pool = own.get_or_init(|| {
+            if JOINED.fetch_add(1, Ordering::Relaxed) >= MAX_JOINED {
+                return None;
+            }
             rayon::ThreadPoolBuilder::new()
                 .num_threads(1)
                 .use_current_thread()
