@@ -97,7 +97,13 @@ pub(super) fn fixed(
     let values = ctx
         .consts
         .iter()
-        .map(|c| c.as_ref().map(|t| Value::from_data(t)).transpose())
+        .enumerate()
+        .map(|(i, c)| {
+            c.as_ref()
+                .filter(|_| PARAMS.contains(&i))
+                .map(|t| Value::from_data(t))
+                .transpose()
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let params = QParams::read(|i| values.get(i).cloned().flatten(), with_z)?;
     let epi = params.epilogue(oc, act)?;
