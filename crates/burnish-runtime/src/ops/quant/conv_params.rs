@@ -3,7 +3,7 @@
 //! once at build when they are all constants.
 
 use super::epilogue::{Activation, Bias, Epilogue, quant_epilogue};
-use super::host::{check_scales, floats, ints, per_channel, scalar};
+use super::host::{check_scales, const_params, floats, ints, per_channel, scalar};
 use super::matmul::bias_of;
 use crate::ops::BuildCtx;
 use crate::value::Value;
@@ -86,25 +86,10 @@ pub(super) fn fixed(
     let Some(oc) = oc else {
         return Ok(None);
     };
-    let given = |i: usize| ctx.node.input(i).is_some_and(|s| !s.is_empty());
-    let with_z = extras && given(9);
-    if PARAMS
-        .iter()
-        .any(|&i| given(i) && ctx.consts.get(i).is_none_or(Option::is_none))
-    {
+    let with_z = extras && ctx.node.input(9).is_some_and(|s| !s.is_empty());
+    let Some(values) = const_params(ctx, &PARAMS)? else {
         return Ok(None);
-    }
-    let values = ctx
-        .consts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            c.as_ref()
-                .filter(|_| PARAMS.contains(&i))
-                .map(|t| Value::from_data(t))
-                .transpose()
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    };
     let params = QParams::read(|i| values.get(i).cloned().flatten(), with_z)?;
     let epi = params.epilogue(oc, act)?;
     Ok(Some((params, epi)))

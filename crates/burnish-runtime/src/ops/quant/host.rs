@@ -127,3 +127,30 @@ pub(crate) fn check_scales(v: &[f32], what: &str) -> Result<(), String> {
         None => Ok(()),
     }
 }
+
+/// The constant values of input `positions` of the node being built, by input position (`None`
+/// elsewhere and for omitted inputs), when every given input among `positions` is a constant;
+/// `None` when one is computed at run time.
+pub(crate) fn const_params(
+    ctx: &crate::ops::BuildCtx,
+    positions: &[usize],
+) -> Result<Option<Vec<Option<Value>>>, String> {
+    let given = |i: usize| ctx.node.input(i).is_some_and(|s| !s.is_empty());
+    if positions
+        .iter()
+        .any(|&i| given(i) && ctx.consts.get(i).is_none_or(Option::is_none))
+    {
+        return Ok(None);
+    }
+    ctx.consts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.as_ref()
+                .filter(|_| positions.contains(&i))
+                .map(|t| Value::from_data(t))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}

@@ -1,5 +1,5 @@
-//! Quantized matrix products on the int8 GEMM: `MatMulInteger`, `QLinearMatMul`, the
-//! `burnish` `QMatMul`, and `com.microsoft` `QGemm` / `DynamicQuantizeMatMul`.
+//! Quantized matrix products on the int8 GEMM: `MatMulInteger`, `QLinearMatMul` and the
+//! `burnish` `QMatMul` (the `com.microsoft` ones are in `ms_ops.rs`).
 //!
 //! A constant 2-D `B` (with constant zero points) is packed once when the session is built;
 //! otherwise `B` is packed per call, per batch matrix (numpy broadcasting over batch dims).
@@ -12,22 +12,23 @@ use burnish_kernels::{
 use burnish_model::DType;
 
 use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
-use super::host::{Codes, check_scales, codes, const_weights, floats, ints, per_channel, scalar};
-use super::qdq::{dynamic_params, quantize_u8};
+use super::host::{
+    Codes, check_scales, codes, const_params, const_weights, floats, ints, per_channel, scalar,
+};
 use crate::ops::util::broadcast_shape;
 use crate::ops::{BuildCtx, Inputs, Op, op};
 use crate::value::Value;
 
 /// Where `B` and its zero point are among the inputs, and whether `B` is stored transposed.
 #[derive(Clone, Copy)]
-struct BSpec {
-    b: usize,
-    zp: Option<usize>,
-    trans: bool,
+pub(super) struct BSpec {
+    pub(super) b: usize,
+    pub(super) zp: Option<usize>,
+    pub(super) trans: bool,
 }
 
 /// Packs a constant 2-D `B` (and constant zero point) at build time.
-fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<PackedB>, String> {
+pub(super) fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<PackedB>, String> {
     let Some(b) = ctx.consts.get(spec.b).cloned().flatten() else {
         return Ok(None);
     };
@@ -77,14 +78,14 @@ fn transpose<T: Copy>(v: &[T], k: usize, n: usize) -> Vec<T> {
 }
 
 /// `B` for one call: packed at build, or a run-time value with its zero points.
-enum BOperand<'a> {
+pub(super) enum BOperand<'a> {
     Packed(&'a PackedB),
     Runtime(Value, Vec<i32>),
 }
 
 impl BOperand<'_> {
     /// Output columns.
-    fn n(&self, trans: bool) -> Result<usize, String> {
+    pub(super) fn n(&self, trans: bool) -> Result<usize, String> {
         match self {
             BOperand::Packed(p) => Ok(p.n()),
             BOperand::Runtime(v, _) => {
@@ -100,27 +101,69 @@ impl BOperand<'_> {
     }
 }
 
-fn take_b<'a>(
+pub(super) fn take_b<'a>(
     packed: &'a Option<PackedB>,
     ins: &mut Inputs,
     spec: BSpec,
 ) -> Result<BOperand<'a>, String> {
-    let b = ins.take(spec.b)?;
     let zp = spec.zp.and_then(|i| ins.opt(i));
-    Ok(match packed {
-        Some(p) => BOperand::Packed(p),
-        None => {
-            let zps = match zp {
-                Some(z) => ints(&z)?,
-                None => vec![0],
-            };
-            BOperand::Runtime(b, zps)
-        }
+    if let Some(p) = packed {
+        // Captured at build: the session may not pass `B` at all.
+        let _ = ins.opt(spec.b);
+        return Ok(BOperand::Packed(p));
+    }
+    let b = ins.take(spec.b)?;
+    let zps = match zp {
+        Some(z) => ints(&z)?,
+        None => vec![0],
+    };
+    Ok(BOperand::Runtime(b, zps))
+}
+
+/// A required parameter read by input position.
+pub(super) fn required(v: Option<Value>, i: usize) -> Result<Value, String> {
+    v.ok_or_else(|| format!("required input #{i} is missing"))
+}
+
+/// Builds the op as `run(a, azp, b, epi)` with the activation zero point and epilogue that
+/// `params(get, n)` reads: once at build when `B` is packed and every input at `positions` is a
+/// constant (those and `B`'s are then captured), else on every call.
+pub(super) fn with_params<P>(
+    ctx: &BuildCtx,
+    packed: Option<PackedB>,
+    spec: BSpec,
+    positions: &[usize],
+    params: P,
+) -> Result<Box<dyn Op>, String>
+where
+    P: Fn(&mut dyn FnMut(usize) -> Option<Value>, usize) -> Result<(i32, Epilogue), String>
+        + Send
+        + Sync
+        + 'static,
+{
+    let trans = spec.trans;
+    if let (Some(p), Some(values)) = (&packed, const_params(ctx, positions)?) {
+        let (azp, epi) = params(&mut |i| values.get(i).cloned().flatten(), p.n())?;
+        let run = op(move |mut ins| {
+            let a = ins.take(0)?;
+            let b = take_b(&packed, &mut ins, spec)?;
+            Ok(vec![matmul(&a, azp, b, trans, &epi)?])
+        })?;
+        let mut captured = positions.to_vec();
+        captured.extend([spec.b].into_iter().chain(spec.zp));
+        return Ok(crate::ops::captured(run, captured));
+    }
+    op(move |mut ins| {
+        let a = ins.take(0)?;
+        let b = take_b(&packed, &mut ins, spec)?;
+        let n = b.n(trans)?;
+        let (azp, epi) = params(&mut |i| ins.opt(i), n)?;
+        Ok(vec![matmul(&a, azp, b, trans, &epi)?])
     })
 }
 
 /// The activation zero point as an i32 (0 when omitted), checked to be per tensor.
-fn a_zero_point(v: Option<Value>) -> Result<i32, String> {
+pub(super) fn a_zero_point(v: Option<Value>) -> Result<i32, String> {
     match v {
         None => Ok(0),
         Some(v) => scalar(&ints(&v)?, "a_zero_point"),
@@ -128,7 +171,7 @@ fn a_zero_point(v: Option<Value>) -> Result<i32, String> {
 }
 
 /// Runs `epi(A x B)` for A of any rank >= 1.
-fn matmul(
+pub(super) fn matmul(
     a: &Value,
     azp: i32,
     b: BOperand<'_>,
@@ -284,7 +327,7 @@ pub fn matmul_integer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 }
 
 /// Reads a per-tensor f32 scale.
-fn scale_of(v: &Value, what: &str) -> Result<f32, String> {
+pub(super) fn scale_of(v: &Value, what: &str) -> Result<f32, String> {
     let s = scalar(&floats(v, what)?, what)?;
     check_scales(&[s], what)?;
     Ok(s)
@@ -313,19 +356,15 @@ fn qlinear_matmul_op(ctx: &BuildCtx, with_extras: bool) -> Result<Box<dyn Op>, S
         trans,
     };
     let packed = prepack(ctx, spec)?;
-    op(move |mut ins| {
-        let a = ins.take(0)?;
-        let a_scale = scale_of(&ins.take(1)?, "a_scale")?;
-        let azp = a_zero_point(ins.opt(2))?;
-        let b_scale = ins.take(4)?;
-        let y_scale = scale_of(&ins.take(6)?, "y_scale")?;
-        let y_zp = ins.take(7)?;
-        let bias = if with_extras { ins.opt(8) } else { None };
-        let b = take_b(&packed, &mut ins, spec)?;
-        let n = b.n(trans)?;
-        let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
+    with_params(ctx, packed, spec, &[1, 2, 4, 6, 7, 8], move |get, n| {
+        let a_scale = scale_of(&required(get(1), 1)?, "a_scale")?;
+        let azp = a_zero_point(get(2))?;
+        let b_scales = per_channel(&floats(&required(get(4), 4)?, "b_scale")?, n, "b_scale")?;
         check_scales(&b_scales, "b_scale")?;
+        let y_scale = scale_of(&required(get(6), 6)?, "y_scale")?;
+        let y_zp = required(get(7), 7)?;
         let zp = scalar(&ints(&y_zp)?, "y_zero_point")?;
+        let bias = if with_extras { get(8) } else { None };
         let epi = quant_epilogue(
             a_scale,
             &b_scales,
@@ -335,7 +374,7 @@ fn qlinear_matmul_op(ctx: &BuildCtx, with_extras: bool) -> Result<Box<dyn Op>, S
             bias_of(bias, n)?,
             act,
         )?;
-        Ok(vec![matmul(&a, azp, b, trans, &epi)?])
+        Ok((azp, epi))
     })
 }
 
@@ -348,91 +387,4 @@ pub fn qlinear_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// doc of `quant`).
 pub fn qmatmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     qlinear_matmul_op(ctx, true)
-}
-
-/// `com.microsoft::QGemm(A, a_scale, a_zp, B, b_scale, b_zp, C?, y_scale?, y_zp?)`: u8/i8 output
-/// when `y_scale` is given, else f32. `C` is i32 with scale `alpha * a_scale * b_scale`.
-pub fn qgemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    if ctx.int("transA", 0)? != 0 {
-        return Err("QGemm with transA = 1 is not supported".into());
-    }
-    let alpha = ctx.float("alpha", 1.0)?;
-    let trans = ctx.int("transB", 0)? != 0;
-    let spec = BSpec {
-        b: 3,
-        zp: Some(5),
-        trans,
-    };
-    let packed = prepack(ctx, spec)?;
-    op(move |mut ins| {
-        let a = ins.take(0)?;
-        let a_scale = scale_of(&ins.take(1)?, "a_scale")? * alpha;
-        let azp = a_zero_point(ins.opt(2))?;
-        let b_scale = ins.take(4)?;
-        let c = ins.opt(6);
-        let y = (ins.opt(7), ins.opt(8));
-        let b = take_b(&packed, &mut ins, spec)?;
-        let n = b.n(trans)?;
-        let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
-        check_scales(&b_scales, "b_scale")?;
-        let bias = c
-            .map(|c| ints(&c).and_then(|v| per_channel(&v, n, "C")))
-            .transpose()?;
-        let epi = match y {
-            (Some(ys), y_zp) => {
-                let (dtype, zp) = match y_zp {
-                    Some(z) => (z.dtype(), scalar(&ints(&z)?, "y_zero_point")?),
-                    None => (DType::U8, 0),
-                };
-                let ys = scale_of(&ys, "y_scale")?;
-                quant_epilogue(
-                    a_scale,
-                    &b_scales,
-                    ys,
-                    dtype,
-                    zp,
-                    bias.map(Bias::Int),
-                    Activation::None,
-                )?
-            }
-            (None, _) => {
-                let scales: Vec<f32> = b_scales.iter().map(|s| a_scale * s).collect();
-                let bias =
-                    bias.map(|b| b.iter().zip(&scales).map(|(&c, s)| c as f32 * s).collect());
-                Epilogue::F32 { scales, bias }
-            }
-        };
-        Ok(vec![matmul(&a, azp, b, trans, &epi)?])
-    })
-}
-
-/// `com.microsoft::DynamicQuantizeMatMul(A, B, b_scale, b_zero_point?, bias?)` -> f32: A is
-/// quantized per call to u8 (ORT's dynamic parameters), then one int8 GEMM with
-/// `a_scale * b_scale` and the float bias in its epilogue.
-pub fn dynamic_quantize_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let spec = BSpec {
-        b: 1,
-        zp: Some(3),
-        trans: false,
-    };
-    let packed = prepack(ctx, spec)?;
-    op(move |mut ins| {
-        let a = ins.take(0)?;
-        let b_scale = ins.take(2)?;
-        let bias = ins.opt(4);
-        let b = take_b(&packed, &mut ins, spec)?;
-        let n = b.n(false)?;
-        let af = floats(&a, "A")?;
-        let (a_scale, azp) = dynamic_params(&af);
-        let aq = super::host::int_value(quantize_u8(&af, a_scale, azp), a.shape());
-        let b_scales = per_channel(&floats(&b_scale, "b_scale")?, n, "b_scale")?;
-        let bias = bias
-            .map(|b| floats(&b, "bias").and_then(|v| per_channel(&v, n, "bias")))
-            .transpose()?;
-        let epi = Epilogue::F32 {
-            scales: b_scales.iter().map(|s| a_scale * s).collect(),
-            bias,
-        };
-        Ok(vec![matmul(&aq, i32::from(azp), b, false, &epi)?])
-    })
 }

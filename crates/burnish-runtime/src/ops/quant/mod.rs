@@ -77,10 +77,12 @@ mod conv_params;
 mod epilogue;
 pub(crate) mod host;
 mod matmul;
+mod ms_ops;
 mod qdq;
 
 pub use conv::{conv_integer, qconv, qlinear_conv};
-pub use matmul::{dynamic_quantize_matmul, matmul_integer, qgemm, qlinear_matmul, qmatmul};
+pub use matmul::{matmul_integer, qlinear_matmul, qmatmul};
+pub use ms_ops::{dynamic_quantize_matmul, qgemm};
 pub use qdq::{dequantize_linear, dynamic_quantize_linear, quantize_linear};
 
 use super::Builder;
