@@ -42,6 +42,7 @@ mod epilogue;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod epilogue_tests;
 mod interleave;
+mod lane;
 mod layout;
 #[cfg(test)]
 mod narrow_tests;

@@ -24,23 +24,13 @@ pub(super) const MR: usize = 6;
 /// Columns per tile (two 8-lane vectors).
 pub(super) const NR: usize = 16;
 
+/// The exact kernel: `vpmaddwd` on sign-extended 16-bit products.
+///
 /// # Safety
-/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2.
-pub(super) unsafe fn ukernel(
-    kg: usize,
-    a: *const u32,
-    a_stride: usize,
-    b: *const u8,
-    c: *mut i32,
-    c_stride: usize,
-) {
-    // SAFETY: the table only hands this kernel out when AVX2 was detected; the pointer
-    // contract is the caller's.
-    unsafe { ukernel_avx2(kg, a, a_stride, b, c, c_stride) }
-}
-
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 (the kernel table only hands it
+/// out when AVX2 was detected).
 #[target_feature(enable = "avx2")]
-unsafe fn ukernel_avx2(
+pub(super) unsafe fn ukernel_avx2(
     kg: usize,
     a: *const u32,
     a_stride: usize,

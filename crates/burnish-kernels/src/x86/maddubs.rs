@@ -6,11 +6,11 @@
 //! ones then adds pairs of those into i32 and a `vpaddd` accumulates. That is three
 //! instructions per 32 multiply-adds, against two per 16 (plus a sign extension per weight
 //! load) on the exact route ([`super::avx2`]), and A packs four bytes per word instead of two
-//! u16 lanes ([`ukernel`], 7-bit weights).
+//! u16 lanes ([`tile`] unpaired, 7-bit weights).
 //!
 //! With every weight in `-32..=31` (6-bit weights) a pair sum lies in `-16320..=15810`, so the
 //! sum of two `vpmaddubsw` results, one per depth group, still fits an i16 exactly
-//! (`-32640..=31620`): [`ukernel_6bit`] walks the groups two at a time and adds the two results
+//! (`-32640..=31620`): the paired [`tile`] walks the groups two at a time and adds the two results
 //! with `vpaddw` before the one `vpmaddwd` widening. That is three multiply-port instructions
 //! per 64 multiply-adds instead of four. Both kernels share the packed B layout and the tile
 //! code (a const generic picks the loop); the 6-bit tile has fewer rows ([`MR_6BIT`]).
@@ -31,54 +31,21 @@ pub(super) const MR: usize = 6;
 /// on two multiply pipes is 4/3 of the 7-bit one).
 pub(super) const MR_6BIT: usize = 4;
 /// 8-lane vectors per tile row.
-const NV: usize = 2;
+pub(super) const NV: usize = 2;
 /// Columns per tile.
 pub(super) const NR: usize = 8 * NV;
 
-/// The 7-bit kernel: one `vpmaddubsw` + `vpmaddwd` per depth group.
+/// One `R` x `8 * V` tile: the 7-bit kernel (`PAIRED` false: one `vpmaddubsw` + `vpmaddwd`
+/// per depth group) and the 6-bit kernel (`PAIRED`: two depth groups' `vpmaddubsw` results
+/// added in i16 with `vpaddw`, then one `vpmaddwd`; an odd last group runs alone).
 ///
 /// # Safety
-/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and every weight byte of `b` lies
-/// in `-64..=63`.
-pub(super) unsafe fn ukernel(
-    kg: usize,
-    a: *const u32,
-    a_stride: usize,
-    b: *const u8,
-    c: *mut i32,
-    c_stride: usize,
-) {
-    // SAFETY: the table only hands this kernel out when AVX2 was detected, and `PackedB` only
-    // selects it for 7-bit weights; the pointer contract is the caller's.
-    unsafe { tile::<MR, NV, false>(kg, a, a_stride, b, c, c_stride) }
-}
-
-/// The 6-bit kernel: two depth groups' `vpmaddubsw` results added in i16 (`vpaddw`), then one
-/// `vpmaddwd`; an odd last group runs alone as in [`ukernel`].
-///
-/// # Safety
-/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and every weight byte of `b` lies
-/// in `-32..=31`.
-pub(super) unsafe fn ukernel_6bit(
-    kg: usize,
-    a: *const u32,
-    a_stride: usize,
-    b: *const u8,
-    c: *mut i32,
-    c_stride: usize,
-) {
-    // SAFETY: the table only hands this kernel out when AVX2 was detected, and `PackedB` only
-    // selects it for 6-bit weights, whose two-group i16 sums cannot saturate; the pointer
-    // contract is the caller's.
-    unsafe { tile::<MR_6BIT, NV, true>(kg, a, a_stride, b, c, c_stride) }
-}
-
-/// One `R` x `8 * V` tile; `PAIRED` adds two groups' pair sums in i16 before widening.
-///
-/// # Safety
-/// As [`ukernel`], and as [`ukernel_6bit`] when `PAIRED`.
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 (the kernel table only hands it out
+/// when AVX2 was detected), and every weight byte of `b` lies in `-64..=63`, or in `-32..=31`
+/// when `PAIRED` (so two groups' i16 sums cannot saturate): `PackedB` selects each route only
+/// for such weights.
 #[target_feature(enable = "avx2")]
-unsafe fn tile<const R: usize, const V: usize, const PAIRED: bool>(
+pub(super) unsafe fn tile<const R: usize, const V: usize, const PAIRED: bool>(
     kg: usize,
     a: *const u32,
     a_stride: usize,

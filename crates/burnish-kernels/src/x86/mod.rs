@@ -12,7 +12,7 @@ pub(crate) static AVX2: KernelImpl = KernelImpl {
     mr: avx2::MR,
     nr: avx2::NR,
     ku: 2,
-    ukernel: avx2::ukernel,
+    ukernel: avx2::ukernel_avx2,
 };
 
 /// AVX2 for weights in `-64..=63`: `vpmaddubsw`, four bytes per word.
@@ -20,7 +20,7 @@ pub(crate) static AVX2_7BIT: KernelImpl = KernelImpl {
     mr: maddubs::MR,
     nr: maddubs::NR,
     ku: 4,
-    ukernel: maddubs::ukernel,
+    ukernel: maddubs::tile::<{ maddubs::MR }, { maddubs::NV }, false>,
 };
 
 /// AVX2 for weights in `-32..=31`: `vpmaddubsw` with two depth groups summed in i16.
@@ -28,7 +28,7 @@ pub(crate) static AVX2_6BIT: KernelImpl = KernelImpl {
     mr: maddubs::MR_6BIT,
     nr: maddubs::NR,
     ku: 4,
-    ukernel: maddubs::ukernel_6bit,
+    ukernel: maddubs::tile::<{ maddubs::MR_6BIT }, { maddubs::NV }, true>,
 };
 
 /// AVX-VNNI, 256-bit `vpdpbusd`.
@@ -36,7 +36,7 @@ pub(crate) static AVX_VNNI: KernelImpl = KernelImpl {
     mr: vnni::MR_256,
     nr: vnni::NR_256,
     ku: 4,
-    ukernel: vnni::ukernel_256,
+    ukernel: vnni::ukernel_avxvnni,
 };
 
 /// AVX-512 VNNI, 512-bit `vpdpbusd`.
@@ -44,5 +44,5 @@ pub(crate) static AVX512_VNNI: KernelImpl = KernelImpl {
     mr: vnni::MR_512,
     nr: vnni::NR_512,
     ku: 4,
-    ukernel: vnni::ukernel_512,
+    ukernel: vnni::ukernel_avx512vnni,
 };

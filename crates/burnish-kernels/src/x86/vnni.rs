@@ -17,35 +17,10 @@ pub(super) const MR_512: usize = 8;
 pub(super) const NR_512: usize = 32;
 
 /// # Safety
-/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and AVX-VNNI.
-pub(super) unsafe fn ukernel_256(
-    kg: usize,
-    a: *const u32,
-    a_stride: usize,
-    b: *const u8,
-    c: *mut i32,
-    c_stride: usize,
-) {
-    // SAFETY: the table only hands this kernel out when AVX2 and AVX-VNNI were detected.
-    unsafe { ukernel_avxvnni(kg, a, a_stride, b, c, c_stride) }
-}
-
-/// # Safety
-/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX-512F and AVX-512 VNNI.
-pub(super) unsafe fn ukernel_512(
-    kg: usize,
-    a: *const u32,
-    a_stride: usize,
-    b: *const u8,
-    c: *mut i32,
-    c_stride: usize,
-) {
-    // SAFETY: the table only hands this kernel out when AVX-512F and VNNI were detected.
-    unsafe { ukernel_avx512vnni(kg, a, a_stride, b, c, c_stride) }
-}
-
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX2 and AVX-VNNI (the kernel table only
+/// hands it out when both were detected).
 #[target_feature(enable = "avx2,avxvnni")]
-unsafe fn ukernel_avxvnni(
+pub(super) unsafe fn ukernel_avxvnni(
     kg: usize,
     a: *const u32,
     a_stride: usize,
@@ -85,8 +60,11 @@ unsafe fn ukernel_avxvnni(
     }
 }
 
+/// # Safety
+/// As [`crate::kernel::MicroKernel`]; the CPU supports AVX-512F and AVX-512 VNNI (the kernel
+/// table only hands it out when both were detected).
 #[target_feature(enable = "avx512f,avx512vnni")]
-unsafe fn ukernel_avx512vnni(
+pub(super) unsafe fn ukernel_avx512vnni(
     kg: usize,
     a: *const u32,
     a_stride: usize,
