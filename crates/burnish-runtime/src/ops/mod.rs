@@ -1,11 +1,13 @@
 //! Operator kernels and the one list that registers them.
 //!
-//! Adding an op: write its builder in the family file (`elementwise.rs`, `conv.rs`, ...), add one
-//! line to [`REGISTRY`], add a fixture or conformance case that exercises it. Builders parse
-//! attributes and constant inputs once, when a session is created; the returned [`Op`] only
-//! computes.
+//! Adding an op: write its builder in the family file (`binary.rs`, `conv.rs`, ...), add one
+//! line to that family's list ([`REGISTRY`] for the core families, a family's own `OPS` list for
+//! the others, all gathered in [`FAMILIES`]), and add a case under `tests/fixtures/ops/` made by a
+//! committed generator script. Builders parse attributes and constant inputs once, when a session
+//! is created; the returned [`Op`] only computes.
 
 mod activation;
+mod attention;
 mod binary;
 mod conv;
 pub(crate) mod conv_chain;
@@ -13,8 +15,11 @@ mod conv_fast;
 mod fused;
 mod gather;
 pub(crate) mod generate;
+mod image;
+mod indexing;
 mod layout;
 mod linalg;
+mod loss;
 pub(crate) mod norm;
 mod pointwise;
 mod pool;
@@ -199,12 +204,32 @@ where
     Ok(Box::new(FnOp(f)))
 }
 
+/// One family's ops: `(op type, builder)` in the default domain.
+pub type Family = &'static [(&'static str, Builder)];
+
 macro_rules! registry {
     ($($op:literal => $builder:path),* $(,)?) => {
-        /// Every supported default-domain op type and its builder, in one list.
-        pub const REGISTRY: &[(&str, Builder)] = &[$(($op, $builder)),*];
+        /// The core families' default-domain op types and their builders.
+        pub const REGISTRY: Family = &[$(($op, $builder)),*];
     };
 }
+
+/// Every default-domain op list: the core [`REGISTRY`] and each family that keeps its own.
+pub const FAMILIES: &[Family] = &[
+    REGISTRY,
+    attention::OPS,
+    loss::OPS,
+    indexing::OPS,
+    image::OPS,
+];
+
+/// Ops of other domains: `(domain, op type, builder)`.
+pub const DOMAIN_OPS: &[&[(&str, &str, Builder)]] = &[
+    attention::DOMAIN_OPS,
+    loss::DOMAIN_OPS,
+    indexing::DOMAIN_OPS,
+    image::DOMAIN_OPS,
+];
 
 registry! {
     "Abs" => unary::abs, "Acos" => unary::acos, "Acosh" => unary::acosh, "Asin" => unary::asin,
@@ -267,10 +292,15 @@ pub fn builder(domain: &str, op_type: &str) -> Option<Builder> {
         return quant::microsoft_builder(op_type);
     }
     if !(domain.is_empty() || domain == "ai.onnx") {
-        return None;
+        return DOMAIN_OPS
+            .iter()
+            .flat_map(|list| list.iter())
+            .find(|(d, name, _)| *d == domain && *name == op_type)
+            .map(|(_, _, b)| *b);
     }
-    REGISTRY
+    FAMILIES
         .iter()
+        .flat_map(|list| list.iter())
         .find(|(name, _)| *name == op_type)
         .map(|(_, b)| *b)
 }
