@@ -34,8 +34,28 @@ pub enum DType {
     U64,
     /// Boolean.
     Bool,
-    /// UTF-8 string (parsed, but not executable).
+    /// UTF-8 string.
     String,
+    /// 8-bit float, 4 exponent bits, no infinities (`FLOAT8E4M3FN`).
+    F8E4M3FN,
+    /// 8-bit float, 4 exponent bits, no infinities, no negative zero (`FLOAT8E4M3FNUZ`).
+    F8E4M3FNUZ,
+    /// 8-bit float, 5 exponent bits (`FLOAT8E5M2`).
+    F8E5M2,
+    /// 8-bit float, 5 exponent bits, no infinities, no negative zero (`FLOAT8E5M2FNUZ`).
+    F8E5M2FNUZ,
+    /// 8-bit power of two, exponent only (`FLOAT8E8M0`).
+    F8E8M0,
+    /// 4-bit float, 2 exponent bits and 1 mantissa bit (`FLOAT4E2M1`).
+    F4E2M1,
+    /// Unsigned 4-bit integer.
+    U4,
+    /// Signed 4-bit integer.
+    I4,
+    /// Unsigned 2-bit integer.
+    U2,
+    /// Signed 2-bit integer.
+    I2,
 }
 
 impl DType {
@@ -56,6 +76,16 @@ impl DType {
             12 => DType::U32,
             13 => DType::U64,
             16 => DType::BF16,
+            17 => DType::F8E4M3FN,
+            18 => DType::F8E4M3FNUZ,
+            19 => DType::F8E5M2,
+            20 => DType::F8E5M2FNUZ,
+            21 => DType::U4,
+            22 => DType::I4,
+            23 => DType::F4E2M1,
+            24 => DType::F8E8M0,
+            25 => DType::U2,
+            26 => DType::I2,
             _ => return None,
         })
     }
@@ -77,18 +107,56 @@ impl DType {
             DType::U32 => 12,
             DType::U64 => 13,
             DType::BF16 => 16,
+            DType::F8E4M3FN => 17,
+            DType::F8E4M3FNUZ => 18,
+            DType::F8E5M2 => 19,
+            DType::F8E5M2FNUZ => 20,
+            DType::U4 => 21,
+            DType::I4 => 22,
+            DType::F4E2M1 => 23,
+            DType::F8E8M0 => 24,
+            DType::U2 => 25,
+            DType::I2 => 26,
         }
     }
 
-    /// Size of one element in bytes (strings: 0, they have no fixed size).
+    /// Size of one element in bytes (strings: 0, they have no fixed size; 4- and 2-bit types:
+    /// 1, the byte each element takes in memory, see [`DType::bits`] for the packed size).
     pub fn size(self) -> usize {
         match self {
             DType::F64 | DType::I64 | DType::U64 => 8,
             DType::F32 | DType::I32 | DType::U32 => 4,
             DType::F16 | DType::BF16 | DType::I16 | DType::U16 => 2,
-            DType::I8 | DType::U8 | DType::Bool => 1,
             DType::String => 0,
+            _ => 1,
         }
+    }
+
+    /// Bits of one element in a file (`raw_data` packs 4- and 2-bit elements, low bits first).
+    pub fn bits(self) -> usize {
+        match self {
+            DType::U4 | DType::I4 | DType::F4E2M1 => 4,
+            DType::U2 | DType::I2 => 2,
+            other => other.size() * 8,
+        }
+    }
+
+    /// True for the types held as one code byte per element ([`crate::Buffer::Narrow`]):
+    /// the float8 and float4 formats and the 4- and 2-bit integers.
+    pub fn is_narrow(self) -> bool {
+        matches!(
+            self,
+            DType::F8E4M3FN
+                | DType::F8E4M3FNUZ
+                | DType::F8E5M2
+                | DType::F8E5M2FNUZ
+                | DType::F8E8M0
+                | DType::F4E2M1
+                | DType::U4
+                | DType::I4
+                | DType::U2
+                | DType::I2
+        )
     }
 
     /// True for floating-point types.
@@ -128,6 +196,16 @@ impl DType {
             DType::U64 => "uint64",
             DType::Bool => "bool",
             DType::String => "string",
+            DType::F8E4M3FN => "float8e4m3fn",
+            DType::F8E4M3FNUZ => "float8e4m3fnuz",
+            DType::F8E5M2 => "float8e5m2",
+            DType::F8E5M2FNUZ => "float8e5m2fnuz",
+            DType::F8E8M0 => "float8e8m0",
+            DType::F4E2M1 => "float4e2m1",
+            DType::U4 => "uint4",
+            DType::I4 => "int4",
+            DType::U2 => "uint2",
+            DType::I2 => "int2",
         }
     }
 }

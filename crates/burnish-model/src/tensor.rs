@@ -23,6 +23,8 @@ pub enum Buffer {
     U64(Vec<u64>),
     Bool(Vec<bool>),
     String(Vec<String>),
+    /// A narrow type ([`DType::is_narrow`]): one code per element, in the low bits of a byte.
+    Narrow(DType, Vec<u8>),
 }
 
 macro_rules! each_buffer {
@@ -42,6 +44,7 @@ macro_rules! each_buffer {
             Buffer::U64($v) => $body,
             Buffer::Bool($v) => $body,
             Buffer::String($v) => $body,
+            Buffer::Narrow(_, $v) => $body,
         }
     };
 }
@@ -64,6 +67,7 @@ impl Buffer {
             Buffer::U64(_) => DType::U64,
             Buffer::Bool(_) => DType::Bool,
             Buffer::String(_) => DType::String,
+            Buffer::Narrow(d, _) => *d,
         }
     }
 
@@ -77,8 +81,72 @@ impl Buffer {
         self.len() == 0
     }
 
-    /// Decodes little-endian bytes (ONNX `raw_data`, NPY payloads) into a typed buffer.
+    /// The elements at `indices`, in that order (`None` when an index is out of range).
+    pub fn select(&self, indices: &[usize]) -> Option<Buffer> {
+        fn pick<T: Clone>(v: &[T], idx: &[usize]) -> Option<Vec<T>> {
+            idx.iter().map(|&i| v.get(i).cloned()).collect()
+        }
+        Some(match self {
+            Buffer::F32(v) => Buffer::F32(pick(v, indices)?),
+            Buffer::F16(v) => Buffer::F16(pick(v, indices)?),
+            Buffer::BF16(v) => Buffer::BF16(pick(v, indices)?),
+            Buffer::F64(v) => Buffer::F64(pick(v, indices)?),
+            Buffer::I8(v) => Buffer::I8(pick(v, indices)?),
+            Buffer::I16(v) => Buffer::I16(pick(v, indices)?),
+            Buffer::I32(v) => Buffer::I32(pick(v, indices)?),
+            Buffer::I64(v) => Buffer::I64(pick(v, indices)?),
+            Buffer::U8(v) => Buffer::U8(pick(v, indices)?),
+            Buffer::U16(v) => Buffer::U16(pick(v, indices)?),
+            Buffer::U32(v) => Buffer::U32(pick(v, indices)?),
+            Buffer::U64(v) => Buffer::U64(pick(v, indices)?),
+            Buffer::Bool(v) => Buffer::Bool(pick(v, indices)?),
+            Buffer::String(v) => Buffer::String(pick(v, indices)?),
+            Buffer::Narrow(d, v) => Buffer::Narrow(*d, pick(v, indices)?),
+        })
+    }
+
+    /// The buffers one after another (`None` when their element types differ).
+    pub fn concat(parts: &[&Buffer]) -> Option<Buffer> {
+        let (first, rest) = parts.split_first()?;
+        let mut out = (*first).clone();
+        for p in rest {
+            out.extend_from(p)?;
+        }
+        Some(out)
+    }
+
+    /// Appends `other`'s elements (`None` when the element types differ).
+    fn extend_from(&mut self, other: &Buffer) -> Option<()> {
+        match (self, other) {
+            (Buffer::F32(a), Buffer::F32(b)) => a.extend_from_slice(b),
+            (Buffer::F16(a), Buffer::F16(b)) => a.extend_from_slice(b),
+            (Buffer::BF16(a), Buffer::BF16(b)) => a.extend_from_slice(b),
+            (Buffer::F64(a), Buffer::F64(b)) => a.extend_from_slice(b),
+            (Buffer::I8(a), Buffer::I8(b)) => a.extend_from_slice(b),
+            (Buffer::I16(a), Buffer::I16(b)) => a.extend_from_slice(b),
+            (Buffer::I32(a), Buffer::I32(b)) => a.extend_from_slice(b),
+            (Buffer::I64(a), Buffer::I64(b)) => a.extend_from_slice(b),
+            (Buffer::U8(a), Buffer::U8(b)) => a.extend_from_slice(b),
+            (Buffer::U16(a), Buffer::U16(b)) => a.extend_from_slice(b),
+            (Buffer::U32(a), Buffer::U32(b)) => a.extend_from_slice(b),
+            (Buffer::U64(a), Buffer::U64(b)) => a.extend_from_slice(b),
+            (Buffer::Bool(a), Buffer::Bool(b)) => a.extend_from_slice(b),
+            (Buffer::String(a), Buffer::String(b)) => a.extend_from_slice(b),
+            (Buffer::Narrow(d, a), Buffer::Narrow(e, b)) if *d == *e => a.extend_from_slice(b),
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Decodes little-endian bytes (ONNX `raw_data`, NPY payloads) into a typed buffer. 4- and
+    /// 2-bit elements are unpacked, every code of every byte (the caller drops a pad element).
     pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Result<Buffer, String> {
+        if dtype.is_narrow() {
+            return Ok(Buffer::Narrow(
+                dtype,
+                crate::narrow::unpack(bytes, dtype.bits()),
+            ));
+        }
         fn chunks<const N: usize, T>(bytes: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
             bytes
                 .chunks_exact(N)
@@ -110,6 +178,7 @@ impl Buffer {
             DType::U64 => Buffer::U64(chunks(bytes, u64::from_le_bytes)),
             DType::Bool => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect()),
             DType::String => unreachable!("size 0 returned above"),
+            narrow => unreachable!("{narrow} is decoded above"),
         })
     }
 
@@ -133,6 +202,7 @@ impl Buffer {
             Buffer::U64(v) => flat(v, u64::to_le_bytes),
             Buffer::Bool(v) => v.iter().map(|&x| x as u8).collect(),
             Buffer::String(_) => return None,
+            Buffer::Narrow(d, v) => crate::narrow::pack(v, d.bits()),
         })
     }
 
@@ -153,6 +223,10 @@ impl Buffer {
             Buffer::U64(v) => v.iter().map(|&x| x as f64).collect(),
             Buffer::Bool(v) => v.iter().map(|&x| x as u8 as f64).collect(),
             Buffer::String(_) => return None,
+            Buffer::Narrow(d, v) => v
+                .iter()
+                .map(|&c| crate::narrow::decode(*d, c) as f64)
+                .collect(),
         })
     }
 
@@ -240,7 +314,7 @@ impl TensorData {
     pub fn byte_size(&self) -> usize {
         match &self.data {
             Buffer::String(v) => v.iter().map(String::len).sum(),
-            other => other.len() * other.dtype().size(),
+            other => (other.len() * other.dtype().bits()).div_ceil(8),
         }
     }
 

@@ -9,6 +9,8 @@ use burn_backend::{
     DType as BurnDType, Shape, TensorData as BurnData, TensorMetadata, try_read_sync,
 };
 use burn_flex::{Flex, FlexDevice, FlexTensor};
+use std::sync::Arc;
+
 use burnish_model::{Buffer, DType, TensorData};
 
 /// The Burn backend burnish executes on.
@@ -31,43 +33,87 @@ pub enum Value {
     Int(FlexTensor),
     /// Booleans.
     Bool(FlexTensor),
+    /// A tensor of an element type the backend does not hold (strings, float8, float4, 4- and
+    /// 2-bit integers), kept on the host.
+    Host(Arc<TensorData>),
+    /// An ONNX sequence of tensors.
+    Sequence(Vec<Value>),
+    /// An ONNX optional; `None` is the empty optional.
+    Optional(Option<Box<Value>>),
 }
 
 impl Value {
-    /// The underlying primitive.
-    pub fn prim(&self) -> &FlexTensor {
+    /// The backend tensor, for the backend's element types (`None` for host tensors,
+    /// sequences and optionals).
+    pub fn prim(&self) -> Option<&FlexTensor> {
         match self {
-            Value::Float(t) | Value::Int(t) | Value::Bool(t) => t,
+            Value::Float(t) | Value::Int(t) | Value::Bool(t) => Some(t),
+            _ => None,
         }
     }
 
-    /// Dimensions.
+    /// What the value is, for error messages: its element type, `sequence` or `optional`.
+    pub fn kind(&self) -> String {
+        match self {
+            Value::Sequence(_) => "a sequence".into(),
+            Value::Optional(_) => "an optional".into(),
+            other => format!("a {} tensor", other.dtype()),
+        }
+    }
+
+    /// Dimensions (empty for sequences and optionals).
     pub fn shape(&self) -> Vec<usize> {
-        self.prim().shape().to_vec()
+        match self {
+            Value::Host(t) => t.shape.clone(),
+            other => other.prim().map(|t| t.shape().to_vec()).unwrap_or_default(),
+        }
     }
 
     /// Rank.
     pub fn rank(&self) -> usize {
-        self.prim().shape().num_dims()
+        self.shape().len()
     }
 
-    /// Number of elements.
+    /// Number of elements (0 for sequences and optionals).
     pub fn numel(&self) -> usize {
-        self.prim().shape().num_elements()
+        match self {
+            Value::Host(t) => t.len(),
+            other => other.prim().map_or(0, |t| t.shape().num_elements()),
+        }
     }
 
-    /// Element type, in burnish terms.
+    /// Element type, in burnish terms. For a sequence or an optional, that of its first
+    /// element (float32 when empty): [`Value::kind`] tells them from tensors.
     pub fn dtype(&self) -> DType {
-        from_burn_dtype(self.prim().dtype())
+        match self {
+            Value::Float(t) | Value::Int(t) | Value::Bool(t) => from_burn_dtype(t.dtype()),
+            Value::Host(t) => t.dtype(),
+            Value::Sequence(items) => items.first().map_or(DType::F32, Value::dtype),
+            Value::Optional(inner) => inner.as_ref().map_or(DType::F32, |v| v.dtype()),
+        }
     }
 
-    /// The same data with another shape (element count must match).
+    /// True for a tensor (on the backend or the host), false for sequences and optionals.
+    pub fn is_tensor(&self) -> bool {
+        !matches!(self, Value::Sequence(_) | Value::Optional(_))
+    }
+
+    /// The same data with another shape (element count must match; sequences and optionals
+    /// are returned unchanged).
     pub fn reshape(self, shape: &[usize]) -> Value {
         let s = Shape::from(shape.to_vec());
         match self {
             Value::Float(t) => Value::Float(B::float_reshape(t, s)),
             Value::Int(t) => Value::Int(B::int_reshape(t, s)),
             Value::Bool(t) => Value::Bool(B::bool_reshape(t, s)),
+            Value::Host(t) => {
+                let data = t.data.clone();
+                match TensorData::new(shape.to_vec(), data) {
+                    Ok(r) => Value::Host(Arc::new(r)),
+                    Err(_) => Value::Host(t),
+                }
+            }
+            other => other,
         }
     }
 
@@ -91,9 +137,7 @@ impl Value {
             Buffer::U32(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
             Buffer::U64(v) => Value::Int(B::int_from_data(BurnData::new(v.clone(), shape), &d)),
             Buffer::Bool(v) => Value::Bool(B::bool_from_data(BurnData::new(v.clone(), shape), &d)),
-            Buffer::String(_) => {
-                return Err("string tensors are not supported by the runtime".into());
-            }
+            Buffer::String(_) | Buffer::Narrow(..) => Value::Host(Arc::new(t.clone())),
         })
     }
 
@@ -103,6 +147,8 @@ impl Value {
             Value::Float(t) => try_read_sync(B::float_into_data(t)),
             Value::Int(t) => try_read_sync(B::int_into_data(t)),
             Value::Bool(t) => try_read_sync(B::bool_into_data(t)),
+            Value::Host(t) => return Ok(t.as_ref().clone()),
+            other => return Err(format!("expected a tensor, found {}", other.kind())),
         }
         .ok_or("the backend cannot read tensors synchronously")?
         .map_err(|e| format!("reading a tensor back failed: {e:?}"))?;
@@ -158,7 +204,7 @@ pub fn to_burn_dtype(d: DType) -> Option<BurnDType> {
         DType::U32 => BurnDType::U32,
         DType::U64 => BurnDType::U64,
         DType::Bool => BurnDType::Bool(burn_backend::BoolStore::Native),
-        DType::String => return None,
+        _ => return None,
     })
 }
 

@@ -28,12 +28,21 @@ pub fn decode_tensor(proto: &TensorProto, base_dir: Option<&Path>) -> Result<Ten
 
     let external = proto.data_location.value() == 1 || !proto.external_data.is_empty();
     let buffer = if external {
-        let bytes = read_external(proto, base_dir, count * dtype.size())?;
+        let bytes = read_external(proto, base_dir, (count * dtype.bits()).div_ceil(8))?;
         Buffer::from_le_bytes(dtype, &bytes)?
     } else if !proto.raw_data.is_empty() {
         Buffer::from_le_bytes(dtype, &proto.raw_data)?
     } else {
         typed_fields(proto, dtype)?
+    };
+    let buffer = match buffer {
+        Buffer::Narrow(d, mut codes)
+            if codes.len() > count && codes.len() - count < 8 / d.bits() =>
+        {
+            codes.truncate(count);
+            Buffer::Narrow(d, codes)
+        }
+        other => other,
     };
     if buffer.len() != count {
         return Err(format!(
@@ -71,6 +80,10 @@ fn typed_fields(proto: &TensorProto, dtype: DType) -> Result<Buffer, String> {
                 .map(|s| String::from_utf8_lossy(s).into_owned())
                 .collect(),
         ),
+        narrow => {
+            let bytes: Vec<u8> = i32s.iter().map(|&v| v as u8).collect();
+            Buffer::from_le_bytes(narrow, &bytes)?
+        }
     })
 }
 

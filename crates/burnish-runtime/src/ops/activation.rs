@@ -92,7 +92,7 @@ pub fn clip(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 }
                 Value::Int(t)
             }
-            Value::Bool(_) => return Err("Clip of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("Clip", &other)),
         }])
     })
 }

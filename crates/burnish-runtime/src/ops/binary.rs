@@ -121,7 +121,7 @@ pub fn modulo(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 fn pick(a: Value, b: Value, want_max: bool) -> Result<Value, String> {
     check_same(&a, &b)?;
     let out = broadcast_shape(&a.shape(), &b.shape())?;
-    let (a, b) = (expand_to(a, &out), expand_to(b, &out));
+    let (a, b) = (expand_to(a, &out)?, expand_to(b, &out)?);
     Ok(match (a, b) {
         (Value::Float(x), Value::Float(y)) => {
             let take_b = if want_max {
@@ -183,7 +183,7 @@ fn compare(ff: Cmp, fi: Cmp, fb: Option<fn(Prim, Prim) -> Prim>) -> Result<Box<d
         let (a, b) = (ins.take(0)?, ins.take(1)?);
         check_same(&a, &b)?;
         let out = broadcast_shape(&a.shape(), &b.shape())?;
-        let (a, b) = (expand_to(a, &out), expand_to(b, &out));
+        let (a, b) = (expand_to(a, &out)?, expand_to(b, &out)?);
         Ok(vec![Value::Bool(match (a, b) {
             (Value::Float(x), Value::Float(y)) => ff(x, y, BOOL),
             (Value::Int(x), Value::Int(y)) => fi(x, y, BOOL),
@@ -218,7 +218,7 @@ fn logic(f: fn(Prim, Prim) -> Prim) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let (a, b) = (ins.take(0)?, ins.take(1)?);
         let out = broadcast_shape(&a.shape(), &b.shape())?;
-        match (expand_to(a, &out), expand_to(b, &out)) {
+        match (expand_to(a, &out)?, expand_to(b, &out)?) {
             (Value::Bool(x), Value::Bool(y)) => Ok(vec![Value::Bool(f(x, y))]),
             _ => Err("logical ops expect bool tensors".into()),
         }
@@ -244,10 +244,10 @@ pub fn where_op(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let (c, x, y) = (ins.take(0)?, ins.take(1)?, ins.take(2)?);
         check_same(&x, &y)?;
         let out = broadcast_shape(&broadcast_shape(&c.shape(), &x.shape())?, &y.shape())?;
-        let Value::Bool(c) = expand_to(c, &out) else {
+        let Value::Bool(c) = expand_to(c, &out)? else {
             return Err("Where condition must be bool".into());
         };
-        Ok(vec![match (expand_to(x, &out), expand_to(y, &out)) {
+        Ok(vec![match (expand_to(x, &out)?, expand_to(y, &out)?) {
             (Value::Float(x), Value::Float(y)) => Value::Float(B::float_mask_where(y, c, x)),
             (Value::Int(x), Value::Int(y)) => Value::Int(B::int_mask_where(y, c, x)),
             (Value::Bool(x), Value::Bool(y)) => Value::Bool(B::bool_mask_where(y, c, x)),
@@ -261,7 +261,7 @@ pub fn prelu(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
         let (x, slope) = (ins.take(0)?, ins.take(1)?);
         let out = broadcast_shape(&x.shape(), &slope.shape())?;
-        match (expand_to(x, &out), expand_to(slope, &out)) {
+        match (expand_to(x, &out)?, expand_to(slope, &out)?) {
             (Value::Float(x), Value::Float(s)) => {
                 let neg = B::float_lower_elem(x.clone(), 0.0.into(), BOOL);
                 let scaled = B::float_mul(x.clone(), s);

@@ -4,7 +4,7 @@ use burn_backend::Shape;
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 
 use super::shape::i64_value;
-use super::util::axis;
+use super::util::{axis, not_tensor, on_host};
 use super::{BuildCtx, Op, op};
 use crate::value::{B, Value};
 
@@ -47,6 +47,11 @@ pub fn gather(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             Value::Float(t) => Value::Float(B::float_select(t, d, it)),
             Value::Int(t) => Value::Int(B::int_select(t, d, it)),
             Value::Bool(t) => Value::Bool(B::bool_select(t, d, it)),
+            Value::Host(t) => on_host(&t, |i| match i {
+                Value::Int(i) => Ok(Value::Int(B::int_select(i, d, it))),
+                other => Err(not_tensor(&other)),
+            })?,
+            other => return Err(not_tensor(&other)),
         };
         let mut out = s[..d].to_vec();
         out.extend_from_slice(&ishape);
@@ -80,6 +85,11 @@ pub fn gather_elements(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             Value::Float(t) => Value::Float(B::float_gather(d, t, it)),
             Value::Int(t) => Value::Int(B::int_gather(d, t, it)),
             Value::Bool(t) => Value::Bool(B::bool_gather(d, t, it)),
+            Value::Host(t) => on_host(&t, |i| match i {
+                Value::Int(i) => Ok(Value::Int(B::int_gather(d, i, it))),
+                other => Err(not_tensor(&other)),
+            })?,
+            other => return Err(not_tensor(&other)),
         }])
     })
 }

@@ -59,6 +59,7 @@ fn repeat(b: &Buffer, n: usize) -> Buffer {
         ($($v:ident),*) => {
             match b {
                 $(Buffer::$v(v) => Buffer::$v(vec![v[0].clone(); n]),)*
+                Buffer::Narrow(d, v) => Buffer::Narrow(*d, vec![v[0]; n]),
             }
         };
     }
@@ -192,13 +193,14 @@ pub fn trilu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mask = Value::from_data(
             &TensorData::new(vec![r, c], Buffer::Bool(m)).map_err(|e| e.to_string())?,
         )?;
-        let Value::Bool(mask) = super::util::expand_to(mask, &s) else {
+        let Value::Bool(mask) = super::util::expand_to(mask, &s)? else {
             unreachable!("mask is bool")
         };
         Ok(vec![match x {
             Value::Float(t) => Value::Float(B::float_mask_fill(t, mask, Scalar::from(0.0))),
             Value::Int(t) => Value::Int(B::int_mask_fill(t, mask, Scalar::from(0i64))),
             Value::Bool(t) => Value::Bool(B::bool_mask_fill(t, mask, false.into())),
+            other => return Err(super::util::unsupported_value("Trilu", &other)),
         }])
     })
 }

@@ -71,7 +71,7 @@ pub fn split(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         for len in sizes {
             let mut sl: Vec<Slice> = s.iter().map(|&n| Slice::from(0..n)).collect();
             sl[d] = Slice::from(start..start + len);
-            out.push(slice(x.clone(), &sl));
+            out.push(slice(x.clone(), &sl)?);
             start += len;
         }
         Ok(out)
@@ -137,9 +137,15 @@ pub fn slice_op(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 Value::Float(t) => Value::Float(B::float_flip(t, &flip)),
                 Value::Int(t) => Value::Int(B::int_flip(t, &flip)),
                 Value::Bool(t) => Value::Bool(B::bool_flip(t, &flip)),
+                other => {
+                    return Err(super::util::unsupported_value(
+                        "Slice with negative steps",
+                        &other,
+                    ));
+                }
             };
         }
-        Ok(vec![slice(x, &sl)])
+        Ok(vec![slice(x, &sl)?])
     })
 }
 
@@ -168,6 +174,7 @@ pub fn tile(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
                     Value::Float(t) => Value::Float(B::float_repeat_dim(t, d, r)),
                     Value::Int(t) => Value::Int(B::int_repeat_dim(t, d, r)),
                     Value::Bool(t) => Value::Bool(B::bool_repeat_dim(t, d, r)),
+                    other => return Err(super::util::unsupported_value("Tile", &other)),
                 };
             }
         }
@@ -221,7 +228,7 @@ pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                     Slice::from(a..s[d].saturating_sub(b).max(a))
                 })
                 .collect();
-            x = slice(x, &sl);
+            x = slice(x, &sl)?;
         }
         let pos: Vec<(usize, usize)> = full
             .iter()
@@ -239,7 +246,7 @@ pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![match x {
             Value::Float(t) => Value::Float(B::float_pad(t, &pos, m)),
             Value::Int(t) => Value::Int(B::int_pad(t, &pos, m)),
-            Value::Bool(_) => return Err("Pad of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("Pad", &other)),
         }])
     })
 }
@@ -268,7 +275,7 @@ fn blocks(ctx: &BuildCtx, to_space: bool) -> Result<Box<dyn Op>, String> {
             } else {
                 (vec![n, bs, bs, c2, h, w], [0, 3, 4, 1, 5, 2])
             };
-            Ok(vec![permute(x.reshape(&tmp), &perm).reshape(&[
+            Ok(vec![permute(x.reshape(&tmp), &perm)?.reshape(&[
                 n,
                 c2,
                 h * bs,
@@ -281,7 +288,7 @@ fn blocks(ctx: &BuildCtx, to_space: bool) -> Result<Box<dyn Op>, String> {
                 ));
             }
             let tmp = [n, c, h / bs, bs, w / bs, bs];
-            let y = permute(x.reshape(&tmp), &[0, 3, 5, 1, 2, 4]);
+            let y = permute(x.reshape(&tmp), &[0, 3, 5, 1, 2, 4])?;
             Ok(vec![y.reshape(&[n, c * bs * bs, h / bs, w / bs])])
         }
     })

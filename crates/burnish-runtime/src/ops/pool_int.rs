@@ -170,7 +170,10 @@ mod tests {
                     oh,
                     ow,
                 );
-                let got: Vec<i32> = u8s(got.prim()).iter().map(|&v| v as i32).collect();
+                let got: Vec<i32> = u8s(got.prim().expect("a backend tensor"))
+                    .iter()
+                    .map(|&v| v as i32)
+                    .collect();
                 assert_eq!(got, want, "{a:?} ceil {ceil}");
                 let signed: Vec<i8> = raw.iter().map(|&v| v as i8).collect();
                 let xs = int_value(signed.clone(), vec![1, 1, h, w]);
@@ -183,7 +186,10 @@ mod tests {
                     oh,
                     ow,
                 );
-                let got: Vec<i32> = i8s(got.prim()).iter().map(|&v| v as i32).collect();
+                let got: Vec<i32> = i8s(got.prim().expect("a backend tensor"))
+                    .iter()
+                    .map(|&v| v as i32)
+                    .collect();
                 assert_eq!(got, want, "i8 {a:?} ceil {ceil}");
             }
         }

@@ -100,7 +100,7 @@ fn build(ctx: &BuildCtx, kind: Kind, axes_became_input_at: i64) -> Result<Box<dy
         let y = match x {
             Value::Float(t) => Value::Float(reduce_float(t, &ax, kind)),
             Value::Int(t) => Value::Int(reduce_int(t, &ax, kind)?),
-            Value::Bool(_) => return Err("reduction of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("a reduction", &other)),
         };
         if keep {
             return Ok(vec![y]);
@@ -151,7 +151,7 @@ fn arg(ctx: &BuildCtx, max: bool) -> Result<Box<dyn Op>, String> {
             Value::Float(t) => B::float_argmin(t, d, IntDType::I64),
             Value::Int(t) if max => B::int_argmax(t, d),
             Value::Int(t) => B::int_argmin(t, d),
-            Value::Bool(_) => return Err("ArgMax/ArgMin of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("ArgMax/ArgMin", &other)),
         };
         let mut idx = B::int_cast(idx, BurnDType::I64.into());
         if last {

@@ -4,7 +4,7 @@
 use burn_backend::Slice;
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 
-use super::util::{axes, axis, broadcast_shape, expand_to};
+use super::util::{axes, axis, broadcast_shape, expand_to, not_tensor, on_host};
 use super::{BuildCtx, Op, op};
 use crate::value::{B, Value};
 use burnish_model::TensorData;
@@ -14,21 +14,25 @@ pub fn i64_value(shape: Vec<usize>, data: Vec<i64>) -> Result<Value, String> {
     Value::from_data(&TensorData::from_i64(shape, data))
 }
 
-pub(super) fn permute(v: Value, perm: &[usize]) -> Value {
-    match v {
+pub(super) fn permute(v: Value, perm: &[usize]) -> Result<Value, String> {
+    Ok(match v {
         Value::Float(t) => Value::Float(B::float_permute(t, perm)),
         Value::Int(t) => Value::Int(B::int_permute(t, perm)),
         Value::Bool(t) => Value::Bool(B::bool_permute(t, perm)),
-    }
+        Value::Host(t) => return on_host(&t, |i| permute(i, perm)),
+        other => return Err(not_tensor(&other)),
+    })
 }
 
 /// Slices `v` with one `Slice` per dimension.
-pub fn slice(v: Value, s: &[Slice]) -> Value {
-    match v {
+pub fn slice(v: Value, s: &[Slice]) -> Result<Value, String> {
+    Ok(match v {
         Value::Float(t) => Value::Float(B::float_slice(t, s)),
         Value::Int(t) => Value::Int(B::int_slice(t, s)),
         Value::Bool(t) => Value::Bool(B::bool_slice(t, s)),
-    }
+        Value::Host(t) => return on_host(&t, |i| slice(i, s)),
+        other => return Err(not_tensor(&other)),
+    })
 }
 
 pub(super) fn cat(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
@@ -57,8 +61,31 @@ pub(super) fn cat(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
                 .collect::<Result<_, _>>()?,
             dim,
         ))),
+        Some(Value::Host(_)) => cat_host(vs, dim),
+        Some(other) => Err(not_tensor(other)),
         None => Err("Concat of nothing".into()),
     }
+}
+
+/// `cat` of host tensors: indices into the joined elements are concatenated on the backend.
+fn cat_host(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
+    let mut datas = Vec::with_capacity(vs.len());
+    let mut indices = Vec::with_capacity(vs.len());
+    let mut offset = 0i64;
+    for v in vs {
+        let Value::Host(t) = v else {
+            return Err("Concat of mixed types".into());
+        };
+        let n = t.len() as i64;
+        let idx = TensorData::from_i64(t.shape.clone(), (offset..offset + n).collect());
+        indices.push(Value::from_data(&idx)?);
+        offset += n;
+        datas.push(t);
+    }
+    let parts: Vec<&burnish_model::Buffer> = datas.iter().map(|t| &t.data).collect();
+    let joined = burnish_model::Buffer::concat(&parts).ok_or("Concat of mixed types")?;
+    let all = TensorData::new(vec![joined.len()], joined).map_err(|e| e.to_string())?;
+    on_host(&all, |_| cat(indices, dim))
 }
 
 /// `Reshape(data, shape)` with `0` (copy, unless `allowzero`) and `-1` (infer).
@@ -145,7 +172,7 @@ pub fn transpose(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         if seen != (0..r).collect::<Vec<_>>() {
             return Err(format!("perm {p:?} is not a permutation of rank {r}"));
         }
-        Ok(vec![permute(x, &p)])
+        Ok(vec![permute(x, &p)?])
     })
 }
 
@@ -249,6 +276,6 @@ pub fn expand(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let t: Vec<usize> = target.iter().map(|&d| d as usize).collect();
         let out = broadcast_shape(&x.shape(), &t)?;
         super::util::check_numel(&out)?;
-        Ok(vec![expand_to(x, &out)])
+        Ok(vec![expand_to(x, &out)?])
     })
 }

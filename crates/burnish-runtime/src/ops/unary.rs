@@ -35,7 +35,7 @@ pub fn abs(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![match ins.take(0)? {
             Value::Float(t) => Value::Float(B::float_abs(t)),
             Value::Int(t) => Value::Int(B::int_abs(t)),
-            Value::Bool(_) => return Err("Abs of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("Abs", &other)),
         }])
     })
 }
@@ -46,7 +46,7 @@ pub fn neg(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![match ins.take(0)? {
             Value::Float(t) => Value::Float(B::float_neg(t)),
             Value::Int(t) => Value::Int(B::int_neg(t)),
-            Value::Bool(_) => return Err("Neg of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("Neg", &other)),
         }])
     })
 }
@@ -57,7 +57,7 @@ pub fn sign(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![match ins.take(0)? {
             Value::Float(t) => Value::Float(B::float_sign(t)),
             Value::Int(t) => Value::Int(B::int_sign(t)),
-            Value::Bool(_) => return Err("Sign of a bool tensor".into()),
+            other => return Err(super::util::unsupported_value("Sign", &other)),
         }])
     })
 }

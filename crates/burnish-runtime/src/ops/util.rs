@@ -4,6 +4,10 @@ use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burn_backend::{Shape, TensorMetadata};
 use burn_flex::FlexTensor;
 
+use std::sync::Arc;
+
+use burnish_model::TensorData;
+
 use crate::value::{B, Value};
 
 /// The float tensor inside `v`, or an error naming what was found.
@@ -65,17 +69,53 @@ pub fn lift_rank(v: Value, rank: usize) -> Value {
 }
 
 /// Expands `v` to exactly `shape` (broadcasting dims of size one).
-pub fn expand_to(v: Value, shape: &[usize]) -> Value {
+pub fn expand_to(v: Value, shape: &[usize]) -> Result<Value, String> {
     if v.shape() == shape {
-        return v;
+        return Ok(v);
     }
     let v = lift_rank(v, shape.len());
     let s = Shape::from(shape.to_vec());
-    match v {
+    Ok(match v {
         Value::Float(t) => Value::Float(B::float_expand(t, s)),
         Value::Int(t) => Value::Int(B::int_expand(t, s)),
         Value::Bool(t) => Value::Bool(B::bool_expand(t, s)),
-    }
+        Value::Host(t) => return on_host(&t, |i| expand_to(i, shape)),
+        other => return Err(not_tensor(&other)),
+    })
+}
+
+/// The error for a sequence or optional where an op needs a tensor.
+pub fn not_tensor(v: &Value) -> String {
+    format!("expected a tensor, found {}", v.kind())
+}
+
+/// The error for a value whose element type an op does not take.
+pub fn unsupported_value(op: &str, v: &Value) -> String {
+    format!("{op} does not take {}", v.kind())
+}
+
+/// Runs a structural op (one that only moves, repeats or drops elements) on a host tensor
+/// (strings, float8, ...): `f` runs on a backend tensor of element indices of the same shape,
+/// and the host elements are picked by the indices it returns.
+pub fn on_host(
+    t: &TensorData,
+    f: impl FnOnce(Value) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let n = t.len() as i64;
+    let idx = Value::from_data(&TensorData::from_i64(t.shape.clone(), (0..n).collect()))?;
+    let moved = f(idx)?;
+    let shape = moved.shape();
+    let picked: Vec<usize> = moved
+        .to_i64_vec()?
+        .into_iter()
+        .map(|i| usize::try_from(i).unwrap_or(usize::MAX))
+        .collect();
+    let data = t
+        .data
+        .select(&picked)
+        .ok_or("an element index is out of range")?;
+    let out = TensorData::new(shape, data).map_err(|e| e.to_string())?;
+    Ok(Value::Host(Arc::new(out)))
 }
 
 /// Shape of a primitive, as a vector.

@@ -43,9 +43,9 @@ pub(crate) enum Codes<'a> {
 
 /// The codes of a u8/i8 tensor, or an error naming `what`.
 pub(crate) fn codes<'a>(v: &'a Value, what: &str) -> Result<Codes<'a>, String> {
-    match (v, v.prim().dtype()) {
-        (Value::Int(t), BurnDType::U8) => Ok(Codes::U8(u8s(t))),
-        (Value::Int(t), BurnDType::I8) => Ok(Codes::I8(i8s(t))),
+    match (v, v.prim().map(|t| t.dtype())) {
+        (Value::Int(t), Some(BurnDType::U8)) => Ok(Codes::U8(u8s(t))),
+        (Value::Int(t), Some(BurnDType::I8)) => Ok(Codes::I8(i8s(t))),
         _ => Err(format!(
             "`{what}` must be uint8 or int8, found {}",
             v.dtype()
@@ -67,9 +67,9 @@ pub(crate) fn floats<'a>(v: &'a Value, what: &str) -> Result<Cow<'a, [f32]>, Str
 
 /// Small integer parameters (zero points, biases) as i32.
 pub(crate) fn ints(v: &Value) -> Result<Vec<i32>, String> {
-    match (v, v.prim().dtype()) {
-        (Value::Int(t), BurnDType::U8) => Ok(u8s(t).iter().map(|&x| i32::from(x)).collect()),
-        (Value::Int(t), BurnDType::I8) => Ok(i8s(t).iter().map(|&x| i32::from(x)).collect()),
+    match (v, v.prim().map(|t| t.dtype())) {
+        (Value::Int(t), Some(BurnDType::U8)) => Ok(u8s(t).iter().map(|&x| i32::from(x)).collect()),
+        (Value::Int(t), Some(BurnDType::I8)) => Ok(i8s(t).iter().map(|&x| i32::from(x)).collect()),
         (Value::Int(_), _) => Ok(v.to_i64_vec()?.into_iter().map(|x| x as i32).collect()),
         _ => Err(format!("expected an integer tensor, found {}", v.dtype())),
     }
