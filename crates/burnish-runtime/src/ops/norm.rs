@@ -1,4 +1,4 @@
-//! Normalizations: `BatchNormalization` (inference), `LayerNormalization`,
+//! Normalizations: `BatchNormalization`, `LayerNormalization`,
 //! `InstanceNormalization`.
 
 use burn_backend::ops::FloatTensorOps;
@@ -20,12 +20,32 @@ fn per_channel(t: FlexTensor, rank: usize) -> FlexTensor {
     B::float_reshape(t, Shape::from(s))
 }
 
+/// Whether a `BatchNormalization` node runs in training mode: the `training_mode` attribute
+/// from opset 14, more than one output before.
+fn training_mode(ctx: &BuildCtx) -> Result<bool, String> {
+    if ctx.opset >= 14 {
+        Ok(ctx.int("training_mode", 0)? != 0)
+    } else {
+        Ok(ctx.node.outputs.len() > 1)
+    }
+}
+
 /// `BatchNormalization` in inference mode: `(x - mean) / sqrt(var + eps) * scale + bias`,
-/// applied as one multiply and one add per element.
+/// applied as one multiply and one add per element. In training mode it normalizes with the
+/// batch statistics and also returns the updated running mean and variance (and before opset
+/// 14 the batch mean and variance).
 pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let eps = ctx.float("epsilon", 1e-5)?;
-    if ctx.int("training_mode", 0)? != 0 {
-        return Err("BatchNormalization in training mode is not supported".into());
+    if training_mode(ctx)? {
+        let momentum = f64::from(ctx.float("momentum", 0.9)?);
+        let saved = ctx.opset < 14;
+        return op(move |mut ins| {
+            let x = ins.take(0)?;
+            let [scale, bias, mean, var] = [1, 2, 3, 4].map(|i| ins.take(i));
+            let (scale, bias, mean, var) = (scale?, bias?, mean?, var?);
+            let params = [&scale, &bias, &mean, &var];
+            super::loss::batch_norm_training(&x, params, f64::from(eps), momentum, saved)
+        });
     }
     let folded = fold_constants(ctx, eps);
     op(move |mut ins| {
@@ -66,7 +86,7 @@ pub fn batch_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// The per-channel scale and shift an inference `BatchNormalization` with constant parameters
 /// applies (the values [`batch_norm`] computes), or `None` when they are not constant.
 pub(crate) fn folded(ctx: &BuildCtx) -> Option<(Vec<f32>, Vec<f32>)> {
-    if ctx.int("training_mode", 0).ok()? != 0 {
+    if training_mode(ctx).ok()? {
         return None;
     }
     fold_constants(ctx, ctx.float("epsilon", 1e-5).ok()?)

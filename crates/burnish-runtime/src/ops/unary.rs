@@ -102,15 +102,35 @@ pub fn identity(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| Ok(vec![ins.take(0)?]))
 }
 
-/// `Dropout` in inference mode: identity, plus an all-true mask when asked for.
+/// `Dropout`: identity (plus an all-true mask when asked for) in inference mode or with ratio
+/// 0; in training mode (opset 12+ `training_mode` input) it drops each element with
+/// probability `ratio` (input, default 0.5) and scales the rest by `1 / (1 - ratio)`, drawing
+/// from a generator seeded by the `seed` attribute.
 pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let want_mask = ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty();
+    let rng = super::loss::seeded(ctx)?;
     op(move |mut ins| {
         let x = ins.take(0)?;
+        let ratio = ins.opt(1);
         if let Some(training) = ins.opt(2)
             && training.to_i64_vec()?.first().is_some_and(|&t| t != 0)
         {
-            return Err("Dropout in training mode is not supported (it is random)".into());
+            let ratio = match ratio {
+                Some(r) => match r.to_f64_vec()?.as_slice() {
+                    [r] => *r,
+                    other => {
+                        return Err(format!(
+                            "ratio must hold one element, found {}",
+                            other.len()
+                        ));
+                    }
+                },
+                None => 0.5,
+            };
+            if ratio != 0.0 {
+                let (y, mask) = super::loss::dropout_training(&x, ratio, &rng)?;
+                return Ok(if want_mask { vec![y, mask] } else { vec![y] });
+            }
         }
         if !want_mask {
             return Ok(vec![x]);
