@@ -7,8 +7,6 @@ mod grid;
 pub(crate) mod host;
 mod window;
 
-pub(crate) use grid::cubic_weights;
-
 use super::conv::Window;
 use super::pool::{host_pool, nd::Reduce};
 use super::{BuildCtx, Builder, Op, op};

@@ -42,7 +42,7 @@ fn reflect(x: f64, lo: f64, hi: f64) -> f64 {
 }
 
 /// Keys' cubic convolution weights (A = -0.75) of the four taps around a fraction `t`.
-pub(crate) fn cubic_weights(t: f64, a: f64) -> [f64; 4] {
+fn cubic_weights(t: f64, a: f64) -> [f64; 4] {
     let near = |x: f64| ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
     let far = |x: f64| ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
     [far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)]
