@@ -5,6 +5,8 @@ mod detect;
 mod dft;
 mod grid;
 pub(crate) mod host;
+#[cfg(test)]
+mod tests;
 mod window;
 
 use super::conv::Window;

@@ -192,9 +192,7 @@ fn wrap(mut x: Value, pads: &[(usize, usize)]) -> Result<Value, String> {
             .ok_or("Pad pads are too large")?;
         s[d] = len;
         super::util::check_numel(&s)?;
-        let idx: Vec<i64> = (0..len)
-            .map(|j| ((j + n - a % n) % n) as i64)
-            .collect();
+        let idx: Vec<i64> = (0..len).map(|j| ((j + n - a % n) % n) as i64).collect();
         let idx = Value::from_data(&burnish_model::TensorData::from_i64(vec![len], idx))?;
         let idx = idx.prim().clone();
         x = match x {

@@ -91,7 +91,11 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             if indices {
                 return Err("MaxPool's Indices output needs a float input".into());
             }
-            return Ok(vec![max_pool_codes(&x, &spec(&win, &x.shape())?.axes(), ceil)?]);
+            return Ok(vec![max_pool_codes(
+                &x,
+                &spec(&win, &x.shape())?.axes(),
+                ceil,
+            )?]);
         }
         if indices || x.rank() > 4 {
             let order = indices.then_some(order);

@@ -27,7 +27,7 @@ impl Axis {
         let padded = len + self.pads.0 + self.pads.1;
         if padded < span || self.stride == 0 {
             return Err(format!(
-                "MaxPool window {span} does not fit input {len} with pads {:?}",
+                "pool window {span} does not fit input {len} with pads {:?}",
                 self.pads
             ));
         }

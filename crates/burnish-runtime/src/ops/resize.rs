@@ -118,7 +118,11 @@ fn run(
                 .collect();
             (out, sc)
         }
-        _ => return Err(format!("Resize needs scales or sizes for all {k} resized dims")),
+        _ => {
+            return Err(format!(
+                "Resize needs scales or sizes for all {k} resized dims"
+            ));
+        }
     };
     super::util::check_numel(&out_shape)?;
     let roi = match roi.filter(|v| !v.is_empty()) {
@@ -185,7 +189,9 @@ fn parse(ctx: &BuildCtx, default_coord: &str) -> Result<Spec, String> {
         "tf_crop_and_resize",
     ];
     if !known.contains(&coord.as_str()) {
-        return Err(format!("coordinate_transformation_mode `{coord}` is unknown"));
+        return Err(format!(
+            "coordinate_transformation_mode `{coord}` is unknown"
+        ));
     }
     let policy = ctx.string("keep_aspect_ratio_policy", "stretch")?;
     if !["stretch", "not_larger", "not_smaller"].contains(&policy.as_str()) {

@@ -32,9 +32,11 @@ fn attrs(ctx: &BuildCtx) -> Result<RnnAttrs, String> {
             "GRU" => &["Sigmoid", "Tanh"],
             _ => &["Tanh"],
         };
-        let default = a
-            .chunks(defaults.len())
-            .all(|c| c.iter().zip(defaults).all(|(s, d)| s.eq_ignore_ascii_case(d)));
+        let default = a.chunks(defaults.len()).all(|c| {
+            c.iter()
+                .zip(defaults)
+                .all(|(s, d)| s.eq_ignore_ascii_case(d))
+        });
         if !default {
             return Err(format!(
                 "activations {a:?} are not supported (only the defaults)"
@@ -123,7 +125,10 @@ fn common(ins: &mut Inputs, a: &RnnAttrs, gates: usize) -> Result<Common, String
     if let Some(h0) = &h0
         && dims(h0) != [a.dirs, sx[1], h]
     {
-        return Err(format!("initial_h {:?} does not fit hidden_size {h}", dims(h0)));
+        return Err(format!(
+            "initial_h {:?} does not fit hidden_size {h}",
+            dims(h0)
+        ));
     }
     Ok(Common {
         seq: sx[0],
@@ -248,7 +253,11 @@ pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         if let Some(t) = &c0
             && dims(t) != [a.dirs, c.batch, a.hidden]
         {
-            return Err(format!("initial_c {:?} does not fit hidden_size {}", dims(t), a.hidden));
+            return Err(format!(
+                "initial_c {:?} does not fit hidden_size {}",
+                dims(t),
+                a.hidden
+            ));
         }
         let h = a.hidden;
         let (mut ys, mut hs, mut cs) = (vec![], vec![], vec![]);

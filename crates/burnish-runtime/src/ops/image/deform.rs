@@ -30,7 +30,9 @@ fn pair(ctx: &BuildCtx, name: &str, default: usize) -> Result<[usize; 2], String
     match ctx.ints(name)? {
         None => Ok([default; 2]),
         Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => Ok([v[0] as usize, v[1] as usize]),
-        Some(v) => Err(format!("DeformConv {name} {v:?} must be two positive values")),
+        Some(v) => Err(format!(
+            "DeformConv {name} {v:?} must be two positive values"
+        )),
     }
 }
 
@@ -43,12 +45,18 @@ pub fn deform_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Some(p) if p.len() == 4 && p.iter().all(|&x| x >= 0) => {
             [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize]
         }
-        Some(p) => return Err(format!("DeformConv pads {p:?} must be 4 non-negative values")),
+        Some(p) => {
+            return Err(format!(
+                "DeformConv pads {p:?} must be 4 non-negative values"
+            ));
+        }
     };
     let group = ctx.int("group", 1)?;
     let og = ctx.int("offset_group", 1)?;
     if group < 1 || og < 1 {
-        return Err(format!("DeformConv group {group} and offset_group {og} must be >= 1"));
+        return Err(format!(
+            "DeformConv group {group} and offset_group {og} must be >= 1"
+        ));
     }
     let (group, og) = (group as usize, og as usize);
     let kernel_attr = ctx.ints("kernel_shape")?;
@@ -73,7 +81,9 @@ pub fn deform_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let (oh, ow) = (os[2], os[3]);
         let out_len = |len: usize, k: usize, d: usize, p: usize, s: usize| {
-            (len + p).checked_sub((k.max(1) - 1) * d + 1).map(|v| v / s + 1)
+            (len + p)
+                .checked_sub((k.max(1) - 1) * d + 1)
+                .map(|v| v / s + 1)
         };
         if icg * group != c
             || oc % group != 0
@@ -91,12 +101,19 @@ pub fn deform_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         if let Some(m) = &mask
             && m.shape != [n, og * kh * kw, oh, ow]
         {
-            return Err(format!("DeformConv mask {:?} must be {:?}", m.shape, [n, og * kh * kw, oh, ow]));
+            return Err(format!(
+                "DeformConv mask {:?} must be {:?}",
+                m.shape,
+                [n, og * kh * kw, oh, ow]
+            ));
         }
         if let Some(b) = &bias
             && b.data.len() != oc
         {
-            return Err(format!("DeformConv bias {:?} must hold {oc} values", b.shape));
+            return Err(format!(
+                "DeformConv bias {:?} must hold {oc} values",
+                b.shape
+            ));
         }
         let shape = vec![n, oc, oh, ow];
         let mut out = vec![0f64; check_numel(&shape)?];
@@ -113,7 +130,8 @@ pub fn deform_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                     for p in 0..plane {
                         let (oy, ox) = (p / ow, p % ow);
                         let o = ((b * og + g) * taps + t) * 2 * plane + p;
-                        let y = (oy * strides[0] + i * dil[0]) as f64 - pads[0] as f64 + off.data[o];
+                        let y =
+                            (oy * strides[0] + i * dil[0]) as f64 - pads[0] as f64 + off.data[o];
                         let xx = (ox * strides[1] + j * dil[1]) as f64 - pads[1] as f64
                             + off.data[o + plane];
                         let m = mask

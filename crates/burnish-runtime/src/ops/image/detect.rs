@@ -139,7 +139,11 @@ fn sample_taps(y: f64, x: f64, h: usize, w: usize) -> [(usize, f64); 4] {
 
 /// `RoiAlign(X, rois, batch_indices)`: `[num_rois, C, output_height, output_width]`.
 pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let default_mode = if ctx.opset >= 16 { "half_pixel" } else { "output_half_pixel" };
+    let default_mode = if ctx.opset >= 16 {
+        "half_pixel"
+    } else {
+        "output_half_pixel"
+    };
     let coord = ctx.string("coordinate_transformation_mode", default_mode)?;
     let mode = ctx.string("mode", "avg")?;
     let (oh, ow) = (ctx.int("output_height", 1)?, ctx.int("output_width", 1)?);
@@ -149,7 +153,9 @@ pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         ));
     }
     if !matches!(coord.as_str(), "half_pixel" | "output_half_pixel") {
-        return Err(format!("RoiAlign coordinate_transformation_mode `{coord}` is unknown"));
+        return Err(format!(
+            "RoiAlign coordinate_transformation_mode `{coord}` is unknown"
+        ));
     }
     let p = Roi {
         out_h: oh as usize,
@@ -178,7 +184,10 @@ pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0f64; check_numel(&shape)?];
         for (r, &bi) in batch.iter().enumerate() {
             if bi < 0 || bi as usize >= xs[0] {
-                return Err(format!("batch index {bi} is out of range for {} images", xs[0]));
+                return Err(format!(
+                    "batch index {bi} is out of range for {} images",
+                    xs[0]
+                ));
             }
             let roi = &rois.data[r * 4..r * 4 + 4];
             let off = if p.half_pixel { 0.5 } else { 0.0 };
@@ -190,7 +199,11 @@ pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             }
             let (bh, bw) = (rh / p.out_h as f64, rw / p.out_w as f64);
             let grid = |size: f64| -> Result<usize, String> {
-                let g = if p.sampling > 0 { p.sampling as f64 } else { size.ceil() };
+                let g = if p.sampling > 0 {
+                    p.sampling as f64
+                } else {
+                    size.ceil()
+                };
                 if !(0.0..=65536.0).contains(&g) {
                     return Err(format!("RoiAlign sampling grid {g} is out of range"));
                 }
@@ -214,7 +227,11 @@ pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                         let plane = &x.data[(bi as usize * c + ch) * h * w..][..h * w];
                         let v = if p.max {
                             taps.iter()
-                                .map(|t| t.iter().map(|&(i, wt)| wt * plane[i]).fold(f64::MIN, f64::max))
+                                .map(|t| {
+                                    t.iter()
+                                        .map(|&(i, wt)| wt * plane[i])
+                                        .fold(f64::MIN, f64::max)
+                                })
                                 .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
                                 .unwrap_or(0.0)
                         } else {

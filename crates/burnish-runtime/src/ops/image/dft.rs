@@ -138,14 +138,23 @@ fn transform(line: &[C], n: usize, mode: Mode) -> Vec<C> {
 }
 
 /// Runs `transform` over every line of `x` along `axis`; returns the output value.
-fn run_dft(x: &HostFloat, axis: usize, n: usize, mode: Mode) -> Result<crate::value::Value, String> {
+fn run_dft(
+    x: &HostFloat,
+    axis: usize,
+    n: usize,
+    mode: Mode,
+) -> Result<crate::value::Value, String> {
     let s = &x.shape;
     let r = s.len();
     let comps = s[r - 1];
     let (outer, len) = (s[..axis].iter().product::<usize>(), s[axis]);
     let inner: usize = s[axis + 1..r - 1].iter().product();
     let real_out = mode.inverse && mode.onesided;
-    let out_len = if real_out || !mode.onesided { n } else { n / 2 + 1 };
+    let out_len = if real_out || !mode.onesided {
+        n
+    } else {
+        n / 2 + 1
+    };
     let out_comps = if real_out { 1 } else { 2 };
     let mut shape = s.clone();
     shape[axis] = out_len;
@@ -226,9 +235,7 @@ pub fn stft(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let window = ins.opt(2).map(|w| host_float(&w, "window")).transpose()?;
         let fl = match ins.opt(3) {
             Some(v) => scalar_i64(&v, "frame_length")?,
-            None => window
-                .as_ref()
-                .map_or(s[1], |w| w.data.len()) as i64,
+            None => window.as_ref().map_or(s[1], |w| w.data.len()) as i64,
         };
         if step < 1 || fl < 1 || fl as usize > s[1] {
             return Err(format!(

@@ -135,7 +135,11 @@ pub fn grid_sample(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         "zeros" => Padding::Zeros,
         "border" => Padding::Border,
         "reflection" => Padding::Reflection,
-        other => return Err(format!("GridSample padding_mode `{other}` is not supported")),
+        other => {
+            return Err(format!(
+                "GridSample padding_mode `{other}` is not supported"
+            ));
+        }
     };
     let align = ctx.int("align_corners", 0)? != 0;
     op(move |mut ins| {
@@ -224,7 +228,9 @@ pub fn affine_grid(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             ));
         }
         if size.iter().any(|&v| v < 0) || size[0] as usize != ts[0] {
-            return Err(format!("AffineGrid size {size:?} does not fit theta {ts:?}"));
+            return Err(format!(
+                "AffineGrid size {size:?} does not fit theta {ts:?}"
+            ));
         }
         let dims: Vec<usize> = size[2..].iter().map(|&v| v as usize).collect();
         let axis = |len: usize| -> Vec<f64> {

@@ -32,7 +32,11 @@ pub(crate) fn host_float(v: &Value, what: &str) -> Result<HostFloat, String> {
 }
 
 /// A float value of element type `dtype` (f32, f16, bf16 or f64) from `f64` elements.
-pub(crate) fn float_value(data: Vec<f64>, shape: Vec<usize>, dtype: DType) -> Result<Value, String> {
+pub(crate) fn float_value(
+    data: Vec<f64>,
+    shape: Vec<usize>,
+    dtype: DType,
+) -> Result<Value, String> {
     let buf = match dtype {
         DType::F32 => Buffer::F32(data.into_iter().map(|v| v as f32).collect()),
         DType::F16 => Buffer::F16(data.into_iter().map(f16::from_f64).collect()),

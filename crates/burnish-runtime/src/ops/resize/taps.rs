@@ -181,7 +181,8 @@ pub(super) fn plan(mode: &Mode, a: &AxisPlan) -> Result<Taps, String> {
             }
         }
         for (k, v) in w.into_iter().enumerate() {
-            t.idx.push((start + k as i64).clamp(0, last.max(0)) as usize);
+            t.idx
+                .push((start + k as i64).clamp(0, last.max(0)) as usize);
             t.w.push(v as f32);
         }
     }
