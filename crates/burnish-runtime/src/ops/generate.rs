@@ -68,7 +68,8 @@ fn repeat(b: &Buffer, n: usize) -> Buffer {
     )
 }
 
-/// `Range(start, limit, delta)`, computed on the host.
+/// `Range(start, limit, delta)`, computed on the host in f64 (float16/bfloat16 results are
+/// rounded once, at least as precise as any `stash_type`).
 pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
         let start = ins.take(0)?;
@@ -91,6 +92,8 @@ pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             DType::I32 => Buffer::I32(vals.map(|v| v as i32).collect()),
             DType::I64 => Buffer::I64(vals.map(|v| v as i64).collect()),
             DType::I16 => Buffer::I16(vals.map(|v| v as i16).collect()),
+            DType::F16 => Buffer::F16(vals.map(half::f16::from_f64).collect()),
+            DType::BF16 => Buffer::BF16(vals.map(half::bf16::from_f64).collect()),
             other => return Err(format!("Range of {other} is not supported")),
         };
         Ok(vec![Value::from_data(

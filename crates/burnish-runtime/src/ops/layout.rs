@@ -182,7 +182,37 @@ pub fn tile(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// `Pad(data, pads, constant_value?, axes?)`, modes constant, reflect, edge; negative pads crop.
+/// `Pad` mode `wrap`: each padded axis gathers its positions modulo the axis length.
+fn wrap(mut x: Value, pads: &[(usize, usize)]) -> Result<Value, String> {
+    let mut s = x.shape();
+    for (d, &(a, b)) in pads.iter().enumerate() {
+        if a == 0 && b == 0 {
+            continue;
+        }
+        let n = s[d];
+        if n == 0 {
+            return Err(format!("Pad mode wrap of axis {d}, which is empty"));
+        }
+        let len = a
+            .checked_add(n)
+            .and_then(|v| v.checked_add(b))
+            .ok_or("Pad pads are too large")?;
+        s[d] = len;
+        super::util::check_numel(&s)?;
+        let idx: Vec<i64> = (0..len).map(|j| ((j + n - a % n) % n) as i64).collect();
+        let idx = Value::from_data(&burnish_model::TensorData::from_i64(vec![len], idx))?;
+        let idx = idx.prim().clone();
+        x = match x {
+            Value::Float(t) => Value::Float(B::float_select(t, d, idx)),
+            Value::Int(t) => Value::Int(B::int_select(t, d, idx)),
+            Value::Bool(t) => Value::Bool(B::bool_select(t, d, idx)),
+        };
+    }
+    Ok(x)
+}
+
+/// `Pad(data, pads, constant_value?, axes?)`, modes constant, reflect, edge, wrap; negative
+/// pads crop.
 pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let mode = ctx.string("mode", "constant")?;
     let legacy = ctx.opset < 11;
@@ -236,6 +266,9 @@ pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .collect();
         if pos.iter().all(|&(a, b)| a == 0 && b == 0) {
             return Ok(vec![x]);
+        }
+        if mode == "wrap" {
+            return Ok(vec![wrap(x, &pos)?]);
         }
         let m = match mode.as_str() {
             "constant" => PadMode::Constant(value as f32),

@@ -1,4 +1,9 @@
-//! Pools: `MaxPool`, `AveragePool` (1-D and 2-D), `GlobalAveragePool`, `GlobalMaxPool`.
+//! Pools: `MaxPool`, `AveragePool`, `GlobalAveragePool`, `GlobalMaxPool`.
+//!
+//! 1-D and 2-D float pools run on Burn's kernels; 3-D and larger pools, dilated averages and
+//! `MaxPool`'s `Indices` output run on the host ([`nd`]).
+
+pub(crate) mod nd;
 
 use burn_backend::Shape;
 use burn_backend::ops::{FloatTensorOps, ModuleOps, PadMode};
@@ -33,6 +38,33 @@ fn spec(win: &Window, x: &[usize]) -> Result<PoolSpec, String> {
     })
 }
 
+impl PoolSpec {
+    /// The per-axis geometry of the host pools.
+    fn axes(&self) -> Vec<Axis> {
+        (0..self.kernel.len())
+            .map(|i| Axis {
+                kernel: self.kernel[i],
+                stride: self.strides[i],
+                dilation: self.dilations[i],
+                pads: self.pads[i],
+            })
+            .collect()
+    }
+}
+
+/// Parses the pool window of `ctx` and pools `x` on the host ([`nd::pool`]).
+pub(crate) fn host_pool(
+    win: &Window,
+    x: &Value,
+    ceil: bool,
+    kind: nd::Reduce,
+    indices: Option<i64>,
+) -> Result<Vec<Value>, String> {
+    let p = spec(win, &x.shape())?;
+    let h = crate::ops::image::host::host_float(x, "X")?;
+    nd::pool(&h, &p.axes(), ceil, kind, indices)
+}
+
 fn pad_explicit(x: FlexTensor, pads: &[(usize, usize)], value: f32) -> FlexTensor {
     let mut all = vec![(0, 0), (0, 0)];
     all.extend_from_slice(pads);
@@ -43,27 +75,31 @@ fn symmetric(pads: &[(usize, usize)]) -> bool {
     pads.iter().all(|(a, b)| a == b)
 }
 
-/// `MaxPool` (the optional `Indices` output is not supported); u8/i8 codes are pooled as
-/// integers ([`super::pool_int`]).
+/// `MaxPool` with its optional `Indices` output (`storage_order` 0: row-major, 1:
+/// column-major); u8/i8 codes are pooled as integers ([`super::pool_int`]).
 pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let win = Window::parse(ctx)?;
     let ceil = ctx.int("ceil_mode", 0)? != 0;
-    if ctx.node.outputs.get(1).is_some_and(|o| !o.is_empty()) {
-        return Err("MaxPool's Indices output is not supported".into());
+    let order = ctx.int("storage_order", 0)?;
+    if !(0..=1).contains(&order) {
+        return Err(format!("MaxPool storage_order {order} must be 0 or 1"));
     }
+    let indices = ctx.node.outputs.get(1).is_some_and(|o| !o.is_empty());
     op(move |mut ins| {
         let x = ins.take(0)?;
         if matches!(x, Value::Int(_)) {
-            let p = spec(&win, &x.shape())?;
-            let axes: Vec<Axis> = (0..p.kernel.len())
-                .map(|i| Axis {
-                    kernel: p.kernel[i],
-                    stride: p.strides[i],
-                    dilation: p.dilations[i],
-                    pads: p.pads[i],
-                })
-                .collect();
-            return Ok(vec![max_pool_codes(&x, &axes, ceil)?]);
+            if indices {
+                return Err("MaxPool's Indices output needs a float input".into());
+            }
+            return Ok(vec![max_pool_codes(
+                &x,
+                &spec(&win, &x.shape())?.axes(),
+                ceil,
+            )?]);
+        }
+        if indices || x.rank() > 4 {
+            let order = indices.then_some(order);
+            return host_pool(&win, &x, ceil, nd::Reduce::Max, order);
         }
         let x = float(x)?;
         let sx = dims(&x);
@@ -87,7 +123,7 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 [p.dilations[0], p.dilations[1]],
                 ceil,
             ),
-            n => return Err(format!("MaxPool with {n} spatial dims is not supported")),
+            n => return Err(format!("MaxPool input needs spatial dims, found {n}")),
         };
         Ok(vec![Value::Float(y)])
     })
@@ -128,9 +164,16 @@ pub fn average_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let ceil = ctx.int("ceil_mode", 0)? != 0;
     let include = ctx.int("count_include_pad", 0)? != 0;
     op(move |mut ins| {
-        let x = float(ins.take(0)?)?;
+        let x = ins.take(0)?;
+        let p = spec(&win, &x.shape())?;
+        if p.kernel.len() > 2 || p.dilations.iter().any(|&d| d != 1) {
+            let kind = nd::Reduce::Avg {
+                include_pad: include,
+            };
+            return host_pool(&win, &x, ceil, kind, None);
+        }
+        let x = float(x)?;
         let sx = dims(&x);
-        let p = spec(&win, &sx)?;
         if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
             let pad: Vec<usize> = p.pads.iter().map(|a| a.0).collect();
             return Ok(vec![Value::Float(avg(x, &p, &pad, include, ceil)?)]);

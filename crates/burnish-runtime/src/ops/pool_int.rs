@@ -23,11 +23,19 @@ impl Axis {
     /// Output length for an input of `len` (`ceil`: ONNX `ceil_mode`, where a last window
     /// starting in the end padding is dropped).
     pub fn output(&self, len: usize, ceil: bool) -> Result<usize, String> {
-        let span = (self.kernel - 1) * self.dilation + 1;
-        let padded = len + self.pads.0 + self.pads.1;
+        let span = self
+            .kernel
+            .checked_sub(1)
+            .and_then(|k| k.checked_mul(self.dilation))
+            .and_then(|k| k.checked_add(1))
+            .ok_or("pool kernel and dilation are too large")?;
+        let padded = len
+            .checked_add(self.pads.0)
+            .and_then(|v| v.checked_add(self.pads.1))
+            .ok_or("pool pads are too large")?;
         if padded < span || self.stride == 0 {
             return Err(format!(
-                "MaxPool window {span} does not fit input {len} with pads {:?}",
+                "pool window {span} does not fit input {len} with pads {:?}",
                 self.pads
             ));
         }

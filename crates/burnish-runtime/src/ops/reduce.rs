@@ -1,6 +1,6 @@
 //! Reductions (`ReduceSum`, `ReduceMean`, ...) and `ArgMax`/`ArgMin`.
 
-use burn_backend::ops::{FloatTensorOps, IntTensorOps};
+use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burn_backend::{DType as BurnDType, IntDType, Scalar, Shape};
 use burn_flex::FlexTensor;
 
@@ -78,6 +78,65 @@ fn reduce_int(mut t: FlexTensor, ax: &[usize], kind: Kind) -> Result<FlexTensor,
     Ok(t)
 }
 
+/// The value a reduction of no element gives (`None`: an error for this kind and type).
+fn identity(kind: Kind, dtype: BurnDType) -> Option<Scalar> {
+    let int_range = || -> Option<(i64, u64)> {
+        Some(match dtype {
+            BurnDType::I8 => (i8::MIN as i64, i8::MAX as u64),
+            BurnDType::I16 => (i16::MIN as i64, i16::MAX as u64),
+            BurnDType::I32 => (i32::MIN as i64, i32::MAX as u64),
+            BurnDType::I64 => (i64::MIN, i64::MAX as u64),
+            BurnDType::U8 => (0, u8::MAX as u64),
+            BurnDType::U16 => (0, u16::MAX as u64),
+            BurnDType::U32 => (0, u32::MAX as u64),
+            BurnDType::U64 => (0, u64::MAX),
+            _ => return None,
+        })
+    };
+    let float = dtype.is_float();
+    Some(match kind {
+        Kind::Sum | Kind::SumSquare | Kind::L1 | Kind::L2 => Scalar::Int(0),
+        Kind::Prod => Scalar::Int(1),
+        Kind::Mean if float => Scalar::Float(f64::NAN),
+        Kind::Mean => Scalar::Int(0),
+        Kind::Max if float => Scalar::Float(f64::NEG_INFINITY),
+        Kind::Max => Scalar::Int(int_range()?.0),
+        Kind::Min if float => Scalar::Float(f64::INFINITY),
+        Kind::Min => Scalar::UInt(int_range()?.1),
+        Kind::LogSum | Kind::LogSumExp if float => Scalar::Float(f64::NEG_INFINITY),
+        Kind::LogSum | Kind::LogSumExp => return None,
+    })
+}
+
+/// The reduction of an empty tensor: `out` filled with the kind's identity.
+fn reduce_empty(x: &Value, out: &[usize], kind: Kind) -> Result<Value, String> {
+    let dtype = x.prim().dtype();
+    let fill = identity(kind, dtype)
+        .ok_or_else(|| format!("this reduction of an empty {} tensor", x.dtype()))?;
+    let (shape, dev) = (Shape::from(out.to_vec()), crate::value::device());
+    Ok(match x {
+        Value::Float(_) => Value::Float(B::float_full(shape, fill, &dev, dtype.into())),
+        Value::Int(_) => Value::Int(B::int_full(shape, fill, &dev, dtype.into())),
+        Value::Bool(_) => {
+            let all = matches!(kind, Kind::Min | Kind::Prod);
+            let t = B::bool_zeros(shape, &dev, dtype.into());
+            Value::Bool(if all { B::bool_not(t) } else { t })
+        }
+    })
+}
+
+/// `ReduceMax` (any) and `ReduceMin` (all) of a bool tensor.
+fn reduce_bool(mut t: FlexTensor, ax: &[usize], kind: Kind) -> Result<FlexTensor, String> {
+    for &a in ax {
+        t = match kind {
+            Kind::Max => B::bool_any_dim(t, a),
+            Kind::Min => B::bool_all_dim(t, a),
+            _ => return Err("only ReduceMax and ReduceMin take a bool tensor".into()),
+        };
+    }
+    Ok(t)
+}
+
 fn build(ctx: &BuildCtx, kind: Kind, axes_became_input_at: i64) -> Result<Box<dyn Op>, String> {
     let keep = ctx.int("keepdims", 1)? != 0;
     let noop_empty = ctx.int("noop_with_empty_axes", 0)? != 0;
@@ -97,10 +156,20 @@ fn build(ctx: &BuildCtx, kind: Kind, axes_became_input_at: i64) -> Result<Box<dy
             _ if noop_empty => return Ok(vec![x]),
             _ => (0..rank).collect(),
         };
-        let y = match x {
-            Value::Float(t) => Value::Float(reduce_float(t, &ax, kind)),
-            Value::Int(t) => Value::Int(reduce_int(t, &ax, kind)?),
-            other => return Err(super::util::unsupported_value("a reduction", &other)),
+        let y = if x.numel() == 0 {
+            let kept: Vec<usize> = shape
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| if ax.contains(&i) { 1 } else { d })
+                .collect();
+            reduce_empty(&x, &kept, kind)?
+        } else {
+            match x {
+                Value::Float(t) => Value::Float(reduce_float(t, &ax, kind)),
+                Value::Int(t) => Value::Int(reduce_int(t, &ax, kind)?),
+                Value::Bool(t) => Value::Bool(reduce_bool(t, &ax, kind)?),
+                other => return Err(super::util::unsupported_value("a reduction", &other)),
+            }
         };
         if keep {
             return Ok(vec![y]);

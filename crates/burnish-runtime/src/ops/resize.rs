@@ -1,120 +1,116 @@
-//! `Resize` (opset 10+) and `Upsample`: nearest and linear, every coordinate transformation
-//! mode but `tf_crop_and_resize`. Computed on the host, one axis at a time (both modes are
-//! separable), in f32.
+//! `Resize` (opset 10+) and `Upsample`: nearest, linear and cubic (`cubic_coeff_a`,
+//! `exclude_outside`), antialiasing, every coordinate transformation mode including
+//! `tf_crop_and_resize` (`roi`, `extrapolation_value`), `axes` and `keep_aspect_ratio_policy`.
+//! Computed on the host, one axis at a time (every mode is separable), in f32.
 
-use super::util::{dims, float, host_f32, upload_f32};
+mod taps;
+
+use taps::{AxisPlan, Interp, Mode, Taps, plan};
+
+use super::util::{axis, dims, float, host_f32, upload_f32};
 use super::{BuildCtx, Op, op};
 use crate::value::Value;
 
+/// Everything a `Resize` node fixes at build time.
 #[derive(Clone)]
-struct Mode {
-    linear: bool,
-    coord: String,
-    nearest: String,
+struct Spec {
+    mode: Mode,
+    axes: Option<Vec<i64>>,
+    policy: String,
+    extrapolation: f32,
 }
 
-fn source_coord(mode: &Mode, out_i: usize, scale: f64, in_len: usize, out_len: usize) -> f64 {
-    let x = out_i as f64;
-    // ONNX defines the resized length as `scale * input length`, before flooring.
-    let resized = scale * in_len as f64;
-    match mode.coord.as_str() {
-        "align_corners" if resized > 1.0 => x * (in_len as f64 - 1.0) / (resized - 1.0),
-        "align_corners" => 0.0,
-        "asymmetric" => x / scale,
-        "pytorch_half_pixel" if out_len > 1 => (x + 0.5) / scale - 0.5,
-        "pytorch_half_pixel" => 0.0,
-        "tf_half_pixel_for_nn" => (x + 0.5) / scale,
-        "half_pixel_symmetric" => {
-            let adj = out_len as f64 / (scale * in_len as f64);
-            let center = in_len as f64 / 2.0;
-            let offset = center * (1.0 - adj);
-            offset + (x + 0.5) / scale - 0.5
-        }
-        _ => (x + 0.5) / scale - 0.5,
-    }
-}
-
-fn nearest_index(mode: &Mode, c: f64, in_len: usize) -> usize {
-    let i = match mode.nearest.as_str() {
-        "floor" => c.floor(),
-        "ceil" => c.ceil(),
-        "round_prefer_ceil" => (c + 0.5).floor(),
-        _ => {
-            if c.fract() == 0.5 || c.fract() == -0.5 {
-                c.floor()
-            } else {
-                c.round()
-            }
-        }
-    };
-    i.clamp(0.0, in_len as f64 - 1.0) as usize
-}
-
-/// Resamples axis `d` of `data` (shape `shape`) to `out_len`.
-fn resample_axis(
-    data: &[f32],
-    shape: &[usize],
-    d: usize,
-    out_len: usize,
-    scale: f64,
-    mode: &Mode,
-) -> Vec<f32> {
+/// Resamples axis `d` of `data` (shape `shape`) along `t`.
+fn resample_axis(data: &[f32], shape: &[usize], d: usize, t: &Taps, fill: f32) -> Vec<f32> {
     let outer: usize = shape[..d].iter().product();
     let inner: usize = shape[d + 1..].iter().product();
-    let in_len = shape[d];
-    let taps: Vec<(usize, usize, f32)> = (0..out_len)
-        .map(|o| {
-            let c = source_coord(mode, o, scale, in_len, out_len);
-            if mode.linear {
-                let c = c.clamp(0.0, in_len as f64 - 1.0);
-                let lo = c.floor() as usize;
-                let hi = (lo + 1).min(in_len - 1);
-                (lo, hi, (c - lo as f64) as f32)
-            } else {
-                let i = nearest_index(mode, c, in_len);
-                (i, i, 0.0)
-            }
-        })
-        .collect();
+    let (in_len, out_len) = (shape[d], t.outside.len());
     let mut out = vec![0f32; outer * out_len * inner];
     for o in 0..outer {
         let src = &data[o * in_len * inner..(o + 1) * in_len * inner];
         let dst = &mut out[o * out_len * inner..(o + 1) * out_len * inner];
-        for (k, &(lo, hi, w)) in taps.iter().enumerate() {
-            let (a, b) = (
-                &src[lo * inner..(lo + 1) * inner],
-                &src[hi * inner..(hi + 1) * inner],
-            );
-            for ((y, &p), &q) in dst[k * inner..(k + 1) * inner].iter_mut().zip(a).zip(b) {
-                *y = p + (q - p) * w;
+        for (k, row) in dst.chunks_exact_mut(inner.max(1)).enumerate().take(out_len) {
+            let (idx, w) = (&t.idx[k * t.n..(k + 1) * t.n], &t.w[k * t.n..(k + 1) * t.n]);
+            if t.outside[k] {
+                row.fill(fill);
+            } else if t.n == 1 {
+                row.copy_from_slice(&src[idx[0] * inner..(idx[0] + 1) * inner]);
+            } else if t.n == 2 {
+                let (a, b) = (
+                    &src[idx[0] * inner..(idx[0] + 1) * inner],
+                    &src[idx[1] * inner..(idx[1] + 1) * inner],
+                );
+                for ((y, &p), &q) in row.iter_mut().zip(a).zip(b) {
+                    *y = p * w[0] + q * w[1];
+                }
+            } else {
+                row.fill(0.0);
+                for (&i, &wi) in idx.iter().zip(w) {
+                    for (y, &p) in row.iter_mut().zip(&src[i * inner..(i + 1) * inner]) {
+                        *y += p * wi;
+                    }
+                }
             }
         }
     }
     out
 }
 
+/// Spreads per-axis values given for `axes` over every dim of rank `r` (others: `fill`).
+fn spread<T: Copy>(vals: &[T], axes: &[usize], r: usize, fill: impl Fn(usize) -> T) -> Vec<T> {
+    let mut out: Vec<T> = (0..r).map(fill).collect();
+    for (v, &a) in vals.iter().zip(axes) {
+        out[a] = *v;
+    }
+    out
+}
+
 fn run(
     x: Value,
+    roi: Option<Vec<f64>>,
     scales: Option<Vec<f64>>,
-    sizes: Option<Vec<usize>>,
-    mode: &Mode,
+    sizes: Option<Vec<i64>>,
+    spec: &Spec,
 ) -> Result<Value, String> {
     let t = float(x)?;
     let shape = dims(&t);
     let r = shape.len();
+    let axes: Vec<usize> = match &spec.axes {
+        Some(a) => a.iter().map(|&v| axis(v, r)).collect::<Result<_, _>>()?,
+        None => (0..r).collect(),
+    };
+    let k = axes.len();
     let (out_shape, scales): (Vec<usize>, Vec<f64>) = match (sizes, scales) {
-        (Some(sz), _) if sz.len() == r => {
-            let sc = sz
+        (Some(sz), _) if sz.len() == k => {
+            if sz.iter().any(|&v| v < 0) {
+                return Err(format!("Resize sizes {sz:?} must not be negative"));
+            }
+            let sz = spread(&sz, &axes, r, |d| shape[d] as i64);
+            let mut sc: Vec<f64> = sz
                 .iter()
                 .zip(&shape)
                 .map(|(&o, &i)| o as f64 / i.max(1) as f64)
                 .collect();
-            (sz, sc)
+            let mut out: Vec<usize> = sz.iter().map(|&v| v as usize).collect();
+            if spec.policy != "stretch" {
+                let pick = axes.iter().map(|&a| sc[a]);
+                let s = if spec.policy == "not_larger" {
+                    pick.fold(f64::INFINITY, f64::min)
+                } else {
+                    pick.fold(f64::NEG_INFINITY, f64::max)
+                };
+                for &a in &axes {
+                    sc[a] = s;
+                    out[a] = (s * shape[a] as f64 + 0.5) as usize;
+                }
+            }
+            (out, sc)
         }
-        (_, Some(sc)) if sc.len() == r => {
-            if sc.iter().any(|&s| s <= 0.0) {
+        (_, Some(sc)) if sc.len() == k => {
+            if sc.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
                 return Err(format!("Resize scales {sc:?} must be positive"));
             }
+            let sc = spread(&sc, &axes, r, |_| 1.0);
             let out = shape
                 .iter()
                 .zip(&sc)
@@ -122,19 +118,46 @@ fn run(
                 .collect();
             (out, sc)
         }
-        _ => return Err(format!("Resize needs scales or sizes for all {r} dims")),
+        _ => {
+            return Err(format!(
+                "Resize needs scales or sizes for all {k} resized dims"
+            ));
+        }
     };
     super::util::check_numel(&out_shape)?;
+    let roi = match roi.filter(|v| !v.is_empty()) {
+        Some(v) if v.len() == 2 * k => {
+            let starts = spread(&v[..k], &axes, r, |_| 0.0);
+            let ends = spread(&v[k..], &axes, r, |_| 1.0);
+            Some(starts.into_iter().zip(ends).collect::<Vec<_>>())
+        }
+        Some(v) => return Err(format!("Resize roi {v:?} does not fit {k} resized dims")),
+        None if spec.mode.coord == "tf_crop_and_resize" => {
+            return Err("tf_crop_and_resize needs the roi input".into());
+        }
+        None => None,
+    };
     let mut data = host_f32(&t)?;
     let mut cur = shape.clone();
-    for d in 0..r {
-        if out_shape[d] != cur[d] || scales[d] != 1.0 {
-            if cur[d] == 0 {
-                return Err("Resize of an empty axis".into());
-            }
-            data = resample_axis(&data, &cur, d, out_shape[d], scales[d], mode);
-            cur[d] = out_shape[d];
+    for &d in &axes {
+        let region = roi.as_ref().map_or((0.0, 1.0), |v| v[d]);
+        if out_shape[d] == cur[d] && scales[d] == 1.0 && region == (0.0, 1.0) {
+            continue;
         }
+        let a = AxisPlan {
+            in_len: cur[d],
+            out_len: out_shape[d],
+            scale: scales[d],
+            roi: region,
+        };
+        if a.out_len == 0 {
+            cur[d] = 0;
+            data.clear();
+            continue;
+        }
+        let taps = plan(&spec.mode, &a)?;
+        data = resample_axis(&data, &cur, d, &taps, spec.extrapolation);
+        cur[d] = out_shape[d];
     }
     let y = upload_f32(data, cur);
     let dtype = t.dtype();
@@ -147,71 +170,77 @@ fn run(
     Ok(Value::Float(y))
 }
 
-fn parse_mode(ctx: &BuildCtx, default_coord: &str) -> Result<Mode, String> {
+fn parse(ctx: &BuildCtx, default_coord: &str) -> Result<Spec, String> {
     let m = ctx.string("mode", "nearest")?;
-    let linear = match m.as_str() {
-        "nearest" => false,
-        "linear" | "bilinear" | "trilinear" => true,
+    let interp = match m.as_str() {
+        "nearest" => Interp::Nearest,
+        "linear" | "bilinear" | "trilinear" => Interp::Linear,
+        "cubic" | "bicubic" => Interp::Cubic(ctx.float("cubic_coeff_a", -0.75)? as f64),
         other => return Err(format!("Resize mode `{other}` is not supported")),
     };
     let coord = ctx.string("coordinate_transformation_mode", default_coord)?;
-    if coord == "tf_crop_and_resize" {
-        return Err("coordinate_transformation_mode tf_crop_and_resize is not supported".into());
-    }
-    if ctx.int("antialias", 0)? != 0 {
-        return Err("Resize with antialias=1 is not supported".into());
-    }
-    if ctx.node.attrs.contains_key("axes") {
-        return Err("Resize with `axes` is not supported".into());
-    }
-    let aspect = ctx.string("keep_aspect_ratio_policy", "stretch")?;
-    if aspect != "stretch" {
+    let known = [
+        "half_pixel",
+        "half_pixel_symmetric",
+        "pytorch_half_pixel",
+        "align_corners",
+        "asymmetric",
+        "tf_half_pixel_for_nn",
+        "tf_crop_and_resize",
+    ];
+    if !known.contains(&coord.as_str()) {
         return Err(format!(
-            "keep_aspect_ratio_policy `{aspect}` is not supported"
+            "coordinate_transformation_mode `{coord}` is unknown"
         ));
     }
-    Ok(Mode {
-        linear,
-        coord,
-        nearest: ctx.string("nearest_mode", "round_prefer_floor")?,
+    let policy = ctx.string("keep_aspect_ratio_policy", "stretch")?;
+    if !["stretch", "not_larger", "not_smaller"].contains(&policy.as_str()) {
+        return Err(format!("keep_aspect_ratio_policy `{policy}` is unknown"));
+    }
+    Ok(Spec {
+        mode: Mode {
+            interp,
+            coord,
+            nearest: ctx.string("nearest_mode", "round_prefer_floor")?,
+            exclude_outside: ctx.int("exclude_outside", 0)? != 0,
+            antialias: ctx.int("antialias", 0)? != 0,
+        },
+        axes: ctx.ints("axes")?,
+        policy,
+        extrapolation: ctx.float("extrapolation_value", 0.0)?,
     })
 }
 
 /// `Resize(X, roi?, scales?, sizes?)` (opset 11+), `Resize(X, scales)` (opset 10).
 pub fn resize(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let legacy = ctx.opset < 11;
-    let mode = parse_mode(ctx, if legacy { "asymmetric" } else { "half_pixel" })?;
+    let spec = parse(ctx, if legacy { "asymmetric" } else { "half_pixel" })?;
     op(move |mut ins| {
         let x = ins.take(0)?;
-        let (scales, sizes) = if legacy {
-            (Some(ins.take(1)?.to_f64_vec()?), None)
-        } else {
-            let sc = ins
-                .opt(2)
-                .map(|v| v.to_f64_vec())
-                .transpose()?
-                .filter(|v| !v.is_empty());
-            let sz = ins
-                .opt(3)
-                .map(|v| v.to_i64_vec())
-                .transpose()?
-                .filter(|v| !v.is_empty());
-            (
-                sc,
-                sz.map(|v| v.iter().map(|&d| d.max(0) as usize).collect()),
-            )
-        };
-        Ok(vec![run(x, scales, sizes, &mode)?])
+        if legacy {
+            let scales = Some(ins.take(1)?.to_f64_vec()?);
+            return Ok(vec![run(x, None, scales, None, &spec)?]);
+        }
+        let roi = ins.opt(1).map(|v| v.to_f64_vec()).transpose()?;
+        let sc = ins
+            .opt(2)
+            .map(|v| v.to_f64_vec())
+            .transpose()?
+            .filter(|v| !v.is_empty());
+        let sz = ins
+            .opt(3)
+            .map(|v| v.to_i64_vec())
+            .transpose()?
+            .filter(|v| !v.is_empty());
+        Ok(vec![run(x, roi, sc, sz, &spec)?])
     })
 }
 
 /// `Upsample(X, scales)` (deprecated; asymmetric coordinates).
 pub fn upsample(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let mode = Mode {
-        coord: "asymmetric".into(),
-        nearest: "floor".into(),
-        ..parse_mode(ctx, "asymmetric")?
-    };
+    let mut spec = parse(ctx, "asymmetric")?;
+    spec.mode.coord = "asymmetric".into();
+    spec.mode.nearest = "floor".into();
     let attr = ctx.floats("scales")?;
     op(move |mut ins| {
         let x = ins.take(0)?;
@@ -224,6 +253,6 @@ pub fn upsample(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 .map(|&f| f as f64)
                 .collect(),
         };
-        Ok(vec![run(x, Some(scales), None, &mode)?])
+        Ok(vec![run(x, None, Some(scales), None, &spec)?])
     })
 }

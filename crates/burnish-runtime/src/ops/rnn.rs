@@ -1,4 +1,5 @@
-//! Recurrent ops: `LSTM` and `GRU` (forward, reverse, bidirectional; default activations).
+//! Recurrent ops: `RNN`, `LSTM` (with peepholes) and `GRU` (forward, reverse, bidirectional;
+//! default activations).
 //!
 //! The input projection of all time steps is one matrix product; each step then adds the
 //! recurrent product and applies the gates.
@@ -26,13 +27,16 @@ fn attrs(ctx: &BuildCtx) -> Result<RnnAttrs, String> {
     if let Some(acts) = ctx.node.attrs.get("activations")
         && let burnish_model::Attribute::Strings(a) = acts
     {
-        let default = a
-            .chunks(if ctx.node.op_type == "LSTM" { 3 } else { 2 })
-            .all(|c| {
-                c.iter()
-                    .enumerate()
-                    .all(|(i, s)| s.eq_ignore_ascii_case(if i == 0 { "Sigmoid" } else { "Tanh" }))
-            });
+        let defaults: &[&str] = match ctx.node.op_type.as_str() {
+            "LSTM" => &["Sigmoid", "Tanh", "Tanh"],
+            "GRU" => &["Sigmoid", "Tanh"],
+            _ => &["Tanh"],
+        };
+        let default = a.chunks(defaults.len()).all(|c| {
+            c.iter()
+                .zip(defaults)
+                .all(|(s, d)| s.eq_ignore_ascii_case(d))
+        });
         if !default {
             return Err(format!(
                 "activations {a:?} are not supported (only the defaults)"
@@ -89,9 +93,12 @@ fn common(ins: &mut Inputs, a: &RnnAttrs, gates: usize) -> Result<Common, String
     let w = float(ins.take(1)?)?;
     let r = float(ins.take(2)?)?;
     let b = ins.opt(3).map(float).transpose()?;
+    let sx = dims(&x);
+    if sx.len() != 3 {
+        return Err(format!("X {sx:?} must be rank 3"));
+    }
     if let Some(lens) = ins.opt(4) {
         let l = lens.to_i64_vec()?;
-        let sx = dims(&x);
         let seq = if a.layout == 0 { sx[0] } else { sx[1] };
         if l.iter().any(|&v| v as usize != seq) {
             return Err("sequence_lens shorter than the sequence are not supported".into());
@@ -108,6 +115,19 @@ fn common(ins: &mut Inputs, a: &RnnAttrs, gates: usize) -> Result<Common, String
     if sx.len() != 3 || sw != [a.dirs, gates * h, sx[2]] || sr != [a.dirs, gates * h, h] {
         return Err(format!(
             "X {sx:?}, W {sw:?}, R {sr:?} do not fit hidden_size {h}"
+        ));
+    }
+    if let Some(b) = &b
+        && dims(b) != [a.dirs, 2 * gates * h]
+    {
+        return Err(format!("B {:?} does not fit hidden_size {h}", dims(b)));
+    }
+    if let Some(h0) = &h0
+        && dims(h0) != [a.dirs, sx[1], h]
+    {
+        return Err(format!(
+            "initial_h {:?} does not fit hidden_size {h}",
+            dims(h0)
         ));
     }
     Ok(Common {
@@ -206,14 +226,22 @@ fn step_order(seq: usize, backward: bool) -> Vec<usize> {
     }
 }
 
-/// `LSTM` (gates i, o, f, c; no peepholes).
+/// `LSTM` (gates i, o, f, c; peepholes `P` = `[p_i, p_o, p_f]` per direction).
 pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let a = attrs(ctx)?;
     op(move |mut ins| {
-        if ins.opt(7).is_some() {
-            return Err("LSTM peepholes (input P) are not supported".into());
-        }
+        let peep = ins.opt(7).map(float).transpose()?;
         let c = common(&mut ins, &a, 4)?;
+        if let Some(p) = &peep
+            && dims(p) != [a.dirs, 3 * a.hidden]
+        {
+            return Err(format!(
+                "P {:?} must be [{}, {}]",
+                dims(p),
+                a.dirs,
+                3 * a.hidden
+            ));
+        }
         let c0 = ins.opt(6).map(float).transpose()?;
         let c0 = c0.map(|t| {
             if a.layout != 0 {
@@ -222,12 +250,29 @@ pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 t
             }
         });
+        if let Some(t) = &c0
+            && dims(t) != [a.dirs, c.batch, a.hidden]
+        {
+            return Err(format!(
+                "initial_c {:?} does not fit hidden_size {}",
+                dims(t),
+                a.hidden
+            ));
+        }
         let h = a.hidden;
         let (mut ys, mut hs, mut cs) = (vec![], vec![], vec![]);
         for d in 0..a.dirs {
             let (xw, rt, wb, rb) = project(&c, d, 4, h);
             let mut ht = initial(&c, d, h, &c.h0);
             let mut ct = initial(&c, d, h, &c0);
+            let pd = peep.as_ref().map(|p| {
+                let row = reshape(narrow(p.clone(), 0, d, 1), &[1, 3 * h]);
+                [0, 1, 2].map(|k| narrow(row.clone(), 1, k * h, h))
+            });
+            let peephole = |g: FlexTensor, k: usize, state: &FlexTensor| match &pd {
+                Some(p) => B::float_add(g, B::float_mul(p[k].clone(), state.clone())),
+                None => g,
+            };
             let mut out = vec![zeros(1, 1, &c.x); c.seq];
             for t in step_order(c.seq, d == 1 || a.reverse) {
                 let xt = reshape(narrow(xw.clone(), 0, t, 1), &[c.batch, 4 * h]);
@@ -236,13 +281,11 @@ pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                     g = B::float_add(g, B::float_add(wb.clone(), rb.clone()));
                 }
                 let gate = |k: usize| narrow(g.clone(), 1, k * h, h);
-                let (i, o, f) = (
-                    B::sigmoid(gate(0)),
-                    B::sigmoid(gate(1)),
-                    B::sigmoid(gate(2)),
-                );
+                let i = B::sigmoid(peephole(gate(0), 0, &ct));
+                let f = B::sigmoid(peephole(gate(2), 2, &ct));
                 let cand = B::float_tanh(gate(3));
                 ct = B::float_add(B::float_mul(f, ct), B::float_mul(i, cand));
+                let o = B::sigmoid(peephole(gate(1), 1, &ct));
                 ht = B::float_mul(o, B::float_tanh(ct.clone()));
                 out[t] = ht.clone();
             }
@@ -290,6 +333,34 @@ pub fn gru(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 };
                 let one_minus_z = B::float_add_scalar(B::float_neg(z.clone()), Scalar::from(1.0));
                 ht = B::float_add(B::float_mul(one_minus_z, cand), B::float_mul(z, ht));
+                out[t] = ht.clone();
+            }
+            ys.push(out);
+            hs.push(ht);
+        }
+        Ok(finish(&a, &c, ys, vec![hs]))
+    })
+}
+
+/// `RNN` (`H = tanh(X W^T + H R^T + Wb + Rb)`).
+pub fn rnn(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let a = attrs(ctx)?;
+    op(move |mut ins| {
+        let c = common(&mut ins, &a, 1)?;
+        let h = a.hidden;
+        let (mut ys, mut hs) = (vec![], vec![]);
+        for d in 0..a.dirs {
+            let (xw, rt, wb, rb) = project(&c, d, 1, h);
+            let bias = wb.zip(rb).map(|(w, r)| B::float_add(w, r));
+            let mut ht = initial(&c, d, h, &c.h0);
+            let mut out = vec![zeros(1, 1, &c.x); c.seq];
+            for t in step_order(c.seq, d == 1 || a.reverse) {
+                let xt = reshape(narrow(xw.clone(), 0, t, 1), &[c.batch, h]);
+                let mut g = B::float_add(xt, B::float_matmul(ht.clone(), rt.clone()));
+                if let Some(b) = &bias {
+                    g = B::float_add(g, b.clone());
+                }
+                ht = B::float_tanh(g);
                 out[t] = ht.clone();
             }
             ys.push(out);
