@@ -11,6 +11,8 @@ mod scatter;
 mod search;
 mod select;
 mod spatial;
+#[cfg(test)]
+mod tests;
 
 use super::Builder;
 

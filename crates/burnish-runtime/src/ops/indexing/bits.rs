@@ -121,7 +121,11 @@ pub fn bit_shift(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let left = match ctx.string("direction", "")?.as_str() {
         "LEFT" => true,
         "RIGHT" => false,
-        other => return Err(format!("BitShift direction must be LEFT or RIGHT, found `{other}`")),
+        other => {
+            return Err(format!(
+                "BitShift direction must be LEFT or RIGHT, found `{other}`"
+            ));
+        }
     };
     fn run<T: Shift>(a: &[T], b: &[T], left: bool) -> Vec<T> {
         a.iter()

@@ -65,7 +65,9 @@ fn labels(t: &Term, rank: Option<usize>, e: usize) -> Result<Vec<u32>, String> {
     let n = t.letters.len();
     let Some(at) = t.ellipsis else {
         if rank.is_some_and(|r| r != n) {
-            return Err(format!("term of {n} labels for an operand of rank {rank:?}"));
+            return Err(format!(
+                "term of {n} labels for an operand of rank {rank:?}"
+            ));
         }
         return Ok(t.letters.clone());
     };
@@ -174,10 +176,30 @@ fn contract(
 ) -> Result<Operand, String> {
     let a = a.sum_unless(|l| b.labels.contains(&l) || needed(l));
     let b = b.sum_unless(|l| a.labels.contains(&l) || needed(l));
-    let batch: Vec<u32> = a.labels.iter().copied().filter(|l| b.labels.contains(l) && needed(*l)).collect();
-    let inner: Vec<u32> = a.labels.iter().copied().filter(|l| b.labels.contains(l) && !needed(*l)).collect();
-    let left: Vec<u32> = a.labels.iter().copied().filter(|l| !b.labels.contains(l)).collect();
-    let right: Vec<u32> = b.labels.iter().copied().filter(|l| !a.labels.contains(l)).collect();
+    let batch: Vec<u32> = a
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| b.labels.contains(l) && needed(*l))
+        .collect();
+    let inner: Vec<u32> = a
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| b.labels.contains(l) && !needed(*l))
+        .collect();
+    let left: Vec<u32> = a
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| !b.labels.contains(l))
+        .collect();
+    let right: Vec<u32> = b
+        .labels
+        .iter()
+        .copied()
+        .filter(|l| !a.labels.contains(l))
+        .collect();
     let prod = |ls: &[u32]| ls.iter().map(|&l| size(l)).product::<usize>();
     let (bt, m, k, n) = (prod(&batch), prod(&left), prod(&inner), prod(&right));
     let order_a: Vec<u32> = [&batch[..], &left, &inner].concat();
@@ -205,14 +227,21 @@ pub fn einsum(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |ins| {
         let vals = ins.take_all();
         if vals.len() != eq.inputs.len() {
-            return Err(format!("equation has {} terms for {} inputs", eq.inputs.len(), vals.len()));
+            return Err(format!(
+                "equation has {} terms for {} inputs",
+                eq.inputs.len(),
+                vals.len()
+            ));
         }
         run(&eq, vals)
     })
 }
 
 fn run(eq: &Equation, vals: Vec<Value>) -> Result<Vec<Value>, String> {
-    let dtype = vals.first().map(Value::dtype).ok_or("Einsum needs an input")?;
+    let dtype = vals
+        .first()
+        .map(Value::dtype)
+        .ok_or("Einsum needs an input")?;
     let wide = dtype.is_int() && !matches!(dtype, DType::I32 | DType::I64);
     let e = eq
         .inputs
@@ -225,7 +254,11 @@ fn run(eq: &Equation, vals: Vec<Value>) -> Result<Vec<Value>, String> {
     let mut sizes: std::collections::HashMap<u32, usize> = Default::default();
     for (t, v) in eq.inputs.iter().zip(vals) {
         if v.dtype() != dtype || matches!(v, Value::Bool(_)) {
-            return Err(format!("Einsum operands must share one numeric type, found {} and {}", dtype, v.dtype()));
+            return Err(format!(
+                "Einsum operands must share one numeric type, found {} and {}",
+                dtype,
+                v.dtype()
+            ));
         }
         let v = if wide { cast_value(v, DType::I64)? } else { v };
         let labels = labels(t, Some(v.rank()), e)?;
@@ -247,7 +280,14 @@ fn run(eq: &Equation, vals: Vec<Value>) -> Result<Vec<Value>, String> {
                 .keys()
                 .copied()
                 .filter(|&l| l >= 'A' as u32)
-                .filter(|l| eq.inputs.iter().flat_map(|t| &t.letters).filter(|m| *m == l).count() == 1)
+                .filter(|l| {
+                    eq.inputs
+                        .iter()
+                        .flat_map(|t| &t.letters)
+                        .filter(|m| *m == l)
+                        .count()
+                        == 1
+                })
                 .collect();
             once.sort_unstable();
             (0..e as u32).chain(once).collect()
@@ -264,7 +304,12 @@ fn run(eq: &Equation, vals: Vec<Value>) -> Result<Vec<Value>, String> {
     let remaining: Vec<Operand> = rest.collect();
     let mut later: Vec<Vec<u32>> = Vec::new();
     for i in 0..remaining.len() {
-        later.push(remaining[i + 1..].iter().flat_map(|o| o.labels.clone()).collect());
+        later.push(
+            remaining[i + 1..]
+                .iter()
+                .flat_map(|o| o.labels.clone())
+                .collect(),
+        );
     }
     for (b, later) in remaining.into_iter().zip(later) {
         let needed = |l: u32| out_labels.contains(&l) || later.contains(&l);

@@ -234,14 +234,19 @@ pub(crate) fn wrap(i: i64, dim: usize, what: &str) -> Result<usize, String> {
     if (0..n).contains(&j) {
         Ok(j as usize)
     } else {
-        Err(format!("{what} value {i} is out of range for a dim of size {dim}"))
+        Err(format!(
+            "{what} value {i} is out of range for a dim of size {dim}"
+        ))
     }
 }
 
 /// Integer tensor values on the host, rejecting non-integer tensors.
 pub(crate) fn int_values(v: &Value, what: &str) -> Result<Vec<i64>, String> {
     if !matches!(v, Value::Int(_)) {
-        return Err(format!("{what} must be an integer tensor, found {}", v.dtype()));
+        return Err(format!(
+            "{what} must be an integer tensor, found {}",
+            v.dtype()
+        ));
     }
     v.to_i64_vec()
 }

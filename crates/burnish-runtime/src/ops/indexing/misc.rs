@@ -59,7 +59,10 @@ pub fn det_op(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         } else {
             v.chunks(m * m).map(|c| det(c.to_vec(), m)).collect()
         };
-        Ok(vec![value(shape[..r - 2].to_vec(), float_buffer(dtype, out)?)?])
+        Ok(vec![value(
+            shape[..r - 2].to_vec(),
+            float_buffer(dtype, out)?,
+        )?])
     })
 }
 

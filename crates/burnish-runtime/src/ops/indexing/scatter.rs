@@ -116,7 +116,8 @@ fn elements_op(a: i64, red: Reduction) -> Result<Box<dyn Op>, String> {
         }
         let places = element_places(&dshape, &ishape, &int_values(&idx, "indices")?, ax)?;
         let (d, u) = (host(&data)?, host(&upd)?);
-        let out = zip_buffers!(&d.data, &u.data, x, y => scatter_elements_typed(x, y, &places, red));
+        let out =
+            zip_buffers!(&d.data, &u.data, x, y => scatter_elements_typed(x, y, &places, red));
         Ok(vec![value(dshape, out)?])
     })
 }
@@ -157,7 +158,9 @@ pub fn scatter_nd(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let upd = ins.take(2)?;
         let dshape = data.shape();
         let ishape = idx.shape();
-        let k = *ishape.last().ok_or("ScatterND indices must have rank >= 1")?;
+        let k = *ishape
+            .last()
+            .ok_or("ScatterND indices must have rank >= 1")?;
         if k > dshape.len() {
             return Err(format!(
                 "indices last dim {k} exceeds data rank {}",
@@ -187,7 +190,8 @@ pub fn scatter_nd(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 .collect::<Result<Vec<_>, _>>()?
         };
         let (d, u) = (host(&data)?, host(&upd)?);
-        let out = zip_buffers!(&d.data, &u.data, x, y => scatter_nd_typed(x, y, &offsets, slice, red));
+        let out =
+            zip_buffers!(&d.data, &u.data, x, y => scatter_nd_typed(x, y, &offsets, slice, red));
         Ok(vec![value(dshape, out)?])
     })
 }
@@ -224,7 +228,13 @@ pub fn tensor_scatter(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             return Err("TensorScatter axis must not be the batch axis 0".into());
         }
         if ushape.len() != cshape.len()
-            || (0..cshape.len()).any(|i| if i == ax { ushape[i] > cshape[i] } else { ushape[i] != cshape[i] })
+            || (0..cshape.len()).any(|i| {
+                if i == ax {
+                    ushape[i] > cshape[i]
+                } else {
+                    ushape[i] != cshape[i]
+                }
+            })
         {
             return Err(format!(
                 "update shape {ushape:?} does not fit cache shape {cshape:?} on axis {ax}"

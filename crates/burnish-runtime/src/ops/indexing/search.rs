@@ -76,8 +76,7 @@ pub fn top_k(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         shape[ax] = k;
         let h = host(&x)?;
         let mut picked = vec![0i64; dims.0 * k * dims.2];
-        let vals: Buffer =
-            map_buffer!(&h.data, v => top_k_typed(v, dims, k, largest, &mut picked));
+        let vals: Buffer = map_buffer!(&h.data, v => top_k_typed(v, dims, k, largest, &mut picked));
         Ok(vec![value(shape.clone(), vals)?, i64_value(shape, picked)?])
     })
 }

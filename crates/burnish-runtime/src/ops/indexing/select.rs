@@ -2,14 +2,16 @@
 //! Row gathers run as one Burn `select`; the rest are host loops.
 
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
-use burnish_model::Buffer;
+use burnish_model::{Buffer, DType};
 
 use super::host::{Elem, host, i64_value, int_values, map_buffer, strides, value, wrap, zeros};
+use crate::ops::generate::cast_value;
 use crate::ops::util::{axis, check_numel};
 use crate::ops::{BuildCtx, Op, op};
 use crate::value::{B, Value};
 
 /// Picks entries `rows` along `dim` of `v` (already in range) and reshapes to `out_shape`.
+/// (flex's `bool_select` yields u8 storage, cast back to bool here.)
 pub(crate) fn select_rows(
     v: Value,
     dim: usize,
@@ -25,7 +27,7 @@ pub(crate) fn select_rows(
     let picked = match v {
         Value::Float(t) => Value::Float(B::float_select(t, dim, it)),
         Value::Int(t) => Value::Int(B::int_select(t, dim, it)),
-        Value::Bool(t) => Value::Bool(B::bool_select(t, dim, it)),
+        Value::Bool(t) => cast_value(Value::Int(B::bool_select(t, dim, it)), DType::Bool)?,
     };
     Ok(picked.reshape(out_shape))
 }
@@ -88,7 +90,10 @@ pub fn compress(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = ins.take(0)?;
         let cond = ins.take(1)?;
         if cond.rank() != 1 {
-            return Err(format!("condition must be 1-D, found shape {:?}", cond.shape()));
+            return Err(format!(
+                "condition must be 1-D, found shape {:?}",
+                cond.shape()
+            ));
         }
         let (x, d) = match a {
             Some(a) => {
@@ -108,13 +113,13 @@ pub fn compress(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .filter(|(_, c)| **c != 0.0)
             .map(|(i, _)| i as i64)
             .collect();
-        if let Some(&last) = picked.last() {
-            if last as usize >= shape[d] {
-                return Err(format!(
-                    "condition selects entry {last} beyond axis size {}",
-                    shape[d]
-                ));
-            }
+        if let Some(&last) = picked.last()
+            && last as usize >= shape[d]
+        {
+            return Err(format!(
+                "condition selects entry {last} beyond axis size {}",
+                shape[d]
+            ));
         }
         shape[d] = picked.len();
         Ok(vec![select_rows(x, d, picked, &shape)?])
@@ -174,10 +179,17 @@ pub fn one_hot(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let vals = host(&ins.take(2)?)?;
         let depth = match depth.as_slice() {
             [d] if *d >= 0.0 && d.is_finite() => *d as usize,
-            other => return Err(format!("depth must be one non-negative value, found {other:?}")),
+            other => {
+                return Err(format!(
+                    "depth must be one non-negative value, found {other:?}"
+                ));
+            }
         };
         if vals.len() != 2 {
-            return Err(format!("values must hold [off, on], found {} values", vals.len()));
+            return Err(format!(
+                "values must hold [off, on], found {} values",
+                vals.len()
+            ));
         }
         let ishape = idx.shape();
         let ax = axis(a, ishape.len() + 1)?;
@@ -252,4 +264,3 @@ pub fn reverse_sequence(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![value(shape, out)?])
     })
 }
-

@@ -48,7 +48,9 @@ fn unpool_typed<T: Elem>(
 /// `MaxUnpool(X, I, output_shape)` with `kernel_shape`, `strides` and `pads`: scatters `X` to
 /// the flat positions `I` of the unpooled tensor, placed at the start of `output_shape`.
 pub fn max_unpool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let kernel = ctx.ints("kernel_shape")?.ok_or("MaxUnpool needs kernel_shape")?;
+    let kernel = ctx
+        .ints("kernel_shape")?
+        .ok_or("MaxUnpool needs kernel_shape")?;
     let n = kernel.len();
     let strides_attr = list(ctx, "strides", n, 1)?.unwrap_or_default();
     let pads = list(ctx, "pads", 2 * n, 0)?.unwrap_or_default();
@@ -134,7 +136,13 @@ fn col2im_plan(
     plan
 }
 
-fn col2im_typed<T: Elem>(x: &[T], planes: usize, per_plane: usize, image: usize, plan: &[(usize, usize)]) -> Vec<T> {
+fn col2im_typed<T: Elem>(
+    x: &[T],
+    planes: usize,
+    per_plane: usize,
+    image: usize,
+    plan: &[(usize, usize)],
+) -> Vec<T> {
     let mut out = vec![T::ZERO; planes * image];
     for p in 0..planes {
         let (src, dst) = (&x[p * per_plane..], &mut out[p * image..(p + 1) * image]);
@@ -164,19 +172,31 @@ pub fn col2im(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let pos = |v: &[i64], what: &str| -> Result<Vec<usize>, String> {
             v.iter()
-                .map(|&d| usize::try_from(d).ok().filter(|&d| d > 0).ok_or_else(|| format!("{what} value {d} must be positive")))
+                .map(|&d| {
+                    usize::try_from(d)
+                        .ok()
+                        .filter(|&d| d > 0)
+                        .ok_or_else(|| format!("{what} value {d} must be positive"))
+                })
                 .collect()
         };
         let (image, block) = (pos(&image, "image_shape")?, pos(&block, "block_shape")?);
         let dil = dil_attr.clone().unwrap_or_else(|| vec![1; n]);
         let pads = pads_attr.clone().unwrap_or_else(|| vec![0; 2 * n]);
         let st = st_attr.clone().unwrap_or_else(|| vec![1; n]);
-        if dil.len() != n || pads.len() != 2 * n || st.len() != n || dil.iter().chain(&st).any(|&v| v < 1) {
-            return Err(format!("dilations {dil:?}, pads {pads:?} or strides {st:?} do not fit {n} dims"));
+        if dil.len() != n
+            || pads.len() != 2 * n
+            || st.len() != n
+            || dil.iter().chain(&st).any(|&v| v < 1)
+        {
+            return Err(format!(
+                "dilations {dil:?}, pads {pads:?} or strides {st:?} do not fit {n} dims"
+            ));
         }
         let mut nb = Vec::with_capacity(n);
         for d in 0..n {
-            let span = image[d] as i64 + pads[d] + pads[n + d] - (dil[d] * (block[d] as i64 - 1) + 1);
+            let span =
+                image[d] as i64 + pads[d] + pads[n + d] - (dil[d] * (block[d] as i64 - 1) + 1);
             if span < 0 {
                 return Err(format!("no sliding block fits image dim {d}"));
             }
@@ -222,12 +242,18 @@ pub fn center_crop_pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 if list.len() != a.len() {
                     return Err(format!("axes {a:?} repeat an axis"));
                 }
-                a.iter().map(|&v| crate::ops::util::axis(v, r)).collect::<Result<_, _>>()?
+                a.iter()
+                    .map(|&v| crate::ops::util::axis(v, r))
+                    .collect::<Result<_, _>>()?
             }
             None => (0..r).collect(),
         };
         if ax.len() != target.len() {
-            return Err(format!("shape has {} values for {} axes", target.len(), ax.len()));
+            return Err(format!(
+                "shape has {} values for {} axes",
+                target.len(),
+                ax.len()
+            ));
         }
         let mut out_shape = xs.clone();
         let (mut src_start, mut dst_start, mut extent) = (vec![0; r], vec![0; r], xs.clone());
