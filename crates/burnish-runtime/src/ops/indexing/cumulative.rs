@@ -14,25 +14,52 @@ struct Scan {
     reverse: bool,
 }
 
-fn scan_typed<T: Elem>(x: &[T], (outer, n, inner): (usize, usize, usize), s: Scan) -> Vec<T> {
-    let (id, f): (T, fn(T, T) -> T) = if s.product {
-        (T::ONE, T::mul)
+fn scan_typed<T: Elem>(x: &[T], dims: (usize, usize, usize), s: Scan) -> Vec<T> {
+    if s.product {
+        scan_with(x, dims, s, T::ONE, T::mul)
     } else {
-        (T::ZERO, T::add)
-    };
+        scan_with(x, dims, s, T::ZERO, T::add)
+    }
+}
+
+fn scan_with<T: Elem, F: Fn(T, T) -> T>(
+    x: &[T],
+    (outer, n, inner): (usize, usize, usize),
+    s: Scan,
+    id: T,
+    f: F,
+) -> Vec<T> {
     let mut out = vec![id; x.len()];
+    let lane = |step: usize| if s.reverse { n - 1 - step } else { step };
+    if inner == 1 {
+        for (src, dst) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
+            let mut acc = id;
+            for step in 0..n {
+                let j = lane(step);
+                if s.exclusive {
+                    dst[j] = acc;
+                    acc = f(acc, src[j]);
+                } else {
+                    acc = f(acc, src[j]);
+                    dst[j] = acc;
+                }
+            }
+        }
+        return out;
+    }
     let mut acc = vec![id; inner];
     for o in 0..outer {
         acc.fill(id);
         for step in 0..n {
-            let j = if s.reverse { n - 1 - step } else { step };
-            let base = (o * n + j) * inner;
+            let base = (o * n + lane(step)) * inner;
             let (src, dst) = (&x[base..base + inner], &mut out[base..base + inner]);
-            for ((d, a), &v) in dst.iter_mut().zip(acc.iter_mut()).zip(src) {
-                if s.exclusive {
+            if s.exclusive {
+                for ((d, a), &v) in dst.iter_mut().zip(acc.iter_mut()).zip(src) {
                     *d = *a;
                     *a = f(*a, v);
-                } else {
+                }
+            } else {
+                for ((d, a), &v) in dst.iter_mut().zip(acc.iter_mut()).zip(src) {
                     *a = f(*a, v);
                     *d = *a;
                 }

@@ -5,6 +5,7 @@
 use burn_backend::ops::{FloatTensorOps, IntTensorOps};
 use burnish_model::DType;
 
+use super::host::{value, zeros};
 use super::select::select_rows;
 use crate::ops::generate::cast_value;
 use crate::ops::shape::permute;
@@ -208,8 +209,13 @@ fn contract(
     let vb = b.arrange(&order_b, size).reshape(&[bt, k, n]);
     let labels: Vec<u32> = [&batch[..], &left, &right].concat();
     let shape: Vec<usize> = labels.iter().map(|&l| size(l)).collect();
+    let v = if bt * m * k * n == 0 {
+        value(vec![bt, m, n], zeros(va.dtype(), bt * m * n)?)?
+    } else {
+        matmul(va, vb)?
+    };
     Ok(Operand {
-        v: matmul(va, vb)?.reshape(&shape),
+        v: v.reshape(&shape),
         labels,
     })
 }

@@ -317,3 +317,11 @@ impl BoxCopy<'_> {
         }
     }
 }
+
+/// Resolves axis `a` of a tensor of `shape`, rejecting scalars (which have no axis).
+pub(crate) fn axis_of(a: i64, shape: &[usize]) -> Result<usize, String> {
+    if shape.is_empty() {
+        return Err(format!("axis {a} given for a scalar input"));
+    }
+    crate::ops::util::axis(a, shape.len())
+}

@@ -3,8 +3,7 @@
 
 use burnish_model::Buffer;
 
-use super::host::{Elem, host, int_values, strides, value, wrap, zip_buffers};
-use crate::ops::util::axis;
+use super::host::{Elem, axis_of, host, int_values, strides, value, wrap, zip_buffers};
 use crate::ops::{BuildCtx, Op, op};
 
 /// How a scatter combines an update with the value already there.
@@ -106,7 +105,7 @@ fn elements_op(a: i64, red: Reduction) -> Result<Box<dyn Op>, String> {
         let idx = ins.take(1)?;
         let upd = ins.take(2)?;
         let dshape = data.shape();
-        let ax = axis(a, dshape.len())?;
+        let ax = axis_of(a, &dshape)?;
         let ishape = idx.shape();
         if upd.shape() != ishape {
             return Err(format!(
@@ -223,7 +222,7 @@ pub fn tensor_scatter(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let update = ins.take(1)?;
         let cshape = cache.shape();
         let ushape = update.shape();
-        let ax = axis(a, cshape.len())?;
+        let ax = axis_of(a, &cshape)?;
         if ax == 0 {
             return Err("TensorScatter axis must not be the batch axis 0".into());
         }

@@ -4,8 +4,7 @@ use std::cmp::Ordering;
 
 use burnish_model::Buffer;
 
-use super::host::{Elem, host, i64_value, int_scalar, map_buffer, split_at_axis, value};
-use crate::ops::util::axis;
+use super::host::{Elem, axis_of, host, i64_value, int_scalar, map_buffer, split_at_axis, value};
 use crate::ops::{BuildCtx, Op, op};
 
 fn top_k_typed<T: Elem>(
@@ -28,15 +27,29 @@ fn top_k_typed<T: Elem>(
                 c.then(a.cmp(b))
             };
             order.clear();
-            order.extend(0..n);
             if k == 0 {
                 continue;
             }
-            if k < n {
-                order.select_nth_unstable_by(k - 1, cmp);
-                order.truncate(k);
+            if k * 16 <= n {
+                let better = |a: usize, b: usize| cmp(&a, &b) == Ordering::Less;
+                for j in 0..n {
+                    if order.len() == k {
+                        if !better(j, order[k - 1]) {
+                            continue;
+                        }
+                        order.pop();
+                    }
+                    let at = order.partition_point(|&e| !better(j, e));
+                    order.insert(at, j);
+                }
+            } else {
+                order.extend(0..n);
+                if k < n {
+                    order.select_nth_unstable_by(k - 1, cmp);
+                    order.truncate(k);
+                }
+                order.sort_unstable_by(cmp);
             }
-            order.sort_unstable_by(cmp);
             for (r, &j) in order.iter().enumerate() {
                 let dst = (o * k + r) * inner + i;
                 out[dst] = lane[j];
@@ -64,7 +77,7 @@ pub fn top_k(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             None => int_scalar(&ins.take(1)?, "K")?,
         };
         let mut shape = x.shape();
-        let ax = axis(a, shape.len())?;
+        let ax = axis_of(a, &shape)?;
         let dims = split_at_axis(&shape, ax);
         if k < 0 || k as usize > dims.1 {
             return Err(format!(
@@ -149,7 +162,7 @@ pub fn unique(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let shape = x.shape();
         let (dims, ax) = match a {
             Some(a) => {
-                let ax = axis(a, shape.len())?;
+                let ax = axis_of(a, &shape)?;
                 (split_at_axis(&shape, ax), Some(ax))
             }
             None => ((1, x.numel(), 1), None),

@@ -4,7 +4,9 @@
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burnish_model::{Buffer, DType};
 
-use super::host::{Elem, host, i64_value, int_values, map_buffer, strides, value, wrap, zeros};
+use super::host::{
+    Elem, axis_of, host, i64_value, int_values, map_buffer, strides, value, wrap, zeros,
+};
 use crate::ops::generate::cast_value;
 use crate::ops::util::{axis, check_numel};
 use crate::ops::{BuildCtx, Op, op};
@@ -97,7 +99,7 @@ pub fn compress(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let (x, d) = match a {
             Some(a) => {
-                let d = axis(a, x.rank())?;
+                let d = axis_of(a, &x.shape())?;
                 (x, d)
             }
             None => {

@@ -67,7 +67,14 @@ pub fn max_unpool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let mut inferred = xs[..2].to_vec();
         for d in 0..n {
-            let size = (xs[d + 2] as i64 - 1) * strides_attr[d] - pads[d] - pads[n + d] + kernel[d];
+            let size = (xs[d + 2] as i64 - 1)
+                .checked_mul(strides_attr[d])
+                .and_then(|v| {
+                    v.checked_sub(pads[d])?
+                        .checked_sub(pads[n + d])?
+                        .checked_add(kernel[d])
+                })
+                .ok_or("MaxUnpool attributes overflow")?;
             if size < 0 {
                 return Err(format!("unpooled dim {d} would have size {size}"));
             }
@@ -195,15 +202,18 @@ pub fn col2im(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let mut nb = Vec::with_capacity(n);
         for d in 0..n {
-            let span =
-                image[d] as i64 + pads[d] + pads[n + d] - (dil[d] * (block[d] as i64 - 1) + 1);
+            let reach = dil[d].saturating_mul(block[d] as i64 - 1).saturating_add(1);
+            let span = (image[d] as i64)
+                .saturating_add(pads[d])
+                .saturating_add(pads[n + d])
+                .saturating_sub(reach);
             if span < 0 {
                 return Err(format!("no sliding block fits image dim {d}"));
             }
             nb.push((span / st[d] + 1) as usize);
         }
-        let ks: usize = block.iter().product();
-        if xs[1] % ks != 0 || xs[2] != nb.iter().product::<usize>() {
+        let ks = check_numel(&block)?;
+        if xs[1] % ks != 0 || xs[1] < ks || xs[2] != check_numel(&nb)? {
             return Err(format!(
                 "input {xs:?} does not match blocks {nb:?} of kernel {block:?}"
             ));

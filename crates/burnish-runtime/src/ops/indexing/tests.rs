@@ -270,3 +270,53 @@ fn det_and_cumulative_scans_match_closed_forms() {
     let out = run("CumProd", &[], vec![x, i64s(&[], &[-1])]).unwrap();
     assert_eq!(out[0].data, Buffer::F32(vec![1.0, 2.0, 6.0, 24.0]));
 }
+
+#[test]
+fn odd_inputs_give_errors_not_panics() {
+    let pool = vec![
+        f32s(&[], &[1.5]),
+        f32s(&[0], &[]),
+        f32s(&[2, 3], &[1.0, -2.0, 0.0, 4.0, 5.0, 6.0]),
+        i64s(&[2], &[5, -9]),
+        i64s(&[], &[1]),
+        i64s(&[0, 2], &[]),
+        i64s(&[2, 1], &[0, 1]),
+        TensorData::new(vec![2], Buffer::Bool(vec![true, false])).unwrap(),
+        TensorData::new(vec![3], Buffer::U8(vec![1, 2, 3])).unwrap(),
+    ];
+    let variants: Vec<Vec<(&str, Attribute)>> =
+        [("ij,j", 0), ("ii->i", -1), ("...i,...i->...", 1), ("i", 2)]
+            .into_iter()
+            .map(|(eq, a)| {
+                vec![
+                    ("equation", s(eq)),
+                    ("direction", s("LEFT")),
+                    ("to", Attribute::Int(2)),
+                    ("kernel_shape", Attribute::Ints(vec![2])),
+                    ("axis", Attribute::Int(a)),
+                    ("batch_dims", Attribute::Int(a.max(0))),
+                ]
+            })
+            .collect();
+    let m = pool.len();
+    for ((op, _), attrs) in OPS
+        .iter()
+        .flat_map(|o| variants.iter().map(move |v| (o, v)))
+    {
+        for n in 1..=3usize {
+            for combo in 0..m.pow(n as u32) {
+                let ins: Vec<TensorData> = (0..n)
+                    .map(|i| pool[(combo / m.pow(i as u32)) % m].clone())
+                    .collect();
+                let r = std::panic::catch_unwind(|| run(op, attrs, ins.clone()));
+                assert!(
+                    r.is_ok(),
+                    "{op} panicked on {:?}",
+                    ins.iter()
+                        .map(|t| (&t.shape, t.dtype()))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+}
