@@ -2,12 +2,20 @@
 //! `RMSNormalization`, `RotaryEmbedding`, `GroupNormalization`, `LRN`, ...).
 
 mod host;
+mod norms;
 mod sdpa;
 
 use super::Builder;
 
 /// This family's default-domain ops.
-pub(crate) const OPS: &[(&str, Builder)] = &[("Attention", sdpa::attention)];
+pub(crate) const OPS: &[(&str, Builder)] = &[
+    ("Attention", sdpa::attention),
+    ("RMSNormalization", norms::rms_norm),
+    ("GroupNormalization", norms::group_norm),
+    ("LpNormalization", norms::lp_norm),
+    ("MeanVarianceNormalization", norms::mvn),
+    ("LRN", norms::lrn),
+];
 
 /// This family's ops in other domains: `(domain, op type, builder)`.
 pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] = &[];
