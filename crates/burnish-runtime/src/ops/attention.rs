@@ -3,6 +3,8 @@
 
 mod host;
 mod norms;
+mod recurrent;
+mod rotary;
 mod sdpa;
 
 use super::Builder;
@@ -15,6 +17,9 @@ pub(crate) const OPS: &[(&str, Builder)] = &[
     ("LpNormalization", norms::lp_norm),
     ("MeanVarianceNormalization", norms::mvn),
     ("LRN", norms::lrn),
+    ("RotaryEmbedding", rotary::rotary_embedding),
+    ("LinearAttention", recurrent::linear_attention),
+    ("CausalConvWithState", recurrent::causal_conv_with_state),
 ];
 
 /// This family's ops in other domains: `(domain, op type, builder)`.
