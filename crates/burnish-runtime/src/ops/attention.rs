@@ -24,3 +24,6 @@ pub(crate) const OPS: &[(&str, Builder)] = &[
 
 /// This family's ops in other domains: `(domain, op type, builder)`.
 pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] = &[];
+
+#[cfg(test)]
+mod tests;

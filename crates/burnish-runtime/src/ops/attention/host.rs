@@ -3,12 +3,12 @@
 
 use std::borrow::Cow;
 
-use burn_backend::ops::FloatTensorOps;
 use burn_backend::DType as BurnDType;
+use burn_backend::ops::FloatTensorOps;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use crate::ops::util::{check_numel, dims, host_f32, upload_f32};
+use crate::ops::util::{host_f32, upload_f32};
 use crate::value::{B, Value};
 
 /// Elements below which a row loop stays on the calling thread.
@@ -57,11 +57,6 @@ pub(super) fn round_to(x: f32, dtype: BurnDType) -> f32 {
     }
 }
 
-/// A zeroed output buffer of `shape`, after checking its size.
-pub(super) fn zeros(shape: &[usize]) -> Result<Vec<f32>, String> {
-    Ok(vec![0.0; check_numel(shape)?])
-}
-
 /// Runs `f(row_index, row)` over the `row`-sized chunks of `out`, in parallel when large.
 pub(super) fn rows_mut(out: &mut [f32], row: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
     if row == 0 {
@@ -74,13 +69,4 @@ pub(super) fn rows_mut(out: &mut [f32], row: usize, f: impl Fn(usize, &mut [f32]
     } else {
         out.chunks_mut(row).enumerate().for_each(|(i, r)| f(i, r));
     }
-}
-
-/// The shape of `t`, checked to have `rank` dimensions.
-pub(super) fn shape_of(t: &FlexTensor, rank: usize, what: &str) -> Result<Vec<usize>, String> {
-    let s = dims(t);
-    if s.len() != rank {
-        return Err(format!("input `{what}` must have rank {rank}, found shape {s:?}"));
-    }
-    Ok(s)
 }

@@ -28,17 +28,18 @@ pub fn rms_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0.0f32; xs.len()];
         rows_mut(&mut out, inner, |r, row| {
             let src = &xs[r * inner..(r + 1) * inner];
-            let ms = src.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / inner as f64;
+            let ms = src
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+                / inner as f64;
             let inv = (1.0 / (ms + eps).sqrt()) as f32;
             match &w {
                 Some(w) => row
                     .iter_mut()
                     .zip(src.iter().zip(w))
                     .for_each(|(y, (&v, &w))| *y = v * inv * w),
-                None => row
-                    .iter_mut()
-                    .zip(src)
-                    .for_each(|(y, &v)| *y = v * inv),
+                None => row.iter_mut().zip(src).for_each(|(y, &v)| *y = v * inv),
             }
         });
         let y = Value::Float(upload(out, s, x.dtype()));
@@ -85,7 +86,7 @@ pub fn group_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let scale = float_input(ins.take(1)?, "scale")?;
         let bias = float_input(ins.take(2)?, "bias")?;
         let s = dims(&x);
-        if s.len() < 2 || s[1] % groups != 0 {
+        if s.len() < 2 || !s[1].is_multiple_of(groups) {
             return Err(format!(
                 "GroupNormalization needs X of rank >= 2 whose channels divide into {groups} \
                  groups, found {s:?}"
@@ -112,7 +113,11 @@ pub fn group_norm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             let (mean, inv) = mean_inv_std(src, eps);
             let g = r % groups;
             for (j, (y, &v)) in y.iter_mut().zip(src).enumerate() {
-                let k = if per_channel { g * cpg + j / spatial } else { g };
+                let k = if per_channel {
+                    g * cpg + j / spatial
+                } else {
+                    g
+                };
                 *y = ((f64::from(v) - mean) * inv) as f32 * scale[k] + bias[k];
             }
         });

@@ -39,10 +39,22 @@ pub fn linear_attention(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         ));
     }
     let rule = match ctx.string("update_rule", "gated_delta")?.as_str() {
-        "linear" => Rule { gating: false, delta: false },
-        "gated" => Rule { gating: true, delta: false },
-        "delta" => Rule { gating: false, delta: true },
-        "gated_delta" => Rule { gating: true, delta: true },
+        "linear" => Rule {
+            gating: false,
+            delta: false,
+        },
+        "gated" => Rule {
+            gating: true,
+            delta: false,
+        },
+        "delta" => Rule {
+            gating: false,
+            delta: true,
+        },
+        "gated_delta" => Rule {
+            gating: true,
+            delta: true,
+        },
         other => return Err(format!("unsupported update_rule `{other}`")),
     };
     let cfg = LinearConfig {
@@ -59,9 +71,7 @@ fn seq_input(v: Value, what: &str, batch: usize, seq: usize) -> Result<(Vec<f32>
     let t = float_input(v, what)?;
     let s = dims(&t);
     if s.len() != 3 || s[0] != batch || s[1] != seq {
-        return Err(format!(
-            "`{what}` must be [{batch}, {seq}, _], found {s:?}"
-        ));
+        return Err(format!("`{what}` must be [{batch}, {seq}, _], found {s:?}"));
     }
     Ok((f32s(&t)?.into_owned(), s[2]))
 }
@@ -99,7 +109,10 @@ fn run_linear(cfg: &LinearConfig, mut ins: Inputs) -> Result<Vec<Value>, String>
         }
         None => (vec![0.0; check_numel(&[b, hk, dk, dv])?], dtype),
     };
-    let decay = ins.opt(4).map(|d| seq_input(d, "decay", b, t)).transpose()?;
+    let decay = ins
+        .opt(4)
+        .map(|d| seq_input(d, "decay", b, t))
+        .transpose()?;
     let beta = ins.opt(5).map(|d| seq_input(d, "beta", b, t)).transpose()?;
     if cfg.rule.gating != decay.is_some() || cfg.rule.delta != beta.is_some() {
         return Err(format!(
@@ -135,7 +148,11 @@ fn run_linear(cfg: &LinearConfig, mut ins: Inputs) -> Result<Vec<Value>, String>
             vt.copy_from_slice(&v[tok * vh + h * dv..][..dv]);
             if let Some((g, w)) = &decay {
                 for (d, srow) in s.chunks_mut(dv.max(1)).enumerate() {
-                    let gate = if *w == hk { g[tok * w + h] } else { g[tok * w + h * dk + d] };
+                    let gate = if *w == hk {
+                        g[tok * w + h]
+                    } else {
+                        g[tok * w + h * dk + d]
+                    };
                     let f = gate.exp();
                     srow.iter_mut().for_each(|x| *x *= f);
                 }
@@ -194,7 +211,10 @@ pub fn causal_conv_with_state(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             return Err(format!("`bias` must have {c} values"));
         }
         let ctxlen = k - 1;
-        let past = ins.opt(3).map(|v| float_input(v, "past_state")).transpose()?;
+        let past = ins
+            .opt(3)
+            .map(|v| float_input(v, "past_state"))
+            .transpose()?;
         if let Some(p) = &past
             && (dims(p) != [b, c, ctxlen] || p.dtype() != dtype)
         {
@@ -216,10 +236,18 @@ pub fn causal_conv_with_state(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0.0f32; b * c * l];
         rows_mut(&mut out, l, |r, row| {
             let ch = r % c;
-            let (src, taps) = (&padded[r * width..(r + 1) * width], &ws[ch * k..(ch + 1) * k]);
+            let (src, taps) = (
+                &padded[r * width..(r + 1) * width],
+                &ws[ch * k..(ch + 1) * k],
+            );
             let b0 = bias.as_ref().map_or(0.0, |v| v[ch]);
             for (i, y) in row.iter_mut().enumerate() {
-                let acc = src[i..i + k].iter().zip(taps).map(|(a, w)| a * w).sum::<f32>() + b0;
+                let acc = src[i..i + k]
+                    .iter()
+                    .zip(taps)
+                    .map(|(a, w)| a * w)
+                    .sum::<f32>()
+                    + b0;
                 *y = if silu {
                     let z = round_to(acc, dtype);
                     z / (1.0 + (-z).exp())

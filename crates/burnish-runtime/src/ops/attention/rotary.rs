@@ -1,8 +1,6 @@
 //! `RotaryEmbedding` (opset 23): rotates the first `rotary_embedding_dim` features of each
 //! head by the cached angles of its position, in halves or interleaved pairs.
 
-use burn_backend::TensorMetadata;
-
 use super::host::{f32s, float_input, rows_mut, upload};
 use crate::ops::util::dims;
 use crate::ops::{BuildCtx, Op, op};
@@ -76,7 +74,11 @@ pub fn rotary_embedding(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 ));
             }
         };
-        let rd = if rotary_dim == 0 { lay.head } else { rotary_dim };
+        let rd = if rotary_dim == 0 {
+            lay.head
+        } else {
+            rotary_dim
+        };
         if rd > lay.head || rd % 2 != 0 {
             return Err(format!(
                 "rotary_embedding_dim {rd} must be even and at most the head size {}",
@@ -104,9 +106,15 @@ pub fn rotary_embedding(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 }
                 p.iter()
                     .map(|&i| {
-                        usize::try_from(i).ok().filter(|&i| i < cd[0]).ok_or_else(|| {
-                            format!("position id {i} is out of range for caches of {} rows", cd[0])
-                        })
+                        usize::try_from(i)
+                            .ok()
+                            .filter(|&i| i < cd[0])
+                            .ok_or_else(|| {
+                                format!(
+                                    "position id {i} is out of range for caches of {} rows",
+                                    cd[0]
+                                )
+                            })
                     })
                     .collect::<Result<_, _>>()?
             }

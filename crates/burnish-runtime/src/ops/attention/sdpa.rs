@@ -91,7 +91,7 @@ fn split_heads(t: FlexTensor, heads: Option<usize>, what: &str) -> Result<FlexTe
     let heads = heads.ok_or_else(|| {
         format!("3-D `{what}` needs the attributes `q_num_heads` and `kv_num_heads`")
     })?;
-    if s[2] % heads != 0 {
+    if !s[2].is_multiple_of(heads) {
         return Err(format!(
             "`{what}` hidden size {} is not divisible by {heads} heads",
             s[2]
@@ -163,13 +163,18 @@ fn run(cfg: &Config, mut ins: Inputs) -> Result<Vec<Value>, String> {
             geo.dq, sk[3]
         ));
     }
-    if geo.hkv == 0 || geo.hq % geo.hkv != 0 {
+    if geo.hkv == 0 || !geo.hq.is_multiple_of(geo.hkv) {
         return Err(format!(
             "query heads {} must be a multiple of the key/value heads {}",
             geo.hq, geo.hkv
         ));
     }
-    let bias = build_bias(mask, &geo, cfg.causal.then_some(past_len), nonpad.as_deref())?;
+    let bias = build_bias(
+        mask,
+        &geo,
+        cfg.causal.then_some(past_len),
+        nonpad.as_deref(),
+    )?;
     let scale = cfg.scale.unwrap_or(1.0 / (geo.dq as f64).sqrt());
     let compute = if dtype == BurnDType::F64 {
         BurnDType::F64
@@ -329,7 +334,10 @@ fn qk_output(
 ) -> Result<FlexTensor, String> {
     let rep = g.hq / g.hkv;
     check_numel(&[g.batch, g.hq, g.sq, g.skv])?;
-    let grouped = B::float_reshape(q.clone(), Shape::from(vec![g.batch, g.hkv, rep * g.sq, g.dq]));
+    let grouped = B::float_reshape(
+        q.clone(),
+        Shape::from(vec![g.batch, g.hkv, rep * g.sq, g.dq]),
+    );
     let scores = B::float_matmul(grouped, B::float_transpose(k.clone()));
     let mut s = f32s(&scores)?.into_owned();
     let scale = scale as f32;
