@@ -1,6 +1,8 @@
 //! Attention and the normalizations of transformer and vision models (`Attention`,
-//! `RMSNormalization`, `RotaryEmbedding`, `GroupNormalization`, `LRN`, ...).
+//! `RMSNormalization`, `RotaryEmbedding`, `GroupNormalization`, `LRN`, ...), and the stateful
+//! sequence ops of opset 27 (`LinearAttention`, `CausalConvWithState`).
 
+mod flex;
 mod host;
 mod norms;
 mod recurrent;
@@ -23,7 +25,8 @@ pub(crate) const OPS: &[(&str, Builder)] = &[
 ];
 
 /// This family's ops in other domains: `(domain, op type, builder)`.
-pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] = &[];
+pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] =
+    &[("ai.onnx.preview", "FlexAttention", flex::flex_attention)];
 
 #[cfg(test)]
 mod tests;

@@ -238,3 +238,42 @@ fn group_norm_before_opset_21_scales_per_group() {
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     }
 }
+
+#[test]
+fn flex_attention_rejects_bad_modifiers_and_shapes() {
+    let b = crate::ops::builder("ai.onnx.preview", "FlexAttention").expect("registered");
+    let bad = node("FlexAttention", &[("score_mod", int(1))], 1);
+    let ctx = |n| BuildCtx {
+        node: n,
+        opset: 26,
+        consts: Vec::new(),
+    };
+    assert!(b(&ctx(&bad)).is_err());
+    let plain = node("FlexAttention", &[], 1);
+    let op = b(&ctx(&plain)).unwrap();
+    assert!(
+        run(
+            &*op,
+            vec![f32s(&[1, 2, 8]), f32s(&[1, 2, 8]), f32s(&[1, 2, 8])]
+        )
+        .is_err()
+    );
+    let err = run(
+        &*op,
+        vec![
+            f32s(&[1, 3, 2, 4]),
+            f32s(&[1, 2, 2, 4]),
+            f32s(&[1, 2, 2, 4]),
+        ],
+    );
+    assert!(err.unwrap_err().contains("multiple"));
+    let y = run(
+        &*op,
+        vec![
+            f32s(&[1, 4, 2, 4]),
+            f32s(&[1, 2, 3, 4]),
+            f32s(&[1, 2, 3, 5]),
+        ],
+    );
+    assert_eq!(y.unwrap()[0].shape(), [1, 4, 2, 5]);
+}
