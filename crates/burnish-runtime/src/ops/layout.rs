@@ -201,11 +201,15 @@ fn wrap(mut x: Value, pads: &[(usize, usize)]) -> Result<Value, String> {
         super::util::check_numel(&s)?;
         let idx: Vec<i64> = (0..len).map(|j| ((j + n - a % n) % n) as i64).collect();
         let idx = Value::from_data(&burnish_model::TensorData::from_i64(vec![len], idx))?;
-        let idx = idx.prim().clone();
+        let idx = idx
+            .prim()
+            .ok_or("Pad indices are not a backend tensor")?
+            .clone();
         x = match x {
             Value::Float(t) => Value::Float(B::float_select(t, d, idx)),
             Value::Int(t) => Value::Int(B::int_select(t, d, idx)),
             Value::Bool(t) => Value::Bool(B::bool_select(t, d, idx)),
+            other => return Err(super::util::unsupported_value("Pad", &other)),
         };
     }
     Ok(x)

@@ -20,6 +20,7 @@ mod indexing;
 mod layout;
 mod linalg;
 mod loss;
+mod ml;
 pub(crate) mod norm;
 mod pointwise;
 mod pool;
@@ -28,7 +29,9 @@ mod quant;
 mod reduce;
 mod resize;
 mod rnn;
+mod sequence;
 mod shape;
+mod text;
 mod unary;
 pub(crate) mod util;
 
@@ -229,6 +232,9 @@ pub const DOMAIN_OPS: &[&[(&str, &str, Builder)]] = &[
     loss::DOMAIN_OPS,
     indexing::DOMAIN_OPS,
     image::DOMAIN_OPS,
+    sequence::DOMAIN_OPS,
+    text::DOMAIN_OPS,
+    ml::DOMAIN_OPS,
 ];
 
 registry! {

@@ -110,7 +110,7 @@ fn identity(kind: Kind, dtype: BurnDType) -> Option<Scalar> {
 
 /// The reduction of an empty tensor: `out` filled with the kind's identity.
 fn reduce_empty(x: &Value, out: &[usize], kind: Kind) -> Result<Value, String> {
-    let dtype = x.prim().dtype();
+    let dtype = x.prim().ok_or_else(|| super::util::not_tensor(x))?.dtype();
     let fill = identity(kind, dtype)
         .ok_or_else(|| format!("this reduction of an empty {} tensor", x.dtype()))?;
     let (shape, dev) = (Shape::from(out.to_vec()), crate::value::device());
@@ -122,6 +122,7 @@ fn reduce_empty(x: &Value, out: &[usize], kind: Kind) -> Result<Value, String> {
             let t = B::bool_zeros(shape, &dev, dtype.into());
             Value::Bool(if all { B::bool_not(t) } else { t })
         }
+        other => return Err(super::util::not_tensor(other)),
     })
 }
 

@@ -66,7 +66,7 @@ fn inner_weights(scale: &FlexTensor, inner: &[usize]) -> Result<Option<Vec<f32>>
         return Ok(None);
     }
     let t = B::float_reshape(scale.clone(), Shape::from(s));
-    let Value::Float(full) = expand_to(Value::Float(t), inner) else {
+    let Value::Float(full) = expand_to(Value::Float(t), inner)? else {
         return Err("scale is not a float tensor".into());
     };
     Ok(Some(f32s(&full)?.into_owned()))

@@ -263,7 +263,7 @@ fn mask_values(mask: Value) -> Result<(Vec<f32>, [usize; 4]), String> {
             _ => return Err("`attn_mask` could not be read as booleans".into()),
         },
         Value::Float(t) => f32s(&t)?.into_owned(),
-        Value::Int(_) => return Err("`attn_mask` must be bool or float".into()),
+        _ => return Err("`attn_mask` must be bool or float".into()),
     };
     Ok((values, s4))
 }

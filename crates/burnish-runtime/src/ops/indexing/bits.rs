@@ -36,8 +36,8 @@ macro_rules! int_zip {
 /// Both inputs broadcast to one shape and read to the host.
 fn broadcast_pair(a: Value, b: Value) -> Result<(Vec<usize>, Buffer, Buffer), String> {
     let shape = broadcast_shape(&a.shape(), &b.shape())?;
-    let a = host(&expand_to(a, &shape))?;
-    let b = host(&expand_to(b, &shape))?;
+    let a = host(&expand_to(a, &shape)?)?;
+    let b = host(&expand_to(b, &shape)?)?;
     Ok((shape, a.data, b.data))
 }
 

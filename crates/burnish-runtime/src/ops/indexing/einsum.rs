@@ -129,7 +129,7 @@ impl Operand {
             let mut flat = out.clone();
             flat.push(n * n);
             out.push(n);
-            let v = permute(self.v, &perm).reshape(&flat);
+            let v = permute(self.v, &perm)?.reshape(&flat);
             let rows = (0..n).map(|k| (k * (n + 1)) as i64).collect();
             self.v = select_rows(v, flat.len() - 1, rows, &out)?;
             self.labels = lab;
@@ -149,12 +149,12 @@ impl Operand {
     }
 
     /// Permutes to `order` and expands each dim to the label's size in `sizes`.
-    fn arrange(self, order: &[u32], size: &dyn Fn(u32) -> usize) -> Value {
+    fn arrange(self, order: &[u32], size: &dyn Fn(u32) -> usize) -> Result<Value, String> {
         let perm: Vec<usize> = order
             .iter()
             .filter_map(|l| self.labels.iter().position(|m| m == l))
             .collect();
-        let v = permute(self.v, &perm);
+        let v = permute(self.v, &perm)?;
         let full: Vec<usize> = order.iter().map(|&l| size(l)).collect();
         expand_to(v, &full)
     }
@@ -205,8 +205,8 @@ fn contract(
     let (bt, m, k, n) = (prod(&batch), prod(&left), prod(&inner), prod(&right));
     let order_a: Vec<u32> = [&batch[..], &left, &inner].concat();
     let order_b: Vec<u32> = [&batch[..], &inner, &right].concat();
-    let va = a.arrange(&order_a, size).reshape(&[bt, m, k]);
-    let vb = b.arrange(&order_b, size).reshape(&[bt, k, n]);
+    let va = a.arrange(&order_a, size)?.reshape(&[bt, m, k]);
+    let vb = b.arrange(&order_b, size)?.reshape(&[bt, k, n]);
     let labels: Vec<u32> = [&batch[..], &left, &right].concat();
     let shape: Vec<usize> = labels.iter().map(|&l| size(l)).collect();
     let v = if bt * m * k * n == 0 {
@@ -322,7 +322,7 @@ fn run(eq: &Equation, vals: Vec<Value>) -> Result<Vec<Value>, String> {
         acc = contract(acc, b, &needed, &size)?;
     }
     let acc = acc.sum_unless(|l| out_labels.contains(&l));
-    let mut v = acc.arrange(&out_labels, &size);
+    let mut v = acc.arrange(&out_labels, &size)?;
     if wide {
         v = cast_value(v, dtype)?;
     }

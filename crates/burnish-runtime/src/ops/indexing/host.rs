@@ -136,7 +136,7 @@ macro_rules! map_buffer {
             Buffer::U32($v) => Buffer::U32($body),
             Buffer::U64($v) => Buffer::U64($body),
             Buffer::Bool($v) => Buffer::Bool($body),
-            Buffer::String(_) => return Err("string tensors are not supported".to_string()),
+            other => return Err(format!("{} tensors are not supported", other.dtype())),
         }
     };
 }
@@ -203,7 +203,7 @@ pub(crate) fn zeros(dtype: DType, n: usize) -> Result<Buffer, String> {
         DType::U32 => Buffer::U32(vec![0; n]),
         DType::U64 => Buffer::U64(vec![0; n]),
         DType::Bool => Buffer::Bool(vec![false; n]),
-        DType::String => return Err("string tensors are not supported".into()),
+        other => return Err(format!("{other} tensors are not supported")),
     })
 }
 

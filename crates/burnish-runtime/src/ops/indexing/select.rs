@@ -30,6 +30,7 @@ pub(crate) fn select_rows(
         Value::Float(t) => Value::Float(B::float_select(t, dim, it)),
         Value::Int(t) => Value::Int(B::int_select(t, dim, it)),
         Value::Bool(t) => cast_value(Value::Int(B::bool_select(t, dim, it)), DType::Bool)?,
+        other => return Err(crate::ops::util::unsupported_value("this op", &other)),
     };
     Ok(picked.reshape(out_shape))
 }

@@ -76,7 +76,7 @@ pub(crate) fn buffer(dtype: DType, data: Vec<f64>) -> Result<Buffer, String> {
         DType::U32 => Buffer::U32(it.map(|x| x as u32).collect()),
         DType::U64 => Buffer::U64(it.map(|x| x as u64).collect()),
         DType::Bool => Buffer::Bool(it.map(|x| x != 0.0).collect()),
-        DType::String => return Err("string tensors are not supported".into()),
+        other => return Err(format!("{other} tensors are not supported")),
     })
 }
 
