@@ -224,6 +224,9 @@ pub const FAMILIES: &[Family] = &[
     loss::OPS,
     indexing::OPS,
     image::OPS,
+    sequence::OPS,
+    text::OPS,
+    ml::OPS,
 ];
 
 /// Ops of other domains: `(domain, op type, builder)`.
