@@ -118,15 +118,62 @@ impl Graph {
             .fold((0, 0), |(n, b), t| (n + t.len(), b + t.byte_size()))
     }
 
-    /// For each value name, the indices of the nodes that read it.
+    /// For each value name, the indices of the nodes that read it (explicitly, or from inside
+    /// one of their subgraphs).
     pub fn consumers(&self) -> HashMap<&str, Vec<usize>> {
         let mut map: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             for input in node.inputs.iter().filter(|s| !s.is_empty()) {
                 map.entry(input.as_str()).or_default().push(i);
             }
+            if node.has_subgraphs() {
+                for name in node.implicit_inputs() {
+                    if let Some(key) = self.name_ref(&name) {
+                        map.entry(key).or_default().push(i);
+                    }
+                }
+            }
         }
         map
+    }
+
+    /// This graph's own copy of `name`, when the graph defines or reads a value of that name.
+    fn name_ref(&self, name: &str) -> Option<&str> {
+        self.inputs
+            .iter()
+            .map(|v| v.name.as_str())
+            .chain(self.initializers.keys().map(String::as_str))
+            .chain(
+                self.nodes
+                    .iter()
+                    .flat_map(|n| n.outputs.iter().map(String::as_str)),
+            )
+            .find(|n| *n == name)
+    }
+
+    /// Values this graph reads but does not define: the outer-scope values a subgraph
+    /// (an `If` branch, a `Loop` or `Scan` body) captures, sorted by name.
+    pub fn free_values(&self) -> Vec<String> {
+        let defined = self.defined_values();
+        let mut free = std::collections::BTreeSet::new();
+        for node in &self.nodes {
+            for input in node.inputs.iter().filter(|s| !s.is_empty()) {
+                if !defined.contains(input.as_str()) {
+                    free.insert(input.clone());
+                }
+            }
+            for name in node.implicit_inputs() {
+                if !defined.contains(name.as_str()) {
+                    free.insert(name);
+                }
+            }
+        }
+        for out in &self.outputs {
+            if !defined.contains(out.name.as_str()) {
+                free.insert(out.name.clone());
+            }
+        }
+        free.into_iter().collect()
     }
 
     /// Names of values defined inside this graph (inputs, initializers, node outputs).
@@ -146,6 +193,28 @@ impl Graph {
 }
 
 impl Node {
+    /// The graphs held in this node's attributes (`If` branches, `Loop`/`Scan` bodies).
+    pub fn subgraphs(&self) -> impl Iterator<Item = &Graph> {
+        self.attrs.values().filter_map(|a| match a {
+            crate::Attribute::Graph(g) => Some(g.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// True when an attribute holds a graph.
+    pub fn has_subgraphs(&self) -> bool {
+        self.subgraphs().next().is_some()
+    }
+
+    /// The enclosing-scope values this node's subgraphs read (sorted, deduplicated): the
+    /// node's implicit inputs, which must be computed before it runs.
+    pub fn implicit_inputs(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.subgraphs().flat_map(Graph::free_values).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// `op_type`, prefixed with the domain outside the default ONNX domain.
     pub fn qualified_op(&self) -> String {
         if self.domain.is_empty() || self.domain == "ai.onnx" {

@@ -20,6 +20,7 @@
 pub mod capture;
 pub mod conformance;
 pub mod error;
+mod exec;
 mod fusion;
 mod inline;
 pub mod inspect;

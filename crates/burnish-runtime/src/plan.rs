@@ -8,7 +8,7 @@ use burnish_model::{Graph, Model, Node, TensorData, ValueInfo};
 use crate::error::RuntimeError;
 use crate::fusion::{self, Chain};
 use crate::ops::conv_chain::{Link, chain_op_type, conv_chain};
-use crate::ops::{self, BuildCtx, Op};
+use crate::ops::{self, BuildCtx, Known, Op};
 use crate::value::Value;
 
 /// One compiled node.
@@ -31,15 +31,22 @@ pub(crate) struct Plan {
     pub steps: Vec<Step>,
 }
 
-/// Ops of the graph that the runtime does not implement, with counts.
+/// Ops of the graph (subgraphs included) that the runtime does not implement, with counts.
 pub fn unsupported_ops(graph: &Graph) -> BTreeMap<String, usize> {
     let mut missing = BTreeMap::new();
+    collect_unsupported(graph, &mut missing);
+    missing
+}
+
+fn collect_unsupported(graph: &Graph, missing: &mut BTreeMap<String, usize>) {
     for node in &graph.nodes {
         if ops::builder(&node.domain, &node.op_type).is_none() {
             *missing.entry(node.qualified_op()).or_insert(0) += 1;
         }
+        for sub in node.subgraphs() {
+            collect_unsupported(sub, missing);
+        }
     }
-    missing
 }
 
 impl Step {
@@ -73,11 +80,23 @@ impl Step {
 impl Plan {
     /// Compiles `model`; with `fuse`, conv chains run as one kernel call ([`crate::fusion`]).
     pub fn compile(model: &Model, fuse: bool) -> Result<Plan, RuntimeError> {
-        let graph = &model.graph;
-        let missing = unsupported_ops(graph);
+        let missing = unsupported_ops(&model.graph);
         if !missing.is_empty() {
             return Err(RuntimeError::UnsupportedOps { ops: missing });
         }
+        Plan::compile_graph(&model.graph, model.opset(), fuse, &Known::new(), &[])
+    }
+
+    /// Compiles a graph in an enclosing scope: `outer` holds the constants of the enclosing
+    /// graphs, `implicit` the other enclosing values the graph reads, which become extra
+    /// inputs after its own (the subgraphs of `If`, `Loop` and `Scan` compile this way).
+    pub(crate) fn compile_graph(
+        graph: &Graph,
+        opset: i64,
+        fuse: bool,
+        outer: &Known,
+        implicit: &[String],
+    ) -> Result<Plan, RuntimeError> {
         let mut next = 0usize;
         let mut slot = |name: &str, map: &mut HashMap<String, usize>| -> usize {
             *map.entry(name.to_string()).or_insert_with(|| {
@@ -86,9 +105,20 @@ impl Plan {
             })
         };
         let mut names: HashMap<String, usize> = HashMap::new();
-        let mut host: HashMap<String, Arc<TensorData>> = HashMap::new();
+        let mut host: Known = HashMap::new();
         let mut consts = Vec::new();
-        for (name, t) in &graph.initializers {
+        let captured_consts = graph
+            .free_values()
+            .into_iter()
+            .filter(|n| !implicit.contains(n))
+            .filter_map(|n| outer.get(&n).map(|t| (n, t.clone())));
+        for (name, t) in graph
+            .initializers
+            .iter()
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .chain(captured_consts)
+        {
+            let (name, t) = (&name, &t);
             let s = slot(name, &mut names);
             let v = Value::from_data(t).map_err(|message| RuntimeError::Value {
                 name: name.clone(),
@@ -97,16 +127,35 @@ impl Plan {
             consts.push((s, v));
             host.insert(name.clone(), t.clone());
         }
+        let implicit_infos = implicit.iter().map(|name| ValueInfo {
+            name: name.clone(),
+            dtype: None,
+            shape: None,
+        });
         let inputs: Vec<(ValueInfo, usize)> = graph
             .inputs
             .iter()
-            .map(|i| (i.clone(), slot(&i.name, &mut names)))
+            .cloned()
+            .chain(implicit_infos)
+            .map(|i| {
+                let s = slot(&i.name, &mut names);
+                (i, s)
+            })
             .collect();
 
         let mut last_use: HashMap<usize, usize> = HashMap::new();
         let mut readers: HashMap<&str, usize> = HashMap::new();
-        for node in &graph.nodes {
-            for input in node.inputs.iter().filter(|s| !s.is_empty()) {
+        let node_implicit: Vec<Vec<String>> = graph
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut names = n.implicit_inputs();
+                names.retain(|name| !host.contains_key(name) && !outer.contains_key(name));
+                names
+            })
+            .collect();
+        for (node, extra) in graph.nodes.iter().zip(&node_implicit) {
+            for input in node.inputs.iter().chain(extra).filter(|s| !s.is_empty()) {
                 *readers.entry(input.as_str()).or_insert(0) += 1;
             }
         }
@@ -118,7 +167,7 @@ impl Plan {
         if fuse {
             let mut known = host.clone();
             for node in &graph.nodes {
-                if let Some(Ok(folded)) = fold_at_build(node, model.opset(), &known) {
+                if let Some(Ok(folded)) = fold_at_build(node, opset, &known) {
                     for (name, v) in folded {
                         if let Ok(t) = v.to_data() {
                             known.insert(name, Arc::new(t));
@@ -126,7 +175,7 @@ impl Plan {
                     }
                     continue;
                 }
-                let ctx = BuildCtx::new(node, model.opset(), &known);
+                let ctx = BuildCtx::new(node, opset, &known);
                 if node.op_type == "Constant"
                     && let (Ok(data), Some(out)) =
                         (ops::generate::constant_data(&ctx), node.outputs.first())
@@ -134,7 +183,7 @@ impl Plan {
                     known.insert(out.clone(), Arc::new(data));
                 }
             }
-            for chain in fusion::find_chains(graph, model.opset(), &known, &readers) {
+            for chain in fusion::find_chains(graph, opset, &known, &readers) {
                 if let Some(&last) = chain.nodes.last() {
                     chains.insert(last, chain);
                 }
@@ -145,14 +194,29 @@ impl Plan {
 
         let mut steps = Vec::with_capacity(graph.nodes.len());
         for (index, node) in graph.nodes.iter().enumerate() {
-            let build = ops::builder(&node.domain, &node.op_type).expect("checked above");
-            let ctx = BuildCtx::new(node, model.opset(), &host);
+            let build = ops::builder(&node.domain, &node.op_type).ok_or_else(|| {
+                RuntimeError::UnsupportedOps {
+                    ops: [(node.qualified_op(), 1)].into(),
+                }
+            })?;
+            let scope: Known;
+            let mut ctx = BuildCtx::new(node, opset, &host);
+            if node.has_subgraphs() {
+                scope = host
+                    .iter()
+                    .chain(outer.iter())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                ctx = BuildCtx::new(node, opset, &scope);
+                ctx.implicit = node_implicit[index].clone();
+                ctx.fuse = fuse;
+            }
             let err = |message: String| RuntimeError::Build {
                 node: node.name.clone(),
                 op: node.op_type.clone(),
                 message,
             };
-            if let Some(folded) = fold_at_build(node, model.opset(), &host) {
+            if let Some(folded) = fold_at_build(node, opset, &host) {
                 for (name, v) in folded.map_err(err)? {
                     let t = v.to_data().map_err(err)?;
                     consts.push((slot(&name, &mut names), v));
@@ -175,7 +239,9 @@ impl Plan {
             }
             let mut slot_of = |n: &str| slot(n, &mut names);
             if !in_chain.contains(&index) {
-                let (ins, outs) = (node.inputs.clone(), &node.outputs);
+                let mut ins = node.inputs.clone();
+                ins.extend(node_implicit[index].iter().cloned());
+                let outs = &node.outputs;
                 let (name, op_type) = (node.name.clone(), node.op_type.clone());
                 let mut step = Step::new(name, op_type, op, &ins, outs, &mut slot_of, &readers);
                 for p in captured {
@@ -223,16 +289,13 @@ impl Plan {
                 });
             }
             let head = nodes[0];
-            let op = conv_chain(
-                &BuildCtx::new(head, model.opset(), &host),
-                chain.tail,
-                links,
-            )
-            .map_err(|message| RuntimeError::Build {
-                node: head.name.clone(),
-                op: head.op_type.clone(),
-                message,
-            })?;
+            let op = conv_chain(&BuildCtx::new(head, opset, &host), chain.tail, links).map_err(
+                |message| RuntimeError::Build {
+                    node: head.name.clone(),
+                    op: head.op_type.clone(),
+                    message,
+                },
+            )?;
             let op_type = chain_op_type(&nodes);
             let outs = &node.outputs;
             steps.push(Step::new(

@@ -252,8 +252,14 @@ impl Ctx<'_> {
         let deps: Vec<Vec<usize>> = nodes
             .iter()
             .map(|n| {
+                let implicit = if n.has_subgraphs() {
+                    n.implicit_inputs()
+                } else {
+                    Vec::new()
+                };
                 n.inputs
                     .iter()
+                    .chain(&implicit)
                     .filter_map(|i| producer.get(i.as_str()).copied())
                     .collect()
             })

@@ -51,11 +51,7 @@ fn fused_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let mut node = ctx.node.clone();
     node.attrs.retain(|k, _| !k.starts_with("activation"));
     super::conv::conv_with(
-        &BuildCtx {
-            node: &node,
-            opset: ctx.opset,
-            consts: ctx.consts.clone(),
-        },
+        &BuildCtx::with_consts(&node, ctx.opset, ctx.consts.clone()),
         min,
         max,
         true,
@@ -99,11 +95,7 @@ fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
     node.op_type = base.to_string();
     node.domain = String::new();
     node.attrs.retain(|k, _| !k.starts_with("activation"));
-    let base_ctx = BuildCtx {
-        node: &node,
-        opset: ctx.opset,
-        consts: ctx.consts.clone(),
-    };
+    let base_ctx = BuildCtx::with_consts(&node, ctx.opset, ctx.consts.clone());
     let base_op = if base == "Conv" {
         super::conv::conv_with(&base_ctx, f32::NEG_INFINITY, f32::INFINITY, true)?
     } else {
@@ -194,9 +186,9 @@ fn activation(ctx: &BuildCtx) -> Result<Act, String> {
         attrs,
     };
     let build = super::builder("", &name).ok_or_else(|| format!("no activation `{name}`"))?;
-    Ok(Act::Op(build(&BuildCtx {
-        node: &node,
-        opset: ctx.opset,
-        consts: vec![None],
-    })?))
+    Ok(Act::Op(build(&BuildCtx::with_consts(
+        &node,
+        ctx.opset,
+        vec![None],
+    ))?))
 }

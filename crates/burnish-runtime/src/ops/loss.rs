@@ -60,11 +60,7 @@ mod tests {
                 .collect(),
         };
         let b = builder(domain, op).ok_or("not registered")?;
-        b(&BuildCtx {
-            node: &node,
-            opset: 22,
-            consts: vec![None; 3],
-        })
+        b(&BuildCtx::with_consts(&node, 22, vec![None; 3]))
     }
 
     fn run(op: &dyn Op, inputs: Vec<Option<Value>>) -> Result<Vec<Value>, String> {

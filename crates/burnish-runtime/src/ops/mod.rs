@@ -9,6 +9,7 @@
 mod activation;
 mod attention;
 mod binary;
+mod control;
 mod conv;
 pub(crate) mod conv_chain;
 mod conv_fast;
@@ -78,7 +79,11 @@ pub fn captured(op: Box<dyn Op>, positions: Vec<usize>) -> Box<dyn Op> {
 /// Builds an [`Op`] for one node.
 pub type Builder = fn(&BuildCtx) -> Result<Box<dyn Op>, String>;
 
-/// What a builder sees: the node, the opset, and the host value of every constant input.
+/// Constant values by name, as known where a node is built.
+pub type Known = std::collections::HashMap<String, Arc<TensorData>>;
+
+/// What a builder sees: the node, the opset, the host value of every constant input, and for
+/// nodes with subgraphs the scope those subgraphs compile in.
 pub struct BuildCtx<'a> {
     /// The node.
     pub node: &'a Node,
@@ -86,15 +91,18 @@ pub struct BuildCtx<'a> {
     pub opset: i64,
     /// For each input, its value when it is an initializer or a `Constant` output.
     pub consts: Vec<Option<Arc<TensorData>>>,
+    /// For nodes with subgraphs: the enclosing-scope values their subgraphs read that are not
+    /// constants, in the order the session passes them after the node's own inputs.
+    pub implicit: Vec<String>,
+    /// Every constant known where the node is built (subgraphs take the ones they read).
+    pub known: Option<&'a Known>,
+    /// Whether subgraphs compile with conv-chain fusion.
+    pub fuse: bool,
 }
 
 impl<'a> BuildCtx<'a> {
     /// The context of `node`, its constant inputs looked up in `host`.
-    pub fn new(
-        node: &'a Node,
-        opset: i64,
-        host: &std::collections::HashMap<String, Arc<TensorData>>,
-    ) -> Self {
+    pub fn new(node: &'a Node, opset: i64, host: &'a Known) -> Self {
         BuildCtx {
             node,
             opset,
@@ -103,6 +111,21 @@ impl<'a> BuildCtx<'a> {
                 .iter()
                 .map(|n| host.get(n.as_str()).cloned())
                 .collect(),
+            implicit: Vec::new(),
+            known: Some(host),
+            fuse: true,
+        }
+    }
+
+    /// The context of `node` with the given constant inputs and no enclosing scope.
+    pub fn with_consts(node: &'a Node, opset: i64, consts: Vec<Option<Arc<TensorData>>>) -> Self {
+        BuildCtx {
+            node,
+            opset,
+            consts,
+            implicit: Vec::new(),
+            known: None,
+            fuse: true,
         }
     }
 
@@ -220,6 +243,7 @@ macro_rules! registry {
 /// Every default-domain op list: the core [`REGISTRY`] and each family that keeps its own.
 pub const FAMILIES: &[Family] = &[
     REGISTRY,
+    control::OPS,
     attention::OPS,
     loss::OPS,
     indexing::OPS,

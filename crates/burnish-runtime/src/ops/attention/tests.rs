@@ -23,11 +23,7 @@ fn node(op: &str, attrs: &[(&str, Attribute)], outputs: usize) -> Node {
 fn build(op: &str, attrs: &[(&str, Attribute)], opset: i64) -> Result<Box<dyn Op>, String> {
     let n = node(op, attrs, 4);
     let b = crate::ops::builder("", op).expect("registered");
-    b(&BuildCtx {
-        node: &n,
-        opset,
-        consts: Vec::new(),
-    })
+    b(&BuildCtx::with_consts(&n, opset, Vec::new()))
 }
 
 fn f32s(shape: &[usize]) -> Option<Value> {
@@ -243,11 +239,7 @@ fn group_norm_before_opset_21_scales_per_group() {
 fn flex_attention_rejects_bad_modifiers_and_shapes() {
     let b = crate::ops::builder("ai.onnx.preview", "FlexAttention").expect("registered");
     let bad = node("FlexAttention", &[("score_mod", int(1))], 1);
-    let ctx = |n| BuildCtx {
-        node: n,
-        opset: 26,
-        consts: Vec::new(),
-    };
+    let ctx = |n| BuildCtx::with_consts(n, 26, Vec::new());
     assert!(b(&ctx(&bad)).is_err());
     let plain = node("FlexAttention", &[], 1);
     let op = b(&ctx(&plain)).unwrap();

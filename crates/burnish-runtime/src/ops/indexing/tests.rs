@@ -28,11 +28,7 @@ fn build(
     attrs: &[(&str, Attribute)],
 ) -> Result<Box<dyn crate::ops::Op>, String> {
     let node = node(op, n, attrs);
-    let ctx = BuildCtx {
-        node: &node,
-        opset,
-        consts: vec![None; n],
-    };
+    let ctx = BuildCtx::with_consts(&node, opset, vec![None; n]);
     let (_, b) = OPS
         .iter()
         .find(|(name, _)| *name == op)

@@ -1,0 +1,99 @@
+//! Running a compiled plan: value slots filled step by step, each step's panics caught and
+//! reported as errors of its node.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use crate::error::RuntimeError;
+use crate::ops::Inputs;
+use crate::plan::Plan;
+use crate::session::NodeTiming;
+use crate::value::Value;
+
+impl Plan {
+    /// Runs the plan on its input values (graph inputs, then implicit ones) and returns the
+    /// output values; with `timings`, also times every step.
+    pub(crate) fn execute(
+        &self,
+        inputs: Vec<Value>,
+        mut timings: Option<&mut Vec<NodeTiming>>,
+    ) -> Result<Vec<Value>, RuntimeError> {
+        let plan = self;
+        let mut slots: Vec<Option<Value>> = vec![None; plan.slots];
+        for (s, v) in &plan.consts {
+            slots[*s] = Some(v.clone());
+        }
+        for ((_, s), v) in plan.inputs.iter().zip(inputs) {
+            slots[*s] = Some(v);
+        }
+        for step in &plan.steps {
+            let node_err = |message: String| RuntimeError::Node {
+                node: step.name.clone(),
+                op: step.op_type.clone(),
+                message,
+            };
+            let mut args = Vec::with_capacity(step.inputs.len());
+            for input in &step.inputs {
+                args.push(match input {
+                    None => None,
+                    Some((s, true)) => Some(
+                        slots[*s]
+                            .take()
+                            .ok_or_else(|| node_err("input not computed".into()))?,
+                    ),
+                    Some((s, false)) => Some(
+                        slots[*s]
+                            .clone()
+                            .ok_or_else(|| node_err("input not computed".into()))?,
+                    ),
+                });
+            }
+            let input_shapes: Vec<Vec<usize>> = match timings {
+                Some(_) => args
+                    .iter()
+                    .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
+                    .collect(),
+                None => Vec::new(),
+            };
+            let start = timings.as_ref().map(|_| Instant::now());
+            let result = catch_unwind(AssertUnwindSafe(|| step.op.run(Inputs::new(args))))
+                .unwrap_or_else(|panic| Err(panic_message(panic)));
+            let outs = result.map_err(node_err)?;
+            if let (Some(t), Some(start)) = (timings.as_mut(), start) {
+                t.push(NodeTiming {
+                    name: step.name.clone(),
+                    op_type: step.op_type.clone(),
+                    elapsed: start.elapsed(),
+                    input_shapes,
+                    output_shapes: outs.iter().map(Value::shape).collect(),
+                });
+            }
+            let mut outs = outs.into_iter();
+            for out in &step.outputs {
+                let v = outs.next();
+                if let Some(s) = out {
+                    slots[*s] =
+                        Some(v.ok_or_else(|| node_err("an output was not produced".into()))?);
+                }
+            }
+        }
+        plan.outputs
+            .iter()
+            .map(|(name, s)| {
+                slots[*s].clone().ok_or_else(|| RuntimeError::Value {
+                    name: name.clone(),
+                    message: "graph output was not computed".into(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("backend error: {text}")
+}
