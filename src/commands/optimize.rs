@@ -185,6 +185,25 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
             d.name, d.diff.max_abs, d.diff.max_rel, m.mean_abs, m.cosine, m.snr_db
         );
     }
+    if quant.is_none() {
+        let drifted: Vec<String> = diffs
+            .iter()
+            .filter(|d| !(d.diff.max_abs <= 1e-5 || d.metrics.snr_db >= 60.0))
+            .map(|d| {
+                format!(
+                    "`{}` (max abs {:.3e}, SNR {:.1} dB)",
+                    d.name, d.diff.max_abs, d.metrics.snr_db
+                )
+            })
+            .collect();
+        anyhow::ensure!(
+            drifted.is_empty(),
+            "the exact passes changed the outputs of `{}`: {}; nothing was written (rerun with \
+             `--verify` or `--disable PASS` to find the pass, and report it)",
+            args.model.display(),
+            drifted.join(", ")
+        );
+    }
     let why_not_faster = match &quant {
         Some(_) => {
             let mut executed = model.clone();

@@ -151,6 +151,32 @@ impl Graph {
             .find(|n| *n == name)
     }
 
+    /// Renames every read of the enclosing-scope value `old` inside this graph (node inputs at
+    /// any depth, and graph outputs that pass it through) to `new`. Used when a pass renames a
+    /// value of the enclosing graph that this subgraph captures.
+    pub fn rename_free_uses(&mut self, old: &str, new: &str) {
+        if self.defined_values().contains(old) {
+            return;
+        }
+        for node in &mut self.nodes {
+            for input in &mut node.inputs {
+                if input == old {
+                    *input = new.to_string();
+                }
+            }
+            for attr in node.attrs.values_mut() {
+                if let crate::Attribute::Graph(g) = attr {
+                    g.rename_free_uses(old, new);
+                }
+            }
+        }
+        for out in &mut self.outputs {
+            if out.name == old {
+                out.name = new.to_string();
+            }
+        }
+    }
+
     /// Values this graph reads but does not define: the outer-scope values a subgraph
     /// (an `If` branch, a `Loop` or `Scan` body) captures, sorted by name.
     pub fn free_values(&self) -> Vec<String> {

@@ -28,12 +28,20 @@ pub fn is_graph_output(graph: &Graph, name: &str) -> bool {
     graph.outputs.iter().any(|o| o.name == name)
 }
 
-/// Number of readers of `name`: node inputs plus graph outputs.
+/// True when a subgraph of `node` reads the enclosing value `name`.
+pub fn reads_implicitly(node: &Node, name: &str) -> bool {
+    node.has_subgraphs() && node.implicit_inputs().iter().any(|n| n == name)
+}
+
+/// Number of readers of `name`: node inputs (a node whose subgraphs read it counts once more)
+/// plus graph outputs.
 pub fn use_count(graph: &Graph, name: &str) -> usize {
     let nodes: usize = graph
         .nodes
         .iter()
-        .map(|n| n.inputs.iter().filter(|i| *i == name).count())
+        .map(|n| {
+            n.inputs.iter().filter(|i| *i == name).count() + usize::from(reads_implicitly(n, name))
+        })
         .sum();
     nodes + graph.outputs.iter().filter(|o| o.name == name).count()
 }
@@ -60,18 +68,27 @@ pub fn consumers(graph: &Graph, name: &str) -> Vec<usize> {
         .nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| n.inputs.iter().any(|i| i == name))
+        .filter(|(_, n)| n.inputs.iter().any(|i| i == name) || reads_implicitly(n, name))
         .map(|(i, _)| i)
         .collect()
 }
 
-/// Rewrites every node input `old` to `new`.
+/// Rewrites every node input `old` to `new`, in subgraphs too.
 pub fn replace_uses(graph: &mut Graph, old: &str, new: &str) {
     for node in &mut graph.nodes {
         for input in &mut node.inputs {
             if input == old {
                 *input = new.to_string();
             }
+        }
+        rename_in_subgraphs(node, old, new);
+    }
+}
+
+fn rename_in_subgraphs(node: &mut Node, old: &str, new: &str) {
+    for attr in node.attrs.values_mut() {
+        if let burnish_model::Attribute::Graph(g) = attr {
+            g.rename_free_uses(old, new);
         }
     }
 }
@@ -109,6 +126,7 @@ pub fn forward_node(graph: &mut Graph, idx: usize, src: &str) -> bool {
                 *v = out.clone();
             }
         }
+        rename_in_subgraphs(node, src, &out);
     }
     true
 }

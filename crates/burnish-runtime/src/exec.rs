@@ -1,7 +1,10 @@
 //! Running a compiled plan: value slots filled step by step, each step's panics caught and
 //! reported as errors of its node.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::error::RuntimeError;
@@ -9,6 +12,43 @@ use crate::ops::Inputs;
 use crate::plan::Plan;
 use crate::session::NodeTiming;
 use crate::value::Value;
+
+thread_local! {
+    /// How many step calls on this thread are inside `catch_unwind` right now.
+    static CATCHING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many step calls on any thread are inside `catch_unwind` right now.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs (once per process) a panic hook that stays silent for panics the executor
+/// catches: on a thread running a step, or on a rayon worker (whose panics propagate to the
+/// step that spawned the work). Every other panic goes to the hook that was installed before.
+fn quiet_caught_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let caught = CATCHING.with(Cell::get) > 0
+                || (rayon::current_thread_index().is_some() && ACTIVE.load(Ordering::SeqCst) > 0);
+            if !caught {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into an error message; the panic prints nothing.
+pub(crate) fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    quiet_caught_panics();
+    CATCHING.with(|c| c.set(c.get() + 1));
+    ACTIVE.fetch_add(1, Ordering::SeqCst);
+    let result =
+        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| Err(panic_message(panic)));
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    CATCHING.with(|c| c.set(c.get() - 1));
+    result
+}
 
 impl Plan {
     /// Runs the plan on its input values (graph inputs, then implicit ones) and returns the
@@ -56,8 +96,7 @@ impl Plan {
                 None => Vec::new(),
             };
             let start = timings.as_ref().map(|_| Instant::now());
-            let result = catch_unwind(AssertUnwindSafe(|| step.op.run(Inputs::new(args))))
-                .unwrap_or_else(|panic| Err(panic_message(panic)));
+            let result = catch(|| step.op.run(Inputs::new(args)));
             let outs = result.map_err(node_err)?;
             if let (Some(t), Some(start)) = (timings.as_mut(), start) {
                 t.push(NodeTiming {

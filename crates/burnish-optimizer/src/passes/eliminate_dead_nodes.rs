@@ -30,6 +30,9 @@ impl Pass for EliminateDeadNodes {
             if node.outputs.iter().any(|o| live.contains(o)) {
                 keep[i] = true;
                 live.extend(node.inputs.iter().filter(|s| !s.is_empty()).cloned());
+                if node.has_subgraphs() {
+                    live.extend(node.implicit_inputs());
+                }
             }
         }
         let before = graph.nodes.len() + graph.initializers.len();

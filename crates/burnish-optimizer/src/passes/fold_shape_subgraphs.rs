@@ -48,7 +48,17 @@ impl Pass for FoldShapeSubgraphs {
         let mut folds = Vec::new();
         for (i, node) in g.nodes.iter().enumerate() {
             let is_source = node.op_type == "Shape" || node.op_type == "Size";
-            let inputs: Vec<&String> = node.inputs.iter().filter(|s| !s.is_empty()).collect();
+            let implicit = if node.has_subgraphs() {
+                node.implicit_inputs()
+            } else {
+                Vec::new()
+            };
+            let inputs: Vec<&String> = node
+                .inputs
+                .iter()
+                .chain(&implicit)
+                .filter(|s| !s.is_empty())
+                .collect();
             let from_shapes = is_source
                 || (inputs.iter().any(|v| derived.contains(*v))
                     && inputs
