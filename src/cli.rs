@@ -238,6 +238,9 @@ pub struct OptimizeArgs {
     /// Inputs (NPZ) for the fidelity check; seeded random inputs when absent.
     #[arg(long)]
     pub inputs: Option<PathBuf>,
+    /// Sizes of the random fidelity inputs.
+    #[command(flatten)]
+    pub dims: DimArgs,
     /// Seed of the random fidelity inputs.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -320,12 +323,34 @@ pub struct AccuracyGateArgs {
     pub profile_runs: usize,
 }
 
-/// Values for symbolic dimensions.
+/// How synthesized inputs are sized: named dimensions and whole input shapes.
 #[derive(Debug, Args, Clone, Default)]
 pub struct DimArgs {
-    /// Value of a symbolic dimension, e.g. `--dim batch=8` (repeatable; unnamed dims use 1).
+    /// Value of a named symbolic dimension, e.g. `--dim batch=8` or `--dim seq=128`
+    /// (repeatable; named dims left unset use 1).
     #[arg(long = "dim", value_name = "NAME=VALUE", value_parser = parse_dim)]
     pub dims: Vec<(String, usize)>,
+    /// Whole shape of an input, e.g. `--shape x=1x3x48x320` (repeatable): sets unnamed dims,
+    /// which burnish cannot choose on its own.
+    #[arg(long = "shape", value_name = "INPUT=DIMS", value_parser = parse_shape_arg)]
+    pub shapes: Vec<(String, Vec<usize>)>,
+}
+
+impl DimArgs {
+    /// The sizing these flags ask for.
+    pub fn spec(&self) -> burnish_model::synth::ShapeSpec {
+        burnish_model::synth::ShapeSpec {
+            dims: self.dims.iter().cloned().collect(),
+            shapes: self.shapes.iter().cloned().collect(),
+        }
+    }
+}
+
+fn parse_shape_arg(s: &str) -> Result<(String, Vec<usize>), String> {
+    let (name, dims) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not INPUT=DIMS (e.g. x=1x3x224x224)"))?;
+    Ok((name.to_string(), burnish_model::synth::parse_shape(dims)?))
 }
 
 fn parse_dim(s: &str) -> Result<(String, usize), String> {

@@ -1,6 +1,5 @@
 //! `burnish bench`.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,7 +13,16 @@ use super::load::{environment, finish};
 use crate::cli::{BenchArgs, Scenario};
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let dims: HashMap<String, usize> = args.load.dims.dims.iter().cloned().collect();
+    let (path, spec) = (args.models.first().cloned(), args.load.dims.spec());
+    let result = run_inner(args);
+    match path {
+        Some(path) => super::with_shape_hint(result, &path, &spec),
+        None => result,
+    }
+}
+
+fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let shapes = args.load.dims.spec();
     let profile = if args.load.full {
         Profile::Full
     } else {
@@ -25,7 +33,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .models
         .iter()
         .map(|m| {
-            let (target, cold) = ModelTarget::load(m, threads, &dims)?;
+            let (target, cold) = ModelTarget::load(m, threads, &shapes)?;
             Ok((Arc::new(target), cold))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

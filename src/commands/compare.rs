@@ -1,6 +1,5 @@
 //! `burnish compare`: interleaved A/B rounds, or a regression gate against saved results.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 use burnish_bench::{
@@ -13,7 +12,16 @@ use super::load::{environment, finish};
 use crate::cli::CompareArgs;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let dims: HashMap<String, usize> = args.load.dims.dims.iter().cloned().collect();
+    let (path, spec) = (args.models.first().cloned(), args.load.dims.spec());
+    let result = run_inner(args);
+    match path {
+        Some(path) => super::with_shape_hint(result, &path, &spec),
+        None => result,
+    }
+}
+
+fn run_inner(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let shapes = args.load.dims.spec();
     let threads = args.load.threads;
     let lg = LoadGen::new()
         .with_progress(BarProgress::stderr())
@@ -29,7 +37,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .runs
             .first()
             .ok_or_else(|| anyhow::anyhow!("`{}` holds no run", saved_path.display()))?;
-        let (candidate, candidate_cold) = ModelTarget::load(&args.models[0], threads, &dims)?;
+        let (candidate, candidate_cold) = ModelTarget::load(&args.models[0], threads, &shapes)?;
         let profile = if args.load.full {
             Profile::Full
         } else {
@@ -61,8 +69,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         args.models.len() == 2,
         "give BASE.onnx and CANDIDATE.onnx (or `--baseline saved.json`)"
     );
-    let (base, base_cold) = ModelTarget::load(&args.models[0], threads, &dims)?;
-    let (cand, cand_cold) = ModelTarget::load(&args.models[1], threads, &dims)?;
+    let (base, base_cold) = ModelTarget::load(&args.models[0], threads, &shapes)?;
+    let (cand, cand_cold) = ModelTarget::load(&args.models[1], threads, &shapes)?;
     let cfg = CompareConfig {
         rounds: args.rounds.max(2),
         ..CompareConfig::default()

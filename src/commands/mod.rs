@@ -15,9 +15,44 @@ mod profile;
 mod report;
 mod run;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use burnish_model::synth::ShapeSpec;
+
 use crate::cli::{Cli, Command};
+
+/// The error and its causes on one line, each cause once: a cause whose text the message
+/// already holds (library errors often embed their source) is not repeated.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut msg = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+/// Adds to the error of a command that ran `model` on synthesized inputs which dims were
+/// guessed and how to set them (nothing when no dim was guessed).
+fn with_shape_hint<T>(
+    result: anyhow::Result<T>,
+    model: &Path,
+    spec: &ShapeSpec,
+) -> anyhow::Result<T> {
+    result.map_err(|err| {
+        let hint = burnish_model::load_onnx(model)
+            .ok()
+            .and_then(|m| spec.hint(&m.graph));
+        match hint {
+            Some(h) => anyhow::anyhow!("{}. Hint: {h}", one_line(&err)),
+            None => err,
+        }
+    })
+}
 
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use burnish_model::npy::write_atomic;
 use burnish_model::{load_onnx, read_tensors, save_onnx};
-use burnish_optimizer::fidelity::{compare_models, seeded_inputs};
+use burnish_optimizer::fidelity::{compare_models, seeded_inputs_for};
 use burnish_optimizer::{OptimizeOptions, PassManager, lower_for_export};
 
 use crate::cli::OptimizeArgs;
@@ -94,6 +94,16 @@ fn has_qdq(model: &burnish_model::Model) -> bool {
 }
 
 pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
+    let synthesized = args.inputs.is_none();
+    let (path, spec) = (args.model.clone(), args.dims.spec());
+    let result = run_inner(args);
+    if synthesized {
+        return super::with_shape_hint(result, &path, &spec);
+    }
+    result
+}
+
+fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let original = load_onnx(&args.model)?;
     let options = OptimizeOptions {
         level: args.level.parse()?,
@@ -163,7 +173,7 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     };
     let inputs = match &args.inputs {
         Some(path) => read_tensors(path)?,
-        None => seeded_inputs(&original, args.seed)?,
+        None => seeded_inputs_for(&original, &args.dims.spec(), args.seed)?,
     };
     let diffs = compare_models(&original, &model, &inputs)?;
     println!(

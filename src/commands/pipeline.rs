@@ -9,6 +9,11 @@ use burnish_pipeline::{EvalConfig, MeasurePlan, PipelineConfig};
 use crate::cli::PipelineArgs;
 
 pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
+    let (path, spec) = (args.model.clone(), args.dims.spec());
+    super::with_shape_hint(run_inner(args), &path, &spec)
+}
+
+fn run_inner(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let stem = args
         .model
         .file_stem()
@@ -39,7 +44,7 @@ pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     });
     cfg.fidelity_inputs = args.inputs;
     cfg.threads = args.threads;
-    cfg.dims = args.dims.dims.into_iter().collect();
+    cfg.shapes = args.dims.spec();
     cfg.plan = plan;
     cfg.build = BuildInfo {
         burnish_version: Some(env!("CARGO_PKG_VERSION").to_string()),

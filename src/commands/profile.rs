@@ -1,25 +1,30 @@
 //! `burnish profile`.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 use burnish_model::read_tensors;
-use burnish_model::synth::random_inputs;
+use burnish_model::synth::random_inputs_for;
 use burnish_runtime::profile::profile;
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::cli::ProfileArgs;
 
 pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
+    let synthesized = args.inputs.is_none();
+    let (path, spec) = (args.model.clone(), args.dims.spec());
+    let result = run_inner(args);
+    if synthesized {
+        return super::with_shape_hint(result, &path, &spec);
+    }
+    result
+}
+
+fn run_inner(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     let model = burnish_model::load_onnx(&args.model)?;
     let session = Session::new(&model, SessionOptions::threads(args.threads))?;
     let host = match &args.inputs {
         Some(p) => read_tensors(p)?,
-        None => random_inputs(
-            &model.graph,
-            &args.dims.dims.iter().cloned().collect::<HashMap<_, _>>(),
-            0,
-        )?,
+        None => random_inputs_for(&model.graph, &args.dims.spec(), 0)?,
     };
     let values = session.prepare_inputs(&host)?;
     let p = profile(&model, &session, &values, args.runs)?;

@@ -1,23 +1,29 @@
 //! `burnish run`.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use burnish_model::synth::random_inputs;
+use burnish_model::synth::random_inputs_for;
 use burnish_model::{read_tensors, write_npz};
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let synthesized = args.inputs.is_none();
+    let (path, spec) = (args.model.clone(), args.dims.spec());
+    let result = run_inner(args);
+    if synthesized {
+        return super::with_shape_hint(result, &path, &spec);
+    }
+    result
+}
+
+fn run_inner(args: RunArgs) -> anyhow::Result<ExitCode> {
     let model = burnish_model::load_onnx(&args.model)?;
     let inputs = match (&args.inputs, args.random_inputs) {
         (Some(path), _) => read_tensors(path)?,
-        (None, true) => {
-            let dims: HashMap<String, usize> = args.dims.dims.into_iter().collect();
-            random_inputs(&model.graph, &dims, args.seed)?
-        }
+        (None, true) => random_inputs_for(&model.graph, &args.dims.spec(), args.seed)?,
         (None, false) => anyhow::bail!("give `--inputs FILE.npz` or `--random-inputs`"),
     };
     let session = Session::new(&model, SessionOptions::threads(args.threads))

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::DType;
 use crate::error::ModelError;
-use crate::graph::{Dim, Graph};
+use crate::graph::{Dim, Graph, ValueInfo};
 use crate::tensor::{Buffer, TensorData};
 
 /// Largest tensor (in elements) synthesized for one input.
@@ -53,6 +53,166 @@ pub fn resolve_shape(
         .collect()
 }
 
+/// How inputs are sized when they are synthesized: values for named symbolic dims, and whole
+/// shapes for inputs (`--dim batch=8`, `--shape x=1x3x48x320`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShapeSpec {
+    /// Values of named symbolic dims.
+    pub dims: HashMap<String, usize>,
+    /// Whole shapes by input name.
+    pub shapes: HashMap<String, Vec<usize>>,
+}
+
+impl ShapeSpec {
+    /// A spec of named dims only.
+    pub fn from_dims(dims: HashMap<String, usize>) -> Self {
+        ShapeSpec {
+            dims,
+            shapes: HashMap::new(),
+        }
+    }
+
+    /// The shape of `input`: its `--shape` when given (checked against the declared rank and
+    /// fixed dims), else its fixed dims, named dims from `--dim` (`batch` and other unset names
+    /// default to 1), and an unnamed leading dim as the batch. An unnamed dim elsewhere is an
+    /// error naming the input, the dim and the flags that set it.
+    pub fn resolve(&self, input: &ValueInfo) -> Result<Vec<usize>, ModelError> {
+        let declared = input.shape.as_deref();
+        let invalid = |message: String| ModelError::Invalid {
+            path: format!("input `{}`", input.name),
+            message,
+        };
+        if let Some(shape) = self.shapes.get(&input.name) {
+            if let Some(dims) = declared {
+                let fits = dims.len() == shape.len()
+                    && dims.iter().zip(shape).all(|(d, &n)| match d {
+                        Dim::Fixed(f) => *f == n,
+                        _ => true,
+                    });
+                if !fits {
+                    return Err(invalid(format!(
+                        "--shape {}={} does not fit the declared shape {}",
+                        input.name,
+                        format_shape(shape),
+                        input.shape_string()
+                    )));
+                }
+            }
+            return Ok(shape.clone());
+        }
+        let dims = declared.unwrap_or(&[]);
+        let mut out = Vec::with_capacity(dims.len());
+        for (k, d) in dims.iter().enumerate() {
+            out.push(match d {
+                Dim::Fixed(n) => *n,
+                Dim::Symbolic(s) => self.dims.get(s).copied().unwrap_or(1),
+                Dim::Unknown if k == 0 => self.dims.get("batch").copied().unwrap_or(1),
+                Dim::Unknown => {
+                    let example: Vec<String> = dims
+                        .iter()
+                        .enumerate()
+                        .map(|(j, d)| match d {
+                            Dim::Fixed(n) => n.to_string(),
+                            _ if j == 0 => "1".into(),
+                            _ => "N".into(),
+                        })
+                        .collect();
+                    return Err(invalid(format!(
+                        "dim {k} of {} is unnamed, so burnish cannot choose its size: set the \
+                         shape with `--shape {}={}` (N: your size), or pass real data with \
+                         `--inputs FILE.npz`",
+                        input.shape_string(),
+                        input.name,
+                        example.join("x")
+                    )));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// The dims [`ShapeSpec::resolve`] had to guess: non-leading symbolic dims of inputs
+    /// without a `--shape`, whose names `--dim` does not set (they get 1), as text naming
+    /// the input, the dim and how to set it. Empty when nothing was guessed.
+    pub fn guesses(&self, graph: &Graph) -> Vec<String> {
+        let mut out = Vec::new();
+        for input in &graph.inputs {
+            if self.shapes.contains_key(&input.name) {
+                continue;
+            }
+            let Some(dims) = input.shape.as_deref() else {
+                continue;
+            };
+            for (k, d) in dims.iter().enumerate().skip(1) {
+                if let Dim::Symbolic(name) = d
+                    && !self.dims.contains_key(name)
+                {
+                    out.push(format!(
+                        "input `{}` dim {k} (`{name}`) of {} was set to 1 (set it with `--dim {name}=N` \
+                         or `--shape {}=...`)",
+                        input.name,
+                        input.shape_string(),
+                        input.name
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// A hint for an error of a run on inputs sized by this spec: which dims were guessed and
+    /// how to set them (`None` when none was).
+    pub fn hint(&self, graph: &Graph) -> Option<String> {
+        let guesses = self.guesses(graph);
+        (!guesses.is_empty()).then(|| {
+            format!(
+                "the inputs were synthesized and {}; or pass real data with `--inputs FILE.npz`",
+                guesses.join("; ")
+            )
+        })
+    }
+
+    /// Checks every `--shape` names an input of `graph`.
+    pub fn check_names(&self, graph: &Graph) -> Result<(), ModelError> {
+        for name in self.shapes.keys() {
+            if !graph.inputs.iter().any(|i| &i.name == name) {
+                let known: Vec<&str> = graph.inputs.iter().map(|i| i.name.as_str()).collect();
+                return Err(ModelError::Invalid {
+                    path: format!("--shape {name}=..."),
+                    message: format!(
+                        "the model has no input `{name}` (inputs: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `1x3x224x224`.
+pub fn format_shape(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// Parses `1x3x224x224` (also `1,3,224,224`); an empty text is a scalar.
+pub fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(['x', ','])
+        .map(|d| {
+            d.trim()
+                .parse()
+                .map_err(|_| format!("`{d}` in `{text}` is not a dimension size"))
+        })
+        .collect()
+}
+
 /// Upper bound for integer inputs used as `Gather` indices into a constant table (token ids):
 /// the table's size along the gathered axis.
 fn index_bound(graph: &Graph, input: &str) -> Option<i64> {
@@ -71,18 +231,41 @@ fn index_bound(graph: &Graph, input: &str) -> Option<i64> {
     })
 }
 
-/// Random inputs for every graph input: floats uniform in `[-1, 1)`, integers in
-/// `[0, bound)` where `bound` is the table size when the input indexes a constant table, else 2;
-/// booleans fair coins.
+/// Random inputs for every graph input, every unset dim 1 (see [`random_inputs_for`] for
+/// the checked sizing the commands use).
 pub fn random_inputs(
     graph: &Graph,
     dims: &HashMap<String, usize>,
     seed: u64,
 ) -> Result<BTreeMap<String, TensorData>, ModelError> {
+    let shapes = graph
+        .inputs
+        .iter()
+        .map(|i| (i.name.clone(), resolve_shape(i.shape.as_deref(), dims, 1)))
+        .collect();
+    random_inputs_for(
+        graph,
+        &ShapeSpec {
+            dims: dims.clone(),
+            shapes,
+        },
+        seed,
+    )
+}
+
+/// Random inputs for every graph input, sized by `spec` ([`ShapeSpec::resolve`]): floats
+/// uniform in `[-1, 1)`, integers in `[0, bound)` where `bound` is the table size when the
+/// input indexes a constant table, else 2; booleans fair coins.
+pub fn random_inputs_for(
+    graph: &Graph,
+    spec: &ShapeSpec,
+    seed: u64,
+) -> Result<BTreeMap<String, TensorData>, ModelError> {
+    spec.check_names(graph)?;
     let mut rng = Rng::new(seed);
     let mut out = BTreeMap::new();
     for input in &graph.inputs {
-        let shape = resolve_shape(input.shape.as_deref(), dims, 1);
+        let shape = spec.resolve(input)?;
         let n = shape
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(d))

@@ -142,6 +142,29 @@ pub fn seeded_inputs(model: &Model, seed: u64) -> Result<BTreeMap<String, Tensor
     Ok(synth::random_inputs(&model.graph, &dims, seed)?)
 }
 
+/// Seeded random inputs for `model` sized by `spec` (symbolic dims it does not set: 2,
+/// an unnamed leading dim: the `batch` it sets, else 2; an unnamed dim elsewhere without a
+/// `--shape`: an error that says how to set it).
+pub fn seeded_inputs_for(
+    model: &Model,
+    spec: &synth::ShapeSpec,
+    seed: u64,
+) -> Result<BTreeMap<String, TensorData>, OptError> {
+    let mut spec = spec.clone();
+    for d in model
+        .graph
+        .inputs
+        .iter()
+        .flat_map(|i| i.shape.iter().flatten())
+    {
+        if let burnish_model::Dim::Symbolic(s) = d {
+            spec.dims.entry(s.clone()).or_insert(2);
+        }
+    }
+    spec.dims.entry("batch".into()).or_insert(2);
+    Ok(synth::random_inputs_for(&model.graph, &spec, seed)?)
+}
+
 /// Runs both models on `inputs` and compares every output of `original` by name.
 pub fn compare_models(
     original: &Model,

@@ -1,6 +1,5 @@
 //! What a pipeline is asked to do.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use burnish_bench::BuildInfo;
@@ -27,8 +26,8 @@ pub struct PipelineConfig {
     pub fidelity_inputs: Option<PathBuf>,
     /// Intra-op threads per session (`None`: all cores).
     pub threads: Option<usize>,
-    /// Symbolic dimensions other than the batch.
-    pub dims: HashMap<String, usize>,
+    /// How synthesized inputs are sized: named dims other than the batch, whole input shapes.
+    pub shapes: burnish_model::synth::ShapeSpec,
     /// What to measure and for how long.
     pub plan: MeasurePlan,
     /// Facts about the build for the environment fingerprint.
@@ -49,7 +48,7 @@ impl PipelineConfig {
             eval: None,
             fidelity_inputs: None,
             threads: None,
-            dims: HashMap::new(),
+            shapes: Default::default(),
             plan: MeasurePlan::quick(),
             build: BuildInfo::default(),
             seed: 0,

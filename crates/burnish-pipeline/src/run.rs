@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burnish_bench::{BenchFile, Environment, LoadGen, Slo, Target, sha256_file};
 use burnish_model::TensorData;
-use burnish_optimizer::fidelity::seeded_inputs;
+use burnish_optimizer::fidelity::seeded_inputs_for;
 use burnish_report::{ModelVariant, OpProfile, OpRow, RenderedReport, ReportInput, render};
 
 use crate::config::PipelineConfig;
@@ -64,7 +64,7 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
     let mut cold = Vec::with_capacity(all.len());
     for v in &all {
         let start = Instant::now();
-        let t = ModelTarget::new(&v.label, v.model.clone(), cfg.threads, &cfg.dims)?;
+        let t = ModelTarget::new(&v.label, v.model.clone(), cfg.threads, &cfg.shapes)?;
         let mut load_ms = start.elapsed().as_secs_f64() * 1e3;
         if v.label == "baseline" {
             load_ms += import_ms;
@@ -218,9 +218,11 @@ fn fidelity_inputs(
             .unwrap_or_default();
         return e.slice(0, n).map_err(|m| PipelineError::data(&path, m));
     }
-    seeded_inputs(&base.model, cfg.seed).map_err(|source| PipelineError::Optimize {
-        path: cfg.model.clone(),
-        source: Box::new(source),
+    seeded_inputs_for(&base.model, &cfg.shapes, cfg.seed).map_err(|source| {
+        PipelineError::Optimize {
+            path: cfg.model.clone(),
+            source: Box::new(source),
+        }
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use burnish_bench::{ColdStart, Target, TargetError};
-use burnish_model::synth::random_inputs;
+use burnish_model::synth::{ShapeSpec, random_inputs_for};
 use burnish_model::{Dim, Model};
 use burnish_runtime::{Session, SessionOptions, Value};
 
@@ -18,7 +18,7 @@ pub struct ModelTarget {
     name: String,
     model: Model,
     session: Session,
-    dims: HashMap<String, usize>,
+    shapes: ShapeSpec,
     prepared: Mutex<HashMap<usize, Vec<Value>>>,
 }
 
@@ -31,13 +31,13 @@ impl std::fmt::Debug for ModelTarget {
 }
 
 impl ModelTarget {
-    /// Compiles `model` with `threads` intra-op threads; `dims` sets symbolic dimensions other
-    /// than the leading (batch) one.
+    /// Compiles `model` with `threads` intra-op threads; `shapes` sizes the synthesized inputs
+    /// (named dims other than the leading batch one, whole input shapes).
     pub fn new(
         name: &str,
         model: Model,
         threads: Option<usize>,
-        dims: &HashMap<String, usize>,
+        shapes: &ShapeSpec,
     ) -> Result<Self, PipelineError> {
         let session = Session::new(&model, SessionOptions::threads(threads))
             .map_err(PipelineError::runtime(name, "compiling the session"))?;
@@ -45,7 +45,7 @@ impl ModelTarget {
             name: name.to_string(),
             model,
             session,
-            dims: dims.clone(),
+            shapes: shapes.clone(),
             prepared: Mutex::new(HashMap::new()),
         })
     }
@@ -56,7 +56,7 @@ impl ModelTarget {
     pub fn load(
         path: &Path,
         threads: Option<usize>,
-        dims: &HashMap<String, usize>,
+        shapes: &ShapeSpec,
     ) -> Result<(Self, ColdStart), PipelineError> {
         let start = Instant::now();
         let model = burnish_model::load_onnx(path).map_err(|source| PipelineError::Load {
@@ -68,7 +68,7 @@ impl ModelTarget {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let target = Self::new(&name, model, threads, dims)?;
+        let target = Self::new(&name, model, threads, shapes)?;
         let model_load_ms = start.elapsed().as_secs_f64() * 1e3;
         let first = Instant::now();
         let target_err = |context| {
@@ -116,11 +116,17 @@ impl ModelTarget {
     }
 
     fn inputs_for(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
-        let mut dims = self.dims.clone();
+        let mut spec = self.shapes.clone();
+        spec.dims.insert("batch".into(), batch);
         for input in &self.model.graph.inputs {
+            if let Some(shape) = spec.shapes.get_mut(&input.name)
+                && let Some(first) = shape.first_mut()
+            {
+                *first = batch;
+            }
             match input.shape.as_deref().and_then(|s| s.first()) {
                 Some(Dim::Symbolic(name)) => {
-                    dims.insert(name.clone(), batch);
+                    spec.dims.insert(name.clone(), batch);
                 }
                 Some(Dim::Fixed(n)) if *n != batch => {
                     return Err(TargetError::new(format!(
@@ -131,7 +137,7 @@ impl ModelTarget {
                 _ => {}
             }
         }
-        let host = random_inputs(&self.model.graph, &dims, 0)
+        let host = random_inputs_for(&self.model.graph, &spec, 0)
             .map_err(|e| TargetError::new(e.to_string()))?;
         self.session
             .prepare_inputs(&host)
