@@ -352,7 +352,10 @@ mod tests {
         assert_eq!(encode(DType::I4, -9.0, true, RoundMode::Up), 7);
         assert_eq!(encode(DType::U4, -1.5, true, RoundMode::Up), 15);
         assert_eq!(encode(DType::I2, 3.0, true, RoundMode::Up), 3);
-        assert_eq!(decode(DType::I2, encode(DType::I2, 2.0, true, RoundMode::Up)), -2.0);
+        assert_eq!(
+            decode(DType::I2, encode(DType::I2, 2.0, true, RoundMode::Up)),
+            -2.0
+        );
         assert_eq!(encode(DType::U2, f32::NAN, true, RoundMode::Up), 0);
         assert_eq!(decode(DType::F8E8M0, 127), 1.0);
         assert_eq!(encode(DType::F8E8M0, 3.0, true, RoundMode::Up), 129);

@@ -1,7 +1,7 @@
 //! `Conv` and `ConvTranspose` (1-D, 2-D, 3-D), with ONNX padding rules.
 
-use burn_backend::{DType, Slice};
 use burn_backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
+use burn_backend::{DType, Slice};
 use burn_flex::FlexTensor;
 
 use super::conv_fast::FastConv;

@@ -101,7 +101,9 @@ fn host_cast(t: &TensorData, to: DType, mode: CastMode) -> Result<Value, String>
     }
     let data = match &t.data {
         Buffer::String(s) => from_f64(&parse_all(s)?, to)?,
-        Buffer::Narrow(d, codes) => Buffer::F32(codes.iter().map(|&c| narrow::decode(*d, c)).collect()),
+        Buffer::Narrow(d, codes) => {
+            Buffer::F32(codes.iter().map(|&c| narrow::decode(*d, c)).collect())
+        }
         other => return Err(format!("cannot cast {} to {to} on the host", other.dtype())),
     };
     let v = Value::from_data(&TensorData::new(t.shape.clone(), data).map_err(|e| e.to_string())?)?;
@@ -152,7 +154,10 @@ fn from_f64(v: &[f64], to: DType) -> Result<Buffer, String> {
 fn to_strings(b: &Buffer) -> Vec<String> {
     match b {
         Buffer::String(s) => s.clone(),
-        Buffer::F32(v) => v.iter().map(|&x| float_str(x as f64, format!("{x:e}"))).collect(),
+        Buffer::F32(v) => v
+            .iter()
+            .map(|&x| float_str(x as f64, format!("{x:e}")))
+            .collect(),
         Buffer::F16(v) => v
             .iter()
             .map(|&x| float_str(x.to_f64(), format!("{x:e}")))
@@ -263,7 +268,10 @@ mod tests {
     #[test]
     fn bad_strings_and_modes_are_errors() {
         assert!(parse_all(&["1.5".into(), "x".into()]).is_err());
-        assert_eq!(parse_all(&["-INF".into()]).unwrap(), vec![f64::NEG_INFINITY]);
+        assert_eq!(
+            parse_all(&["-INF".into()]).unwrap(),
+            vec![f64::NEG_INFINITY]
+        );
         let t = TensorData::new(vec![1], Buffer::String(vec!["abc".into()])).unwrap();
         assert!(host_cast(&t, DType::F32, CastMode::default()).is_err());
     }

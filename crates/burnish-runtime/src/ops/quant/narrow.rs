@@ -243,7 +243,17 @@ mod tests {
         let nonzero = Value::Host(Arc::new(host(DType::F8E4M3FN, vec![0x38])));
         assert!(dequantize(&f8, &one, Some(&nonzero), 1, 0, DType::F32).is_err());
         let u8zp = f32_value(vec![0.0], vec![]);
-        assert!(dequantize(&host(DType::I4, vec![1]), &one, Some(&u8zp), 1, 0, DType::F32).is_err());
+        assert!(
+            dequantize(
+                &host(DType::I4, vec![1]),
+                &one,
+                Some(&u8zp),
+                1,
+                0,
+                DType::F32
+            )
+            .is_err()
+        );
         assert!(quantize(&x, &one, None, DType::F8E8M0, attrs()).is_err());
     }
 }

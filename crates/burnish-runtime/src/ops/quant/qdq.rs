@@ -209,7 +209,13 @@ pub fn quantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             ));
         }
         if dtype.is_narrow() || attrs.precision.is_some() {
-            return Ok(vec![narrow::quantize(&x, &scale, zp.as_ref(), dtype, attrs)?]);
+            return Ok(vec![narrow::quantize(
+                &x,
+                &scale,
+                zp.as_ref(),
+                dtype,
+                attrs,
+            )?]);
         }
         let (lo, hi) = code_range(dtype)?;
         let scales = floats(&scale, "y_scale")?;
