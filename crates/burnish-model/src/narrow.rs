@@ -1,7 +1,7 @@
 //! The narrow element types (float8, float4, 4- and 2-bit integers): one code per element,
 //! decoded to and encoded from `f32` as the ONNX specification defines them.
 //!
-//! Encoding rounds to nearest, ties to even. With `saturate`, finite values beyond the range and
+//! Encoding rounds to nearest, ties to even; the 4- and 2-bit integers truncate and wrap. With `saturate`, finite values beyond the range and
 //! infinities clamp to the largest finite value (what ONNX's `Cast` and `QuantizeLinear` do by
 //! default); without it they become infinity where the format has one, else NaN.
 
@@ -140,15 +140,8 @@ fn round_even(x: f64) -> f64 {
 
 /// The code of `x` in `dtype`. `round` only matters for `FLOAT8E8M0`.
 pub fn encode(dtype: DType, x: f32, saturate: bool, round: RoundMode) -> u8 {
-    if let Some((lo, hi)) = int_range(dtype) {
-        let mask = (1u16 << code_bits(dtype)) as i32 - 1;
-        let t = x.trunc();
-        let v = if t.is_nan() || (t as f64) < lo as f64 || (t as f64) > hi as f64 {
-            0
-        } else {
-            t as i32
-        };
-        return (v & mask) as u8;
+    if int_range(dtype).is_some() {
+        return encode_int(dtype, if x.is_finite() { x as i64 } else { 0 });
     }
     if dtype == DType::F8E8M0 {
         return encode_e8m0(x, saturate, round);
@@ -207,6 +200,16 @@ pub fn encode(dtype: DType, x: f32, saturate: bool, round: RoundMode) -> u8 {
         )
     };
     sign | ((exp_field << f.man_bits) | man_field) as u8
+}
+
+/// The code of the integer `v` in a 4- or 2-bit integer type: the low bits of its two's
+/// complement, so out-of-range values wrap around (`-9` is `7` in `INT4`, `-1` is `15` in
+/// `UINT4`), as the ONNX test data expects. Other types give 0.
+pub fn encode_int(dtype: DType, v: i64) -> u8 {
+    if int_range(dtype).is_none() {
+        return 0;
+    }
+    (v & ((1i64 << code_bits(dtype)) - 1)) as u8
 }
 
 /// The largest finite value's code (without sign).
@@ -346,6 +349,14 @@ mod tests {
             -7.0
         );
         assert_eq!(decode(DType::U4, 0x1F), 15.0);
+        assert_eq!(encode(DType::I4, -9.0, true, RoundMode::Up), 7);
+        assert_eq!(encode(DType::U4, -1.5, true, RoundMode::Up), 15);
+        assert_eq!(encode(DType::I2, 3.0, true, RoundMode::Up), 3);
+        assert_eq!(
+            decode(DType::I2, encode(DType::I2, 2.0, true, RoundMode::Up)),
+            -2.0
+        );
+        assert_eq!(encode(DType::U2, f32::NAN, true, RoundMode::Up), 0);
         assert_eq!(decode(DType::F8E8M0, 127), 1.0);
         assert_eq!(encode(DType::F8E8M0, 3.0, true, RoundMode::Up), 129);
         assert_eq!(encode(DType::F8E8M0, 3.0, true, RoundMode::Down), 128);

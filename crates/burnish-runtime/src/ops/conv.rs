@@ -1,7 +1,7 @@
 //! `Conv` and `ConvTranspose` (1-D, 2-D, 3-D), with ONNX padding rules.
 
-use burn_backend::Slice;
 use burn_backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
+use burn_backend::{DType, Slice};
 use burn_flex::FlexTensor;
 
 use super::conv_fast::FastConv;
@@ -120,27 +120,52 @@ pub fn conv_with(
     let fast = FastConv::new(ctx, win.clone(), group, (min, max), None);
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
-        let w = float(ins.take(1)?)?;
-        let b = ins.opt(2).map(float).transpose()?;
+        let half = matches!(x.dtype(), DType::F16 | DType::BF16).then(|| x.dtype());
+        let wide = |t: FlexTensor| match half {
+            Some(_) => B::float_cast(t, DType::F32.into()),
+            None => t,
+        };
+        let x = wide(x);
+        let w = wide(float(ins.take(1)?)?);
+        let b = ins.opt(2).map(float).transpose()?.map(wide);
         let z = if residual {
-            ins.opt(3).map(float).transpose()?
+            ins.opt(3).map(float).transpose()?.map(wide)
         } else {
             None
         };
-        if FastConv::applies(&x, &w) {
-            return Ok(vec![Value::Float(fast.run(x, &w, b, z)?)]);
-        }
-        let y = burn_conv(x, w, b, &win, group)?;
-        let y = match z {
-            Some(z) => B::float_add(y, z),
+        let y = conv_f32(&fast, x, w, b, z, &win, group, (min, max))?;
+        Ok(vec![Value::Float(match half {
+            Some(d) => B::float_cast(y, d.into()),
             None => y,
-        };
-        let y = if min > f32::NEG_INFINITY || max < f32::INFINITY {
-            B::float_clamp(y, min.into(), max.into())
-        } else {
-            y
-        };
-        Ok(vec![Value::Float(y)])
+        })])
+    })
+}
+
+/// `clamp(Conv(x, w, b) + z)` on f32 operands (float16/bfloat16 convolutions are widened to
+/// f32 and rounded once at the end, as onnxruntime and the reference compute them).
+#[allow(clippy::too_many_arguments)]
+fn conv_f32(
+    fast: &FastConv,
+    x: FlexTensor,
+    w: FlexTensor,
+    b: Option<FlexTensor>,
+    z: Option<FlexTensor>,
+    win: &Window,
+    group: usize,
+    (min, max): (f32, f32),
+) -> Result<FlexTensor, String> {
+    if FastConv::applies(&x, &w) {
+        return fast.run(x, &w, b, z);
+    }
+    let y = burn_conv(x, w, b, win, group)?;
+    let y = match z {
+        Some(z) => B::float_add(y, z),
+        None => y,
+    };
+    Ok(if min > f32::NEG_INFINITY || max < f32::INFINITY {
+        B::float_clamp(y, min.into(), max.into())
+    } else {
+        y
     })
 }
 

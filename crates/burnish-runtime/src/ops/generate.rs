@@ -6,7 +6,11 @@ use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burnish_model::{Attribute, Buffer, DType, TensorData};
 
 use super::{BuildCtx, Op, op};
-use crate::value::{B, BOOL, Value, to_burn_dtype};
+use crate::value::{B, Value};
+
+mod cast;
+
+pub use cast::{cast, cast_like, cast_value};
 
 /// `Constant`: the value is uploaded once and shared by every run.
 pub fn constant(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
@@ -99,46 +103,6 @@ pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         Ok(vec![Value::from_data(
             &TensorData::new(vec![n], data).map_err(|e| e.to_string())?,
         )?])
-    })
-}
-
-/// Converts a value to `to`.
-pub fn cast_value(v: Value, to: DType) -> Result<Value, String> {
-    let target = to_burn_dtype(to).ok_or_else(|| format!("cannot cast to {to}"))?;
-    if v.dtype() == to {
-        return Ok(v);
-    }
-    Ok(match (v, to) {
-        (Value::Float(t), d) if d.is_float() => Value::Float(B::float_cast(t, target.into())),
-        (Value::Float(t), d) if d.is_int() => Value::Int(B::float_into_int(t, target.into())),
-        (Value::Float(t), DType::Bool) => {
-            Value::Bool(B::float_not_equal_elem(t, Scalar::from(0.0), BOOL))
-        }
-        (Value::Int(t), d) if d.is_float() => Value::Float(B::int_into_float(t, target.into())),
-        (Value::Int(t), d) if d.is_int() => Value::Int(B::int_cast(t, target.into())),
-        (Value::Int(t), DType::Bool) => {
-            Value::Bool(B::int_not_equal_elem(t, Scalar::from(0i64), BOOL))
-        }
-        (Value::Bool(t), d) if d.is_float() => Value::Float(B::bool_into_float(t, target.into())),
-        (Value::Bool(t), d) if d.is_int() => Value::Int(B::bool_into_int(t, target.into())),
-        (_, other) => return Err(format!("cannot cast to {other}")),
-    })
-}
-
-/// `Cast(to)`.
-pub fn cast(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let code = ctx.int("to", 0)?;
-    let to = DType::from_onnx(code as i32)
-        .ok_or_else(|| format!("unsupported tensor data type code {code} as Cast target"))?;
-    op(move |mut ins| Ok(vec![cast_value(ins.take(0)?, to)?]))
-}
-
-/// `CastLike(input, target_type)`.
-pub fn cast_like(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    op(|mut ins| {
-        let x = ins.take(0)?;
-        let to = ins.take(1)?.dtype();
-        Ok(vec![cast_value(x, to)?])
     })
 }
 

@@ -78,6 +78,7 @@ mod epilogue;
 pub(crate) mod host;
 mod matmul;
 mod ms_ops;
+mod narrow;
 mod qdq;
 
 pub use conv::{conv_integer, qconv, qlinear_conv};

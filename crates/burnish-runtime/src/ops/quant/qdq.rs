@@ -4,6 +4,7 @@
 use burnish_model::DType;
 
 use super::host::{Codes, check_scales, codes, f32_value, floats, int_value, ints};
+use super::narrow::{self, QuantAttrs};
 use crate::ops::util::axis as norm_axis;
 use crate::ops::{BuildCtx, Op, op};
 use crate::value::Value;
@@ -15,13 +16,19 @@ const MAGIC_BITS: i32 = 0x4B40_0000;
 
 /// How scale and zero-point elements map onto the data: element `e` of a run starting at
 /// `start` uses parameter `p0 + (e - start) * step`.
-struct Runs {
-    runs: Vec<(std::ops::Range<usize>, usize, usize)>,
+pub(super) struct Runs {
+    /// `(elements, first parameter, parameter step)` per run.
+    pub runs: Vec<(std::ops::Range<usize>, usize, usize)>,
 }
 
 /// Runs for data of `shape`, parameters of `pshape` along `axis` (blocks of `block` when
 /// positive).
-fn runs(shape: &[usize], pshape: &[usize], axis: i64, block: i64) -> Result<Runs, String> {
+pub(super) fn runs(
+    shape: &[usize],
+    pshape: &[usize],
+    axis: i64,
+    block: i64,
+) -> Result<Runs, String> {
     let numel: usize = shape.iter().product();
     let pnum: usize = pshape.iter().product();
     if pnum == 1 && (block <= 0 || pshape.len() <= 1) {
@@ -169,21 +176,47 @@ fn code_range(d: DType) -> Result<(i32, i32), String> {
     })
 }
 
+/// The type named by a type-code attribute (`None` when 0 or absent).
+fn dtype_attr(ctx: &BuildCtx, name: &str) -> Result<Option<DType>, String> {
+    match ctx.int(name, 0)? {
+        0 => Ok(None),
+        c => DType::from_onnx(c as i32)
+            .map(Some)
+            .ok_or(format!("unknown {name} {c}")),
+    }
+}
+
 /// `QuantizeLinear(x, y_scale, y_zero_point?)`.
 pub fn quantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let axis = ctx.int("axis", 1)?;
     let block = ctx.int("block_size", 0)?;
-    let out_code = ctx.int("output_dtype", 0)?;
-    let default_dtype = if out_code == 0 {
-        DType::U8
-    } else {
-        DType::from_onnx(out_code as i32).ok_or(format!("unknown output_dtype {out_code}"))?
+    let out_dtype = dtype_attr(ctx, "output_dtype")?;
+    let default_dtype = out_dtype.unwrap_or(DType::U8);
+    let attrs = QuantAttrs {
+        axis,
+        block,
+        saturate: ctx.int("saturate", 1)? != 0,
+        precision: dtype_attr(ctx, "precision")?.filter(|&p| p != DType::F32),
     };
     op(move |mut ins| {
         let x = ins.take(0)?;
         let scale = ins.take(1)?;
         let zp = ins.opt(2);
         let dtype = zp.as_ref().map_or(default_dtype, Value::dtype);
+        if out_dtype.is_some_and(|d| d != dtype) {
+            return Err(format!(
+                "output_dtype {default_dtype} differs from the zero point's type {dtype}"
+            ));
+        }
+        if dtype.is_narrow() || attrs.precision.is_some() {
+            return Ok(vec![narrow::quantize(
+                &x,
+                &scale,
+                zp.as_ref(),
+                dtype,
+                attrs,
+            )?]);
+        }
         let (lo, hi) = code_range(dtype)?;
         let scales = floats(&scale, "y_scale")?;
         check_scales(&scales, "y_scale")?;
@@ -212,15 +245,27 @@ pub fn quantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// `DequantizeLinear(x, x_scale, x_zero_point?)`: f32 output (cast to the scale's float type
-/// when that is f16/bf16).
+/// `DequantizeLinear(x, x_scale, x_zero_point?)`: f32 output (cast to `output_dtype`, else to
+/// the scale's float type when that is f16/bf16).
 pub fn dequantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let axis = ctx.int("axis", 1)?;
     let block = ctx.int("block_size", 0)?;
+    let out_dtype = dtype_attr(ctx, "output_dtype")?;
     op(move |mut ins| {
         let x = ins.take(0)?;
         let scale = ins.take(1)?;
         let zp = ins.opt(2);
+        let target = out_dtype.unwrap_or(scale.dtype());
+        if let Value::Host(t) = &x {
+            return Ok(vec![narrow::dequantize(
+                t,
+                &scale,
+                zp.as_ref(),
+                axis,
+                block,
+                target,
+            )?]);
+        }
         let scales = floats(&scale, "x_scale")?;
         let zps = match &zp {
             Some(z) => ints(z)?,
@@ -245,7 +290,6 @@ pub fn dequantize_linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             _ => dequantize(&ints(&x)?, &r, &scales, &zps),
         };
         let y = f32_value(data, shape);
-        let target = scale.dtype();
         Ok(vec![if target == DType::F32 {
             y
         } else {
