@@ -160,10 +160,7 @@ fn run_case_inner(dir: &Path, threads: Option<usize>) -> Result<(), CaseError> {
         let mut inputs = Vec::with_capacity(files.len());
         for (file, name) in files.iter().zip(&input_names) {
             let d = data::read(file, kind_of(name)).map_err(load_error)?;
-            inputs.push(
-                d.into_value()
-                    .map_err(|e| format!("input `{name}`: {e}"))?,
-            );
+            inputs.push(d.into_value().map_err(|e| format!("input `{name}`: {e}"))?);
         }
         let outputs = session.run_values(inputs).map_err(|e| e.to_string())?;
         for ((file, name), actual) in numbered(&set, "output_")

@@ -206,7 +206,10 @@ impl Ctx<'_> {
                 let tp =
                     a.tp.as_ref()
                         .ok_or(AttrFail::Msg("type attribute without a type".into()))?;
-                Attribute::Type(tp.write_to_bytes().map_err(|e| AttrFail::Msg(e.to_string()))?)
+                Attribute::Type(
+                    tp.write_to_bytes()
+                        .map_err(|e| AttrFail::Msg(e.to_string()))?,
+                )
             }
             T::UNDEFINED => {
                 // Very old exporters leave the type unset; infer it from the populated field.

@@ -95,7 +95,12 @@ fn tensor(bytes: &[u8], dir: Option<&Path>) -> Result<Data, String> {
 
 /// The value held by field `number` of a `SequenceProto` or `OptionalProto` (both number their
 /// value fields alike), `None` for fields that hold no element.
-fn element(number: u64, field: Field, dir: Option<&Path>, depth: usize) -> Result<Option<Data>, String> {
+fn element(
+    number: u64,
+    field: Field,
+    dir: Option<&Path>,
+    depth: usize,
+) -> Result<Option<Data>, String> {
     let Field::Bytes(b) = field else {
         return Ok(None);
     };

@@ -34,7 +34,11 @@ pub(crate) const OPS: &[(&str, Builder)] = &[
 pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] = &[];
 
 /// The tensors of sequence input `i` of `op_name`, or an error naming what was found.
-pub(super) fn take_sequence(ins: &mut Inputs, i: usize, op_name: &str) -> Result<Vec<Value>, String> {
+pub(super) fn take_sequence(
+    ins: &mut Inputs,
+    i: usize,
+    op_name: &str,
+) -> Result<Vec<Value>, String> {
     match ins.take(i)? {
         Value::Sequence(items) => Ok(items),
         other => Err(format!(
@@ -98,7 +102,10 @@ fn resolve(op_name: &str, p: i64, len: usize, end_ok: bool) -> Result<usize, Str
 /// `SequenceEmpty(dtype)`: an empty sequence (the element type only has to be a valid one).
 pub fn sequence_empty(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let code = ctx.int("dtype", 1)?;
-    let known = i32::try_from(code).ok().and_then(DType::from_onnx).is_some();
+    let known = i32::try_from(code)
+        .ok()
+        .and_then(DType::from_onnx)
+        .is_some();
     if !known {
         return Err(format!(
             "SequenceEmpty: attribute `dtype` {code} is not a supported tensor element type"

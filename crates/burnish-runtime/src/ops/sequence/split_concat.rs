@@ -98,8 +98,7 @@ fn check_item(
         ));
     }
     let s = v.shape();
-    let fits = s.len() == base.len()
-        && (0..s.len()).all(|k| Some(k) == free || s[k] == base[k]);
+    let fits = s.len() == base.len() && (0..s.len()).all(|k| Some(k) == free || s[k] == base[k]);
     if !fits {
         return Err(format!(
             "ConcatFromSequence element {i} has shape {s:?}, which does not fit element 0's \
@@ -127,7 +126,7 @@ fn split_lengths(split: &Value, dim: usize) -> Result<Vec<usize>, String> {
                 .filter(|&l| l > 0)
                 .ok_or_else(|| format!("SplitToSequence: scalar `split` {len} must be positive"))?;
             let mut out = vec![len; dim / len];
-            if dim % len > 0 {
+            if !dim.is_multiple_of(len) {
                 out.push(dim % len);
             }
             Ok(out)
@@ -136,9 +135,8 @@ fn split_lengths(split: &Value, dim: usize) -> Result<Vec<usize>, String> {
             let lengths = list
                 .iter()
                 .map(|&l| {
-                    usize::try_from(l).map_err(|_| {
-                        format!("SplitToSequence: `split` length {l} is negative")
-                    })
+                    usize::try_from(l)
+                        .map_err(|_| format!("SplitToSequence: `split` length {l} is negative"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let sum = lengths.iter().try_fold(0usize, |a, &l| a.checked_add(l));

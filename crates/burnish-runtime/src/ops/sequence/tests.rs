@@ -50,7 +50,11 @@ fn i64s(shape: &[usize], v: &[i64]) -> Value {
 }
 
 fn seq3() -> Value {
-    Value::Sequence(vec![f32s(&[1], &[1.0]), f32s(&[1], &[2.0]), f32s(&[1], &[3.0])])
+    Value::Sequence(vec![
+        f32s(&[1], &[1.0]),
+        f32s(&[1], &[2.0]),
+        f32s(&[1], &[3.0]),
+    ])
 }
 
 fn len(v: &Value) -> usize {
@@ -67,8 +71,19 @@ fn sequence_at_out_of_range_is_an_error() {
         e.err().as_deref(),
         Some("SequenceAt position 5 is out of range for a sequence of 3")
     );
-    assert!(run("SequenceAt", &[], vec![Some(seq3()), Some(i64s(&[], &[-4]))]).is_err());
-    let last = run("SequenceAt", &[], vec![Some(seq3()), Some(i64s(&[], &[-1]))]);
+    assert!(
+        run(
+            "SequenceAt",
+            &[],
+            vec![Some(seq3()), Some(i64s(&[], &[-4]))]
+        )
+        .is_err()
+    );
+    let last = run(
+        "SequenceAt",
+        &[],
+        vec![Some(seq3()), Some(i64s(&[], &[-1]))],
+    );
     assert_eq!(last.and_then(|v| v.to_f64_vec()), Ok(vec![3.0]));
 }
 
@@ -78,7 +93,11 @@ fn insert_and_erase_positions() {
         run(
             "SequenceInsert",
             &[],
-            vec![Some(seq3()), Some(f32s(&[1], &[9.0])), Some(i64s(&[], &[p]))],
+            vec![
+                Some(seq3()),
+                Some(f32s(&[1], &[9.0])),
+                Some(i64s(&[], &[p])),
+            ],
         )
     };
     assert_eq!(ins(3).map(|v| len(&v)), Ok(4));
@@ -118,7 +137,10 @@ fn concat_checks_shapes_and_emptiness() {
     assert!(run("ConcatFromSequence", &bad_axis, vec![Some(seq3())]).is_err());
     let stacked = run(
         "ConcatFromSequence",
-        &[("axis", Attribute::Int(-1)), ("new_axis", Attribute::Int(1))],
+        &[
+            ("axis", Attribute::Int(-1)),
+            ("new_axis", Attribute::Int(1)),
+        ],
         vec![Some(seq3())],
     );
     assert_eq!(stacked.map(|v| v.shape()), Ok(vec![1, 3]));
@@ -131,7 +153,14 @@ fn split_checks_lengths() {
     assert_eq!(chunks.map(|v| len(&v)), Ok(3));
     assert!(run("SplitToSequence", &[], vec![x(), Some(i64s(&[], &[0]))]).is_err());
     assert!(run("SplitToSequence", &[], vec![x(), Some(i64s(&[2], &[2, 2]))]).is_err());
-    assert!(run("SplitToSequence", &[], vec![x(), Some(i64s(&[2], &[6, -1]))]).is_err());
+    assert!(
+        run(
+            "SplitToSequence",
+            &[],
+            vec![x(), Some(i64s(&[2], &[6, -1]))]
+        )
+        .is_err()
+    );
     let axis = [("axis", Attribute::Int(1))];
     assert!(run("SplitToSequence", &axis, vec![x()]).is_err());
     assert!(run("SplitToSequence", &[], vec![Some(f32s(&[], &[1.0]))]).is_err());
