@@ -17,6 +17,10 @@ pub enum Attribute {
     Floats(Vec<f32>),
     Ints(Vec<i64>),
     Strings(Vec<String>),
+    /// A `TYPE_PROTO` attribute (`Optional`'s `type`), kept as the serialized ONNX
+    /// `TypeProto` so export writes it back unchanged. The runtime reads no type from it:
+    /// values carry their own element types.
+    Type(Vec<u8>),
 }
 
 impl Attribute {
@@ -31,6 +35,7 @@ impl Attribute {
             Attribute::Floats(_) => "floats",
             Attribute::Ints(_) => "ints",
             Attribute::Strings(_) => "strings",
+            Attribute::Type(_) => "type",
         }
     }
 }

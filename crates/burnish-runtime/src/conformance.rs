@@ -1,16 +1,18 @@
 //! Running test cases in the ONNX backend-test layout: `model.onnx` plus
-//! `test_data_set_*/input_*.pb` and `output_*.pb` (serialized `TensorProto`s).
+//! `test_data_set_*/input_*.pb` and `output_*.pb` (serialized `TensorProto`s, or
+//! `SequenceProto`s / `OptionalProto`s where the model declares a sequence or optional type).
 
-use std::collections::BTreeMap;
+mod data;
+
 use std::path::{Path, PathBuf};
 
 use burnish_model::compare::{allclose, diff};
-use burnish_model::onnx::decode_tensor;
-use burnish_model::{TensorData, load_onnx};
-use onnx_ir::{Message, TensorProto};
+use burnish_model::decode_onnx;
 
+use self::data::{Data, Kind};
 use crate::error::RuntimeError;
 use crate::session::{Session, SessionOptions};
+use crate::value::Value;
 
 /// Relative tolerance of the ONNX backend-test runner.
 pub const RTOL: f64 = 1e-3;
@@ -57,13 +59,6 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
         .collect();
     cases.sort();
     cases
-}
-
-fn read_pb(path: &Path) -> Result<TensorData, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
-    let proto = TensorProto::parse_from_bytes(&bytes)
-        .map_err(|e| format!("`{}`: not a TensorProto: {e}", path.display()))?;
-    decode_tensor(&proto, path.parent()).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 fn numbered(dir: &Path, prefix: &str) -> Vec<PathBuf> {
@@ -120,7 +115,12 @@ fn load_error(e: String) -> CaseError {
 }
 
 fn run_case_inner(dir: &Path, threads: Option<usize>) -> Result<(), CaseError> {
-    let model = load_onnx(dir.join("model.onnx")).map_err(|e| load_error(e.to_string()))?;
+    let path = dir.join("model.onnx");
+    let bytes = std::fs::read(&path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let kinds = data::declared_kinds(&bytes).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let kind_of = |name: &str| kinds.get(name).copied().unwrap_or(Kind::Tensor);
+    let model = decode_onnx(&bytes, &path.display().to_string(), Some(dir))
+        .map_err(|e| load_error(e.to_string()))?;
     let session = match Session::new(&model, SessionOptions::threads(threads)) {
         Ok(s) => s,
         Err(RuntimeError::UnsupportedOps { ops }) => {
@@ -149,34 +149,81 @@ fn run_case_inner(dir: &Path, threads: Option<usize>) -> Result<(), CaseError> {
         .map(|s| s.to_string())
         .collect();
     for set in sets {
-        let mut inputs = BTreeMap::new();
         let files = numbered(&set, "input_");
-        if files.len() > input_names.len() {
+        if files.len() != input_names.len() {
             return Err(CaseError::Fail(format!(
                 "{} input files for {} inputs",
                 files.len(),
                 input_names.len()
             )));
         }
+        let mut inputs = Vec::with_capacity(files.len());
         for (file, name) in files.iter().zip(&input_names) {
-            inputs.insert(name.clone(), read_pb(file).map_err(load_error)?);
+            let d = data::read(file, kind_of(name)).map_err(load_error)?;
+            inputs.push(d.into_value().map_err(|e| format!("input `{name}`: {e}"))?);
         }
-        let outputs = session.run(&inputs).map_err(|e| e.to_string())?;
-        for (file, name) in numbered(&set, "output_").iter().zip(&output_names) {
-            let expected = read_pb(file).map_err(load_error)?;
-            let actual = outputs
-                .get(name)
-                .ok_or_else(|| format!("output `{name}` missing"))?;
-            if !allclose(actual, &expected, RTOL, ATOL)
-                .map_err(|e| format!("output `{name}`: {e}"))?
-            {
-                let d = diff(actual, &expected).map_err(|e| format!("output `{name}`: {e}"))?;
-                return Err(CaseError::Fail(format!(
-                    "output `{name}`: max abs error {:.3e}, max rel error {:.3e}",
-                    d.max_abs, d.max_rel
-                )));
-            }
+        let outputs = session.run_values(inputs).map_err(|e| e.to_string())?;
+        for ((file, name), actual) in numbered(&set, "output_")
+            .iter()
+            .zip(&output_names)
+            .zip(&outputs)
+        {
+            let expected = data::read(file, kind_of(name)).map_err(load_error)?;
+            compare(actual, &expected, name)?;
         }
     }
     Ok(())
+}
+
+/// Compares an output with its expected data: tensors within the tolerances, sequences of the
+/// same length element by element, optionals both empty or both full. `label` names the
+/// output (and the position inside it) in the failure.
+fn compare(actual: &Value, expected: &Data, label: &str) -> Result<(), CaseError> {
+    match (actual, expected) {
+        (Value::Sequence(a), Data::Sequence(e)) => {
+            if a.len() != e.len() {
+                return Err(CaseError::Fail(format!(
+                    "output `{label}`: sequence of {}, expected {}",
+                    a.len(),
+                    e.len()
+                )));
+            }
+            for (i, (a, e)) in a.iter().zip(e).enumerate() {
+                compare(a, e, &format!("{label}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (Value::Optional(a), Data::Optional(e)) => match (a, e) {
+            (None, None) => Ok(()),
+            (Some(a), Some(e)) => compare(a, e, &format!("{label}?")),
+            (None, Some(_)) => Err(CaseError::Fail(format!(
+                "output `{label}`: empty optional, expected a value"
+            ))),
+            (Some(_), None) => Err(CaseError::Fail(format!(
+                "output `{label}`: an optional with a value, expected an empty one"
+            ))),
+        },
+        (a, Data::Tensor(e)) if a.is_tensor() => {
+            let a = a.to_data().map_err(|e| format!("output `{label}`: {e}"))?;
+            if !allclose(&a, e, RTOL, ATOL).map_err(|e| format!("output `{label}`: {e}"))? {
+                let d = diff(&a, e).map_err(|e| format!("output `{label}`: {e}"))?;
+                return Err(CaseError::Fail(format!(
+                    "output `{label}`: max abs error {:.3e}, max rel error {:.3e}",
+                    d.max_abs, d.max_rel
+                )));
+            }
+            Ok(())
+        }
+        (a, e) => {
+            let want = match e {
+                Data::Tensor(_) => "a tensor",
+                Data::Sequence(_) => "a sequence",
+                Data::Optional(_) => "an optional",
+            };
+            Err(CaseError::Fail(format!(
+                "output `{label}` is {}, expected {want}",
+                a.kind()
+            )))
+        }
+    }
 }

@@ -177,6 +177,14 @@ fn attribute_proto(name: &str, a: &Attribute) -> Result<AttributeProto, ModelErr
             p.strings = v.iter().map(|s| bytes::Bytes::from(s.clone())).collect();
             AttributeType::STRINGS
         }
+        Attribute::Type(bytes) => {
+            let tp = TypeProto::parse_from_bytes(bytes).map_err(|e| ModelError::Invalid {
+                path: name.to_string(),
+                message: format!("type attribute: {e}"),
+            })?;
+            p.tp = Some(tp).into();
+            AttributeType::TYPE_PROTO
+        }
     };
     p.type_ = ty.into();
     Ok(p)

@@ -202,6 +202,15 @@ impl Ctx<'_> {
             T::FLOATS => Attribute::Floats(a.floats.clone()),
             T::INTS => Attribute::Ints(a.ints.clone()),
             T::STRINGS => Attribute::Strings(a.strings.iter().map(|s| text(s)).collect()),
+            T::TYPE_PROTO => {
+                let tp =
+                    a.tp.as_ref()
+                        .ok_or(AttrFail::Msg("type attribute without a type".into()))?;
+                Attribute::Type(
+                    tp.write_to_bytes()
+                        .map_err(|e| AttrFail::Msg(e.to_string()))?,
+                )
+            }
             T::UNDEFINED => {
                 // Very old exporters leave the type unset; infer it from the populated field.
                 if !a.ints.is_empty() {

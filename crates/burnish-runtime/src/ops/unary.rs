@@ -97,7 +97,7 @@ pub fn is_inf(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// `Identity`: passes its input through.
+/// `Identity`: passes its input through (a tensor, a sequence or an optional).
 pub fn identity(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| Ok(vec![ins.take(0)?]))
 }
