@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::tensor::TensorData;
+use crate::tensor::{Buffer, TensorData};
 
 /// How far `actual` is from `expected`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -17,7 +17,8 @@ pub struct Diff {
 }
 
 /// Compares two tensors; `Err` explains a shape or type mismatch. NaNs match NaNs; any other
-/// NaN or infinity mismatch counts as an infinite error.
+/// NaN or infinity mismatch counts as an infinite error. String tensors compare exactly: any
+/// differing element is an infinite error.
 pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> {
     if actual.shape != expected.shape {
         return Err(format!(
@@ -31,6 +32,15 @@ pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> 
             actual.dtype(),
             expected.dtype()
         ));
+    }
+    if let (Buffer::String(a), Buffer::String(e)) = (&actual.data, &expected.data) {
+        let differ = a.iter().zip(e).any(|(x, y)| x != y);
+        let err = if differ { f64::INFINITY } else { 0.0 };
+        return Ok(Diff {
+            max_abs: err,
+            max_rel: err,
+            count: a.len(),
+        });
     }
     let a = actual
         .to_f64_vec()
@@ -69,7 +79,10 @@ pub fn allclose(
     rtol: f64,
     atol: f64,
 ) -> Result<bool, String> {
-    diff(actual, expected)?;
+    let d = diff(actual, expected)?;
+    if actual.dtype() == crate::DType::String {
+        return Ok(d.max_abs == 0.0);
+    }
     let a = actual.to_f64_vec().ok_or("not numeric")?;
     let e = expected.to_f64_vec().ok_or("not numeric")?;
     Ok(a.iter().zip(&e).all(|(&x, &y)| {

@@ -1,0 +1,1 @@
+//! Unit tests of the ai.onnx.ml family.
