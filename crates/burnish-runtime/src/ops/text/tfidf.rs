@@ -33,6 +33,8 @@ struct TfIdf {
     /// Each n-gram of the pool (as token ids) and the output column it counts into.
     grams: HashMap<Vec<u32>, usize>,
     out_size: usize,
+    /// The weight of each output column (empty: unweighted); `weights[i]` of the attribute
+    /// belongs to the i-th n-gram of the pool, which counts into column `ngram_indexes[i]`.
     weights: Vec<f32>,
 }
 
@@ -126,12 +128,20 @@ impl TfIdf {
                 gram_id += 1;
             }
         }
-        let weights = ctx.floats("weights")?.unwrap_or_default();
-        if !weights.is_empty() && weights.len() < out_size {
+        let given = ctx.floats("weights")?.unwrap_or_default();
+        if !given.is_empty() && given.len() != indexes.len() {
             return Err(format!(
-                "TfIdfVectorizer has {} weights for {out_size} outputs",
-                weights.len()
+                "TfIdfVectorizer has {} weights for {} n-grams",
+                given.len(),
+                indexes.len()
             ));
+        }
+        let mut weights = Vec::new();
+        if !given.is_empty() {
+            weights = vec![0.0; out_size];
+            for (&w, &col) in given.iter().zip(&indexes) {
+                weights[col as usize] = w;
+            }
         }
         Ok(TfIdf { mode, min_len, max_len, max_skip, vocab, grams, out_size, weights })
     }
