@@ -5,9 +5,11 @@
 //! tree walks, not bulk tensor arithmetic.
 
 mod label;
+mod linear;
 #[cfg(test)]
 mod tests;
 mod tree;
+mod tree_legacy;
 
 use burnish_model::{Buffer, DType, TensorData};
 use half::{bf16, f16};
@@ -58,8 +60,14 @@ pub fn binarizer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .to_f64_vec()
             .filter(|_| t.dtype() != DType::String)
             .ok_or("Binarizer input must be numeric")?;
-        let y = v.into_iter().map(|x| (x > threshold) as u8 as f64).collect();
-        Ok(vec![upload(t.shape.clone(), numeric_buffer(t.dtype(), y)?)?])
+        let y = v
+            .into_iter()
+            .map(|x| (x > threshold) as u8 as f64)
+            .collect();
+        Ok(vec![upload(
+            t.shape.clone(),
+            numeric_buffer(t.dtype(), y)?,
+        )?])
     })
 }
 
@@ -73,7 +81,10 @@ pub fn array_feature_extractor(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .to_data()?
             .to_i64_vec()
             .ok_or("ArrayFeatureExtractor indices must be integers")?;
-        let n = *x.shape.last().ok_or("ArrayFeatureExtractor input X must not be a scalar")?;
+        let n = *x
+            .shape
+            .last()
+            .ok_or("ArrayFeatureExtractor input X must not be a scalar")?;
         let picks = idx
             .iter()
             .map(|&i| {
@@ -89,11 +100,18 @@ pub fn array_feature_extractor(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             x.shape[..x.shape.len() - 1].to_vec()
         };
         shape.push(picks.len());
-        let rows = if n == 0 { 0 } else { x.len() / n };
+        let rows = x.len().checked_div(n).unwrap_or(0);
         super::util::check_numel(&shape)?;
-        let sel: Vec<usize> = (0..rows).flat_map(|r| picks.iter().map(move |&p| r * n + p)).collect();
-        let data = x.data.select(&sel).ok_or("ArrayFeatureExtractor index is out of range")?;
-        Ok(vec![Value::from_data(&TensorData::new(shape, data).map_err(|e| e.to_string())?)?])
+        let sel: Vec<usize> = (0..rows)
+            .flat_map(|r| picks.iter().map(move |&p| r * n + p))
+            .collect();
+        let data = x
+            .data
+            .select(&sel)
+            .ok_or("ArrayFeatureExtractor index is out of range")?;
+        Ok(vec![Value::from_data(
+            &TensorData::new(shape, data).map_err(|e| e.to_string())?,
+        )?])
     })
 }
 
@@ -104,6 +122,20 @@ pub(crate) const OPS: &[(&str, Builder)] = &[];
 pub(crate) const DOMAIN_OPS: &[(&str, &str, Builder)] = &[
     (ML, "LabelEncoder", label::label_encoder),
     (ML, "TreeEnsemble", tree::tree_ensemble),
+    (
+        ML,
+        "TreeEnsembleRegressor",
+        tree_legacy::tree_ensemble_regressor,
+    ),
+    (
+        ML,
+        "TreeEnsembleClassifier",
+        tree_legacy::tree_ensemble_classifier,
+    ),
     (ML, "ArrayFeatureExtractor", array_feature_extractor),
     (ML, "Binarizer", binarizer),
+    (ML, "LinearRegressor", linear::linear_regressor),
+    (ML, "LinearClassifier", linear::linear_classifier),
+    (ML, "Normalizer", linear::normalizer),
+    (ML, "Scaler", linear::scaler),
 ];

@@ -6,12 +6,12 @@
 
 mod image_decoder;
 mod jpeg;
-mod upsample;
 mod pattern;
 mod split;
 #[cfg(test)]
 mod tests;
 mod tfidf;
+mod upsample;
 
 use std::sync::Arc;
 
@@ -26,7 +26,10 @@ pub(crate) fn strings(v: &Value, what: &str) -> Result<(Vec<usize>, Vec<String>)
     match v {
         Value::Host(t) => match &t.data {
             Buffer::String(s) => Ok((t.shape.clone(), s.clone())),
-            _ => Err(format!("{what} must be a string tensor, found {}", v.kind())),
+            _ => Err(format!(
+                "{what} must be a string tensor, found {}",
+                v.kind()
+            )),
         },
         other => Err(format!(
             "{what} must be a string tensor, found {}",

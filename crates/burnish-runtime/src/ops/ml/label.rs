@@ -17,20 +17,35 @@ enum Key {
 }
 
 fn float_key(x: f64) -> Key {
-    Key::Float(if x.is_nan() { f64::NAN.to_bits() } else { (x + 0.0).to_bits() })
+    Key::Float(if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        (x + 0.0).to_bits()
+    })
 }
 
 /// The keys of a host buffer, as the kind of key the table holds.
 fn keys_of(data: &Buffer, want: &Key) -> Result<Vec<Key>, String> {
     Ok(match (data, want) {
         (Buffer::String(v), Key::Str(_)) => v.iter().cloned().map(Key::Str).collect(),
-        (b, Key::Int(_)) if b.dtype().is_int() => {
-            b.to_i64_vec().ok_or("LabelEncoder keys are not integers")?.into_iter().map(Key::Int).collect()
+        (b, Key::Int(_)) if b.dtype().is_int() => b
+            .to_i64_vec()
+            .ok_or("LabelEncoder keys are not integers")?
+            .into_iter()
+            .map(Key::Int)
+            .collect(),
+        (b, Key::Float(_)) if b.dtype().is_float() => b
+            .to_f64_vec()
+            .ok_or("LabelEncoder keys are not floats")?
+            .into_iter()
+            .map(float_key)
+            .collect(),
+        (b, _) => {
+            return Err(format!(
+                "LabelEncoder input is {}, which does not match the keys' type",
+                b.dtype()
+            ));
         }
-        (b, Key::Float(_)) if b.dtype().is_float() => {
-            b.to_f64_vec().ok_or("LabelEncoder keys are not floats")?.into_iter().map(float_key).collect()
-        }
-        (b, _) => return Err(format!("LabelEncoder input is {}, which does not match the keys' type", b.dtype())),
     })
 }
 
@@ -48,14 +63,21 @@ impl Encoder {
             .iter()
             .map(|k| self.map.get(k).copied().unwrap_or(default))
             .collect();
-        let data = self.table.select(&idx).ok_or("LabelEncoder lookup out of range")?;
+        let data = self
+            .table
+            .select(&idx)
+            .ok_or("LabelEncoder lookup out of range")?;
         Value::from_data(&TensorData::new(x.shape.clone(), data).map_err(|e| e.to_string())?)
     }
 }
 
 fn build(keys: Buffer, values: Buffer, default: Buffer) -> Result<Encoder, String> {
     if keys.len() != values.len() {
-        return Err(format!("LabelEncoder has {} keys but {} values", keys.len(), values.len()));
+        return Err(format!(
+            "LabelEncoder has {} keys but {} values",
+            keys.len(),
+            values.len()
+        ));
     }
     if default.len() != 1 || default.dtype() != values.dtype() {
         return Err("LabelEncoder default must be one element of the values' type".into());
@@ -103,7 +125,11 @@ pub fn label_encoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         )?;
         return op(move |mut ins| {
             let x = ins.take(0)?.to_data()?;
-            let enc = if x.dtype() == DType::String { &to_int } else { &to_str };
+            let enc = if x.dtype() == DType::String {
+                &to_int
+            } else {
+                &to_str
+            };
             Ok(vec![enc.run(&x)?])
         });
     }
@@ -116,14 +142,25 @@ pub fn label_encoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     } else if let Some(k) = tensor("keys_tensor")? {
         k.data.clone()
     } else {
-        return Err("LabelEncoder needs keys_strings, keys_int64s, keys_floats or keys_tensor".into());
+        return Err(
+            "LabelEncoder needs keys_strings, keys_int64s, keys_floats or keys_tensor".into(),
+        );
     };
     let (values, default) = if let Some(v) = strs("values_strings")? {
-        (Buffer::String(v), Buffer::String(vec![ctx.string("default_string", "_Unused")?]))
+        (
+            Buffer::String(v),
+            Buffer::String(vec![ctx.string("default_string", "_Unused")?]),
+        )
     } else if let Some(v) = ctx.ints("values_int64s")? {
-        (Buffer::I64(v), Buffer::I64(vec![ctx.int("default_int64", -1)?]))
+        (
+            Buffer::I64(v),
+            Buffer::I64(vec![ctx.int("default_int64", -1)?]),
+        )
     } else if let Some(v) = ctx.floats("values_floats")? {
-        (Buffer::F32(v), Buffer::F32(vec![ctx.float("default_float", -0.0)?]))
+        (
+            Buffer::F32(v),
+            Buffer::F32(vec![ctx.float("default_float", -0.0)?]),
+        )
     } else if let Some(v) = tensor("values_tensor")? {
         let default = match tensor("default_tensor")? {
             Some(d) => d.data.clone(),
@@ -131,7 +168,10 @@ pub fn label_encoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         (v.data.clone(), default)
     } else {
-        return Err("LabelEncoder needs values_strings, values_int64s, values_floats or values_tensor".into());
+        return Err(
+            "LabelEncoder needs values_strings, values_int64s, values_floats or values_tensor"
+                .into(),
+        );
     };
     let enc = build(keys, values, default)?;
     op(move |mut ins| Ok(vec![enc.run(&ins.take(0)?.to_data()?)?]))

@@ -8,18 +8,28 @@ use burnish_model::{Attribute, Buffer, Node, TensorData};
 use crate::ops::{BuildCtx, Inputs, builder};
 use crate::value::Value;
 
-fn run(op: &str, attrs: &[(&str, Attribute)], inputs: Vec<TensorData>) -> Result<Vec<Value>, String> {
+fn run(
+    op: &str,
+    attrs: &[(&str, Attribute)],
+    inputs: Vec<TensorData>,
+) -> Result<Vec<Value>, String> {
     let node = Node {
         name: "n".into(),
         op_type: op.into(),
         domain: "ai.onnx.ml".into(),
         inputs: (0..inputs.len()).map(|i| format!("i{i}")).collect(),
         outputs: vec!["y".into(), "z".into()],
-        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     };
     let b = builder("ai.onnx.ml", op).ok_or("unregistered")?;
     let built = b(&BuildCtx::new(&node, 17, &HashMap::new()))?;
-    let values = inputs.iter().map(|t| Value::from_data(t).map(Some)).collect::<Result<Vec<_>, _>>()?;
+    let values = inputs
+        .iter()
+        .map(|t| Value::from_data(t).map(Some))
+        .collect::<Result<Vec<_>, _>>()?;
     built.run(Inputs::new(values))
 }
 
@@ -38,10 +48,23 @@ fn tensor(data: Buffer) -> Attribute {
 #[test]
 fn label_encoder_errors() {
     let x = TensorData::new(vec![2], Buffer::String(vec!["a".into(), "q".into()])).expect("shape");
-    let short = [("keys_strings", strings(&["a", "b"])), ("values_int64s", ints(&[1]))];
+    let short = [
+        ("keys_strings", strings(&["a", "b"])),
+        ("values_int64s", ints(&[1])),
+    ];
     assert!(run("LabelEncoder", &short, vec![x.clone()]).is_err());
-    assert!(run("LabelEncoder", &[("values_int64s", ints(&[1]))], vec![x.clone()]).is_err());
-    let ok = [("keys_strings", strings(&["a"])), ("values_int64s", ints(&[1]))];
+    assert!(
+        run(
+            "LabelEncoder",
+            &[("values_int64s", ints(&[1]))],
+            vec![x.clone()]
+        )
+        .is_err()
+    );
+    let ok = [
+        ("keys_strings", strings(&["a"])),
+        ("values_int64s", ints(&[1])),
+    ];
     let y = run("LabelEncoder", &ok, vec![x]).expect("runs");
     assert_eq!(y[0].to_i64_vec().expect("ints"), vec![1, -1]);
     let f = TensorData::from_f32(vec![1], vec![1.0]);
@@ -51,7 +74,14 @@ fn label_encoder_errors() {
         ("values_tensor", tensor(Buffer::I16(vec![1]))),
         ("default_tensor", tensor(Buffer::I32(vec![1, 2]))),
     ];
-    assert!(run("LabelEncoder", &bad_default, vec![TensorData::from_i64(vec![1], vec![1])]).is_err());
+    assert!(
+        run(
+            "LabelEncoder",
+            &bad_default,
+            vec![TensorData::from_i64(vec![1], vec![1])]
+        )
+        .is_err()
+    );
 }
 
 /// A one-branch tree: node 0 compares feature `feature`, leads to leaves 0 and 1 or, when
@@ -77,7 +107,7 @@ fn tree_ensemble_errors() {
     let x = TensorData::from_f32(vec![2, 1], vec![0.0, 1.0]);
     let y = run("TreeEnsemble", &tree_attrs(0, false), vec![x.clone()]).expect("runs");
     assert_eq!(y[0].to_f64_vec().expect("floats"), vec![1.0, 0.0, 0.0, 2.0]);
-    let e = run("TreeEnsemble", &tree_attrs(0, true), vec![x.clone()]).err().expect("cycle");
+    let e = run("TreeEnsemble", &tree_attrs(0, true), vec![x.clone()]).expect_err("cycle");
     assert!(e.contains("cycle"), "{e}");
     assert!(run("TreeEnsemble", &tree_attrs(3, false), vec![x.clone()]).is_err());
     let mut bad = tree_attrs(0, false);
@@ -103,6 +133,67 @@ fn feature_extractor_and_binarizer_errors() {
     assert!(run("ArrayFeatureExtractor", &[], vec![x.clone(), neg]).is_err());
     let s = TensorData::new(vec![1], Buffer::String(vec!["a".into()])).expect("shape");
     assert!(run("Binarizer", &[], vec![s]).is_err());
-    let y = run("Binarizer", &[("threshold", Attribute::Float(2.5))], vec![x]).expect("runs");
+    let y = run(
+        "Binarizer",
+        &[("threshold", Attribute::Float(2.5))],
+        vec![x],
+    )
+    .expect("runs");
     assert_eq!(y[0].to_f64_vec().expect("floats"), vec![0.0, 0.0, 1.0, 1.0]);
+}
+
+fn legacy_attrs(true_id: i64) -> Vec<(&'static str, Attribute)> {
+    vec![
+        ("nodes_treeids", ints(&[0, 0, 0])),
+        ("nodes_nodeids", ints(&[0, 1, 2])),
+        ("nodes_featureids", ints(&[0, 0, 0])),
+        ("nodes_modes", strings(&["BRANCH_LEQ", "LEAF", "LEAF"])),
+        ("nodes_values", Attribute::Floats(vec![0.5, 0.0, 0.0])),
+        ("nodes_truenodeids", ints(&[true_id, 0, 0])),
+        ("nodes_falsenodeids", ints(&[2, 0, 0])),
+        ("target_treeids", ints(&[0, 0])),
+        ("target_nodeids", ints(&[1, 2])),
+        ("target_ids", ints(&[0, 0])),
+        ("target_weights", Attribute::Floats(vec![1.0, 2.0])),
+    ]
+}
+
+#[test]
+fn legacy_tree_and_linear_errors() {
+    let x = TensorData::from_f32(vec![2, 1], vec![0.0, 1.0]);
+    let y = run("TreeEnsembleRegressor", &legacy_attrs(1), vec![x.clone()]).expect("runs");
+    assert_eq!(y[0].to_f64_vec().expect("floats"), vec![1.0, 2.0]);
+    assert!(run("TreeEnsembleRegressor", &legacy_attrs(7), vec![x.clone()]).is_err());
+    let mut bad = legacy_attrs(1);
+    bad[1] = ("nodes_nodeids", ints(&[0, 1, 1]));
+    assert!(run("TreeEnsembleRegressor", &bad, vec![x.clone()]).is_err());
+    let mut bad = legacy_attrs(1);
+    bad[3] = ("nodes_modes", strings(&["BRANCH_XX", "LEAF", "LEAF"]));
+    assert!(run("TreeEnsembleRegressor", &bad, vec![x.clone()]).is_err());
+    let mut bad = legacy_attrs(1);
+    bad[8] = ("target_nodeids", ints(&[0, 2]));
+    assert!(run("TreeEnsembleRegressor", &bad, vec![x.clone()]).is_err());
+    let mut one_label = legacy_attrs(1);
+    one_label.push(("classlabels_int64s", ints(&[3])));
+    assert!(run("TreeEnsembleClassifier", &one_label, vec![x.clone()]).is_err());
+    let lin = [
+        ("coefficients", Attribute::Floats(vec![1.0, 2.0, 3.0])),
+        ("intercepts", Attribute::Floats(vec![0.0, 1.0])),
+    ];
+    assert!(run("LinearClassifier", &lin, vec![x.clone()]).is_err());
+    let reg = [
+        ("coefficients", Attribute::Floats(vec![1.0, 2.0])),
+        ("targets", Attribute::Int(1)),
+    ];
+    assert!(run("LinearRegressor", &reg, vec![x.clone()]).is_err());
+    assert!(
+        run(
+            "Normalizer",
+            &[("norm", Attribute::String("L3".into()))],
+            vec![x.clone()]
+        )
+        .is_err()
+    );
+    let sc = [("scale", Attribute::Floats(vec![1.0, 2.0, 3.0]))];
+    assert!(run("Scaler", &sc, vec![x]).is_err());
 }

@@ -150,9 +150,15 @@ pub(crate) fn walk(nodes: &[Branch], start: Next, x: &[f64]) -> Result<usize, St
         match at {
             Next::Leaf(l) => return Ok(l),
             Next::Node(n) => {
-                let b = nodes.get(n).ok_or_else(|| format!("tree node {n} does not exist"))?;
+                let b = nodes
+                    .get(n)
+                    .ok_or_else(|| format!("tree node {n} does not exist"))?;
                 let v = *x.get(b.feature).ok_or_else(|| {
-                    format!("tree feature {} is out of range for {} input features", b.feature, x.len())
+                    format!(
+                        "tree feature {} is out of range for {} input features",
+                        b.feature,
+                        x.len()
+                    )
                 })?;
                 at = if b.goes_true(v) { b.yes } else { b.no };
             }
@@ -200,9 +206,14 @@ fn index(v: i64, len: usize, what: &str) -> Result<usize, String> {
 
 fn parse(ctx: &BuildCtx) -> Result<Ensemble, String> {
     let a = ctx.attrs();
-    let ints = |n: &str| ctx.ints(n)?.ok_or_else(|| format!("TreeEnsemble needs the `{n}` attribute"));
+    let ints = |n: &str| {
+        ctx.ints(n)?
+            .ok_or_else(|| format!("TreeEnsemble needs the `{n}` attribute"))
+    };
     let floats = |n: &str| -> Result<Option<Vec<f64>>, String> {
-        Ok(a.tensor_opt(n).map_err(|e| e.0)?.map(|t| t.to_f64_vec().unwrap_or_default()))
+        Ok(a.tensor_opt(n)
+            .map_err(|e| e.0)?
+            .map(|t| t.to_f64_vec().unwrap_or_default()))
     };
     let splits = floats("nodes_splits")?.ok_or("TreeEnsemble needs nodes_splits")?;
     let modes = a
@@ -213,17 +224,33 @@ fn parse(ctx: &BuildCtx) -> Result<Ensemble, String> {
     let features = ints("nodes_featureids")?;
     let (tn, fnn) = (ints("nodes_truenodeids")?, ints("nodes_falsenodeids")?);
     let (tl, fl) = (ints("nodes_trueleafs")?, ints("nodes_falseleafs")?);
-    let missing = ctx.ints("nodes_missing_value_tracks_true")?.unwrap_or_else(|| vec![0; splits.len()]);
+    let missing = ctx
+        .ints("nodes_missing_value_tracks_true")?
+        .unwrap_or_else(|| vec![0; splits.len()]);
     let n = splits.len();
-    for (name, len) in [("nodes_modes", modes.len()), ("nodes_featureids", features.len()), ("nodes_truenodeids", tn.len()), ("nodes_falsenodeids", fnn.len()), ("nodes_trueleafs", tl.len()), ("nodes_falseleafs", fl.len()), ("nodes_missing_value_tracks_true", missing.len())] {
+    for (name, len) in [
+        ("nodes_modes", modes.len()),
+        ("nodes_featureids", features.len()),
+        ("nodes_truenodeids", tn.len()),
+        ("nodes_falsenodeids", fnn.len()),
+        ("nodes_trueleafs", tl.len()),
+        ("nodes_falseleafs", fl.len()),
+        ("nodes_missing_value_tracks_true", missing.len()),
+    ] {
         if len != n {
-            return Err(format!("TreeEnsemble {name} has {len} entries for {n} nodes"));
+            return Err(format!(
+                "TreeEnsemble {name} has {len} entries for {n} nodes"
+            ));
         }
     }
     let targets = ints("leaf_targetids")?;
     let weights = floats("leaf_weights")?.ok_or("TreeEnsemble needs leaf_weights")?;
     if targets.len() != weights.len() {
-        return Err(format!("TreeEnsemble has {} leaf_targetids for {} leaf_weights", targets.len(), weights.len()));
+        return Err(format!(
+            "TreeEnsemble has {} leaf_targetids for {} leaf_weights",
+            targets.len(),
+            weights.len()
+        ));
     }
     let n_targets = index(ctx.int("n_targets", -1)?, usize::MAX, "n_targets")?;
     let leaves = targets
@@ -282,15 +309,29 @@ fn parse(ctx: &BuildCtx) -> Result<Ensemble, String> {
         1 => Aggregate::Sum,
         2 => Aggregate::Min,
         3 => Aggregate::Max,
-        c => return Err(format!("TreeEnsemble aggregate_function {c} is not in 0..=3")),
+        c => {
+            return Err(format!(
+                "TreeEnsemble aggregate_function {c} is not in 0..=3"
+            ));
+        }
     };
     let post = Post::from_code(ctx.int("post_transform", 0)?)?;
-    Ok(Ensemble { nodes, roots, leaves, n_targets, agg, post })
+    Ok(Ensemble {
+        nodes,
+        roots,
+        leaves,
+        n_targets,
+        agg,
+        post,
+    })
 }
 
 /// Rows of a `[N, F]` (or `[F]`) float input, rounded like `dtype` splits would be.
 pub(crate) fn rows(t: &TensorData, what: &str) -> Result<(usize, usize, Vec<f64>), String> {
-    let v = t.to_f64_vec().filter(|_| t.dtype() != DType::String).ok_or_else(|| format!("{what} input must be numeric"))?;
+    let v = t
+        .to_f64_vec()
+        .filter(|_| t.dtype() != DType::String)
+        .ok_or_else(|| format!("{what} input must be numeric"))?;
     let (n, f) = match t.shape.as_slice() {
         [f] => (1, *f),
         [n, f] => (*n, *f),
@@ -310,12 +351,23 @@ pub fn tree_ensemble(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         crate::ops::util::check_numel(&[n, e.n_targets])?;
         for r in 0..n {
             let row = &x[r * f..(r + 1) * f];
-            let hits = e.roots.iter().map(|&root| Ok(e.leaves[walk(&e.nodes, root, row)?])).collect::<Result<Vec<_>, String>>()?;
+            let hits = e
+                .roots
+                .iter()
+                .map(|&root| Ok(e.leaves[walk(&e.nodes, root, row)?]))
+                .collect::<Result<Vec<_>, String>>()?;
             let mut scores = aggregate(e.agg, e.n_targets, e.roots.len(), &hits);
             e.post.apply(&mut scores);
             out.extend(scores);
         }
-        let dtype = if t.dtype().is_float() { t.dtype() } else { DType::F32 };
-        Ok(vec![upload(vec![n, e.n_targets], float_buffer(dtype, out)?)?])
+        let dtype = if t.dtype().is_float() {
+            t.dtype()
+        } else {
+            DType::F32
+        };
+        Ok(vec![upload(
+            vec![n, e.n_targets],
+            float_buffer(dtype, out)?,
+        )?])
     })
 }

@@ -35,7 +35,8 @@ struct Pixels {
 
 /// Runs a third-party decoder, turning a panic inside it into an error.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(format!("the {what} decoder failed on this input")))
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(format!("the {what} decoder failed on this input")))
 }
 
 fn check_size(w: u64, h: u64) -> Result<(), String> {
@@ -55,15 +56,27 @@ fn decode_jpeg2000(bytes: &[u8]) -> Result<Pixels, String> {
     let channels = match img.color_space() {
         ColorSpace::Gray => 1,
         ColorSpace::RGB => 3,
-        other => return Err(format!("ImageDecoder: JPEG 2000 colour space {other:?} is not supported")),
+        other => {
+            return Err(format!(
+                "ImageDecoder: JPEG 2000 colour space {other:?} is not supported"
+            ));
+        }
     };
     let mut ctx = DecoderContext::default();
     let data = img.decode(&mut ctx).map_err(err)?.data_u8();
     if data.len() != width * height * stored {
         return Err("ImageDecoder: JPEG 2000 decoder returned a wrong amount of data".into());
     }
-    let data = data.chunks(stored).flat_map(|px| px[..channels].to_vec()).collect();
-    Ok(Pixels { width, height, channels, data })
+    let data = data
+        .chunks(stored)
+        .flat_map(|px| px[..channels].to_vec())
+        .collect();
+    Ok(Pixels {
+        width,
+        height,
+        channels,
+        data,
+    })
 }
 
 fn decode_generic(bytes: &[u8], format: Option<image::ImageFormat>) -> Result<Pixels, String> {
@@ -80,12 +93,25 @@ fn decode_generic(bytes: &[u8], format: Option<image::ImageFormat>) -> Result<Pi
     let (width, height) = (img.width() as usize, img.height() as usize);
     let gray = matches!(
         img.color(),
-        image::ColorType::L8 | image::ColorType::La8 | image::ColorType::L16 | image::ColorType::La16
+        image::ColorType::L8
+            | image::ColorType::La8
+            | image::ColorType::L16
+            | image::ColorType::La16
     );
     Ok(if gray {
-        Pixels { width, height, channels: 1, data: img.to_luma8().into_raw() }
+        Pixels {
+            width,
+            height,
+            channels: 1,
+            data: img.to_luma8().into_raw(),
+        }
     } else {
-        Pixels { width, height, channels: 3, data: img.to_rgb8().into_raw() }
+        Pixels {
+            width,
+            height,
+            channels: 3,
+            data: img.to_rgb8().into_raw(),
+        }
     })
 }
 
@@ -93,9 +119,16 @@ fn decode(bytes: &[u8]) -> Result<Pixels, String> {
     const JP2: &[u8] = &[0, 0, 0, 12, b'j', b'P', b' ', b' ', 13, 10, 0x87, 10];
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         if let Some(d) = jpeg::decode(bytes)? {
-            return Ok(Pixels { width: d.width, height: d.height, channels: d.channels, data: d.pixels });
+            return Ok(Pixels {
+                width: d.width,
+                height: d.height,
+                channels: d.channels,
+                data: d.pixels,
+            });
         }
-        return guarded("JPEG", || decode_generic(bytes, Some(image::ImageFormat::Jpeg)));
+        return guarded("JPEG", || {
+            decode_generic(bytes, Some(image::ImageFormat::Jpeg))
+        });
     }
     if bytes.starts_with(JP2) || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
         return guarded("JPEG 2000", || decode_jpeg2000(bytes));
@@ -114,15 +147,25 @@ pub fn image_decoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         "RGB" => Format::Rgb,
         "BGR" => Format::Bgr,
         "Grayscale" => Format::Gray,
-        other => return Err(format!("ImageDecoder pixel_format `{other}` is not RGB, BGR or Grayscale")),
+        other => {
+            return Err(format!(
+                "ImageDecoder pixel_format `{other}` is not RGB, BGR or Grayscale"
+            ));
+        }
     };
     op(move |mut ins| {
         let t = ins.take(0)?.to_data()?;
         let Buffer::U8(bytes) = &t.data else {
-            return Err(format!("ImageDecoder input must be a uint8 tensor, found {}", t.dtype()));
+            return Err(format!(
+                "ImageDecoder input must be a uint8 tensor, found {}",
+                t.dtype()
+            ));
         };
         if t.shape.len() != 1 {
-            return Err(format!("ImageDecoder input must be 1-D, found shape {:?}", t.shape));
+            return Err(format!(
+                "ImageDecoder input must be 1-D, found shape {:?}",
+                t.shape
+            ));
         }
         let px = decode(bytes)?;
         let out: Vec<u8> = match (format, px.channels) {

@@ -19,9 +19,9 @@ const MAX_PIXELS: usize = 1 << 28;
 
 /// Zig-zag order: the natural (row-major) position of the k-th coefficient.
 const ZIGZAG: [usize; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
-    20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58,
-    59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
 /// A Huffman table in the canonical form of the JPEG spec (Annex F.2.2.3).
@@ -124,7 +124,10 @@ impl Bits<'_> {
     fn end(&self) -> usize {
         let mut p = self.pos;
         while p + 1 < self.data.len() {
-            if self.data[p] == 0xFF && self.data[p + 1] != 0 && !(0xD0..=0xD7).contains(&self.data[p + 1]) {
+            if self.data[p] == 0xFF
+                && self.data[p + 1] != 0
+                && !(0xD0..=0xD7).contains(&self.data[p + 1])
+            {
                 return p;
             }
             p += 1;
@@ -183,7 +186,11 @@ fn idct_islow(coef: &[i32; 64], out: &mut [u8], stride: usize) {
         put(4, descale(t13 - o0, shift));
     };
     for c in 0..8 {
-        pass(&|i| coef[i * 8 + c] as i64, &mut |i, v| ws[i * 8 + c] = v as i32 as i64, CB - P1);
+        pass(
+            &|i| coef[i * 8 + c] as i64,
+            &mut |i, v| ws[i * 8 + c] = v as i32 as i64,
+            CB - P1,
+        );
     }
     for r in 0..8 {
         let row = &mut out[r * stride..r * stride + 8];
@@ -247,7 +254,9 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
             continue;
         }
         let len = be16(data, pos)?;
-        let seg = data.get(pos + 2..pos + len.max(2)).ok_or("JPEG stream is truncated")?;
+        let seg = data
+            .get(pos + 2..pos + len.max(2))
+            .ok_or("JPEG stream is truncated")?;
         pos += len.max(2);
         match marker {
             0xDB => {
@@ -255,10 +264,16 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
                 while p < seg.len() {
                     let (pq, tq) = ((seg[p] >> 4) as usize, (seg[p] & 15) as usize);
                     let size = if pq == 0 { 64 } else { 128 };
-                    let vals = seg.get(p + 1..p + 1 + size).ok_or("JPEG DQT is truncated")?;
+                    let vals = seg
+                        .get(p + 1..p + 1 + size)
+                        .ok_or("JPEG DQT is truncated")?;
                     let table = qt.get_mut(tq).ok_or("JPEG DQT table id is above 3")?;
                     for (k, &z) in ZIGZAG.iter().enumerate() {
-                        table[z] = if pq == 0 { vals[k] as i32 } else { be16(vals, 2 * k)? as i32 };
+                        table[z] = if pq == 0 {
+                            vals[k] as i32
+                        } else {
+                            be16(vals, 2 * k)? as i32
+                        };
                     }
                     p += 1 + size;
                 }
@@ -293,12 +308,24 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
                     return Ok(None);
                 }
                 for c in 0..n {
-                    let s = seg.get(6 + 3 * c..9 + 3 * c).ok_or("JPEG SOF is truncated")?;
+                    let s = seg
+                        .get(6 + 3 * c..9 + 3 * c)
+                        .ok_or("JPEG SOF is truncated")?;
                     let (h, v) = ((s[1] >> 4) as usize, (s[1] & 15) as usize);
                     if !(1..=4).contains(&h) || !(1..=4).contains(&v) || s[2] > 3 {
                         return Err("JPEG SOF has invalid sampling factors or table ids".into());
                     }
-                    comps.push(Component { id: s[0], h, v, tq: s[2] as usize, plane: Vec::new(), stride: 0, dc: 0, ac: 0, pred: 0 });
+                    comps.push(Component {
+                        id: s[0],
+                        h,
+                        v,
+                        tq: s[2] as usize,
+                        plane: Vec::new(),
+                        stride: 0,
+                        dc: 0,
+                        ac: 0,
+                        pred: 0,
+                    });
                 }
                 hmax = comps.iter().map(|c| c.h).max().unwrap_or(1);
                 vmax = comps.iter().map(|c| c.v).max().unwrap_or(1);
@@ -321,8 +348,13 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
                 let ns = *seg.first().ok_or("JPEG SOS is truncated")? as usize;
                 let mut members = Vec::new();
                 for k in 0..ns {
-                    let s = seg.get(1 + 2 * k..3 + 2 * k).ok_or("JPEG SOS is truncated")?;
-                    let ci = comps.iter().position(|c| c.id == s[0]).ok_or("JPEG SOS names an unknown component")?;
+                    let s = seg
+                        .get(1 + 2 * k..3 + 2 * k)
+                        .ok_or("JPEG SOS is truncated")?;
+                    let ci = comps
+                        .iter()
+                        .position(|c| c.id == s[0])
+                        .ok_or("JPEG SOS names an unknown component")?;
                     let (d, a) = ((s[1] >> 4) as usize, (s[1] & 15) as usize);
                     if d > 3 || a > 3 {
                         return Err("JPEG SOS table id is above 3".into());
@@ -332,7 +364,14 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
                     members.push(ci);
                 }
                 let tables = (dc.as_slice(), ac.as_slice(), &qt);
-                let end = scan(&data[pos..], &mut comps, &members, tables, (width, height, hmax, vmax), restart)?;
+                let end = scan(
+                    &data[pos..],
+                    &mut comps,
+                    &members,
+                    tables,
+                    (width, height, hmax, vmax),
+                    restart,
+                )?;
                 pos += end;
             }
             _ => {}
@@ -344,7 +383,11 @@ pub(crate) fn decode(data: &[u8]) -> Result<Option<Decoded>, String> {
     Ok(finish(&comps, (width, height), (hmax, vmax), adobe_rgb))
 }
 
-type Tables<'a> = (&'a [Option<Huffman>], &'a [Option<Huffman>], &'a [[i32; 64]; 4]);
+type Tables<'a> = (
+    &'a [Option<Huffman>],
+    &'a [Option<Huffman>],
+    &'a [[i32; 64]; 4],
+);
 
 /// Decodes one scan; returns the number of bytes it used.
 fn scan(
@@ -355,7 +398,12 @@ fn scan(
     (width, height, hmax, vmax): (usize, usize, usize, usize),
     restart: usize,
 ) -> Result<usize, String> {
-    let mut bits = Bits { data, pos: 0, acc: 0, count: 0 };
+    let mut bits = Bits {
+        data,
+        pos: 0,
+        acc: 0,
+        count: 0,
+    };
     for &ci in members {
         comps[ci].pred = 0;
     }
@@ -387,8 +435,12 @@ fn scan(
         for &(ci, ux, uy) in &units {
             let c = &mut comps[ci];
             let (dct, act) = (
-                dc[c.dc].as_ref().ok_or("JPEG scan uses an undefined DC table")?,
-                ac[c.ac].as_ref().ok_or("JPEG scan uses an undefined AC table")?,
+                dc[c.dc]
+                    .as_ref()
+                    .ok_or("JPEG scan uses an undefined DC table")?,
+                ac[c.ac]
+                    .as_ref()
+                    .ok_or("JPEG scan uses an undefined AC table")?,
             );
             let q = &qt[c.tq];
             coef.fill(0);
@@ -415,7 +467,11 @@ fn scan(
                 coef[z] = (extend(bits.receive(s), s) as i16 as i32) * q[z];
                 k += 1;
             }
-            let (h, v) = if members.len() == 1 { (1, 1) } else { (c.h, c.v) };
+            let (h, v) = if members.len() == 1 {
+                (1, 1)
+            } else {
+                (c.h, c.v)
+            };
             let (x0, y0) = ((bx * h + ux) * 8, (by * v + uy) * 8);
             let off = y0 * c.stride + x0;
             if off + 7 * c.stride + 8 <= c.plane.len() {
@@ -428,7 +484,12 @@ fn scan(
 
 /// Upsamples every component to full size (libjpeg's fancy upsampling) and converts colour;
 /// `None` for sampling ratios libjpeg does not support either (non-integral ones).
-fn finish(comps: &[Component], size: (usize, usize), max: (usize, usize), adobe_rgb: bool) -> Option<Decoded> {
+fn finish(
+    comps: &[Component],
+    size: (usize, usize),
+    max: (usize, usize),
+    adobe_rgb: bool,
+) -> Option<Decoded> {
     let ((width, height), (hmax, vmax)) = (size, max);
     let mut full = Vec::with_capacity(comps.len());
     for c in comps {
@@ -444,19 +505,31 @@ fn finish(comps: &[Component], size: (usize, usize), max: (usize, usize), adobe_
         full.push(upsample(&plane, hmax / c.h, vmax / c.v, width, height));
     }
     if let [y] = full.as_slice() {
-        return Some(Decoded { width, height, channels: 1, pixels: y.clone() });
+        return Some(Decoded {
+            width,
+            height,
+            channels: 1,
+            pixels: y.clone(),
+        });
     }
     let rgb_ids = comps.iter().map(|c| c.id).eq([b'R', b'G', b'B']);
     let mut pixels = Vec::with_capacity(width * height * 3);
-    for i in 0..width * height {
-        let (a, b, c) = (full[0][i], full[1][i], full[2][i]);
+    let [p0, p1, p2] = full.as_slice() else {
+        return None;
+    };
+    for ((&a, &b), &c) in p0.iter().zip(p1).zip(p2) {
         if adobe_rgb || rgb_ids {
             pixels.extend([a, b, c]);
         } else {
             pixels.extend(ycc_to_rgb(a, b, c));
         }
     }
-    Some(Decoded { width, height, channels: 3, pixels })
+    Some(Decoded {
+        width,
+        height,
+        channels: 3,
+        pixels,
+    })
 }
 
 /// libjpeg's fixed-point YCbCr to RGB conversion (16 fraction bits).

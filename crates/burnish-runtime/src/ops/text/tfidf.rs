@@ -77,7 +77,11 @@ impl TfIdf {
             "TF" => Mode::Tf,
             "IDF" => Mode::Idf,
             "TFIDF" => Mode::TfIdf,
-            other => return Err(format!("TfIdfVectorizer mode `{other}` is not TF, IDF or TFIDF")),
+            other => {
+                return Err(format!(
+                    "TfIdfVectorizer mode `{other}` is not TF, IDF or TFIDF"
+                ));
+            }
         };
         let ints = a.ints_opt("pool_int64s").map_err(|e| e.0)?;
         let strs = a.strings_opt("pool_strings").map_err(|e| e.0)?;
@@ -90,10 +94,18 @@ impl TfIdf {
                 let (m, ids) = tokenize(&p);
                 (Vocab::Strings(m), ids)
             }
-            _ => return Err("TfIdfVectorizer needs exactly one of pool_int64s and pool_strings".into()),
+            _ => {
+                return Err(
+                    "TfIdfVectorizer needs exactly one of pool_int64s and pool_strings".into(),
+                );
+            }
         };
-        let counts = ctx.ints("ngram_counts")?.ok_or("TfIdfVectorizer needs ngram_counts")?;
-        let indexes = ctx.ints("ngram_indexes")?.ok_or("TfIdfVectorizer needs ngram_indexes")?;
+        let counts = ctx
+            .ints("ngram_counts")?
+            .ok_or("TfIdfVectorizer needs ngram_counts")?;
+        let indexes = ctx
+            .ints("ngram_indexes")?
+            .ok_or("TfIdfVectorizer needs ngram_indexes")?;
         let out_size = match indexes.iter().max() {
             Some(&m) if m >= 0 && indexes.iter().all(|&i| i >= 0) => m as usize + 1,
             Some(_) => return Err("TfIdfVectorizer ngram_indexes must not be negative".into()),
@@ -120,7 +132,10 @@ impl TfIdf {
             }
             for gram in items.chunks(size) {
                 let column = *indexes.get(gram_id).ok_or_else(|| {
-                    format!("TfIdfVectorizer ngram_indexes has {} entries, the pool more n-grams", indexes.len())
+                    format!(
+                        "TfIdfVectorizer ngram_indexes has {} entries, the pool more n-grams",
+                        indexes.len()
+                    )
                 })?;
                 if (min_len..=max_len).contains(&size) {
                     grams.insert(gram.to_vec(), column as usize);
@@ -143,7 +158,16 @@ impl TfIdf {
                 weights[col as usize] = w;
             }
         }
-        Ok(TfIdf { mode, min_len, max_len, max_skip, vocab, grams, out_size, weights })
+        Ok(TfIdf {
+            mode,
+            min_len,
+            max_len,
+            max_skip,
+            vocab,
+            grams,
+            out_size,
+            weights,
+        })
     }
 
     /// Token ids of the input elements (`None` for tokens outside the pool).
@@ -161,7 +185,11 @@ impl TfIdf {
                 return Err(format!(
                     "TfIdfVectorizer input is {}, the pool holds {}",
                     x.kind(),
-                    if matches!(self.vocab, Vocab::Ints(_)) { "int64s" } else { "strings" }
+                    if matches!(self.vocab, Vocab::Ints(_)) {
+                        "int64s"
+                    } else {
+                        "strings"
+                    }
                 ));
             }
         })
@@ -204,13 +232,21 @@ impl TfIdf {
         let (rows, width, out_shape) = match shape.as_slice() {
             [c] => (1, *c, vec![self.out_size]),
             [b, c] => (*b, *c, vec![*b, self.out_size]),
-            _ => return Err(format!("TfIdfVectorizer input must be [C] or [B, C], found {shape:?}")),
+            _ => {
+                return Err(format!(
+                    "TfIdfVectorizer input must be [C] or [B, C], found {shape:?}"
+                ));
+            }
         };
         let total = check_numel(&out_shape)?;
         let tokens = self.tokens(x)?;
         let mut freq = vec![0u32; total];
         if width > 0 {
-            for (row, out) in tokens.chunks(width).zip(freq.chunks_mut(self.out_size)).take(rows) {
+            for (row, out) in tokens
+                .chunks(width)
+                .zip(freq.chunks_mut(self.out_size))
+                .take(rows)
+            {
                 self.count_row(row, out);
             }
         }
@@ -223,7 +259,13 @@ impl TfIdf {
                 match (self.mode, w) {
                     (Mode::Tf, _) | (Mode::TfIdf, None) => f,
                     (Mode::Idf, None) => (f > 0.0) as u8 as f32,
-                    (Mode::Idf, Some(w)) => if f > 0.0 { w } else { 0.0 },
+                    (Mode::Idf, Some(w)) => {
+                        if f > 0.0 {
+                            w
+                        } else {
+                            0.0
+                        }
+                    }
                     (Mode::TfIdf, Some(w)) => w * f,
                 }
             })

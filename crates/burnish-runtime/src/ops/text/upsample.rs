@@ -23,8 +23,16 @@ fn h2_fancy(colsum: &[i32], out: &mut Vec<i32>, scale: i32, (lo, hi): (i32, i32)
     out.clear();
     for i in 0..n {
         let this = colsum[i] * 3;
-        let left = if i == 0 { colsum[0] * scale - this } else { colsum[i - 1] };
-        let right = if i + 1 == n { colsum[n - 1] * scale - this } else { colsum[i + 1] };
+        let left = if i == 0 {
+            colsum[0] * scale - this
+        } else {
+            colsum[i - 1]
+        };
+        let right = if i + 1 == n {
+            colsum[n - 1] * scale - this
+        } else {
+            colsum[i + 1]
+        };
         out.push((this + left + lo) >> shift);
         out.push((this + right + hi) >> shift);
     }
@@ -51,17 +59,31 @@ pub(crate) fn upsample(p: &Plane, fh: usize, fv: usize, width: usize, height: us
                 let near = if below { p.row(r + 1) } else { p.row(r - 1) };
                 let bias = if below { 2 } else { 1 };
                 wide.clear();
-                wide.extend(p.row(r).iter().zip(near).map(|(&a, &b)| (a as i32 * 3 + b as i32 + bias) >> 2));
+                wide.extend(
+                    p.row(r)
+                        .iter()
+                        .zip(near)
+                        .map(|(&a, &b)| (a as i32 * 3 + b as i32 + bias) >> 2),
+                );
             }
             (2, 2) if p.dw > 2 => {
                 let near = if below { p.row(r + 1) } else { p.row(r - 1) };
                 sums.clear();
-                sums.extend(p.row(r).iter().zip(near).map(|(&a, &b)| a as i32 * 3 + b as i32));
+                sums.extend(
+                    p.row(r)
+                        .iter()
+                        .zip(near)
+                        .map(|(&a, &b)| a as i32 * 3 + b as i32),
+                );
                 h2_fancy(&sums, &mut wide, 4, (8, 7), 4);
             }
             _ => {
                 wide.clear();
-                wide.extend(p.row(r).iter().flat_map(|&v| std::iter::repeat_n(v as i32, fh)));
+                wide.extend(
+                    p.row(r)
+                        .iter()
+                        .flat_map(|&v| std::iter::repeat_n(v as i32, fh)),
+                );
             }
         }
         for (d, &v) in dst.iter_mut().zip(&wide) {
