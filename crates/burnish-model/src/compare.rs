@@ -89,3 +89,23 @@ pub fn allclose(
         (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> TensorData {
+        let data = Buffer::String(v.iter().map(|s| s.to_string()).collect());
+        TensorData::new(vec![v.len()], data).expect("shape")
+    }
+
+    #[test]
+    fn string_tensors_compare_exactly() {
+        let a = strings(&["a", "bc"]);
+        assert_eq!(allclose(&a, &strings(&["a", "bc"]), 1e-3, 1e-7), Ok(true));
+        assert_eq!(allclose(&a, &strings(&["a", "b"]), 1e-3, 1e-7), Ok(false));
+        assert!(allclose(&a, &strings(&["a"]), 1e-3, 1e-7).is_err());
+        let f = TensorData::from_f32(vec![2], vec![1.0, 2.0]);
+        assert!(allclose(&a, &f, 1e-3, 1e-7).is_err());
+    }
+}

@@ -6,12 +6,13 @@
 
 mod image_decoder;
 mod jpeg;
+mod jpeg_dsp;
+mod jpeg_scan;
 mod pattern;
 mod split;
 #[cfg(test)]
 mod tests;
 mod tfidf;
-mod upsample;
 
 use std::sync::Arc;
 

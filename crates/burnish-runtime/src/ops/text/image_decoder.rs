@@ -1,9 +1,10 @@
 //! `ImageDecoder`: encoded image bytes to an `[H, W, C]` uint8 tensor (RGB, BGR or grayscale).
 //!
-//! Baseline JPEG goes through [`super::jpeg`] (libjpeg-exact, as the reference's Pillow
-//! decodes), JPEG 2000 through `hayro-jpeg2000`, everything else (BMP, PNG, PNM, TIFF, WebP and
-//! the JPEG variants the baseline decoder leaves out) through the `image` crate. Grayscale
-//! output converts colour with Pillow's `convert("L")` weights.
+//! JPEG (baseline and progressive) goes through [`super::jpeg`] (libjpeg-exact, as the
+//! reference's Pillow decodes), JPEG 2000 through `hayro-jpeg2000`, everything else (BMP, PNG,
+//! PNM, TIFF, WebP and the JPEG variants [`super::jpeg`] leaves out) through the `image` crate.
+//! Palette, gray and alpha images become RGB as Pillow's `convert("RGB")` makes them (alpha
+//! dropped); grayscale output uses Pillow's `convert("L")` weights.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -85,7 +85,8 @@ fn change_case(s: &str, case: Case) -> String {
 
 /// `StringNormalizer`: drops the elements of a `[C]` or `[1, C]` string tensor that are stop
 /// words (compared case-insensitively unless `is_case_sensitive`), then changes the case of the
-/// rest. When every element is dropped the output is one empty string.
+/// rest. When every element is dropped the output is one empty string. `locale` is accepted
+/// but not consulted: case mapping is Unicode's one-to-one simple mapping.
 pub fn string_normalizer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let case = match ctx.string("case_change_action", "NONE")?.as_str() {
         "LOWER" => Case::Lower,

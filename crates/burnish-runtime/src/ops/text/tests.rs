@@ -238,6 +238,7 @@ fn decode(bytes: &[u8], format: &str) -> Result<Vec<Value>, String> {
 fn image_decoder_survives_corrupt_data() {
     for case in [
         "image_decoder_jpeg_422_restart_odd_size_rgb",
+        "image_decoder_jpeg_progressive_444_restart_bgr",
         "image_decoder_png_rgba_rgb",
     ] {
         let good = case_bytes(case);
