@@ -4,4 +4,5 @@
 pub mod linear;
 pub mod map;
 pub mod math;
+pub mod pool;
 pub mod softmax;
