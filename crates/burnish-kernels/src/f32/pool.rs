@@ -37,7 +37,7 @@ impl PoolAxis {
     fn interior(&self) -> (usize, usize) {
         let span = (self.kernel - 1) * self.dilation;
         let lo = self.pad.div_ceil(self.stride).min(self.output);
-        let hi = if self.input + self.pad >= span + 1 {
+        let hi = if self.input + self.pad > span {
             ((self.input + self.pad - span - 1) / self.stride + 1).min(self.output)
         } else {
             0
