@@ -2,6 +2,8 @@
 
 mod packed;
 
+pub(crate) use packed::PackedMatMul;
+
 use burn_backend::ops::{FloatTensorOps, IntTensorOps};
 use burn_backend::{Scalar, Shape};
 use burn_flex::FlexTensor;

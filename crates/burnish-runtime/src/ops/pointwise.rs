@@ -43,7 +43,8 @@ pub enum Pointwise {
 }
 
 impl Pointwise {
-    fn sweep(self, v: &mut [f32], bias: Option<&[f32]>) {
+    /// `v[i] = self(v[i] + bias[i % bias.len()])` in one vectorized sweep.
+    pub(crate) fn sweep(self, v: &mut [f32], bias: Option<&[f32]>) {
         match self {
             Pointwise::Identity => sweep(v, bias, |x| x),
             Pointwise::Clip(lo, hi) => sweep(v, bias, move |x| x.max(lo).min(hi)),

@@ -26,6 +26,8 @@ pub(crate) struct PackedMatMul {
     captured: Vec<usize>,
     /// `Gemm`: a run-time `C` at input 2, added with `beta`.
     runtime_c: Option<f32>,
+    /// The activation applied after the bias (`Identity` for plain products).
+    act: Pointwise,
 }
 
 impl PackedMatMul {
@@ -65,7 +67,18 @@ impl PackedMatMul {
             bias: bias_tensor,
             captured,
             runtime_c,
+            act: Pointwise::Identity,
         })
+    }
+
+    /// The same product followed by `act` (burnish's fused `Linear`); `None` with a run-time
+    /// `C`, which must be added before the activation.
+    pub(crate) fn with_activation(mut self, act: Pointwise) -> Option<PackedMatMul> {
+        if self.runtime_c.is_some() && act != Pointwise::Identity {
+            return None;
+        }
+        self.act = act;
+        Some(self)
     }
 
     fn forward(&self, a: FlexTensor) -> Result<FlexTensor, String> {
@@ -91,13 +104,16 @@ impl PackedMatMul {
             self.packed
                 .forward(&x[..m * k], m, &mut out)
                 .ok_or("packed product: operand sizes do not match")?;
+            if self.act != Pointwise::Identity {
+                self.act.sweep(&mut out, None);
+            }
             return Ok(upload_f32(out, out_shape));
         }
         let flat = B::float_reshape(a, Shape::from(vec![m, k]));
         let y = B::float_matmul(flat, self.weight.clone());
-        let y = match &self.bias {
-            Some(b) => pointwise::apply(y, Some(b), Pointwise::Identity)?,
-            None => y,
+        let y = match (&self.bias, self.act) {
+            (None, Pointwise::Identity) => y,
+            (b, act) => pointwise::apply(y, b.as_ref(), act)?,
         };
         Ok(B::float_reshape(y, Shape::from(out_shape)))
     }
