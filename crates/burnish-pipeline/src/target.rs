@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burnish_bench::{ColdStart, Target, TargetError};
 use burnish_model::synth::{ShapeSpec, random_inputs_for};
-use burnish_model::{Dim, Model};
+use burnish_model::{Dim, Model, ValueInfo};
 use burnish_runtime::{Session, SessionOptions, Value};
 
 use crate::error::PipelineError;
@@ -116,25 +116,23 @@ impl ModelTarget {
     }
 
     fn inputs_for(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
+        if !self.accepts_batch(batch) {
+            let (name, n) = self.fixed_batch().unwrap_or_default();
+            return Err(TargetError::new(format!(
+                "input `{name}` has a fixed batch of {n}; cannot run batch {batch}"
+            )));
+        }
         let mut spec = self.shapes.clone();
         spec.dims.insert("batch".into(), batch);
         for input in &self.model.graph.inputs {
-            if let Some(shape) = spec.shapes.get_mut(&input.name)
-                && let Some(first) = shape.first_mut()
+            let leading = input.shape.as_deref().and_then(|s| s.first());
+            if let Some(Dim::Symbolic(name)) = leading {
+                spec.dims.insert(name.clone(), batch);
+            }
+            if matches!(leading, Some(Dim::Symbolic(_) | Dim::Unknown))
+                && let Some(first) = spec.shapes.get_mut(&input.name).and_then(|s| s.first_mut())
             {
                 *first = batch;
-            }
-            match input.shape.as_deref().and_then(|s| s.first()) {
-                Some(Dim::Symbolic(name)) => {
-                    spec.dims.insert(name.clone(), batch);
-                }
-                Some(Dim::Fixed(n)) if *n != batch => {
-                    return Err(TargetError::new(format!(
-                        "input `{}` has a fixed batch of {n}; cannot run batch {batch}",
-                        input.name
-                    )));
-                }
-                _ => {}
             }
         }
         let host = random_inputs_for(&self.model.graph, &spec, 0)
@@ -144,11 +142,28 @@ impl ModelTarget {
             .map_err(|e| TargetError::new(e.to_string()))
     }
 
-    /// Whether the model accepts a batch of `batch` (a symbolic or matching leading dim).
-    pub fn accepts_batch(&self, batch: usize) -> bool {
-        self.model.graph.inputs.iter().all(|i| {
-            !matches!(i.shape.as_deref().and_then(|s| s.first()), Some(Dim::Fixed(n)) if *n != batch)
+    /// The model's fixed batch, when no input has a free leading dimension: the first
+    /// input with a fixed leading dimension and its size. Inputs with a fixed leading dimension
+    /// beside batched ones (a recurrent state `[2, batch, 128]`) keep their declared shape.
+    fn fixed_batch(&self) -> Option<(String, usize)> {
+        let leading = |i: &ValueInfo| i.shape.as_deref().and_then(|s| s.first().cloned());
+        let inputs = &self.model.graph.inputs;
+        if inputs
+            .iter()
+            .any(|i| matches!(leading(i), Some(Dim::Symbolic(_) | Dim::Unknown)))
+        {
+            return None;
+        }
+        inputs.iter().find_map(|i| match leading(i) {
+            Some(Dim::Fixed(n)) => Some((i.name.clone(), n)),
+            _ => None,
         })
+    }
+
+    /// Whether the model accepts a batch of `batch`: some input has a free leading
+    /// dimension, or the fixed batch is `batch`.
+    pub fn accepts_batch(&self, batch: usize) -> bool {
+        self.fixed_batch().is_none_or(|(_, n)| n == batch)
     }
 }
 
