@@ -193,3 +193,70 @@ impl Target for ModelTarget {
             .map_err(|e| TargetError::new(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnish_model::{DType, Graph, Node};
+
+    fn info(name: &str, dims: Vec<Dim>) -> ValueInfo {
+        ValueInfo {
+            name: name.into(),
+            dtype: Some(DType::F32),
+            shape: Some(dims),
+        }
+    }
+
+    /// `y = Identity(x)`, `z = Identity(state)` over the given input shapes.
+    fn model(x: Vec<Dim>, state: Vec<Dim>) -> Model {
+        let node = |i: &str, o: &str| Node {
+            name: format!("id_{i}"),
+            op_type: "Identity".into(),
+            domain: String::new(),
+            inputs: vec![i.into()],
+            outputs: vec![o.into()],
+            attrs: Default::default(),
+        };
+        Model {
+            graph: Graph {
+                inputs: vec![info("x", x), info("state", state)],
+                outputs: vec![info("y", vec![]), info("z", vec![])],
+                nodes: vec![node("x", "y"), node("state", "z")],
+                ..Default::default()
+            },
+            opsets: [(String::new(), 17)].into(),
+            ir_version: 8,
+            ..Default::default()
+        }
+    }
+
+    fn shapes(target: &ModelTarget, batch: usize) -> Result<Vec<Vec<usize>>, TargetError> {
+        Ok(target.inputs(batch)?.iter().map(Value::shape).collect())
+    }
+
+    #[test]
+    fn a_fixed_leading_dim_beside_a_batched_input_keeps_its_shape() {
+        let batch = || Dim::Symbolic("batch".into());
+        let m = model(
+            vec![batch(), Dim::Fixed(4)],
+            vec![Dim::Fixed(2), batch(), Dim::Fixed(3)],
+        );
+        let target = ModelTarget::new("m", m, Some(1), &ShapeSpec::default()).unwrap();
+        assert!(target.accepts_batch(1) && target.accepts_batch(8));
+        assert_eq!(shapes(&target, 1).unwrap(), vec![vec![1, 4], vec![2, 1, 3]]);
+        assert_eq!(shapes(&target, 8).unwrap(), vec![vec![8, 4], vec![2, 8, 3]]);
+    }
+
+    #[test]
+    fn a_model_without_free_leading_dims_has_a_fixed_batch() {
+        let m = model(
+            vec![Dim::Fixed(2), Dim::Fixed(4)],
+            vec![Dim::Fixed(2), Dim::Fixed(3)],
+        );
+        let target = ModelTarget::new("m", m, Some(1), &ShapeSpec::default()).unwrap();
+        assert!(target.accepts_batch(2) && !target.accepts_batch(1));
+        let err = target.inputs(1).unwrap_err().message;
+        assert!(err.contains("input `x` has a fixed batch of 2"), "{err}");
+        assert_eq!(shapes(&target, 2).unwrap(), vec![vec![2, 4], vec![2, 3]]);
+    }
+}
