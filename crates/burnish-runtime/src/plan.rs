@@ -8,6 +8,7 @@ use burnish_model::{Graph, Model, Node, ValueInfo};
 use crate::error::RuntimeError;
 use crate::fusion::{self, Chain};
 use crate::ops::conv_chain::{Link, chain_op_type, conv_chain};
+use crate::ops::map_chain;
 use crate::ops::{self, BuildCtx, Known, Op};
 use crate::value::Value;
 
@@ -174,6 +175,24 @@ impl Plan {
         }
         let in_chain: HashSet<usize> = chains.values().flat_map(|c| c.nodes.clone()).collect();
         let mut held: HashMap<usize, Box<dyn Op>> = HashMap::new();
+        let map_chains = if fuse {
+            let taken: HashSet<usize> = in_chain.iter().chain(folded.keys()).copied().collect();
+            map_chain::find(graph, opset, &host, &readers, &taken)
+        } else {
+            Vec::new()
+        };
+        let in_map: HashMap<usize, (usize, usize)> = map_chains
+            .iter()
+            .enumerate()
+            .flat_map(|(c, chain)| {
+                chain
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, &i)| (i, (c, k)))
+            })
+            .collect();
+        let mut map_held: HashMap<usize, Vec<map_chain::Member>> = HashMap::new();
 
         let mut steps = Vec::with_capacity(graph.nodes.len());
         for (index, node) in graph.nodes.iter().enumerate() {
@@ -219,6 +238,39 @@ impl Plan {
                 host.insert(out.clone(), Arc::new(data));
             }
             let mut slot_of = |n: &str| slot(n, &mut names);
+            if let Some(&(c, k)) = in_map.get(&index) {
+                let chain = &map_chains[c];
+                let fed = chain.fed(k);
+                let others = node
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(p, n)| {
+                        let fixed = p != fed && !n.is_empty() && !captured.contains(&p);
+                        fixed
+                            .then(|| host.get(n).and_then(|t| Value::from_data(t).ok()))
+                            .flatten()
+                    })
+                    .collect();
+                let members = map_held.entry(c).or_default();
+                members.push(map_chain::Member { op, others });
+                if k + 1 == chain.nodes.len() {
+                    let members = map_held.remove(&c).unwrap_or_default();
+                    let nodes: Vec<&Node> = chain.nodes.iter().map(|&i| &graph.nodes[i]).collect();
+                    let head = nodes[0];
+                    let input = head.inputs[chain.fed(0)].clone();
+                    steps.push(Step::new(
+                        head.name.clone(),
+                        chain_op_type(&nodes),
+                        map_chain::op(chain, members),
+                        &[input],
+                        &node.outputs,
+                        &mut slot_of,
+                        &readers,
+                    ));
+                }
+                continue;
+            }
             if !in_chain.contains(&index) {
                 let mut ins = node.inputs.clone();
                 ins.extend(node_implicit[index].iter().cloned());

@@ -327,3 +327,66 @@ fn a_member_without_outputs_is_an_error_not_a_panic() {
     });
     assert!(outcome.is_ok(), "building or running panicked");
 }
+
+fn maps(ops: &[String]) -> Vec<&str> {
+    ops.iter()
+        .map(String::as_str)
+        .filter(|op| op.contains('+') && !op.starts_with("Conv"))
+        .collect()
+}
+
+/// Element-wise chains (`ops::map_chain`): a decomposed hard-swish and an affine block by
+/// scalars, over sizes below and above the parallel split, agree exactly with the nodes.
+#[test]
+fn element_wise_chains_match_the_nodes_one_by_one() {
+    for (seed, shape) in [(9, vec![1, 8, 20, 30]), (10, vec![2, 8, 40, 60])] {
+        let mut rng = Rng(seed);
+        let mut g = Builder::default();
+        let n = shape.iter().product();
+        g.input("x", shape, rng.vec(n, -6.0, 6.0));
+        for (name, v) in [
+            ("three", 3.0),
+            ("zero", 0.0),
+            ("six", 6.0),
+            ("s", 0.7),
+            ("b", -0.2),
+        ] {
+            g.constant(name, vec![1], vec![v]);
+        }
+        g.node("Add", &["x", "three"], "a", vec![]);
+        g.node("Clip", &["a", "zero", "six"], "c", vec![]);
+        g.node("Mul", &["x", "c"], "m", vec![]);
+        g.node("Div", &["m", "six"], "h", vec![]);
+        g.node("Mul", &["s", "h"], "p", vec![]);
+        g.node("Add", &["p", "b"], "q", vec![]);
+        g.node("Sigmoid", &["q"], "r", vec![]);
+        g.node("Sub", &["b", "r"], "t", vec![]);
+        g.node("Tanh", &["t"], "y", vec![]);
+        let (model, feeds) = g.finish(&["y"]);
+        let ops = assert_same("hard-swish", &model, &feeds);
+        assert_eq!(maps(&ops), ["Add+Clip", "Div+Mul+Add+Sigmoid+Sub+Tanh"]);
+    }
+}
+
+/// A value read elsewhere (here a graph output) ends a chain; a constant of higher rank than
+/// the input broadcasts the output up, so that chain runs its nodes' own ops.
+#[test]
+fn element_wise_chains_stop_at_shared_values_and_respect_broadcasting() {
+    let mut rng = Rng(11);
+    let mut g = Builder::default();
+    g.input("x", vec![50], rng.vec(50, 0.5, 4.0));
+    g.constant("k", vec![1, 1], vec![2.0]);
+    g.node("Sqrt", &["x"], "a", vec![]);
+    g.node("Neg", &["a"], "b", vec![]);
+    g.node("Abs", &["b"], "mid", vec![]);
+    g.node("Div", &["k", "mid"], "d", vec![]);
+    g.node("Relu", &["d"], "y", vec![]);
+    let (model, feeds) = g.finish(&["mid", "y"]);
+    let ops = assert_same("shared", &model, &feeds);
+    assert_eq!(maps(&ops), ["Sqrt+Neg+Abs", "Div+Relu"]);
+    let out = Session::new(&model, options(1, true))
+        .expect("session")
+        .run(&feeds)
+        .expect("run");
+    assert_eq!(out["y"].shape, [1, 50]);
+}

@@ -21,6 +21,7 @@ mod indexing;
 mod layout;
 mod linalg;
 mod loss;
+pub(crate) mod map_chain;
 mod ml;
 pub(crate) mod norm;
 mod pointwise;
