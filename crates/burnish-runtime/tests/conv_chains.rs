@@ -390,3 +390,36 @@ fn element_wise_chains_stop_at_shared_values_and_respect_broadcasting() {
         .expect("run");
     assert_eq!(out["y"].shape, [1, 50]);
 }
+
+/// Gates, `x * Sigmoid(x)` (SiLU) and `x * HardSigmoid(x)` (hard-swish), are one step of a
+/// chain, at its start or inside it.
+#[test]
+fn element_wise_chains_take_gates() {
+    let mut rng = Rng(12);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 16, 40, 60], rng.vec(38_400, -5.0, 5.0));
+    g.constant("s", vec![], vec![1.5]);
+    g.node("Sigmoid", &["x"], "sx", vec![]);
+    g.node("Mul", &["x", "sx"], "silu", vec![]);
+    g.node("Mul", &["silu", "s"], "a", vec![]);
+    let hs = vec![
+        ("alpha", Attribute::Float(1.0 / 6.0)),
+        ("beta", Attribute::Float(0.5)),
+    ];
+    g.node("HardSigmoid", &["a"], "ha", hs);
+    g.node("Mul", &["ha", "a"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("gates", &model, &feeds);
+    assert_eq!(maps(&ops), ["Sigmoid+Mul+Mul+HardSigmoid+Mul"]);
+
+    // A constant of higher rank than the input: the nodes' own ops, gate included.
+    let mut g = Builder::default();
+    g.input("x", vec![30], rng.vec(30, -5.0, 5.0));
+    g.constant("k", vec![1, 1], vec![0.5]);
+    g.node("Sigmoid", &["x"], "sx", vec![]);
+    g.node("Mul", &["sx", "x"], "silu", vec![]);
+    g.node("Mul", &["silu", "k"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("gate fallback", &model, &feeds);
+    assert_eq!(maps(&ops), ["Sigmoid+Mul+Mul"]);
+}

@@ -49,6 +49,8 @@ pub(crate) enum MapStep {
     Abs,
     /// `sqrt(x)`.
     Sqrt,
+    /// `x * f(x)`: a gate (`Mul` of a value and its `Sigmoid` or `HardSigmoid`).
+    Gate(Pointwise),
 }
 
 impl MapStep {
@@ -67,8 +69,26 @@ impl MapStep {
             MapStep::Neg => v.iter_mut().for_each(|x| *x = -*x),
             MapStep::Abs => v.iter_mut().for_each(|x| *x = x.abs()),
             MapStep::Sqrt => v.iter_mut().for_each(|x| *x = x.sqrt()),
+            MapStep::Gate(p) => {
+                for v in v.chunks_mut(BLOCK) {
+                    let mut g = [0f32; BLOCK];
+                    let g = &mut g[..v.len()];
+                    g.copy_from_slice(v);
+                    p.sweep(g, None);
+                    v.iter_mut().zip(g.iter()).for_each(|(x, g)| *x *= g);
+                }
+            }
         }
     }
+}
+
+/// Where a chain member reads the chained values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fed {
+    /// The previous member's output at this input position (the chain input for the first).
+    Input(usize),
+    /// The `Mul` of a gate: the gate's own input at `value`, the gate's output at `gate`.
+    Gate { value: usize, gate: usize },
 }
 
 /// A chain found in the graph: node indices in order and their steps.
@@ -76,21 +96,28 @@ pub(crate) struct Chain {
     /// Graph node indices, first to last.
     pub nodes: Vec<usize>,
     steps: Vec<MapStep>,
-    /// Per node, the position of the input the previous node feeds (0 for the first).
-    fed: Vec<usize>,
+    /// Per node, where it reads the chained values.
+    fed: Vec<Fed>,
     /// Largest rank of a constant operand.
     const_rank: usize,
 }
 
 impl Chain {
-    /// The position of member `k`'s input that carries the chained value.
+    /// The position of member `k`'s input that carries the chained value (a gate `Mul`: the
+    /// gate's output).
     pub fn fed(&self, k: usize) -> usize {
-        self.fed.get(k).copied().unwrap_or(0)
+        match self.fed.get(k) {
+            Some(Fed::Input(p)) => *p,
+            Some(Fed::Gate { gate, .. }) => *gate,
+            None => 0,
+        }
     }
 }
 
 /// The element-wise chains of `graph` among nodes not in `taken`. `host` holds the constants,
-/// `readers` how many node inputs and graph outputs read each value.
+/// `readers` how many node inputs and graph outputs read each value. A gate, `Mul(x, f(x))`
+/// with `f` a `Sigmoid` or `HardSigmoid` (SiLU and hard-swish as exporters write them), is
+/// one step.
 pub(crate) fn find(
     graph: &Graph,
     opset: i64,
@@ -98,16 +125,54 @@ pub(crate) fn find(
     readers: &HashMap<&str, usize>,
     taken: &HashSet<usize>,
 ) -> Vec<Chain> {
-    let mut consumer: HashMap<&str, usize> = HashMap::new();
+    let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, node) in graph.nodes.iter().enumerate() {
         for input in node.inputs.iter().filter(|s| !s.is_empty()) {
-            consumer.insert(input.as_str(), i);
+            let list = consumers.entry(input.as_str()).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
         }
     }
     let mut claimed = vec![false; graph.nodes.len()];
+    let free = |i: usize, claimed: &[bool]| !taken.contains(&i) && !claimed[i];
+    // `Mul(x, f(x))` from gate node `i` reading `x`: the Mul's index and its `Fed`.
+    let gate = |i: usize, claimed: &[bool]| -> Option<(Pointwise, usize, Fed)> {
+        let node = &graph.nodes[i];
+        let (MapStep::Act(act), _, _) = step_of(node, opset, host, None)? else {
+            return None;
+        };
+        if !matches!(act, Pointwise::Sigmoid | Pointwise::HardSigmoid(..)) {
+            return None;
+        }
+        let (x, g) = (node.input(0)?, node.outputs[0].as_str());
+        let m = match (readers.get(g), consumers.get(g).map(Vec::as_slice)) {
+            (Some(1), Some(&[m])) => m,
+            _ => return None,
+        };
+        let mul = &graph.nodes[m];
+        let fed = match mul.inputs.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            [a, b] if a == x && b == g => Fed::Gate { value: 0, gate: 1 },
+            [a, b] if a == g && b == x => Fed::Gate { value: 1, gate: 0 },
+            _ => return None,
+        };
+        let plain = mul.op_type == "Mul" && mul.domain.is_empty() && mul.outputs.len() == 1;
+        (plain && free(m, claimed)).then_some((act, m, fed))
+    };
+    // The node the chain continues with after value `out`.
+    let next = |out: &str, claimed: &[bool]| -> Option<usize> {
+        match (readers.get(out), consumers.get(out).map(Vec::as_slice)) {
+            (Some(1), Some(&[j])) => Some(j),
+            (Some(2), Some(&[a, b])) => [a, b].into_iter().find(|&s| {
+                gate(s, claimed).is_some_and(|(_, m, _)| m == a || m == b)
+                    && graph.nodes[s].input(0) == Some(out)
+            }),
+            _ => None,
+        }
+    };
     let mut chains = Vec::new();
     for start in 0..graph.nodes.len() {
-        if claimed[start] || taken.contains(&start) {
+        if !free(start, &claimed) {
             continue;
         }
         let mut chain = Chain {
@@ -118,23 +183,29 @@ pub(crate) fn find(
         };
         let mut at = Some((start, None::<&str>));
         while let Some((i, from)) = at {
-            let node = &graph.nodes[i];
-            let Some((step, fed, rank)) = step_of(node, opset, host, from) else {
-                break;
-            };
-            if taken.contains(&i) || claimed[i] {
+            if !free(i, &claimed) || chain.nodes.contains(&i) {
                 break;
             }
-            chain.nodes.push(i);
-            chain.steps.push(step);
-            chain.fed.push(fed);
-            chain.const_rank = chain.const_rank.max(rank);
-            let out = node.outputs[0].as_str();
-            at = (readers.get(out) == Some(&1))
-                .then(|| consumer.get(out).map(|&j| (j, Some(out))))
-                .flatten();
+            let out = if let Some((act, m, fed)) = gate(i, &claimed)
+                && from.is_none_or(|f| graph.nodes[i].input(0) == Some(f))
+                && !chain.nodes.contains(&m)
+            {
+                chain.nodes.extend([i, m]);
+                chain.steps.push(MapStep::Gate(act));
+                chain.fed.extend([Fed::Input(0), fed]);
+                graph.nodes[m].outputs[0].as_str()
+            } else if let Some((step, fed, rank)) = step_of(&graph.nodes[i], opset, host, from) {
+                chain.nodes.push(i);
+                chain.steps.push(step);
+                chain.fed.push(Fed::Input(fed));
+                chain.const_rank = chain.const_rank.max(rank);
+                graph.nodes[i].outputs[0].as_str()
+            } else {
+                break;
+            };
+            at = next(out, &claimed).map(|j| (j, Some(out)));
         }
-        if chain.nodes.len() >= 2 {
+        if chain.steps.len() >= 2 || chain.steps.iter().any(|s| matches!(s, MapStep::Gate(_))) {
             for &i in &chain.nodes {
                 claimed[i] = true;
             }
@@ -242,24 +313,35 @@ pub(crate) fn op(chain: &Chain, members: Vec<Member>) -> Box<dyn Op> {
 
 struct MapChain {
     steps: Vec<MapStep>,
-    fed: Vec<usize>,
+    fed: Vec<Fed>,
     const_rank: usize,
     members: Vec<Member>,
 }
 
 impl MapChain {
-    fn one_by_one(&self, mut x: Value) -> Result<Value, String> {
-        for (member, &fed) in self.members.iter().zip(&self.fed) {
+    fn one_by_one(&self, x: Value) -> Result<Value, String> {
+        let (mut before, mut x) = (x.clone(), x);
+        for (member, fed) in self.members.iter().zip(&self.fed) {
             let mut ins = member.others.clone();
-            if let Some(slot) = ins.get_mut(fed) {
-                *slot = Some(x);
+            let mut put = |pos: usize, v: &Value| {
+                if let Some(slot) = ins.get_mut(pos) {
+                    *slot = Some(v.clone());
+                }
+            };
+            match *fed {
+                Fed::Input(pos) => put(pos, &x),
+                Fed::Gate { value, gate } => {
+                    put(value, &before);
+                    put(gate, &x);
+                }
             }
-            x = member
+            let y = member
                 .op
                 .run(Inputs::new(ins))?
                 .into_iter()
                 .next()
                 .ok_or("a chained op produced no output")?;
+            before = std::mem::replace(&mut x, y);
         }
         Ok(x)
     }
