@@ -63,6 +63,37 @@ fn unmet_minimums_make_a_run_invalid() {
 }
 
 #[test]
+fn a_quick_run_cut_short_is_quick_not_invalid_but_an_slo_miss_stays_invalid() {
+    let _guard = timing_lock();
+    let target = FixedServiceTarget::new(ms(1));
+    let limits = RunLimits::new(ms(2000), 10)
+        .with_max_duration(ms(100))
+        .as_quick();
+    let r = LoadGen::new()
+        .single_stream(&target, &SingleStreamConfig::new(limits))
+        .unwrap();
+    assert_eq!(r.validity.status, ValidityStatus::Quick, "{:?}", r.validity);
+    assert!(r.validity.reasons.is_empty() && !r.is_invalid() && !r.is_valid());
+    let quick = r.validity.quick.join("; ");
+    assert!(
+        quick.contains("max_duration") && quick.contains("`--full`") && quick.contains("600 s"),
+        "{quick}"
+    );
+
+    let target = FixedServiceTarget::new(ms(2));
+    let cfg = ServerConfig::new(450.0, RunLimits::new(ms(1000), 100).as_quick())
+        .with_slo(Slo::p99(ms(3)));
+    let r = LoadGen::new().server(&target, &cfg).unwrap();
+    assert_eq!(r.validity.status, ValidityStatus::Invalid);
+    assert!(
+        r.validity.reasons.iter().any(|m| m.contains("exceeds the SLO")),
+        "{:?}",
+        r.validity
+    );
+    assert!(r.validity.reasons.iter().all(|m| !m.contains("early stopping")));
+}
+
+#[test]
 fn quick_profile_limits_are_a_few_seconds() {
     for kind in [
         ScenarioKind::SingleStream,
