@@ -53,6 +53,13 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
                                       real data with `--inputs FILE.npz`)"
             .to_string(),
     });
+    source
+        .batch(&base.model, 0, 1)
+        .map_err(|message| PipelineError::Target {
+            variant: base.label.clone(),
+            context: "sizing the inputs of batch 1",
+            message,
+        })?;
     say(&format!(
         "optimizing {} (level extended)",
         cfg.model.display()
