@@ -248,7 +248,7 @@ fn pipeline_on_real_data_with_an_unnamed_dim() {
         "--concurrency",
         "1,2",
         "--slo-p99",
-        "100ms",
+        "20ms",
     ];
 
     let mut args = vec!["pipeline", model.as_str()];
@@ -280,7 +280,10 @@ fn pipeline_on_real_data_with_an_unnamed_dim() {
     } else {
         &["baseline", "optimized"]
     };
-    assert_eq!(labels, expected, "variants on a CPU with int8 dot products: {int8}");
+    assert_eq!(
+        labels, expected,
+        "variants on a CPU with int8 dot products: {int8}"
+    );
     for v in &variants[1..] {
         let f = &v["fidelity"];
         let cosine = f["cosine"].as_f64().unwrap();
@@ -304,7 +307,11 @@ fn pipeline_on_real_data_with_an_unnamed_dim() {
         .collect();
     let mentions = |text: &str| notes.iter().any(|n| n.contains(text));
     assert!(mentions("3 sample(s) of"), "{notes:?}");
-    assert_eq!(mentions("static int8 calibrated on 3 sample(s)"), int8, "{notes:?}");
+    assert_eq!(
+        mentions("static int8 calibrated on 3 sample(s)"),
+        int8,
+        "{notes:?}"
+    );
     if !int8 {
         assert!(mentions("int8 is not measured by default"), "{notes:?}");
     }
@@ -334,8 +341,14 @@ fn pipeline_on_real_data_with_an_unnamed_dim() {
         file["comparisons"].as_array().unwrap().len(),
         expected.len() - 1
     );
-    assert_eq!(results["profiles"].as_array().unwrap().len(), expected.len());
+    assert_eq!(
+        results["profiles"].as_array().unwrap().len(),
+        expected.len()
+    );
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(index.contains("follows"), "the fidelity verdict is not shown");
+    assert!(
+        index.contains("follows"),
+        "the fidelity verdict is not shown"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -85,11 +85,13 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
                         false
                     }
                 });
-                anyhow::ensure!(!batches.is_empty(), "no batch size of --batch fits the model");
-                file.runs.extend(lg.offline(
-                    t,
-                    &OfflineConfig::profile(profile, args.sessions, batches),
-                )?)
+                anyhow::ensure!(
+                    !batches.is_empty(),
+                    "no batch size of --batch fits the model"
+                );
+                file.runs.extend(
+                    lg.offline(t, &OfflineConfig::profile(profile, args.sessions, batches))?,
+                )
             }
             Scenario::Concurrency => file.runs.extend(lg.concurrency_sweep(
                 t,

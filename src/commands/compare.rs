@@ -39,7 +39,8 @@ fn run_inner(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .runs
             .first()
             .ok_or_else(|| anyhow::anyhow!("`{}` holds no run", saved_path.display()))?;
-        let (candidate, candidate_cold) = ModelTarget::load(&args.models[0], threads, &shapes, data)?;
+        let (candidate, candidate_cold) =
+            ModelTarget::load(&args.models[0], threads, &shapes, data)?;
         let profile = if args.load.full {
             Profile::Full
         } else {

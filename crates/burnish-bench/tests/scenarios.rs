@@ -86,11 +86,19 @@ fn a_quick_run_cut_short_is_quick_not_invalid_but_an_slo_miss_stays_invalid() {
     let r = LoadGen::new().server(&target, &cfg).unwrap();
     assert_eq!(r.validity.status, ValidityStatus::Invalid);
     assert!(
-        r.validity.reasons.iter().any(|m| m.contains("exceeds the SLO")),
+        r.validity
+            .reasons
+            .iter()
+            .any(|m| m.contains("exceeds the SLO")),
         "{:?}",
         r.validity
     );
-    assert!(r.validity.reasons.iter().all(|m| !m.contains("early stopping")));
+    assert!(
+        r.validity
+            .reasons
+            .iter()
+            .all(|m| !m.contains("early stopping"))
+    );
 }
 
 #[test]

@@ -36,6 +36,6 @@ pub use dtype::DType;
 pub use error::ModelError;
 pub use graph::{Dim, Graph, Model, Node, ValueInfo};
 pub use npy::{read_tensors, write_npz};
-pub use samples::{BatchLayout, Samples};
 pub use onnx::{decode_onnx, encode_onnx, load_onnx, save_onnx};
+pub use samples::{BatchLayout, Samples};
 pub use tensor::{Buffer, TensorData};

@@ -43,9 +43,9 @@ impl BatchLayout {
                 Some([]) => None,
                 Some(dims @ [first, ..]) => match first {
                     Dim::Symbolic(_) | Dim::Unknown => Some(0),
-                    Dim::Fixed(_) => dims
-                        .iter()
-                        .position(|d| matches!(d, Dim::Symbolic(s) if leading.contains(s.as_str()))),
+                    Dim::Fixed(_) => dims.iter().position(
+                        |d| matches!(d, Dim::Symbolic(s) if leading.contains(s.as_str())),
+                    ),
                 },
             };
             free |= axis.is_some();
@@ -67,10 +67,7 @@ impl BatchLayout {
                 }
             }
         }
-        Self {
-            axes,
-            fixed: first,
-        }
+        Self { axes, fixed: first }
     }
 
     /// Whether the model takes a batch of `batch`; else why not.
@@ -214,11 +211,13 @@ impl Samples {
             .iter()
             .map(|(name, t)| {
                 let t = match self.layout.axis(name) {
-                    Some(axis) => take_rows(t, axis, &wrapped).map_err(|m| ModelError::TensorFile {
-                        path: self.source.clone(),
-                        entry: Some(name.clone()),
-                        message: m,
-                    })?,
+                    Some(axis) => {
+                        take_rows(t, axis, &wrapped).map_err(|m| ModelError::TensorFile {
+                            path: self.source.clone(),
+                            entry: Some(name.clone()),
+                            message: m,
+                        })?
+                    }
                     None => t.clone(),
                 };
                 Ok((name.clone(), t))
@@ -314,14 +313,20 @@ mod tests {
                 "input".to_string(),
                 TensorData::from_f32(vec![2, 2], vec![0.0, 1.0, 2.0, 3.0]),
             ),
-            ("state".to_string(), TensorData::from_f32(vec![2, 2, 3], state)),
+            (
+                "state".to_string(),
+                TensorData::from_f32(vec![2, 2, 3], state),
+            ),
             ("sr".to_string(), TensorData::from_i64(vec![], vec![16000])),
         ]);
         let s = Samples::new(&g, data, "d.npz").unwrap();
         assert_eq!(s.rows(), 2);
         let b = s.cycled(1, 3).unwrap();
         assert_eq!(b["input"].shape, vec![3, 2]);
-        assert_eq!(b["input"].as_f32().unwrap(), &[2.0, 3.0, 0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(
+            b["input"].as_f32().unwrap(),
+            &[2.0, 3.0, 0.0, 1.0, 2.0, 3.0]
+        );
         // state[l, r, :] = 6l + 3r + [0, 1, 2]; rows 1, 0, 1 for each l.
         assert_eq!(b["state"].shape, vec![2, 3, 3]);
         assert_eq!(
@@ -345,7 +350,10 @@ mod tests {
         assert_eq!(layout.axis("audio"), Some(0));
         assert_eq!(layout.axis("h"), None);
         let reason = layout.accepts(8).unwrap_err();
-        assert!(reason.contains("`audio`") && reason.contains("fixed batch of 1"), "{reason}");
+        assert!(
+            reason.contains("`audio`") && reason.contains("fixed batch of 1"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -362,7 +370,10 @@ mod tests {
         assert!(e.contains("d.npz") && e.contains("`m`"), "{e}");
         let both = BTreeMap::from([("x".to_string(), x), ("m".to_string(), m)]);
         let e = Samples::new(&g, both, "d.npz").unwrap_err().to_string();
-        assert!(e.contains("entry `x`: 2 sample(s)") && e.contains("`m` has 3"), "{e}");
+        assert!(
+            e.contains("entry `x`: 2 sample(s)") && e.contains("`m` has 3"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -50,7 +50,11 @@ impl Step {
 pub fn steps(plan: &MeasurePlan) -> Vec<Step> {
     let mut out = vec![Step::SingleStream];
     out.extend(plan.offline_batches.iter().map(|&b| Step::Offline(b)));
-    out.extend(plan.concurrency_levels.iter().map(|&c| Step::Concurrency(c)));
+    out.extend(
+        plan.concurrency_levels
+            .iter()
+            .map(|&c| Step::Concurrency(c)),
+    );
     out.push(Step::MaxQps);
     out.push(Step::Compare);
     out
@@ -75,8 +79,20 @@ pub fn step_s(plan: &MeasurePlan, latency_s: &[f64], step: Step) -> f64 {
         Step::Offline(b) => each(&|t| run_s(&plan.offline, t * b as f64)),
         Step::Concurrency(_) => each(&|t| run_s(&plan.concurrency, t)),
         Step::MaxQps => each(&|t| {
-            plan.server_max_trials as f64 * run_s(&plan.server_trial, 2.0 * t)
-                + run_s(&plan.server, 2.0 * t)
+            // The search's runs last at least a few SLOs (a derived SLO is a few p99s).
+            let slo_s = plan
+                .slo
+                .map_or(plan.slo_factor * 1.5 * t, |s| s.latency_us / 1e6)
+                .max(1e-3);
+            let floor = std::time::Duration::from_secs_f64(
+                slo_s * f64::from(burnish_bench::MIN_SLOS_PER_RUN),
+            );
+            let at_least = |l: &RunLimits| RunLimits {
+                min_duration: l.min_duration.max(floor),
+                ..*l
+            };
+            plan.server_max_trials as f64 * run_s(&at_least(&plan.server_trial), 2.0 * t)
+                + run_s(&at_least(&plan.server), 2.0 * t)
         }),
         Step::Compare => {
             let base = latency_s.first().copied().unwrap_or(0.0);
@@ -84,7 +100,9 @@ pub fn step_s(plan: &MeasurePlan, latency_s: &[f64], step: Step) -> f64 {
             latency_s
                 .iter()
                 .skip(1)
-                .map(|&t| rounds * (run_s(&plan.compare_round, base) + run_s(&plan.compare_round, t)))
+                .map(|&t| {
+                    rounds * (run_s(&plan.compare_round, base) + run_s(&plan.compare_round, t))
+                })
                 .sum()
         }
     }
@@ -129,8 +147,18 @@ pub fn fit(plan: &MeasurePlan, latency_s: &[f64], left: Duration) -> (MeasurePla
         if plan_s(&base.scaled(FLOOR), latency_s) <= left_s {
             break;
         }
-        let batch = base.offline_batches.iter().copied().max().filter(|_| base.offline_batches.len() > 1);
-        let level = base.concurrency_levels.iter().copied().max().filter(|_| base.concurrency_levels.len() > 1);
+        let batch = base
+            .offline_batches
+            .iter()
+            .copied()
+            .max()
+            .filter(|_| base.offline_batches.len() > 1);
+        let level = base
+            .concurrency_levels
+            .iter()
+            .copied()
+            .max()
+            .filter(|_| base.concurrency_levels.len() > 1);
         if let Some(b) = batch {
             base.offline_batches.retain(|&x| x != b);
             notes.push(format!("offline batch {b} left out to fit the time budget"));
@@ -261,9 +289,16 @@ mod tests {
         let plan = MeasurePlan::quick();
         let lat = [1.0, 1.0];
         let (fitted, notes) = fit(&plan, &lat, Duration::from_secs(120));
-        assert!(!fitted.offline_batches.contains(&32), "{:?}", fitted.offline_batches);
+        assert!(
+            !fitted.offline_batches.contains(&32),
+            "{:?}",
+            fitted.offline_batches
+        );
         assert!(fitted.offline_batches.contains(&1));
-        assert!(notes.iter().any(|n| n.contains("offline batch 32")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("offline batch 32")),
+            "{notes:?}"
+        );
     }
 
     #[test]

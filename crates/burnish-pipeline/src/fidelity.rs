@@ -83,8 +83,7 @@ impl Agreement {
             },
             cosine: self.cosine.unwrap_or(1.0),
             snr_db: self.snr.filter(|s| s.is_finite()),
-            top1_agreement: (self.top1_count > 0)
-                .then(|| self.top1_hits / self.top1_count as f64),
+            top1_agreement: (self.top1_count > 0).then(|| self.top1_hits / self.top1_count as f64),
         }
     }
 }

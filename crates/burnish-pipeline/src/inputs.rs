@@ -54,7 +54,9 @@ pub fn fidelity_feeds(
             .as_ref()
             .map(|c| c.path.clone())
             .unwrap_or_default();
-        return Ok(vec![e.slice(0, n).map_err(|m| PipelineError::data(&path, m))?]);
+        return Ok(vec![
+            e.slice(0, n).map_err(|m| PipelineError::data(&path, m))?,
+        ]);
     }
     let feed = seeded_inputs_for(base, &cfg.shapes, cfg.seed).map_err(|source| {
         PipelineError::Optimize {

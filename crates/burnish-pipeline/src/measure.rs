@@ -81,7 +81,11 @@ pub fn measure(
 
     let mut slo = plan.slo;
     for step in steps {
-        tracker.step(&format!("{} ({} variant(s))", step.describe(), targets.len()));
+        tracker.step(&format!(
+            "{} ({} variant(s))",
+            step.describe(),
+            targets.len()
+        ));
         match step {
             Step::SingleStream => {
                 let mut single = Vec::new();
@@ -135,9 +139,7 @@ pub fn measure(
                             describe_slo(&slo)
                         )),
                         Err(e) => {
-                            return Err(PipelineError::bench(t.name(), "server max-QPS search")(
-                                e,
-                            ));
+                            return Err(PipelineError::bench(t.name(), "server max-QPS search")(e));
                         }
                     }
                     Ok(())

@@ -24,7 +24,8 @@ pub fn calibration(
     data: Option<&Samples>,
 ) -> Result<Option<(Calibration, String)>, PipelineError> {
     if let Some(path) = &cfg.calibration {
-        let c = Calibration::from_npz(path).map_err(|e| PipelineError::data(path, e.to_string()))?;
+        let c =
+            Calibration::from_npz(path).map_err(|e| PipelineError::data(path, e.to_string()))?;
         let note = format!("static int8 calibrated on `{}`", path.display());
         return Ok(Some((c, note)));
     }

@@ -213,10 +213,11 @@ fn check(
             let mut a = Agreement::default();
             for (feed, r) in feeds.iter().zip(&reference) {
                 let got = run_on(t, feed)?;
-                a.add(&order, r, &got).map_err(|message| PipelineError::Data {
-                    path: v.path.clone(),
-                    message: format!("fidelity against the baseline: {message}"),
-                })?;
+                a.add(&order, r, &got)
+                    .map_err(|message| PipelineError::Data {
+                        path: v.path.clone(),
+                        message: format!("fidelity against the baseline: {message}"),
+                    })?;
             }
             Some(a.summary())
         };

@@ -62,7 +62,8 @@ impl InputSource {
                     {
                         *d = batch;
                     }
-                    if let Some(Dim::Symbolic(name)) = input.shape.as_deref().and_then(|s| s.get(axis))
+                    if let Some(Dim::Symbolic(name)) =
+                        input.shape.as_deref().and_then(|s| s.get(axis))
                     {
                         spec.dims.insert(name.clone(), batch);
                     }

@@ -4,6 +4,8 @@
 //! probe: `sessions / mean service time`), double while trials pass and halve while they fail
 //! until the answer is bracketed, then bisect until the bracket is narrower than `tolerance`
 //! (relative). A trial passes when its SLO percentile is within the SLO and nothing was dropped.
+//! Every run lasts at least [`MIN_SLOS_PER_RUN`] SLO latencies, or an overloaded rate would
+//! pass because its backlog had no time to grow past the SLO.
 //! Finally a validity run at the highest passing rate, with the full server limits, decides
 //! whether the answer is VALID. The short trials can overestimate what the machine sustains
 //! for longer: a validity run that misses the SLO (or drops queries) is recorded as a failed
@@ -28,6 +30,20 @@ pub const VALIDITY_RETRIES: usize = 2;
 /// Factor applied to the rate after a validity run misses the SLO (the short search trials
 /// overestimated what the machine sustains).
 pub const VALIDITY_STEP_DOWN: f64 = 0.8;
+
+/// Shortest run of the search, in SLO latencies: a shorter run cannot show an overload, as
+/// its backlog never grows past the SLO before the run ends.
+pub const MIN_SLOS_PER_RUN: u32 = 4;
+
+/// `limits` with a minimum duration of at least [`MIN_SLOS_PER_RUN`] SLO latencies.
+fn long_enough(mut limits: RunLimits, slo: &Slo) -> RunLimits {
+    let floor = Duration::from_secs_f64(slo.latency_us / 1e6) * MIN_SLOS_PER_RUN;
+    limits.min_duration = limits.min_duration.max(floor);
+    if let Some(max) = limits.max_duration.as_mut() {
+        *max = (*max).max(floor * 2);
+    }
+    limits
+}
 
 /// Settings of a max-QPS search.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +166,7 @@ impl LoadGen {
         let mut max_qps = max_qps;
         let mut validity_cfg = cfg.server.clone();
         validity_cfg.slo = Some(cfg.slo);
+        validity_cfg.limits = long_enough(validity_cfg.limits, &cfg.slo);
         let mut retries = 0;
         let validity_run = loop {
             validity_cfg.qps = max_qps;
@@ -193,7 +210,7 @@ impl LoadGen {
     ) -> Result<QpsTrial, BenchError> {
         let mut server = cfg.server.clone();
         server.qps = qps;
-        server.limits = cfg.trial_limits;
+        server.limits = long_enough(cfg.trial_limits, &cfg.slo);
         server.slo = Some(cfg.slo);
         server.query_log_cap = 0;
         let slo = Duration::from_secs_f64(cfg.slo.latency_us / 1e6);
