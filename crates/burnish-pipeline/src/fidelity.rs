@@ -237,4 +237,41 @@ mod tests {
         c.remove("z");
         assert!(agreement(&["y", "z"], &r, &c).is_err());
     }
+
+    #[test]
+    fn agreement_over_runs_weights_by_elements_and_keeps_worst_cases() {
+        // Run 1: two rows of classes, both agree; run 2: one row that disagrees.
+        let r1 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]),
+        )]);
+        let c1 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![2, 2], vec![0.9, 0.1, 0.1, 0.9]),
+        )]);
+        let r2 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![1, 2], vec![1.0, 0.0]),
+        )]);
+        let c2 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![1, 2], vec![0.0, 1.0]),
+        )]);
+        let mut a = Agreement::default();
+        a.add(&["p"], &r1, &c1).unwrap();
+        a.add(&["p"], &r2, &c2).unwrap();
+        let f = a.summary();
+        assert_eq!(f.top1_agreement, Some(4.0 / 6.0));
+        assert_eq!(f.max_abs, 1.0);
+        assert!(
+            (f.mean_abs - (0.4 + 2.0) / 6.0).abs() < 1e-6,
+            "{}",
+            f.mean_abs
+        );
+        assert_eq!(f.cosine, 0.0);
+        assert!(!f.follows_reference());
+        let one = agreement(&["p"], &r1, &c1).unwrap();
+        assert_eq!(one.top1_agreement, Some(1.0));
+        assert!((one.cosine - 1.8 / (1.64f64.sqrt() * 2f64.sqrt())).abs() < 1e-6);
+    }
 }
