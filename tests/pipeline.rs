@@ -350,5 +350,11 @@ fn pipeline_on_real_data_with_an_unnamed_dim() {
         index.contains("follows"),
         "the fidelity verdict is not shown"
     );
+    let quick = runs.iter().any(|r| r["validity"]["status"] == "QUICK");
+    assert_eq!(
+        index.contains(">QUICK<"),
+        quick,
+        "QUICK runs are not labelled"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
