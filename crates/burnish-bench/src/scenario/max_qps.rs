@@ -26,7 +26,7 @@ use crate::target::Target;
 use crate::validity::{RunLimits, ScenarioKind, Slo};
 
 /// Times a validity run that misses the SLO is repeated at a lower rate.
-pub const VALIDITY_RETRIES: usize = 2;
+pub const VALIDITY_RETRIES: usize = 3;
 /// Factor applied to the rate after a validity run misses the SLO (the short search trials
 /// overestimated what the machine sustains).
 pub const VALIDITY_STEP_DOWN: f64 = 0.8;
