@@ -69,10 +69,19 @@ pub struct CodegenArgs {
 pub struct PipelineArgs {
     /// The ONNX model.
     pub model: PathBuf,
-    /// Also measure a quantized variant (repeatable), e.g. `static-int8`, `dynamic-int8`.
-    #[arg(long, value_name = "MODE")]
-    pub quantize: Vec<String>,
-    /// Calibration data (NPZ keyed by input name) for static quantization.
+    /// Real input data (NPZ keyed by input name; one sample or a batch): sets the input
+    /// shapes, feeds every scenario (batches cycle through its samples) and the fidelity
+    /// check, and calibrates static int8 when `--calibration` is not given.
+    #[arg(long, value_name = "FILE.npz")]
+    pub inputs: Option<PathBuf>,
+    /// Variants to build and measure next to the baseline, e.g. `optimized,int8,f16`
+    /// (default: `optimized`, plus `int8` where the CPU has int8 dot-product instructions).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "VARIANT")]
+    pub variants: Option<Vec<VariantArg>>,
+    /// Also measure a quantized variant (repeatable), on top of `--variants` or the defaults.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub quantize: Vec<VariantArg>,
+    /// Calibration data (NPZ keyed by input name) for static int8; default: `--inputs`.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Labeled data (NPZ) for each variant's top-1 accuracy.
@@ -84,9 +93,6 @@ pub struct PipelineArgs {
     /// Array of `--eval-data` holding the labels.
     #[arg(long, default_value = "y")]
     pub eval_labels: String,
-    /// Inputs (NPZ) for the fidelity check; default: the evaluation data, else seeded random.
-    #[arg(long)]
-    pub inputs: Option<PathBuf>,
     /// Output folder (default `reports/<model name>`).
     #[arg(long = "out", short = 'o', visible_alias = "output")]
     pub out: Option<PathBuf>,
@@ -96,6 +102,10 @@ pub struct PipelineArgs {
     /// LoadGen-grade durations (600 s per run) instead of the quick ones (about a minute).
     #[arg(long)]
     pub full: bool,
+    /// Wall time the whole pipeline should fit in, e.g. `3m` or `90s` (run durations shrink
+    /// to fit; default 3m for the quick profile, none with `--full`).
+    #[arg(long, value_parser = parse_duration)]
+    pub time_budget: Option<std::time::Duration>,
     /// Minimum duration of every run, e.g. `200ms` (overrides the quick/full default).
     #[arg(long, value_parser = parse_duration)]
     pub run_time: Option<std::time::Duration>,
@@ -114,6 +124,39 @@ pub struct PipelineArgs {
     /// Symbolic dims other than the batch (e.g. `--dim seq=128`).
     #[command(flatten)]
     pub dims: DimArgs,
+}
+
+/// A variant `burnish pipeline` can build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VariantArg {
+    /// Exact graph passes (level extended).
+    Optimized,
+    /// Static int8 on burnish's int8 kernels (calibrated on `--calibration`, else `--inputs`).
+    #[value(alias = "static-int8")]
+    Int8,
+    /// int8 weights, activations quantized at run time.
+    DynamicInt8,
+    /// float16 weights.
+    #[value(alias = "fp16")]
+    F16,
+    /// bfloat16 weights.
+    Bf16,
+    /// 4-bit weights for MatMul/Gemm.
+    #[value(alias = "int4")]
+    Int4Weights,
+}
+
+impl From<VariantArg> for burnish_pipeline::VariantKind {
+    fn from(v: VariantArg) -> Self {
+        match v {
+            VariantArg::Optimized => Self::Optimized,
+            VariantArg::Int8 => Self::Int8,
+            VariantArg::DynamicInt8 => Self::DynamicInt8,
+            VariantArg::F16 => Self::F16,
+            VariantArg::Bf16 => Self::Bf16,
+            VariantArg::Int4Weights => Self::Int4Weights,
+        }
+    }
 }
 
 /// `burnish eval`.

@@ -60,7 +60,14 @@ fn pipeline_on_mlp_writes_report_results_and_models() {
     let o = pipeline(
         model.to_str().unwrap(),
         &out,
-        &["--inputs", &fixture("mlp.inputs.npz"), "--slo-p99", "50ms"],
+        &[
+            "--inputs",
+            &fixture("mlp.inputs.npz"),
+            "--slo-p99",
+            "50ms",
+            "--variants",
+            "optimized",
+        ],
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -164,7 +171,12 @@ fn pipeline_accuracy_matches_onnxruntime() {
     let o = pipeline(
         &fixture("digits_cnn.onnx"),
         &out,
-        &["--eval-data", &fixture("digits_test.npz")],
+        &[
+            "--eval-data",
+            &fixture("digits_test.npz"),
+            "--variants",
+            "optimized",
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta: Value = serde_json::from_str(
@@ -214,5 +226,136 @@ fn pipeline_rejects_a_non_onnx_file() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("garbage.onnx"), "{stderr}");
     assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Real data drives a model whose input width is unnamed, end to end, with the default
+/// variants: the data sets the shapes, feeds every scenario (batch 4 cycles its 3 samples)
+/// and the fidelity check, and calibrates int8; no run of the quick profile is INVALID.
+#[test]
+fn pipeline_on_real_data_with_an_unnamed_dim() {
+    let dir = common::temp_dir("pipeline-anywidth");
+    let model = fixture("anywidth_cnn.onnx");
+    let data = fixture("anywidth_cnn.inputs.npz");
+    let out = dir.join("report");
+    let short = [
+        "--out",
+        out.to_str().unwrap(),
+        "--run-time",
+        "40ms",
+        "--batch",
+        "1,4",
+        "--concurrency",
+        "1,2",
+        "--slo-p99",
+        "20ms",
+    ];
+
+    let mut args = vec!["pipeline", model.as_str()];
+    args.extend_from_slice(&short);
+    let o = common::burnish(&args);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for part in ["unnamed", "`x`", "--shape x=1x3x16xN", "--inputs"] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(!out.exists(), "output written for a failed pipeline");
+
+    args.extend_from_slice(&["--inputs", &data]);
+    let o = common::burnish(&args);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!stdout.contains("INVALID"), "{stdout}");
+
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let variants = results["variants"].as_array().unwrap();
+    let labels: Vec<&str> = variants
+        .iter()
+        .map(|v| v["label"].as_str().unwrap())
+        .collect();
+    let int8 = burnish_kernels::Kernel::best().has_dot_product();
+    let expected: &[&str] = if int8 {
+        &["baseline", "optimized", "int8"]
+    } else {
+        &["baseline", "optimized"]
+    };
+    assert_eq!(
+        labels, expected,
+        "variants on a CPU with int8 dot products: {int8}"
+    );
+    for v in &variants[1..] {
+        let f = &v["fidelity"];
+        let cosine = f["cosine"].as_f64().unwrap();
+        let top1 = f["top1_agreement"].as_f64().unwrap();
+        let max_abs = f["max_abs"].as_f64().unwrap();
+        assert!(f["mean_abs"].as_f64().unwrap() <= max_abs);
+        if v["label"] == "optimized" {
+            assert!(max_abs <= 1e-5, "exact passes changed outputs by {max_abs}");
+            assert_eq!(top1, 1.0);
+        } else {
+            // The int8 model calibrated on these very samples follows the float one closely.
+            assert!(cosine > 0.99 && max_abs < 0.1, "int8 fidelity {f}");
+        }
+    }
+
+    let notes: Vec<&str> = results["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let mentions = |text: &str| notes.iter().any(|n| n.contains(text));
+    assert!(mentions("3 sample(s) of"), "{notes:?}");
+    assert_eq!(
+        mentions("static int8 calibrated on 3 sample(s)"),
+        int8,
+        "{notes:?}"
+    );
+    if !int8 {
+        assert!(mentions("int8 is not measured by default"), "{notes:?}");
+    }
+
+    let file = &results["results"][0];
+    let runs = file["runs"].as_array().unwrap();
+    for v in expected {
+        for (scenario, batch) in [("single_stream", 1), ("offline", 4), ("concurrency", 1)] {
+            assert!(
+                runs.iter().any(|r| r["target"] == *v
+                    && r["scenario"] == scenario
+                    && r["settings"]["batch"] == batch),
+                "{v}: no {scenario} run at batch {batch}"
+            );
+        }
+    }
+    let max_qps = file["max_qps"].as_array().unwrap();
+    assert_eq!(max_qps.len(), expected.len());
+    let statuses: Vec<&str> = runs
+        .iter()
+        .chain(max_qps.iter().map(|m| &m["validity_run"]))
+        .map(|r| r["validity"]["status"].as_str().unwrap())
+        .collect();
+    for status in &statuses {
+        assert!(["VALID", "QUICK"].contains(status), "a run is {status}");
+    }
+    assert_eq!(
+        file["comparisons"].as_array().unwrap().len(),
+        expected.len() - 1
+    );
+    assert_eq!(
+        results["profiles"].as_array().unwrap().len(),
+        expected.len()
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("follows"),
+        "the fidelity verdict is not shown"
+    );
+    let quick = statuses.contains(&"QUICK");
+    assert_eq!(
+        index.contains(">QUICK<"),
+        quick,
+        "QUICK runs are not labelled"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

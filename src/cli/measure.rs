@@ -31,6 +31,10 @@ pub struct LoadArgs {
     /// Symbolic dims other than the batch (e.g. `--dim seq=128`).
     #[command(flatten)]
     pub dims: DimArgs,
+    /// Real input data (NPZ keyed by input name; one sample or a batch): sets the shapes and
+    /// is what every query feeds (batches cycle through its samples).
+    #[arg(long, value_name = "FILE.npz")]
+    pub inputs: Option<PathBuf>,
     /// Write the results JSON here (atomically).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -91,12 +95,12 @@ pub struct CompareArgs {
     pub load: LoadArgs,
 }
 
-/// Parses `250ms`, `1.5s`, `800us`.
+/// Parses `250ms`, `1.5s`, `800us`, `3m`.
 pub(super) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let (num, unit) = s
         .find(|c: char| c.is_ascii_alphabetic())
         .map(|i| s.split_at(i))
-        .ok_or_else(|| format!("`{s}` needs a unit (us, ms, s)"))?;
+        .ok_or_else(|| format!("`{s}` needs a unit (us, ms, s, m)"))?;
     let v: f64 = num
         .trim()
         .parse()
@@ -105,7 +109,8 @@ pub(super) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "us" | "µs" => v * 1e-6,
         "ms" => v * 1e-3,
         "s" => v,
-        other => return Err(format!("unknown unit `{other}` (us, ms, s)")),
+        "m" | "min" => v * 60.0,
+        other => return Err(format!("unknown unit `{other}` (us, ms, s, m)")),
     };
     if !(secs.is_finite() && secs > 0.0) {
         return Err(format!("`{s}` must be positive"));

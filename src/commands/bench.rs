@@ -14,10 +14,11 @@ use crate::cli::{BenchArgs, Scenario};
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let (path, spec) = (args.models.first().cloned(), args.load.dims.spec());
+    let synthetic = args.load.inputs.is_none();
     let result = run_inner(args);
     match path {
-        Some(path) => super::with_shape_hint(result, &path, &spec),
-        None => result,
+        Some(path) if synthetic => super::with_shape_hint(result, &path, &spec),
+        _ => result,
     }
 }
 
@@ -33,7 +34,8 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .models
         .iter()
         .map(|m| {
-            let (target, cold) = ModelTarget::load(m, threads, &shapes)?;
+            let (target, cold) =
+                ModelTarget::load(m, threads, &shapes, args.load.inputs.as_deref())?;
             Ok((Arc::new(target), cold))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -74,10 +76,23 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
             Scenario::SingleStream => file
                 .runs
                 .push(lg.single_stream(t, &SingleStreamConfig::profile(profile))?),
-            Scenario::Offline => file.runs.extend(lg.offline(
-                t,
-                &OfflineConfig::profile(profile, args.sessions, args.batch.clone()),
-            )?),
+            Scenario::Offline => {
+                let mut batches = args.batch.clone();
+                batches.retain(|&b| match target.batch_support(b) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        eprintln!("offline batch {b} skipped: {reason}");
+                        false
+                    }
+                });
+                anyhow::ensure!(
+                    !batches.is_empty(),
+                    "no batch size of --batch fits the model"
+                );
+                file.runs.extend(
+                    lg.offline(t, &OfflineConfig::profile(profile, args.sessions, batches))?,
+                )
+            }
             Scenario::Concurrency => file.runs.extend(lg.concurrency_sweep(
                 t,
                 &ConcurrencyConfig::profile(profile, args.concurrency.clone()),

@@ -13,15 +13,17 @@ use crate::cli::CompareArgs;
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let (path, spec) = (args.models.first().cloned(), args.load.dims.spec());
+    let synthetic = args.load.inputs.is_none();
     let result = run_inner(args);
     match path {
-        Some(path) => super::with_shape_hint(result, &path, &spec),
-        None => result,
+        Some(path) if synthetic => super::with_shape_hint(result, &path, &spec),
+        _ => result,
     }
 }
 
 fn run_inner(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let shapes = args.load.dims.spec();
+    let data = args.load.inputs.as_deref();
     let threads = args.load.threads;
     let lg = LoadGen::new()
         .with_progress(BarProgress::stderr())
@@ -37,7 +39,8 @@ fn run_inner(args: CompareArgs) -> anyhow::Result<ExitCode> {
             .runs
             .first()
             .ok_or_else(|| anyhow::anyhow!("`{}` holds no run", saved_path.display()))?;
-        let (candidate, candidate_cold) = ModelTarget::load(&args.models[0], threads, &shapes)?;
+        let (candidate, candidate_cold) =
+            ModelTarget::load(&args.models[0], threads, &shapes, data)?;
         let profile = if args.load.full {
             Profile::Full
         } else {
@@ -69,8 +72,8 @@ fn run_inner(args: CompareArgs) -> anyhow::Result<ExitCode> {
         args.models.len() == 2,
         "give BASE.onnx and CANDIDATE.onnx (or `--baseline saved.json`)"
     );
-    let (base, base_cold) = ModelTarget::load(&args.models[0], threads, &shapes)?;
-    let (cand, cand_cold) = ModelTarget::load(&args.models[1], threads, &shapes)?;
+    let (base, base_cold) = ModelTarget::load(&args.models[0], threads, &shapes, data)?;
+    let (cand, cand_cold) = ModelTarget::load(&args.models[1], threads, &shapes, data)?;
     let cfg = CompareConfig {
         rounds: args.rounds.max(2),
         ..CompareConfig::default()

@@ -4,12 +4,34 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burnish_bench::{BarProgress, BuildInfo, LoadGen, Slo};
-use burnish_pipeline::{EvalConfig, MeasurePlan, PipelineConfig};
+use burnish_pipeline::{EvalConfig, MeasurePlan, PipelineConfig, VariantKind};
 
-use crate::cli::PipelineArgs;
+use crate::cli::{PipelineArgs, VariantArg};
+
+/// `--variants` (or, with `--quantize` only, the defaults) plus every `--quantize`, in order,
+/// each once; `None`: the defaults.
+fn variants(chosen: Option<Vec<VariantArg>>, quantize: &[VariantArg]) -> Option<Vec<VariantKind>> {
+    if chosen.is_none() && quantize.is_empty() {
+        return None;
+    }
+    let mut out: Vec<VariantKind> = match chosen {
+        Some(v) => v.into_iter().map(Into::into).collect(),
+        None => VariantKind::defaults().0,
+    };
+    for &q in quantize {
+        let kind = VariantKind::from(q);
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Some(out)
+}
 
 pub fn run(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     let (path, spec) = (args.model.clone(), args.dims.spec());
+    if args.inputs.is_some() {
+        return run_inner(args);
+    }
     super::with_shape_hint(run_inner(args), &path, &spec)
 }
 
@@ -35,14 +57,15 @@ fn run_inner(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     plan.concurrency_levels = args.concurrency.clone();
     let mut cfg = PipelineConfig::new(&args.model, out);
     cfg.title = args.title;
-    cfg.quantize = args.quantize;
+    cfg.variants = variants(args.variants, &args.quantize);
     cfg.calibration = args.calibration;
+    cfg.time_budget = args.time_budget;
     cfg.eval = args.eval_data.map(|path| EvalConfig {
         path,
         input_key: Some(args.eval_input),
         labels_key: Some(args.eval_labels),
     });
-    cfg.fidelity_inputs = args.inputs;
+    cfg.inputs = args.inputs;
     cfg.threads = args.threads;
     cfg.shapes = args.dims.spec();
     cfg.plan = plan;

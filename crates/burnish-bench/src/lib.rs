@@ -90,8 +90,9 @@ pub use resources::ResourceUsage;
 pub use result::{ColdStart, QueryRecord, RunResult, RunSettings, ServerStats, Throughput};
 pub use rng::{PoissonArrivals, Rng};
 pub use scenario::{
-    ConcurrencyConfig, Interference, LoadGen, MaxQpsConfig, MaxQpsReport, ModelLoad,
-    MultiModelReport, OfflineConfig, QpsTrial, ScenarioConfig, ServerConfig, SingleStreamConfig,
+    ConcurrencyConfig, Interference, LoadGen, MIN_SLOS_PER_RUN, MaxQpsConfig, MaxQpsReport,
+    ModelLoad, MultiModelReport, OfflineConfig, QpsTrial, ScenarioConfig, ServerConfig,
+    SingleStreamConfig, VALIDITY_RETRIES, VALIDITY_STEP_DOWN,
 };
 pub use speed::{HarnessSpeed, HarnessSpeedConfig, harness_speed};
 pub use stats::{CdfPoint, LatencyStats};

@@ -144,7 +144,7 @@ fn setting_notes(a: &RunResult, b: &RunResult) -> Vec<String> {
         ));
     }
     for (name, r) in [("saved", a), ("new", b)] {
-        if !r.is_valid() {
+        if r.is_invalid() {
             notes.push(format!(
                 "the {name} run is INVALID: {}",
                 r.validity.reasons.join("; ")

@@ -118,7 +118,7 @@ pub struct RunResult {
     pub resources: ResourceUsage,
     /// Caller-provided cold-start facts.
     pub cold_start: Option<ColdStart>,
-    /// VALID / INVALID with reasons and warnings.
+    /// VALID / QUICK / INVALID with reasons and warnings.
     pub validity: Validity,
     /// Per-query log (server runs that asked for one), capped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -126,9 +126,15 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// Whether the run is VALID.
+    /// Whether the run is VALID (a QUICK run is neither valid nor invalid).
     pub fn is_valid(&self) -> bool {
         self.validity.status == ValidityStatus::Valid
+    }
+
+    /// Whether the run is INVALID: a requirement failed for a reason other than a quick run's
+    /// length.
+    pub fn is_invalid(&self) -> bool {
+        self.validity.status == ValidityStatus::Invalid
     }
 
     /// Sets the label.

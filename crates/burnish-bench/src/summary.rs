@@ -79,7 +79,7 @@ pub fn render_runs(runs: &[RunResult]) -> String {
                 r.resources
                     .cpu_utilization_pct
                     .map_or("-".to_string(), |c| format!("{c:.0}")),
-                if r.is_valid() { "VALID" } else { "INVALID" }.to_string(),
+                r.validity.status.as_str().to_string(),
             ]
         })
         .collect();
@@ -110,6 +110,9 @@ pub fn render_runs(runs: &[RunResult]) -> String {
         }
         for reason in &r.validity.reasons {
             let _ = writeln!(out, "{}: INVALID: {reason}", r.label);
+        }
+        for q in &r.validity.quick {
+            let _ = writeln!(out, "{}: QUICK: {q}", r.label);
         }
         for w in &r.validity.warnings {
             let _ = writeln!(out, "{}: warning: {w}", r.label);
@@ -147,11 +150,7 @@ fn render_max_qps(m: &MaxQpsReport) -> String {
         m.slo.percentile * 100.0,
         format_us(m.slo.latency_us),
         m.trials.len(),
-        if m.validity_run.is_valid() {
-            "VALID"
-        } else {
-            "INVALID"
-        }
+        m.validity_run.validity.status.as_str()
     )
 }
 

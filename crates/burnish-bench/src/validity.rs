@@ -19,6 +19,14 @@
 //! a laptop: good for iterating, not for publishing. Its query minimums are the smallest that let
 //! early stopping succeed: 64 queries for a p90 estimate, and 459 queries (all under the SLO) to
 //! establish a p99 SLO with 99% confidence.
+//!
+//! # Quick runs
+//!
+//! Limits marked [`RunLimits::as_quick`] (every `Quick` preset) judge a run by what a quick
+//! look can promise: a shortfall that only a longer run would fix (the minimum duration or
+//! query count cut by `max_duration`, too few queries for the early-stopping estimate or to
+//! establish the SLO) makes it QUICK, with what `--full` would add, not INVALID. Real failures
+//! (the SLO exceeded, dropped queries) still make it INVALID.
 
 use std::time::Duration;
 
@@ -91,6 +99,9 @@ pub struct RunLimits {
     pub max_duration: Option<Duration>,
     /// Untimed queries run before measuring.
     pub warmup_queries: u64,
+    /// A quick look: shortfalls only a longer run would fix make the run QUICK, not INVALID
+    /// (see the module docs).
+    pub quick: bool,
 }
 
 impl RunLimits {
@@ -101,7 +112,14 @@ impl RunLimits {
             min_queries,
             max_duration: None,
             warmup_queries: 0,
+            quick: false,
         }
+    }
+
+    /// Marks the limits as a quick look (see the module docs).
+    pub fn as_quick(mut self) -> Self {
+        self.quick = true;
+        self
     }
 
     /// Sets the hard stop.
@@ -135,12 +153,18 @@ impl Profile {
         } else {
             None
         })
+        .with_quick(self == Self::Quick)
     }
 }
 
 impl RunLimits {
     fn with_max_duration_opt(mut self, max: Option<Duration>) -> Self {
         self.max_duration = max;
+        self
+    }
+
+    fn with_quick(mut self, quick: bool) -> Self {
+        self.quick = quick;
         self
     }
 }
@@ -169,14 +193,28 @@ impl Slo {
     }
 }
 
-/// VALID or INVALID.
+/// VALID, QUICK or INVALID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ValidityStatus {
     /// Every requirement met.
     Valid,
+    /// A quick run: nothing failed, but it is too short for LoadGen's rules (see
+    /// [`Validity::quick`] for what a `--full` run would add).
+    Quick,
     /// At least one requirement failed; see the reasons.
     Invalid,
+}
+
+impl ValidityStatus {
+    /// `VALID`, `QUICK` or `INVALID`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "VALID",
+            Self::Quick => "QUICK",
+            Self::Invalid => "INVALID",
+        }
+    }
 }
 
 /// LoadGen-style early-stopping results for a run.
@@ -201,10 +239,14 @@ pub struct EarlyStopping {
 /// The verdict on a run, with reasons (for INVALID) and warnings (either way).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validity {
-    /// VALID or INVALID.
+    /// VALID, QUICK or INVALID.
     pub status: ValidityStatus,
-    /// Why the run is invalid (empty when valid).
+    /// Why the run is invalid (empty unless INVALID).
     pub reasons: Vec<String>,
+    /// A quick run's shortfalls against LoadGen's rules, each with what a `--full` run would
+    /// add (empty unless the limits were quick).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick: Vec<String>,
     /// Conditions that make the numbers less trustworthy without invalidating them.
     pub warnings: Vec<String>,
     /// Early stopping, for scenarios that report a percentile.
@@ -240,22 +282,23 @@ pub struct RunFacts<'a> {
 /// latency variation (closed loops) and a loaded machine give warnings.
 pub fn assess(f: &RunFacts<'_>) -> Validity {
     let mut reasons = Vec::new();
+    let mut length = Vec::new();
     let mut warnings = Vec::new();
     if f.duration < f.limits.min_duration {
-        reasons.push(format!(
+        length.push(format!(
             "duration {:.2} s is below the minimum {:.2} s",
             f.duration.as_secs_f64(),
             f.limits.min_duration.as_secs_f64()
         ));
     }
     if f.queries < f.limits.min_queries {
-        reasons.push(format!(
+        length.push(format!(
             "{} queries is below the minimum {}",
             f.queries, f.limits.min_queries
         ));
     }
     if f.truncated {
-        reasons.push("stopped at max_duration before the minimums were met".to_string());
+        length.push("stopped at max_duration before the minimums were met".to_string());
     }
     if f.dropped > 0 {
         reasons.push(format!(
@@ -279,7 +322,7 @@ pub fn assess(f: &RunFacts<'_>) -> Validity {
     if let Some(es) = &early_stopping
         && es.criterion_met == Some(false)
     {
-        reasons.push(format!(
+        length.push(format!(
             "early stopping: {} queries over the SLO latency need {} more queries to establish \
              the SLO with {:.0}% confidence",
             es.overlatency_queries.unwrap_or(0),
@@ -293,7 +336,7 @@ pub fn assess(f: &RunFacts<'_>) -> Validity {
         .as_ref()
         .filter(|es| needs_estimate && es.estimate_us.is_none())
     {
-        reasons.push(format!(
+        length.push(format!(
             "early stopping: {} queries are too few for a p{} estimate (need {})",
             f.latencies.len(),
             es.percentile * 100.0,
@@ -325,16 +368,41 @@ pub fn assess(f: &RunFacts<'_>) -> Validity {
             ));
         }
     }
-    Validity {
-        status: if reasons.is_empty() {
+    let (status, quick) = if !f.limits.quick {
+        reasons.extend(length);
+        let status = if reasons.is_empty() {
             ValidityStatus::Valid
         } else {
             ValidityStatus::Invalid
-        },
+        };
+        (status, Vec::new())
+    } else if !reasons.is_empty() {
+        (ValidityStatus::Invalid, length)
+    } else if !length.is_empty() {
+        length.push(full_would_add(f.kind));
+        (ValidityStatus::Quick, length)
+    } else {
+        (ValidityStatus::Valid, Vec::new())
+    };
+    Validity {
+        status,
         reasons,
+        quick,
         warnings,
         early_stopping,
     }
+}
+
+/// What a LoadGen-grade run of `kind` would do that a quick one does not.
+fn full_would_add(kind: ScenarioKind) -> String {
+    let full = Profile::Full.limits(kind);
+    format!(
+        "a quick look, not a LoadGen-valid result: `--full` runs each {} run for at least {} s \
+         and {} queries, enough for early stopping to decide",
+        kind.as_str(),
+        full.min_duration.as_secs(),
+        full.min_queries
+    )
 }
 
 fn early_stopping(f: &RunFacts<'_>) -> Option<EarlyStopping> {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use burnish_bench::{
     BarProgress, BenchError, CompareConfig, ConcurrencyConfig, FixedServiceTarget, LoadGen,
     MaxQpsConfig, ModelLoad, NoopTarget, Profile, RegressionStatus, RunLimits, ScenarioConfig,
-    ScenarioKind, ServerConfig, SingleStreamConfig, Slo, Target, TargetError, ValidityStatus,
-    Verdict, compare, regression_check,
+    ScenarioKind, ServerConfig, SingleStreamConfig, Slo, Target, TargetError, VALIDITY_RETRIES,
+    VALIDITY_STEP_DOWN, ValidityStatus, Verdict, compare, regression_check,
 };
 use common::{retry, timing_lock, within};
 
@@ -59,6 +59,45 @@ fn unmet_minimums_make_a_run_invalid() {
     assert!(
         reasons.contains("duration") && reasons.contains("max_duration"),
         "{reasons}"
+    );
+}
+
+#[test]
+fn a_quick_run_cut_short_is_quick_not_invalid_but_an_slo_miss_stays_invalid() {
+    let _guard = timing_lock();
+    let target = FixedServiceTarget::new(ms(1));
+    let limits = RunLimits::new(ms(2000), 10)
+        .with_max_duration(ms(100))
+        .as_quick();
+    let r = LoadGen::new()
+        .single_stream(&target, &SingleStreamConfig::new(limits))
+        .unwrap();
+    assert_eq!(r.validity.status, ValidityStatus::Quick, "{:?}", r.validity);
+    assert!(r.validity.reasons.is_empty() && !r.is_invalid() && !r.is_valid());
+    let quick = r.validity.quick.join("; ");
+    assert!(
+        quick.contains("max_duration") && quick.contains("`--full`") && quick.contains("600 s"),
+        "{quick}"
+    );
+
+    let target = FixedServiceTarget::new(ms(2));
+    let cfg = ServerConfig::new(450.0, RunLimits::new(ms(1000), 100).as_quick())
+        .with_slo(Slo::p99(ms(3)));
+    let r = LoadGen::new().server(&target, &cfg).unwrap();
+    assert_eq!(r.validity.status, ValidityStatus::Invalid);
+    assert!(
+        r.validity
+            .reasons
+            .iter()
+            .any(|m| m.contains("exceeds the SLO")),
+        "{:?}",
+        r.validity
+    );
+    assert!(
+        r.validity
+            .reasons
+            .iter()
+            .all(|m| !m.contains("early stopping"))
     );
 }
 
@@ -152,11 +191,22 @@ fn find_max_qps_brackets_the_capacity() {
         "max qps {} for a 500 qps capacity",
         report.max_qps
     );
-    assert!(
+    // The answer is a passing trial's rate, stepped down once per validity run that missed the
+    // SLO; each miss is recorded as a failed trial at the rate it ran.
+    let at = |qps: f64, passed: bool| {
         report
             .trials
             .iter()
-            .any(|t| t.passed && t.qps == report.max_qps)
+            .any(|t| t.passed == passed && (t.qps - qps).abs() <= 1e-9 * qps)
+    };
+    let explained = (0..=VALIDITY_RETRIES as i32).any(|misses| {
+        let found = report.max_qps / VALIDITY_STEP_DOWN.powi(misses);
+        at(found, true) && (0..misses).all(|j| at(found * VALIDITY_STEP_DOWN.powi(j), false))
+    });
+    assert!(
+        explained,
+        "max qps {} from trials {:?}",
+        report.max_qps, report.trials
     );
     for t in &report.trials {
         if t.qps >= 500.0 {

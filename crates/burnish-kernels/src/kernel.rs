@@ -92,6 +92,12 @@ impl Kernel {
         })
     }
 
+    /// Whether the kernel multiplies int8 with dot-product instructions (`vpdpbusd`: AVX-VNNI,
+    /// AVX-512 VNNI): where int8 inference pays off against float.
+    pub fn has_dot_product(self) -> bool {
+        matches!(self, Kernel::AvxVnni | Kernel::Avx512Vnni)
+    }
+
     /// Checks that this CPU can run the kernel.
     pub fn require(self) -> Result<Kernel, KernelError> {
         if self.is_supported() {

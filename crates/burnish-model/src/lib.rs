@@ -27,6 +27,7 @@ pub mod graph;
 pub mod narrow;
 pub mod npy;
 pub mod onnx;
+pub mod samples;
 pub mod synth;
 pub mod tensor;
 
@@ -36,4 +37,5 @@ pub use error::ModelError;
 pub use graph::{Dim, Graph, Model, Node, ValueInfo};
 pub use npy::{read_tensors, write_npz};
 pub use onnx::{decode_onnx, encode_onnx, load_onnx, save_onnx};
+pub use samples::{BatchLayout, Samples};
 pub use tensor::{Buffer, TensorData};

@@ -105,6 +105,35 @@ impl Buffer {
         })
     }
 
+    /// The elements of each `(start, len)` run, runs in order (`None` when a run is out of
+    /// range). Copies whole runs, so gathering rows of a large tensor stays cheap.
+    pub fn runs(&self, runs: &[(usize, usize)]) -> Option<Buffer> {
+        fn cut<T: Clone>(v: &[T], runs: &[(usize, usize)]) -> Option<Vec<T>> {
+            let mut out = Vec::with_capacity(runs.iter().map(|r| r.1).sum());
+            for &(start, len) in runs {
+                out.extend_from_slice(v.get(start..start.checked_add(len)?)?);
+            }
+            Some(out)
+        }
+        Some(match self {
+            Buffer::F32(v) => Buffer::F32(cut(v, runs)?),
+            Buffer::F16(v) => Buffer::F16(cut(v, runs)?),
+            Buffer::BF16(v) => Buffer::BF16(cut(v, runs)?),
+            Buffer::F64(v) => Buffer::F64(cut(v, runs)?),
+            Buffer::I8(v) => Buffer::I8(cut(v, runs)?),
+            Buffer::I16(v) => Buffer::I16(cut(v, runs)?),
+            Buffer::I32(v) => Buffer::I32(cut(v, runs)?),
+            Buffer::I64(v) => Buffer::I64(cut(v, runs)?),
+            Buffer::U8(v) => Buffer::U8(cut(v, runs)?),
+            Buffer::U16(v) => Buffer::U16(cut(v, runs)?),
+            Buffer::U32(v) => Buffer::U32(cut(v, runs)?),
+            Buffer::U64(v) => Buffer::U64(cut(v, runs)?),
+            Buffer::Bool(v) => Buffer::Bool(cut(v, runs)?),
+            Buffer::String(v) => Buffer::String(cut(v, runs)?),
+            Buffer::Narrow(d, v) => Buffer::Narrow(*d, cut(v, runs)?),
+        })
+    }
+
     /// The buffers one after another (`None` when their element types differ).
     pub fn concat(parts: &[&Buffer]) -> Option<Buffer> {
         let (first, rest) = parts.split_first()?;

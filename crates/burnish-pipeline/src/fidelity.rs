@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use burnish_model::samples::slice_rows;
 use burnish_model::{Buffer, TensorData};
 use burnish_optimizer::fidelity::{argmax, fidelity};
 use burnish_report::Fidelity;
@@ -21,36 +22,70 @@ pub fn agreement(
     reference: &BTreeMap<String, TensorData>,
     candidate: &BTreeMap<String, TensorData>,
 ) -> Result<Fidelity, String> {
-    let mut summary = Fidelity {
-        max_abs: 0.0,
-        mean_abs: 0.0,
-        cosine: 1.0,
-        snr_db: None,
-        top1_agreement: None,
-    };
-    let (mut sum_abs, mut count, mut snr) = (0.0, 0usize, f64::INFINITY);
-    for name in order {
-        let Some(r) = reference.get(*name) else {
-            continue;
-        };
-        let c = candidate
-            .get(*name)
-            .ok_or_else(|| format!("output `{name}` is missing"))?;
-        let f = fidelity(c, r).map_err(|e| format!("output `{name}`: {e}"))?;
-        summary.max_abs = summary.max_abs.max(f.max_abs);
-        sum_abs += f.mean_abs * f.count as f64;
-        count += f.count;
-        summary.cosine = summary.cosine.min(f.cosine);
-        snr = snr.min(f.snr_db);
-        summary.top1_agreement = summary.top1_agreement.or(f.top1_agreement);
+    let mut a = Agreement::default();
+    a.add(order, reference, candidate)?;
+    Ok(a.summary())
+}
+
+/// [`agreement`] accumulated over several runs (batches of samples), summarized as if they
+/// were one: worst cases over all, means and top-1 agreement weighted by elements.
+#[derive(Debug, Clone, Default)]
+pub struct Agreement {
+    max_abs: f64,
+    sum_abs: f64,
+    count: usize,
+    cosine: Option<f64>,
+    snr: Option<f64>,
+    top1_output: Option<String>,
+    top1_hits: f64,
+    top1_count: usize,
+}
+
+impl Agreement {
+    /// Adds one run's outputs.
+    pub fn add(
+        &mut self,
+        order: &[&str],
+        reference: &BTreeMap<String, TensorData>,
+        candidate: &BTreeMap<String, TensorData>,
+    ) -> Result<(), String> {
+        for name in order {
+            let Some(r) = reference.get(*name) else {
+                continue;
+            };
+            let c = candidate
+                .get(*name)
+                .ok_or_else(|| format!("output `{name}` is missing"))?;
+            let f = fidelity(c, r).map_err(|e| format!("output `{name}`: {e}"))?;
+            self.max_abs = self.max_abs.max(f.max_abs);
+            self.sum_abs += f.mean_abs * f.count as f64;
+            self.count += f.count;
+            self.cosine = Some(self.cosine.map_or(f.cosine, |c| c.min(f.cosine)));
+            self.snr = Some(self.snr.map_or(f.snr_db, |s| s.min(f.snr_db)));
+            if let Some(t) = f.top1_agreement
+                && self.top1_output.get_or_insert_with(|| name.to_string()) == name
+            {
+                self.top1_hits += t * f.count as f64;
+                self.top1_count += f.count;
+            }
+        }
+        Ok(())
     }
-    summary.mean_abs = if count == 0 {
-        0.0
-    } else {
-        sum_abs / count as f64
-    };
-    summary.snr_db = snr.is_finite().then_some(snr);
-    Ok(summary)
+
+    /// The summary of everything added.
+    pub fn summary(&self) -> Fidelity {
+        Fidelity {
+            max_abs: self.max_abs,
+            mean_abs: if self.count == 0 {
+                0.0
+            } else {
+                self.sum_abs / self.count as f64
+            },
+            cosine: self.cosine.unwrap_or(1.0),
+            snr_db: self.snr.filter(|s| s.is_finite()),
+            top1_agreement: (self.top1_count > 0).then(|| self.top1_hits / self.top1_count as f64),
+        }
+    }
 }
 
 fn float_values(t: &TensorData) -> Option<Vec<f64>> {
@@ -170,29 +205,6 @@ impl EvalSet {
     }
 }
 
-/// Rows `start..end` along axis 0.
-pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
-    let rows = *t.shape.first().ok_or("a scalar has no rows")?;
-    if start > end || end > rows {
-        return Err(format!("rows {start}..{end} out of {rows}"));
-    }
-    let per_row = t.len() / rows.max(1);
-    let bytes = t
-        .data
-        .to_le_bytes()
-        .ok_or("string tensors cannot be sliced")?;
-    let width = if t.is_empty() {
-        0
-    } else {
-        bytes.len() / t.len()
-    };
-    let part = &bytes[start * per_row * width..end * per_row * width];
-    let data = Buffer::from_le_bytes(t.dtype(), part)?;
-    let mut shape = t.shape.clone();
-    shape[0] = end - start;
-    TensorData::new(shape, data).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,11 +239,39 @@ mod tests {
     }
 
     #[test]
-    fn slicing_rows() {
-        let t = TensorData::from_f32(vec![3, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        let s = slice_rows(&t, 1, 3).unwrap();
-        assert_eq!(s.shape, vec![2, 2]);
-        assert_eq!(s.as_f32().unwrap(), &[2.0, 3.0, 4.0, 5.0]);
-        assert!(slice_rows(&t, 2, 4).is_err());
+    fn agreement_over_runs_weights_by_elements_and_keeps_worst_cases() {
+        // Run 1: two rows of classes, both agree; run 2: one row that disagrees.
+        let r1 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]),
+        )]);
+        let c1 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![2, 2], vec![0.9, 0.1, 0.1, 0.9]),
+        )]);
+        let r2 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![1, 2], vec![1.0, 0.0]),
+        )]);
+        let c2 = BTreeMap::from([(
+            "p".to_string(),
+            TensorData::from_f32(vec![1, 2], vec![0.0, 1.0]),
+        )]);
+        let mut a = Agreement::default();
+        a.add(&["p"], &r1, &c1).unwrap();
+        a.add(&["p"], &r2, &c2).unwrap();
+        let f = a.summary();
+        assert_eq!(f.top1_agreement, Some(4.0 / 6.0));
+        assert_eq!(f.max_abs, 1.0);
+        assert!(
+            (f.mean_abs - (0.4 + 2.0) / 6.0).abs() < 1e-6,
+            "{}",
+            f.mean_abs
+        );
+        assert_eq!(f.cosine, 0.0);
+        assert!(!f.follows_reference());
+        let one = agreement(&["p"], &r1, &c1).unwrap();
+        assert_eq!(one.top1_agreement, Some(1.0));
+        assert!((one.cosine - 1.8 / (1.64f64.sqrt() * 2f64.sqrt())).abs() < 1e-6);
     }
 }

@@ -2,13 +2,14 @@
 //! each variant in turn, the order reversed on every other step so that drift and order
 //! effects hit all variants alike), then baseline-versus-candidate comparisons in ABAB rounds.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use burnish_bench::{
     BenchError, BenchFile, CompareConfig, ConcurrencyConfig, LoadGen, MaxQpsConfig, OfflineConfig,
     RunResult, ServerConfig, SingleStreamConfig, Slo, Target,
 };
 
+use crate::budget::{self, Step, Tracker};
 use crate::error::PipelineError;
 use crate::plan::MeasurePlan;
 use crate::target::ModelTarget;
@@ -22,104 +23,160 @@ pub fn interleaved(count: usize, step: usize) -> Vec<usize> {
     order
 }
 
-/// Runs the plan on `targets` (the first is the baseline) into `file`; returns the SLO used
-/// for the server searches. A max-QPS search that finds no rate meeting the SLO does not
-/// stop the pipeline: it is recorded in `notes` instead.
+/// What the measurements concluded besides the results.
+#[derive(Debug)]
+pub struct Measured {
+    /// The SLO of the server searches.
+    pub slo: Slo,
+    /// Notes for the report: the derived SLO, skipped batch sizes, searches that found no rate.
+    pub notes: Vec<String>,
+}
+
+/// Runs the plan on `targets` (the first is the baseline) into `file`, announcing every step
+/// with what is left (`latency_s`: each target's batch-1 latency, for the estimates; `budget`:
+/// when the pipeline started and its budget). A batch size a variant cannot take is skipped
+/// with its reason, and a max-QPS search that finds no rate meeting the SLO is a note: neither
+/// stops the pipeline.
 pub fn measure(
     lg: &LoadGen,
     targets: &[&ModelTarget],
     plan: &MeasurePlan,
     file: &mut BenchFile,
-    notes: &mut Vec<String>,
-) -> Result<Slo, PipelineError> {
-    let mut step = 0;
+    latency_s: &[f64],
+    budget: Option<(Instant, Duration)>,
+) -> Result<Measured, PipelineError> {
+    let mut notes = Vec::new();
+    let mut skipped = Vec::new();
+    let steps: Vec<Step> = budget::steps(plan)
+        .into_iter()
+        .filter(|s| match s {
+            Step::Offline(b) => match batch_support(targets, *b) {
+                Ok(()) => true,
+                Err(reason) => {
+                    skipped.push(format!("offline batch {b} skipped: {reason}"));
+                    false
+                }
+            },
+            Step::Compare => targets.len() > 1,
+            _ => true,
+        })
+        .collect();
+    for s in &skipped {
+        lg.progress().note(s);
+    }
+    notes.extend(skipped);
+    let estimates = steps
+        .iter()
+        .map(|&s| budget::step_s(plan, latency_s, s))
+        .collect();
+    let mut tracker = Tracker::new(lg.progress(), estimates, budget);
+    let mut round = 0;
     let mut each = |f: &mut dyn FnMut(&ModelTarget) -> Result<(), PipelineError>| {
-        for i in interleaved(targets.len(), step) {
+        for i in interleaved(targets.len(), round) {
             f(targets[i])?;
         }
-        step += 1;
+        round += 1;
         Ok::<(), PipelineError>(())
     };
 
-    let mut single = Vec::new();
-    each(&mut |t| {
-        let run = lg
-            .single_stream(t, &SingleStreamConfig::new(plan.single_stream))
-            .map_err(PipelineError::bench(t.name(), "single-stream"))?;
-        single.push(run);
-        Ok(())
-    })?;
-    let slo = match plan.slo {
-        Some(slo) => slo,
-        None => {
-            let slo = derived_slo(&single, targets[0].name(), plan.slo_factor);
-            notes.push(format!(
-                "server SLO {}: {}x the baseline's single-stream p99 (at least 1 ms); \
-                 set it with --slo-p99",
-                describe_slo(&slo),
-                plan.slo_factor
-            ));
-            slo
+    let mut slo = plan.slo;
+    for step in steps {
+        tracker.step(&format!(
+            "{} ({} variant(s))",
+            step.describe(),
+            targets.len()
+        ));
+        match step {
+            Step::SingleStream => {
+                let mut single = Vec::new();
+                each(&mut |t| {
+                    let run = lg
+                        .single_stream(t, &SingleStreamConfig::new(plan.single_stream))
+                        .map_err(PipelineError::bench(t.name(), "single-stream"))?;
+                    single.push(run);
+                    Ok(())
+                })?;
+                if slo.is_none() {
+                    let derived = derived_slo(&single, targets[0].name(), plan.slo_factor);
+                    notes.push(format!(
+                        "server SLO {}: {}x the baseline's single-stream p99 (at least 1 ms); \
+                         set it with --slo-p99",
+                        describe_slo(&derived),
+                        plan.slo_factor
+                    ));
+                    slo = Some(derived);
+                }
+                file.runs.extend(single);
+            }
+            Step::Offline(batch) => each(&mut |t| {
+                let cfg = OfflineConfig::new(1, vec![batch], plan.offline);
+                let runs = lg
+                    .offline(t, &cfg)
+                    .map_err(PipelineError::bench(t.name(), "offline"))?;
+                file.runs.extend(runs);
+                Ok(())
+            })?,
+            Step::Concurrency(level) => each(&mut |t| {
+                let cfg = ConcurrencyConfig::new(vec![level], plan.concurrency);
+                let runs = lg
+                    .concurrency_sweep(t, &cfg)
+                    .map_err(PipelineError::bench(t.name(), "concurrency"))?;
+                file.runs.extend(runs);
+                Ok(())
+            })?,
+            Step::MaxQps => {
+                let slo = slo.unwrap_or_else(|| derived_slo(&[], "", plan.slo_factor));
+                each(&mut |t| {
+                    let mut cfg = MaxQpsConfig::new(ServerConfig::new(1.0, plan.server), slo);
+                    cfg.trial_limits = plan.server_trial;
+                    cfg.tolerance = plan.server_tolerance;
+                    cfg.max_trials = plan.server_max_trials;
+                    match lg.find_max_qps(t, &cfg) {
+                        Ok(report) => file.max_qps.push(report),
+                        Err(e @ BenchError::NoFeasibleRate { .. }) => notes.push(format!(
+                            "server max-QPS search for `{}` found no rate meeting {}: {e}",
+                            t.name(),
+                            describe_slo(&slo)
+                        )),
+                        Err(e) => {
+                            return Err(PipelineError::bench(t.name(), "server max-QPS search")(e));
+                        }
+                    }
+                    Ok(())
+                })?
+            }
+            Step::Compare => {
+                let cfg = CompareConfig {
+                    rounds: plan.compare_rounds.max(2),
+                    round_limits: plan.compare_round,
+                    ..CompareConfig::default()
+                };
+                for candidate in &targets[1..] {
+                    let outcome = lg
+                        .compare(targets[0], *candidate, &cfg)
+                        .map_err(PipelineError::bench(candidate.name(), "comparison"))?;
+                    file.runs.push(outcome.baseline);
+                    file.runs.push(outcome.candidate);
+                    file.comparisons.push(outcome.comparison);
+                }
+            }
         }
-    };
-    file.runs.extend(single);
+    }
+    let slo = slo.unwrap_or_else(|| derived_slo(&[], "", plan.slo_factor));
+    Ok(Measured { slo, notes })
+}
 
-    for &batch in &plan.offline_batches {
-        if !targets.iter().all(|t| t.accepts_batch(batch)) {
-            continue;
+/// Whether every target takes a batch of `batch`: its declared batch, then one inference.
+fn batch_support(targets: &[&ModelTarget], batch: usize) -> Result<(), String> {
+    for t in targets {
+        t.batch_support(batch)?;
+        if batch > 1 {
+            t.prepare(batch)
+                .and_then(|_| t.infer(batch))
+                .map_err(|e| format!("`{}` cannot run it: {}", t.name(), e.message))?;
         }
-        each(&mut |t| {
-            let cfg = OfflineConfig::new(1, vec![batch], plan.offline);
-            let runs = lg
-                .offline(t, &cfg)
-                .map_err(PipelineError::bench(t.name(), "offline"))?;
-            file.runs.extend(runs);
-            Ok(())
-        })?;
     }
-
-    for &level in &plan.concurrency_levels {
-        each(&mut |t| {
-            let cfg = ConcurrencyConfig::new(vec![level], plan.concurrency);
-            let runs = lg
-                .concurrency_sweep(t, &cfg)
-                .map_err(PipelineError::bench(t.name(), "concurrency"))?;
-            file.runs.extend(runs);
-            Ok(())
-        })?;
-    }
-
-    each(&mut |t| {
-        let mut cfg = MaxQpsConfig::new(ServerConfig::new(1.0, plan.server), slo);
-        cfg.trial_limits = plan.server_trial;
-        cfg.tolerance = plan.server_tolerance;
-        cfg.max_trials = plan.server_max_trials;
-        match lg.find_max_qps(t, &cfg) {
-            Ok(report) => file.max_qps.push(report),
-            Err(e @ BenchError::NoFeasibleRate { .. }) => notes.push(format!(
-                "server max-QPS search for `{}` found no rate meeting {}: {e}",
-                t.name(),
-                describe_slo(&slo)
-            )),
-            Err(e) => return Err(PipelineError::bench(t.name(), "server max-QPS search")(e)),
-        }
-        Ok(())
-    })?;
-
-    let cfg = CompareConfig {
-        rounds: plan.compare_rounds.max(2),
-        round_limits: plan.compare_round,
-        ..CompareConfig::default()
-    };
-    for candidate in &targets[1..] {
-        let outcome = lg
-            .compare(targets[0], *candidate, &cfg)
-            .map_err(PipelineError::bench(candidate.name(), "comparison"))?;
-        file.runs.push(outcome.baseline);
-        file.runs.push(outcome.candidate);
-        file.comparisons.push(outcome.comparison);
-    }
-    Ok(slo)
+    Ok(())
 }
 
 /// `p99 <= 1.2 ms`.

@@ -38,17 +38,24 @@ pub struct MeasurePlan {
     pub compare_round: RunLimits,
     /// Runs averaged by the per-op profile.
     pub profile_runs: usize,
+    /// Wall time the whole pipeline should fit in (run durations shrink to fit it, see
+    /// [`crate::budget`]); `None`: no bound.
+    pub budget: Option<Duration>,
 }
+
+/// The quick plan's bound on a whole pipeline run.
+pub const QUICK_BUDGET: Duration = Duration::from_secs(180);
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
 impl MeasurePlan {
-    /// Short runs (0.25-1 s each): every scenario on two variants of a small model in about a
-    /// minute on two cores. Results are judged against these limits, not LoadGen's.
+    /// Short runs (0.25-1.5 s each): every scenario on two variants of a small model in about
+    /// a minute on two cores, the whole pipeline within [`QUICK_BUDGET`]. Runs too short for
+    /// LoadGen's rules are QUICK, not INVALID (`RunLimits::as_quick`).
     pub fn quick() -> Self {
-        Self {
+        let plan = Self {
             profile: Profile::Quick,
             single_stream: RunLimits::new(ms(1000), 64)
                 .with_warmup(8)
@@ -72,7 +79,9 @@ impl MeasurePlan {
             compare_rounds: 8,
             compare_round: RunLimits::new(ms(250), 20).with_warmup(2),
             profile_runs: 10,
-        }
+            budget: Some(QUICK_BUDGET),
+        };
+        plan.map_limits(|l| l.as_quick())
     }
 
     /// LoadGen-grade limits (600 s minimum per run; see `burnish_bench::Profile::Full`).
@@ -94,7 +103,52 @@ impl MeasurePlan {
             compare_rounds: 20,
             compare_round: RunLimits::new(ms(2000), 64).with_warmup(8),
             profile_runs: 50,
+            budget: None,
         }
+    }
+
+    /// Applies `f` to every run's limits.
+    pub fn map_limits(mut self, f: impl Fn(RunLimits) -> RunLimits) -> Self {
+        for limits in [
+            &mut self.single_stream,
+            &mut self.offline,
+            &mut self.concurrency,
+            &mut self.server,
+            &mut self.server_trial,
+            &mut self.compare_round,
+        ] {
+            *limits = f(*limits);
+        }
+        self
+    }
+
+    /// Every run shortened to `scale` (in `(0, 1]`) of its duration and queries, down to the
+    /// floors below which a run says nothing (a few queries, two comparison rounds on each
+    /// side, three search trials); the profile averages fewer runs too.
+    pub fn scaled(&self, scale: f64) -> Self {
+        let s = scale.clamp(0.0, 1.0);
+        let shrink = |l: RunLimits, floor: u64| {
+            let count = |n: u64, min: u64| ((n as f64 * s).round() as u64).clamp(min.min(n), n);
+            RunLimits {
+                min_duration: l.min_duration.mul_f64(s),
+                min_queries: count(l.min_queries, floor),
+                max_duration: l.max_duration.map(|m| m.mul_f64(s.max(0.25))),
+                warmup_queries: count(l.warmup_queries, 1),
+                quick: l.quick,
+            }
+        };
+        let mut plan = self.clone();
+        plan.single_stream = shrink(self.single_stream, 8);
+        plan.offline = shrink(self.offline, 2);
+        plan.concurrency = shrink(self.concurrency, 8);
+        plan.server = shrink(self.server, 16);
+        plan.server_trial = shrink(self.server_trial, 8);
+        plan.compare_round = shrink(self.compare_round, 3);
+        let n = |x: usize, min: usize| ((x as f64 * s).round() as usize).clamp(min.min(x), x);
+        plan.server_max_trials = n(self.server_max_trials, 3);
+        plan.compare_rounds = n(self.compare_rounds, 4);
+        plan.profile_runs = n(self.profile_runs, 2);
+        plan
     }
 
     /// Sets the minimum duration of every run to `d` (search trials and comparison rounds

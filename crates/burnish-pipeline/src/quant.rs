@@ -1,46 +1,85 @@
-//! The quantization hook: `--quantize MODE` becomes a variant that runs on burnish's int8
-//! ops. The optimized model is unfused to standard ops, quantized to ONNX QDQ by
+//! The quantization hook: a quantized [`crate::VariantKind`] becomes a variant that runs on
+//! burnish's int8 ops. The optimized model is unfused to standard ops, quantized to ONNX QDQ by
 //! `burnish-quant`, and its QDQ patterns lowered to int8 ops for execution.
 
-use std::path::Path;
+use std::collections::BTreeMap;
 
-use burnish_model::Model;
+use burnish_model::{Model, Samples};
 use burnish_optimizer::lower_for_export;
-use burnish_quant::{Calibration, QuantConfig, QuantRecord, lower_qdq, quantize as quantize_qdq};
+use burnish_quant::{
+    Calibration, QuantConfig, QuantMode, QuantRecord, lower_qdq, quantize as quantize_qdq,
+};
 
+use crate::config::PipelineConfig;
 use crate::error::PipelineError;
 
-/// Quantizes `optimized` with `mode` (static modes read `calibration`); returns the model to
+/// Most samples of the pipeline's input data used to calibrate static int8.
+pub const CALIBRATION_SAMPLES: usize = 64;
+
+/// The calibration data for static int8 and a note saying where it comes from: the
+/// `--calibration` file, else the first [`CALIBRATION_SAMPLES`] samples of the input data
+/// (with a warning that held-out data is better); `None` without either.
+pub fn calibration(
+    cfg: &PipelineConfig,
+    data: Option<&Samples>,
+) -> Result<Option<(Calibration, String)>, PipelineError> {
+    if let Some(path) = &cfg.calibration {
+        let c =
+            Calibration::from_npz(path).map_err(|e| PipelineError::data(path, e.to_string()))?;
+        let note = format!("static int8 calibrated on `{}`", path.display());
+        return Ok(Some((c, note)));
+    }
+    let Some(data) = data else {
+        return Ok(None);
+    };
+    let n = data.rows().min(CALIBRATION_SAMPLES);
+    let rows: Vec<usize> = (0..n).collect();
+    let inputs: BTreeMap<_, _> = data
+        .take(&rows)
+        .map_err(|e| PipelineError::data(std::path::Path::new(data.source()), e.to_string()))?;
+    let note = format!(
+        "static int8 calibrated on {n} sample(s) of `{}` (the --inputs data, which the fidelity \
+         check also uses: held-out calibration data, `--calibration FILE.npz`, makes that check \
+         fairer{})",
+        data.source(),
+        if n < 16 {
+            "; a few hundred representative samples give better ranges"
+        } else {
+            ""
+        }
+    );
+    Ok(Some((
+        Calibration {
+            source: data.source().to_string(),
+            inputs,
+        },
+        note,
+    )))
+}
+
+/// Quantizes `optimized` with `mode` (static int8 reads `calibration`); returns the model to
 /// execute and the quantizer's record.
 pub fn quantize(
-    mode: &str,
+    mode: QuantMode,
     optimized: &Model,
-    calibration: Option<&Path>,
+    calibration: Option<&Calibration>,
 ) -> Result<(Model, QuantRecord), PipelineError> {
     let err = |message: String| PipelineError::Quantize {
         mode: mode.to_string(),
         message,
     };
+    if mode.needs_calibration() && calibration.is_none() {
+        return Err(err(
+            "needs calibration data: pass `--calibration data.npz` or `--inputs data.npz`".into(),
+        ));
+    }
     let cfg = QuantConfig {
-        mode: mode
-            .parse()
-            .map_err(|e: burnish_quant::QuantError| err(e.to_string()))?,
+        mode,
         ..QuantConfig::default()
-    };
-    let calibration = match calibration {
-        Some(path) => Some(
-            Calibration::from_npz(path).map_err(|e| PipelineError::data(path, e.to_string()))?,
-        ),
-        None if cfg.mode.needs_calibration() => {
-            return Err(err(
-                "needs calibration data: pass `--calibration data.npz`".into()
-            ));
-        }
-        None => None,
     };
     let base = lower_for_export(optimized, false);
     let (mut model, record) =
-        quantize_qdq(&base, &cfg, calibration.as_ref()).map_err(|e| err(e.to_string()))?;
+        quantize_qdq(&base, &cfg, calibration).map_err(|e| err(e.to_string()))?;
     lower_qdq(&mut model).map_err(|e| err(format!("lowering QDQ to int8 ops: {e}")))?;
     Ok((model, record))
 }

@@ -1,24 +1,22 @@
-//! The pipeline's steps, in order: variants, fidelity and accuracy, per-op profiles,
-//! interleaved measurements, results JSON, report.
+//! The pipeline's steps, in order: variants, fidelity and accuracy, the plan fitted to the time
+//! budget, per-op profiles, interleaved measurements, results JSON, report.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burnish_bench::{BenchFile, Environment, LoadGen, Slo, Target, sha256_file};
 use burnish_model::TensorData;
-use burnish_optimizer::fidelity::seeded_inputs_for;
 use burnish_report::{ModelVariant, OpProfile, OpRow, RenderedReport, ReportInput, render};
 
+use crate::budget;
 use crate::config::PipelineConfig;
 use crate::error::PipelineError;
-use crate::fidelity::{EvalSet, agreement};
-use crate::measure::measure;
-use crate::target::ModelTarget;
+use crate::fidelity::{Agreement, EvalSet};
+use crate::inputs;
+use crate::measure::{Measured, measure};
+use crate::target::{InputSource, ModelTarget};
 use crate::variants::{self, Variant};
-
-/// Samples of the evaluation data used for the fidelity check.
-const FIDELITY_SAMPLES: usize = 256;
 
 /// What a pipeline wrote and concluded.
 #[derive(Debug)]
@@ -36,35 +34,54 @@ pub struct PipelineOutcome {
 /// Runs the pipeline (see the crate docs). `lg` carries the progress reporter; its notes
 /// narrate the steps.
 pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, PipelineError> {
-    let note = |m: &str| lg.progress().note(m);
+    let started = Instant::now();
+    let budget = cfg.time_budget.or(cfg.plan.budget);
+    let say = |m: &str| lg.progress().note(m);
+    let mut notes = Vec::new();
     let (base, import_ms) = variants::baseline(&cfg.model)?;
-    note(&format!(
+    let data = inputs::load(cfg, &base.model)?;
+    let source = match &data {
+        Some(d) => InputSource::Data(d.clone()),
+        None => InputSource::Synthetic(cfg.shapes.clone()),
+    };
+    notes.push(match &source {
+        InputSource::Data(_) => format!(
+            "inputs: {} feed every scenario and the fidelity check",
+            source.describe()
+        ),
+        InputSource::Synthetic(_) => "inputs: seeded random inputs feed every scenario (give \
+                                      real data with `--inputs FILE.npz`)"
+            .to_string(),
+    });
+    source
+        .batch(&base.model, 0, 1)
+        .map_err(|message| PipelineError::Target {
+            variant: base.label.clone(),
+            context: "sizing the inputs of batch 1",
+            message,
+        })?;
+    say(&format!(
         "optimizing {} (level extended)",
         cfg.model.display()
     ));
     let (optimized, record) = variants::optimize(&base, &cfg.model)?;
     let models_dir = cfg.out_dir.join("models");
-    let optimized = variants::save("optimized", optimized, &models_dir)?;
-    let mut quantized = Vec::with_capacity(cfg.quantize.len());
-    for mode in &cfg.quantize {
-        note(&format!("quantizing ({mode})"));
-        let (model, record) =
-            crate::quant::quantize(mode, &optimized.model, cfg.calibration.as_deref())?;
-        note(&format!(
-            "{mode}: {:.1}% of MACs in int8, {} node(s) left in float",
-            100.0 * record.quantized_mac_share,
-            record.nodes.iter().filter(|n| !n.quantized).count()
-        ));
-        quantized.push(variants::save(mode, model, &models_dir)?);
-    }
-    let mut all = vec![base, optimized];
-    all.extend(quantized);
+    let candidates = crate::build::candidates(
+        cfg,
+        &optimized,
+        data.as_deref(),
+        &models_dir,
+        &mut notes,
+        &say,
+    )?;
+    let mut all = vec![base];
+    all.extend(candidates);
 
     let mut targets = Vec::with_capacity(all.len());
     let mut cold = Vec::with_capacity(all.len());
     for v in &all {
         let start = Instant::now();
-        let t = ModelTarget::new(&v.label, v.model.clone(), cfg.threads, &cfg.shapes)?;
+        let t = ModelTarget::new(&v.label, v.model.clone(), cfg.threads, source.clone())?;
         let mut load_ms = start.elapsed().as_secs_f64() * 1e3;
         if v.label == "baseline" {
             load_ms += import_ms;
@@ -81,82 +98,61 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
         targets.push(t);
     }
 
-    note("checking fidelity and accuracy");
-    let eval = match &cfg.eval {
-        Some(e) => Some(EvalSet::load(
-            &e.path,
-            &input_names(&all[0]),
-            e.input_key.as_deref(),
-            e.labels_key.as_deref(),
-        )?),
-        None => None,
-    };
-    let inputs = fidelity_inputs(cfg, &all[0], eval.as_ref())?;
-    let reference = run_on(&targets[0], &inputs)?;
-    let order: Vec<String> = targets[0]
-        .session()
-        .output_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let order: Vec<&str> = order.iter().map(String::as_str).collect();
-    let mut report_variants = Vec::with_capacity(all.len());
-    for (v, t) in all.iter().zip(&targets) {
-        let fidelity = if v.label == "baseline" {
-            None
-        } else {
-            let got = run_on(t, &inputs)?;
-            Some(
-                agreement(&order, &reference, &got).map_err(|message| PipelineError::Data {
-                    path: v.path.clone(),
-                    message: format!("fidelity against the baseline: {message}"),
-                })?,
-            )
-        };
-        let accuracy = match &eval {
-            Some(e) => Some(e.accuracy(t.session(), 64).map_err(|message| {
-                PipelineError::Data {
-                    path: cfg
-                        .eval
-                        .as_ref()
-                        .map(|e| e.path.clone())
-                        .unwrap_or_default(),
-                    message: format!("evaluating `{}`: {message}", v.label),
-                }
-            })?),
-            None => None,
-        };
-        report_variants.push(ModelVariant {
-            label: v.label.clone(),
-            run: None,
-            model_path: v.path.display().to_string(),
-            file_size_bytes: v.file_size_bytes,
-            parameter_bytes: v.parameter_bytes(),
-            accuracy,
-            fidelity,
-        });
-    }
+    say("checking fidelity and accuracy");
+    let report_variants = check(cfg, &all, &targets, data.as_deref())?;
 
-    note("profiling per op");
+    let latency_s = targets
+        .iter()
+        .map(|t| {
+            budget::latency_s(t).map_err(|e| PipelineError::Target {
+                variant: t.name().to_string(),
+                context: "timing batch 1",
+                message: e.message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = match budget {
+        Some(b) => {
+            let (plan, fit_notes) =
+                budget::fit(&cfg.plan, &latency_s, b.saturating_sub(started.elapsed()));
+            for n in &fit_notes {
+                say(n);
+            }
+            notes.extend(fit_notes);
+            plan
+        }
+        None => cfg.plan.clone(),
+    };
+
+    say("profiling per op");
     let profiles = targets
         .iter()
-        .map(|t| op_profile(t, cfg.plan.profile_runs))
+        .map(|t| op_profile(t, plan.profile_runs))
         .collect::<Result<Vec<_>, _>>()?;
 
-    note(&cfg.plan.describe());
+    say(&plan.describe());
     let mut file = BenchFile::new(Some(Environment::detect(burnish_bench::BuildInfo {
         model_sha256: sha256_file(&cfg.model).ok(),
         ..cfg.build.clone()
     })));
     let refs: Vec<&ModelTarget> = targets.iter().collect();
-    let mut notes = Vec::new();
-    let slo = measure(lg, &refs, &cfg.plan, &mut file, &mut notes)?;
-    for n in &notes {
-        note(n);
-    }
+    let budget_clock = budget.map(|b| (started, b));
+    let Measured { slo, notes: found } =
+        measure(lg, &refs, &plan, &mut file, &latency_s, budget_clock)?;
+    notes.extend(found);
     for run in &mut file.runs {
         if let Some(i) = all.iter().position(|v| v.label == run.target) {
             run.cold_start = Some(cold[i].clone());
+        }
+    }
+    if let Some(b) = budget {
+        let took = started.elapsed();
+        if took > b + Duration::from_secs(5) {
+            notes.push(format!(
+                "the pipeline took {}, over its {} budget",
+                budget::clock(took.as_secs_f64()),
+                budget::clock(b.as_secs_f64())
+            ));
         }
     }
 
@@ -180,6 +176,77 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
     })
 }
 
+/// Every variant's fidelity against the baseline on the fidelity feeds, and its accuracy on
+/// the evaluation data, as report rows.
+fn check(
+    cfg: &PipelineConfig,
+    all: &[Variant],
+    targets: &[ModelTarget],
+    data: Option<&burnish_model::Samples>,
+) -> Result<Vec<ModelVariant>, PipelineError> {
+    let eval = match &cfg.eval {
+        Some(e) => Some(EvalSet::load(
+            &e.path,
+            &input_names(&all[0]),
+            e.input_key.as_deref(),
+            e.labels_key.as_deref(),
+        )?),
+        None => None,
+    };
+    let feeds = inputs::fidelity_feeds(cfg, &all[0].model, data, eval.as_ref())?;
+    let reference = feeds
+        .iter()
+        .map(|f| run_on(&targets[0], f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let order: Vec<String> = targets[0]
+        .session()
+        .output_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let order: Vec<&str> = order.iter().map(String::as_str).collect();
+    let mut rows = Vec::with_capacity(all.len());
+    for (v, t) in all.iter().zip(targets) {
+        let fidelity = if v.label == "baseline" {
+            None
+        } else {
+            let mut a = Agreement::default();
+            for (feed, r) in feeds.iter().zip(&reference) {
+                let got = run_on(t, feed)?;
+                a.add(&order, r, &got)
+                    .map_err(|message| PipelineError::Data {
+                        path: v.path.clone(),
+                        message: format!("fidelity against the baseline: {message}"),
+                    })?;
+            }
+            Some(a.summary())
+        };
+        let accuracy = match &eval {
+            Some(e) => Some(e.accuracy(t.session(), 64).map_err(|message| {
+                PipelineError::Data {
+                    path: cfg
+                        .eval
+                        .as_ref()
+                        .map(|e| e.path.clone())
+                        .unwrap_or_default(),
+                    message: format!("evaluating `{}`: {message}", v.label),
+                }
+            })?),
+            None => None,
+        };
+        rows.push(ModelVariant {
+            label: v.label.clone(),
+            run: None,
+            model_path: v.path.display().to_string(),
+            file_size_bytes: v.file_size_bytes,
+            parameter_bytes: v.parameter_bytes(),
+            accuracy,
+            fidelity,
+        });
+    }
+    Ok(rows)
+}
+
 fn title(cfg: &PipelineConfig, all: &[Variant]) -> String {
     let stem = cfg
         .model
@@ -190,40 +257,12 @@ fn title(cfg: &PipelineConfig, all: &[Variant]) -> String {
 }
 
 fn input_names(v: &Variant) -> Vec<String> {
-    let init = &v.model.graph.initializers;
     v.model
         .graph
         .inputs
         .iter()
-        .filter(|i| !init.contains_key(&i.name))
         .map(|i| i.name.clone())
         .collect()
-}
-
-fn fidelity_inputs(
-    cfg: &PipelineConfig,
-    base: &Variant,
-    eval: Option<&EvalSet>,
-) -> Result<BTreeMap<String, TensorData>, PipelineError> {
-    if let Some(path) = &cfg.fidelity_inputs {
-        return burnish_model::read_tensors(path)
-            .map_err(|e| PipelineError::data(path, e.to_string()));
-    }
-    if let Some(e) = eval {
-        let n = e.labels.len().min(FIDELITY_SAMPLES);
-        let path = cfg
-            .eval
-            .as_ref()
-            .map(|c| c.path.clone())
-            .unwrap_or_default();
-        return e.slice(0, n).map_err(|m| PipelineError::data(&path, m));
-    }
-    seeded_inputs_for(&base.model, &cfg.shapes, cfg.seed).map_err(|source| {
-        PipelineError::Optimize {
-            path: cfg.model.clone(),
-            source: Box::new(source),
-        }
-    })
 }
 
 fn run_on(

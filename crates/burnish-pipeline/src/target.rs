@@ -1,25 +1,89 @@
 //! A model variant under load: an interpreter session over an in-memory model, as a bench
-//! [`Target`], with its inputs synthesized and uploaded once per batch size.
+//! [`Target`], fed from an [`InputSource`]: real samples, or inputs synthesized from a
+//! [`ShapeSpec`]. Inputs are built and uploaded once per batch size.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burnish_bench::{ColdStart, Target, TargetError};
 use burnish_model::synth::{ShapeSpec, random_inputs_for};
-use burnish_model::{Dim, Model, ValueInfo};
+use burnish_model::{BatchLayout, Dim, Model, Samples, TensorData};
 use burnish_runtime::{Session, SessionOptions, Value};
 
 use crate::error::PipelineError;
 
-/// One session shared by every worker; inputs prepared per batch size (seed 0).
+/// Most distinct input sets prepared per batch size: queries cycle through them, so that a
+/// data file with many samples is not reduced to its first batch.
+pub const MAX_INPUT_SETS: usize = 8;
+
+/// Where a target's inputs come from.
+#[derive(Debug, Clone)]
+pub enum InputSource {
+    /// Seeded random inputs, sized by the spec (the batch follows the batch size).
+    Synthetic(ShapeSpec),
+    /// Real samples: a batch of `n` takes `n` samples, cycling through the data when it holds
+    /// fewer.
+    Data(Arc<Samples>),
+}
+
+impl InputSource {
+    /// `seeded random inputs` or `N sample(s) of FILE`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Synthetic(_) => "seeded random inputs".into(),
+            Self::Data(s) => format!("{} sample(s) of `{}`", s.rows(), s.source()),
+        }
+    }
+
+    /// The inputs for one batch of `batch` samples starting at sample `start` (synthetic
+    /// inputs ignore `start`), checked against `model`'s batch layout.
+    pub fn batch(
+        &self,
+        model: &Model,
+        start: usize,
+        batch: usize,
+    ) -> Result<BTreeMap<String, TensorData>, String> {
+        let layout = BatchLayout::of(&model.graph);
+        layout.accepts(batch)?;
+        match self {
+            Self::Data(samples) => samples.cycled(start, batch).map_err(|e| e.to_string()),
+            Self::Synthetic(shapes) => {
+                let mut spec = shapes.clone();
+                spec.dims.insert("batch".into(), batch);
+                for input in &model.graph.inputs {
+                    let Some(axis) = layout.axis(&input.name) else {
+                        continue;
+                    };
+                    if let Some(shape) = spec.shapes.get_mut(&input.name)
+                        && let Some(d) = shape.get_mut(axis)
+                    {
+                        *d = batch;
+                    }
+                    if let Some(Dim::Symbolic(name)) =
+                        input.shape.as_deref().and_then(|s| s.get(axis))
+                    {
+                        spec.dims.insert(name.clone(), batch);
+                    }
+                }
+                random_inputs_for(&model.graph, &spec, 0).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+type Prepared = Arc<Vec<Vec<Value>>>;
+
+/// One session shared by every worker; inputs prepared per batch size.
 pub struct ModelTarget {
     name: String,
     model: Model,
     session: Session,
-    shapes: ShapeSpec,
-    prepared: Mutex<HashMap<usize, Vec<Value>>>,
+    source: InputSource,
+    prepared: Mutex<HashMap<usize, Prepared>>,
+    next: AtomicUsize,
 }
 
 impl std::fmt::Debug for ModelTarget {
@@ -31,13 +95,12 @@ impl std::fmt::Debug for ModelTarget {
 }
 
 impl ModelTarget {
-    /// Compiles `model` with `threads` intra-op threads; `shapes` sizes the synthesized inputs
-    /// (named dims other than the leading batch one, whole input shapes).
+    /// Compiles `model` with `threads` intra-op threads, fed from `source`.
     pub fn new(
         name: &str,
         model: Model,
         threads: Option<usize>,
-        shapes: &ShapeSpec,
+        source: InputSource,
     ) -> Result<Self, PipelineError> {
         let session = Session::new(&model, SessionOptions::threads(threads))
             .map_err(PipelineError::runtime(name, "compiling the session"))?;
@@ -45,30 +108,40 @@ impl ModelTarget {
             name: name.to_string(),
             model,
             session,
-            shapes: shapes.clone(),
+            source,
             prepared: Mutex::new(HashMap::new()),
+            next: AtomicUsize::new(0),
         })
     }
 
     /// Loads the model file at `path`, compiles it and runs one inference at batch 1, and
     /// returns the target (named after the file stem) with its cold-start facts: load and
-    /// compile time, first inference, file and parameter bytes.
+    /// compile time, first inference, file and parameter bytes. It is fed from `data` (an
+    /// NPZ keyed by input name) when given, else from inputs sized by `shapes`.
     pub fn load(
         path: &Path,
         threads: Option<usize>,
         shapes: &ShapeSpec,
+        data: Option<&Path>,
     ) -> Result<(Self, ColdStart), PipelineError> {
         let start = Instant::now();
         let model = burnish_model::load_onnx(path).map_err(|source| PipelineError::Load {
             path: path.to_path_buf(),
             source,
         })?;
+        let source = match data {
+            Some(file) => InputSource::Data(Arc::new(
+                Samples::read(&model.graph, file)
+                    .map_err(|e| PipelineError::data(file, e.to_string()))?,
+            )),
+            None => InputSource::Synthetic(shapes.clone()),
+        };
         let (_, parameter_bytes) = model.graph.parameter_stats();
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let target = Self::new(&name, model, threads, shapes)?;
+        let target = Self::new(&name, model, threads, source)?;
         let model_load_ms = start.elapsed().as_secs_f64() * 1e3;
         let first = Instant::now();
         let target_err = |context| {
@@ -100,70 +173,59 @@ impl ModelTarget {
         &self.session
     }
 
-    /// The uploaded inputs for `batch` (prepared on first use).
+    /// Where the inputs come from.
+    pub fn source(&self) -> &InputSource {
+        &self.source
+    }
+
+    /// The first uploaded input set for `batch` (prepared on first use).
     pub fn inputs(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
         self.prepare(batch)?;
+        self.sets(batch)?
+            .first()
+            .cloned()
+            .ok_or_else(|| TargetError::new(format!("batch {batch} has no inputs")))
+    }
+
+    /// Whether the model takes a batch of `batch`; else why not (a fixed leading dim).
+    pub fn batch_support(&self, batch: usize) -> Result<(), String> {
+        BatchLayout::of(&self.model.graph).accepts(batch)
+    }
+
+    /// Whether the model takes a batch of `batch` (see [`Self::batch_support`]).
+    pub fn accepts_batch(&self, batch: usize) -> bool {
+        self.batch_support(batch).is_ok()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<usize, Prepared>>, TargetError> {
+        self.prepared
+            .lock()
+            .map_err(|_| TargetError::new("poisoned input cache"))
+    }
+
+    fn sets(&self, batch: usize) -> Result<Prepared, TargetError> {
         self.lock()?
             .get(&batch)
             .cloned()
             .ok_or_else(|| TargetError::new(format!("batch {batch} was not prepared")))
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<usize, Vec<Value>>>, TargetError> {
-        self.prepared
-            .lock()
-            .map_err(|_| TargetError::new("poisoned input cache"))
-    }
-
-    fn inputs_for(&self, batch: usize) -> Result<Vec<Value>, TargetError> {
-        if !self.accepts_batch(batch) {
-            let (name, n) = self.fixed_batch().unwrap_or_default();
-            return Err(TargetError::new(format!(
-                "input `{name}` has a fixed batch of {n}; cannot run batch {batch}"
-            )));
-        }
-        let mut spec = self.shapes.clone();
-        spec.dims.insert("batch".into(), batch);
-        for input in &self.model.graph.inputs {
-            let leading = input.shape.as_deref().and_then(|s| s.first());
-            if let Some(Dim::Symbolic(name)) = leading {
-                spec.dims.insert(name.clone(), batch);
-            }
-            if matches!(leading, Some(Dim::Symbolic(_) | Dim::Unknown))
-                && let Some(first) = spec.shapes.get_mut(&input.name).and_then(|s| s.first_mut())
-            {
-                *first = batch;
-            }
-        }
-        let host = random_inputs_for(&self.model.graph, &spec, 0)
-            .map_err(|e| TargetError::new(e.to_string()))?;
-        self.session
-            .prepare_inputs(&host)
-            .map_err(|e| TargetError::new(e.to_string()))
-    }
-
-    /// The model's fixed batch, when no input has a free leading dimension: the first
-    /// input with a fixed leading dimension and its size. Inputs with a fixed leading dimension
-    /// beside batched ones (a recurrent state `[2, batch, 128]`) keep their declared shape.
-    fn fixed_batch(&self) -> Option<(String, usize)> {
-        let leading = |i: &ValueInfo| i.shape.as_deref().and_then(|s| s.first().cloned());
-        let inputs = &self.model.graph.inputs;
-        if inputs
-            .iter()
-            .any(|i| matches!(leading(i), Some(Dim::Symbolic(_) | Dim::Unknown)))
-        {
-            return None;
-        }
-        inputs.iter().find_map(|i| match leading(i) {
-            Some(Dim::Fixed(n)) => Some((i.name.clone(), n)),
-            _ => None,
-        })
-    }
-
-    /// Whether the model accepts a batch of `batch`: some input has a free leading
-    /// dimension, or the fixed batch is `batch`.
-    pub fn accepts_batch(&self, batch: usize) -> bool {
-        self.fixed_batch().is_none_or(|(_, n)| n == batch)
+    fn upload(&self, batch: usize) -> Result<Vec<Vec<Value>>, TargetError> {
+        let count = match &self.source {
+            InputSource::Data(s) if s.rows() > batch => s.rows().div_ceil(batch),
+            _ => 1,
+        };
+        (0..count.min(MAX_INPUT_SETS))
+            .map(|k| {
+                let host = self
+                    .source
+                    .batch(&self.model, k * batch, batch)
+                    .map_err(TargetError::new)?;
+                self.session
+                    .prepare_inputs(&host)
+                    .map_err(|e| TargetError::new(e.to_string()))
+            })
+            .collect()
     }
 }
 
@@ -176,17 +238,18 @@ impl Target for ModelTarget {
         if self.lock()?.contains_key(&batch) {
             return Ok(());
         }
-        let values = self.inputs_for(batch)?;
-        self.lock()?.insert(batch, values);
+        let sets = self.upload(batch)?;
+        self.lock()?.insert(batch, Arc::new(sets));
         Ok(())
     }
 
     fn infer(&self, batch: usize) -> Result<(), TargetError> {
-        let values = self
-            .lock()?
-            .get(&batch)
+        let sets = self.sets(batch)?;
+        let k = self.next.fetch_add(1, Ordering::Relaxed) % sets.len().max(1);
+        let values = sets
+            .get(k)
             .cloned()
-            .ok_or_else(|| TargetError::new(format!("batch {batch} was not prepared")))?;
+            .ok_or_else(|| TargetError::new(format!("batch {batch} has no inputs")))?;
         self.session
             .run_values(values)
             .map(|_| ())
@@ -197,7 +260,7 @@ impl Target for ModelTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burnish_model::{DType, Graph, Node};
+    use burnish_model::{DType, Graph, Node, ValueInfo};
 
     fn info(name: &str, dims: Vec<Dim>) -> ValueInfo {
         ValueInfo {
@@ -241,7 +304,13 @@ mod tests {
             vec![batch(), Dim::Fixed(4)],
             vec![Dim::Fixed(2), batch(), Dim::Fixed(3)],
         );
-        let target = ModelTarget::new("m", m, Some(1), &ShapeSpec::default()).unwrap();
+        let target = ModelTarget::new(
+            "m",
+            m,
+            Some(1),
+            InputSource::Synthetic(ShapeSpec::default()),
+        )
+        .unwrap();
         assert!(target.accepts_batch(1) && target.accepts_batch(8));
         assert_eq!(shapes(&target, 1).unwrap(), vec![vec![1, 4], vec![2, 1, 3]]);
         assert_eq!(shapes(&target, 8).unwrap(), vec![vec![8, 4], vec![2, 8, 3]]);
@@ -253,7 +322,13 @@ mod tests {
             vec![Dim::Fixed(2), Dim::Fixed(4)],
             vec![Dim::Fixed(2), Dim::Fixed(3)],
         );
-        let target = ModelTarget::new("m", m, Some(1), &ShapeSpec::default()).unwrap();
+        let target = ModelTarget::new(
+            "m",
+            m,
+            Some(1),
+            InputSource::Synthetic(ShapeSpec::default()),
+        )
+        .unwrap();
         assert!(target.accepts_batch(2) && !target.accepts_batch(1));
         let err = target.inputs(1).unwrap_err().message;
         assert!(err.contains("input `x` has a fixed batch of 2"), "{err}");

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use burnish_model::{Buffer, Dim, Model, TensorData, ValueInfo, read_tensors};
+use burnish_model::{Model, Samples, TensorData, ValueInfo, read_tensors};
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::QuantError;
@@ -52,96 +52,34 @@ impl Calibration {
         }
     }
 
-    /// The samples split into batches of at most `batch` (a fixed batch dimension wins), keyed
-    /// by the model's input names.
+    /// The samples split into batches of at most `batch` (a fixed batch dimension wins, and
+    /// then only whole batches are used), keyed by the model's input names. Samples lie along
+    /// each input's batch axis ([`burnish_model::BatchLayout`]): axis 0, or the axis of a
+    /// recurrent state named like the batch; inputs without one (a scalar) go whole into
+    /// every batch.
     pub fn batches(
         &self,
         model: &Model,
         batch: usize,
     ) -> Result<Vec<BTreeMap<String, TensorData>>, QuantError> {
-        let inputs = &model.graph.inputs;
-        let by_name: Vec<(&ValueInfo, &TensorData)> = if inputs.len() == 1 && self.inputs.len() == 1
-        {
-            vec![(&inputs[0], self.inputs.values().next().expect("one entry"))]
-        } else {
-            inputs
-                .iter()
-                .map(|i| {
-                    self.inputs.get(&i.name).map(|t| (i, t)).ok_or_else(|| {
-                        let keys: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
-                        self.err(format!(
-                            "no array for input `{}` (arrays: {})",
-                            i.name,
-                            keys.join(", ")
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?
-        };
-        let n = self.samples();
-        if n == 0 {
-            return Err(self.err("no samples"));
+        let samples = Samples::new(&model.graph, self.inputs.clone(), self.source.clone())
+            .map_err(|e| self.err(e.to_string()))?;
+        let n = samples.rows();
+        let fixed = samples.layout().fixed.as_ref().map(|f| f.0);
+        let step = fixed.unwrap_or(batch).max(1);
+        if fixed.is_some() && n < step {
+            return Err(self.err(format!("fewer than {step} samples (the fixed batch size)")));
         }
-        let mut step = batch.max(1);
-        for (info, t) in &by_name {
-            if t.shape.first() != Some(&n) {
-                return Err(self.err(format!(
-                    "array for `{}` has shape {:?}; every array needs {n} samples on axis 0",
-                    info.name, t.shape
-                )));
-            }
-            if let Some(Some(Dim::Fixed(b))) = info.shape.as_ref().map(|s| s.first()) {
-                step = *b;
-            }
-        }
-        let fixed = by_name.iter().any(|(i, _)| fixed_batch(i));
         let mut out = Vec::new();
         let mut start = 0;
-        while start < n {
+        while start < n && !(fixed.is_some() && start + step > n) {
             let end = (start + step).min(n);
-            if fixed && end - start != step {
-                break;
-            }
-            let mut feed = BTreeMap::new();
-            for (info, t) in &by_name {
-                let rows = slice_rows(t, start, end).map_err(|m| self.err(m))?;
-                feed.insert(info.name.clone(), rows);
-            }
-            out.push(feed);
+            let rows: Vec<usize> = (start..end).collect();
+            out.push(samples.take(&rows).map_err(|e| self.err(e.to_string()))?);
             start = end;
-        }
-        if out.is_empty() {
-            return Err(self.err(format!("fewer than {step} samples (the fixed batch size)")));
         }
         Ok(out)
     }
-}
-
-fn fixed_batch(info: &ValueInfo) -> bool {
-    matches!(
-        info.shape.as_ref().and_then(|s| s.first()),
-        Some(Dim::Fixed(_))
-    )
-}
-
-/// Rows `start..end` of axis 0.
-pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
-    let row: usize = t.shape.iter().skip(1).product();
-    let (a, b) = (start * row, end * row);
-    macro_rules! cut {
-        ($($v:ident),*) => {
-            match &t.data {
-                $(Buffer::$v(v) => Buffer::$v(v[a..b].to_vec()),)*
-                other => return Err(format!("{} arrays cannot be batched", other.dtype())),
-            }
-        };
-    }
-    let data = cut!(
-        F32, F16, BF16, F64, I8, I16, I32, I64, U8, U16, U32, U64, Bool
-    );
-    let mut shape = t.shape.clone();
-    shape[0] = end - start;
-    TensorData::new(shape, data).map_err(|e| e.to_string())
 }
 
 /// Statistics of one tensor over the calibration set.

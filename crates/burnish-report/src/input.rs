@@ -102,6 +102,19 @@ pub struct Fidelity {
     pub top1_agreement: Option<f64>,
 }
 
+impl Fidelity {
+    /// Lowest top-1 agreement that counts as following the reference.
+    pub const MIN_TOP1: f64 = 0.99;
+    /// Lowest cosine similarity that counts as following the reference.
+    pub const MIN_COSINE: f64 = 0.99;
+
+    /// Whether the variant follows the reference: top-1 agreement at least [`Self::MIN_TOP1`]
+    /// (where there are classes) and cosine at least [`Self::MIN_COSINE`].
+    pub fn follows_reference(&self) -> bool {
+        self.cosine >= Self::MIN_COSINE && self.top1_agreement.is_none_or(|t| t >= Self::MIN_TOP1)
+    }
+}
+
 /// What the optimizer did to the graph.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OptimizationRecord {

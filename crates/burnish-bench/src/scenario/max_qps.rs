@@ -4,8 +4,13 @@
 //! probe: `sessions / mean service time`), double while trials pass and halve while they fail
 //! until the answer is bracketed, then bisect until the bracket is narrower than `tolerance`
 //! (relative). A trial passes when its SLO percentile is within the SLO and nothing was dropped.
+//! Every run lasts at least [`MIN_SLOS_PER_RUN`] SLO latencies, or an overloaded rate would
+//! pass because its backlog had no time to grow past the SLO.
 //! Finally a validity run at the highest passing rate, with the full server limits, decides
-//! whether the answer is VALID.
+//! whether the answer is VALID. The short trials can overestimate what the machine sustains
+//! for longer: a validity run that misses the SLO (or drops queries) is recorded as a failed
+//! trial and repeated at [`VALIDITY_STEP_DOWN`] times the rate, at most [`VALIDITY_RETRIES`]
+//! times; the answer is the rate of the last validity run.
 
 use std::time::Duration;
 
@@ -19,6 +24,26 @@ use crate::progress::NoProgress;
 use crate::result::RunResult;
 use crate::target::Target;
 use crate::validity::{RunLimits, ScenarioKind, Slo};
+
+/// Times a validity run that misses the SLO is repeated at a lower rate.
+pub const VALIDITY_RETRIES: usize = 3;
+/// Factor applied to the rate after a validity run misses the SLO (the short search trials
+/// overestimated what the machine sustains).
+pub const VALIDITY_STEP_DOWN: f64 = 0.8;
+
+/// Shortest run of the search, in SLO latencies: a shorter run cannot show an overload, as
+/// its backlog never grows past the SLO before the run ends.
+pub const MIN_SLOS_PER_RUN: u32 = 4;
+
+/// `limits` with a minimum duration of at least [`MIN_SLOS_PER_RUN`] SLO latencies.
+fn long_enough(mut limits: RunLimits, slo: &Slo) -> RunLimits {
+    let floor = Duration::from_secs_f64(slo.latency_us / 1e6) * MIN_SLOS_PER_RUN;
+    limits.min_duration = limits.min_duration.max(floor);
+    if let Some(max) = limits.max_duration.as_mut() {
+        *max = (*max).max(floor * 2);
+    }
+    limits
+}
 
 /// Settings of a max-QPS search.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,10 +163,36 @@ impl LoadGen {
                 slo_us: cfg.slo.latency_us,
             });
         };
+        let mut max_qps = max_qps;
         let mut validity_cfg = cfg.server.clone();
-        validity_cfg.qps = max_qps;
         validity_cfg.slo = Some(cfg.slo);
-        let validity_run = self.server(target, &validity_cfg)?;
+        validity_cfg.limits = long_enough(validity_cfg.limits, &cfg.slo);
+        let mut retries = 0;
+        let validity_run = loop {
+            validity_cfg.qps = max_qps;
+            let run = self.server(target, &validity_cfg)?;
+            let observed_us = run.latency.percentile_us(cfg.slo.percentile);
+            let s = run.server.as_ref();
+            let dropped = s.map_or(0, |s| s.dropped_queries);
+            if (dropped == 0 && observed_us <= cfg.slo.latency_us) || retries == VALIDITY_RETRIES {
+                break run;
+            }
+            self.progress().note(&format!(
+                "max-qps validity run at {max_qps:.1} qps missed the SLO (p{} {observed_us:.0} µs): \
+                 stepping down {:.0}%",
+                cfg.slo.percentile * 100.0,
+                (1.0 - VALIDITY_STEP_DOWN) * 100.0
+            ));
+            trials.push(QpsTrial {
+                qps: max_qps,
+                observed_us,
+                completed_qps: s.map_or(0.0, |s| s.completed_qps),
+                dropped,
+                passed: false,
+            });
+            max_qps *= VALIDITY_STEP_DOWN;
+            retries += 1;
+        };
         Ok(MaxQpsReport {
             target: target.name().to_string(),
             slo: cfg.slo,
@@ -159,7 +210,7 @@ impl LoadGen {
     ) -> Result<QpsTrial, BenchError> {
         let mut server = cfg.server.clone();
         server.qps = qps;
-        server.limits = cfg.trial_limits;
+        server.limits = long_enough(cfg.trial_limits, &cfg.slo);
         server.slo = Some(cfg.slo);
         server.query_log_cap = 0;
         let slo = Duration::from_secs_f64(cfg.slo.latency_us / 1e6);

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use concurrency::ConcurrencyConfig;
-pub use max_qps::{MaxQpsConfig, MaxQpsReport, QpsTrial};
+pub use max_qps::{
+    MIN_SLOS_PER_RUN, MaxQpsConfig, MaxQpsReport, QpsTrial, VALIDITY_RETRIES, VALIDITY_STEP_DOWN,
+};
 pub use multi_model::{Interference, ModelLoad, MultiModelReport, ScenarioConfig};
 pub use offline::OfflineConfig;
 pub use server::ServerConfig;

@@ -103,10 +103,22 @@ fn cards(ds: &Dataset<'_>, v: &ValidityView, invalid: usize) -> Vec<Card> {
         });
     }
     let total = ds.runs.len();
+    let quick = ds
+        .runs
+        .iter()
+        .filter(|e| e.run.validity.status == burnish_bench::ValidityStatus::Quick)
+        .count();
     cards.push(Card {
         label: "valid runs".into(),
-        value: format!("{} / {}", total - invalid, total),
-        detail: format!("{} with issues", v.issues.len()),
+        value: format!("{} / {}", total - invalid - quick, total),
+        detail: if quick > 0 {
+            format!(
+                "{quick} quick, {invalid} invalid, {} with issues",
+                v.issues.len()
+            )
+        } else {
+            format!("{} with issues", v.issues.len())
+        },
         tone: v.tone,
     });
     if let Some(d) = &ds.input.drift {

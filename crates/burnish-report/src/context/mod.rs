@@ -12,7 +12,7 @@ mod verdict;
 
 use std::collections::BTreeMap;
 
-use burnish_bench::RunResult;
+use burnish_bench::{RunResult, ValidityStatus};
 use serde::Serialize;
 
 pub use index::IndexPage;
@@ -52,13 +52,15 @@ pub struct Card {
     pub tone: &'static str,
 }
 
-/// `VALID`/`INVALID` and its tone.
+/// `VALID`/`QUICK`/`INVALID` and its tone (a quick look is neutral, not a failure).
 pub fn validity(run: &RunResult) -> (&'static str, &'static str) {
-    if run.is_valid() {
-        ("VALID", "good")
-    } else {
-        ("INVALID", "bad")
-    }
+    let status = run.validity.status;
+    let tone = match status {
+        ValidityStatus::Valid => "good",
+        ValidityStatus::Quick => "info",
+        ValidityStatus::Invalid => "bad",
+    };
+    (status.as_str(), tone)
 }
 
 /// Every page's context, as passed to the templates.

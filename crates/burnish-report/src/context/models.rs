@@ -34,6 +34,10 @@ pub struct VariantRow {
     pub snr_db: String,
     /// Fidelity: top-1 agreement.
     pub top1: String,
+    /// Fidelity verdict: `follows` or `drifts` (empty for the reference).
+    pub fidelity: &'static str,
+    /// Its tone: `good`, `bad` or empty.
+    pub fidelity_tone: &'static str,
 }
 
 /// Rows of the variants table.
@@ -69,6 +73,16 @@ pub fn variants(ds: &Dataset<'_>) -> Vec<VariantRow> {
                 top1: f
                     .and_then(|f| f.top1_agreement)
                     .map_or(NONE.to_string(), |t| format::pct(t, 2)),
+                fidelity: match f {
+                    None => "",
+                    Some(f) if f.follows_reference() => "follows",
+                    Some(_) => "drifts",
+                },
+                fidelity_tone: match f {
+                    None => "",
+                    Some(f) if f.follows_reference() => "good",
+                    Some(_) => "bad",
+                },
             }
         })
         .collect()

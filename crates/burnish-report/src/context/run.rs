@@ -21,7 +21,7 @@ pub struct RunPage {
     pub scenario: &'static str,
     /// Where the run came from.
     pub source: &'static str,
-    /// `VALID` or `INVALID`.
+    /// `VALID`, `QUICK` or `INVALID`.
     pub status: &'static str,
     /// Tone of the status.
     pub tone: &'static str,
@@ -31,6 +31,8 @@ pub struct RunPage {
     pub reasons: Vec<String>,
     /// Warnings.
     pub warnings: Vec<String>,
+    /// A quick run's shortfalls and what `--full` would add.
+    pub quick: Vec<String>,
     /// Headline numbers.
     pub cards: Vec<Card>,
     /// Early stopping, when computed.
@@ -140,10 +142,15 @@ pub fn page(entry: &RunEntry<'_>, report_title: &str, chart: ChartSlot) -> RunPa
     let r = entry.run;
     let (status, tone) = validity(r);
     let v = &r.validity;
-    let status_text = if r.is_valid() {
-        "Every requirement of the run was met.".to_string()
-    } else {
-        format!("{} requirement(s) failed:", v.reasons.len())
+    let status_text = match v.status {
+        burnish_bench::ValidityStatus::Valid => "Every requirement of the run was met.".to_string(),
+        burnish_bench::ValidityStatus::Quick => {
+            "A quick look: nothing failed, but the run is too short for LoadGen's rules:"
+                .to_string()
+        }
+        burnish_bench::ValidityStatus::Invalid => {
+            format!("{} requirement(s) failed:", v.reasons.len())
+        }
     };
     let early_stopping = v.early_stopping.as_ref().map(|es| {
         let mut rows = vec![
@@ -247,6 +254,7 @@ pub fn page(entry: &RunEntry<'_>, report_title: &str, chart: ChartSlot) -> RunPa
         status_text,
         reasons: v.reasons.clone(),
         warnings: v.warnings.clone(),
+        quick: v.quick.clone(),
         cards,
         early_stopping,
         latency: latency(r),

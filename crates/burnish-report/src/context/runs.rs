@@ -63,7 +63,7 @@ pub struct RunIssues {
     pub label: String,
     /// Link to its page.
     pub href: String,
-    /// `VALID` or `INVALID`.
+    /// `VALID`, `QUICK` or `INVALID`.
     pub status: &'static str,
     /// Tone.
     pub tone: &'static str,
@@ -71,6 +71,8 @@ pub struct RunIssues {
     pub reasons: Vec<String>,
     /// Warnings.
     pub warnings: Vec<String>,
+    /// A quick run's shortfalls and what `--full` would add.
+    pub quick: Vec<String>,
 }
 
 /// Rows of the runs table, in run order.
@@ -112,7 +114,10 @@ pub fn validity_view(ds: &Dataset<'_>) -> (ValidityView, usize) {
     let mut issues: Vec<RunIssues> = ds
         .runs
         .iter()
-        .filter(|e| !e.run.validity.reasons.is_empty() || !e.run.validity.warnings.is_empty())
+        .filter(|e| {
+            let v = &e.run.validity;
+            !v.reasons.is_empty() || !v.warnings.is_empty() || !v.quick.is_empty()
+        })
         .map(|e| {
             let (status, tone) = validity(e.run);
             RunIssues {
@@ -122,26 +127,42 @@ pub fn validity_view(ds: &Dataset<'_>) -> (ValidityView, usize) {
                 tone,
                 reasons: e.run.validity.reasons.clone(),
                 warnings: e.run.validity.warnings.clone(),
+                quick: e.run.validity.quick.clone(),
             }
         })
         .collect();
     issues.sort_by_key(|i| i.status != "INVALID");
-    let invalid = ds.runs.iter().filter(|e| !e.run.is_valid()).count();
+    let invalid = ds.runs.iter().filter(|e| e.run.is_invalid()).count();
+    let quick = ds
+        .runs
+        .iter()
+        .filter(|e| e.run.validity.status == burnish_bench::ValidityStatus::Quick)
+        .count();
     let warned = ds
         .runs
         .iter()
         .filter(|e| !e.run.validity.warnings.is_empty())
         .count();
+    let quick_text = if quick > 0 {
+        format!(
+            " {quick} QUICK: quick-profile runs too short for LoadGen's early-stopping rules, a \
+             quick look rather than a failure (`--full` runs them at LoadGen's length)."
+        )
+    } else {
+        String::new()
+    };
     let view = ValidityView {
         summary: format!(
-            "{} of {} runs VALID; {invalid} INVALID; {warned} with warnings.",
-            ds.runs.len() - invalid,
+            "{} of {} runs VALID; {invalid} INVALID; {warned} with warnings.{quick_text}",
+            ds.runs.len() - invalid - quick,
             ds.runs.len()
         ),
         tone: if invalid > 0 {
             "bad"
         } else if warned > 0 {
             "warn"
+        } else if quick > 0 {
+            "info"
         } else {
             "good"
         },
