@@ -54,7 +54,7 @@ use std::collections::HashMap;
 use burnish_model::{DType, Model};
 
 pub use calibrate::Calibration;
-pub use config::{ActivationType, QuantConfig, QuantMode, RangeMethod, WeightBits};
+pub use config::{ActivationType, QdqTarget, QuantConfig, QuantMode, RangeMethod, WeightBits};
 pub use error::QuantError;
 pub use lower::{LowerRecord, lower_qdq};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
@@ -108,6 +108,9 @@ pub fn quantize(
     } else {
         model.clone()
     };
+    let mut notes = Vec::new();
+    let mut cfg = cfg.clone();
+    opset::prepare(&mut m, &mut cfg, &mut notes)?;
     let basic = burnish_optimizer::OptimizeOptions {
         level: burnish_optimizer::Level::Basic,
         ..Default::default()
@@ -115,10 +118,8 @@ pub fn quantize(
     burnish_optimizer::PassManager::new(basic)?.run(&mut m)?;
     let float_model = m.clone();
     let bytes_before = m.graph.parameter_stats().1;
-    let mut notes = Vec::new();
     let mut tensors = Vec::new();
     let (mut nq, mut ndq) = (0, 0);
-    let mut cfg = cfg.clone();
     let decisions = match cfg.mode {
         QuantMode::F16 | QuantMode::Bf16 => {
             let to = if cfg.mode == QuantMode::F16 {
@@ -160,34 +161,13 @@ pub fn quantize(
             d
         }
         mode => {
-            let need = match mode {
-                QuantMode::Int4Weights => 13,
-                QuantMode::DynamicInt8 => 11,
-                _ => 10,
-            };
-            if m.opset() < need {
-                return Err(QuantError::Opset {
-                    mode: mode.to_string(),
-                    need,
-                    have: m.opset(),
+            if mode == QuantMode::Int4Weights && !matches!(cfg.block_size, 16 | 32 | 64 | 128 | 256)
+            {
+                return Err(QuantError::BadSetting {
+                    what: "int4 block size",
+                    value: cfg.block_size.to_string(),
+                    expected: "16, 32, 64, 128 or 256",
                 });
-            }
-            if cfg.per_channel && m.opset() < 13 {
-                cfg.per_channel = false;
-                notes.push(format!(
-                    "per-tensor weight scales: per-axis DequantizeLinear needs opset 13 and the model has {}",
-                    m.opset()
-                ));
-            }
-            if mode == QuantMode::Int4Weights {
-                if !matches!(cfg.block_size, 16 | 32 | 64 | 128 | 256) {
-                    return Err(QuantError::BadSetting {
-                        what: "int4 block size",
-                        value: cfg.block_size.to_string(),
-                        expected: "16, 32, 64, 128 or 256",
-                    });
-                }
-                opset::raise(&mut m, 21, "int4-weights")?;
             }
             let (cands, mut decisions) = select::select(&m, &cfg);
             let acts: Vec<ActTensor> = match mode {
@@ -283,6 +263,11 @@ pub fn quantize(
         .map(str::to_string)
         .collect();
     m.graph.value_info.retain(|k, _| defined.contains(k));
+    let issues = burnish_model::check::check(&m);
+    if !issues.is_empty() {
+        let shown: Vec<String> = issues.iter().take(3).map(ToString::to_string).collect();
+        return Err(QuantError::Invalid(shown.join("; ")));
+    }
     let mut decisions = decisions;
     let (total, share) = macs::fill(&float_model, calibration, &mut decisions)?;
     let record = QuantRecord {

@@ -293,6 +293,11 @@ fn quantize_weight(
     };
     let (bcodes, bscales) = weights::quantize_bias(&bias, xs, &scales);
     let len = bias.len();
+    // Per-tensor weights give one bias scale: written per tensor, valid below opset 13 too.
+    let (bshape, bscales) = match axis {
+        Some(_) => (vec![len], bscales),
+        None => (vec![], vec![bscales[0]]),
+    };
     let bq = add_const(
         g,
         namer,
@@ -303,13 +308,14 @@ fn quantize_weight(
         g,
         namer,
         &format!("{bname}_scale"),
-        TensorData::from_f32(vec![len], bscales),
+        TensorData::from_f32(bshape.clone(), bscales),
     );
+    let nz = bshape.iter().product();
     let bz = add_const(
         g,
         namer,
         &format!("{bname}_zero_point"),
-        TensorData::new(vec![len], Buffer::I32(vec![0; len]))?,
+        TensorData::new(bshape, Buffer::I32(vec![0; nz]))?,
     );
     let b_out = namer.fresh(&format!("{bname}_dequantized"));
     let mut d = node(
@@ -318,7 +324,9 @@ fn quantize_weight(
         vec![bq, bs, bz],
         vec![b_out.clone()],
     );
-    int_attr(&mut d, "axis", 0);
+    if axis.is_some() {
+        int_attr(&mut d, "axis", 0);
+    }
     nodes.push(d);
     Ok((dq_out, Some(b_out)))
 }
