@@ -25,6 +25,7 @@ pub fn quantize(
         mode: mode
             .parse()
             .map_err(|e: burnish_quant::QuantError| err(e.to_string()))?,
+        target: burnish_quant::QdqTarget::Burnish,
         ..QuantConfig::default()
     };
     let calibration = match calibration {

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use burnish_model::{Buffer, Dim, Model, TensorData, ValueInfo, read_tensors};
+use burnish_model::{Buffer, DType, Dim, Model, TensorData, ValueInfo, read_tensors};
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::QuantError;
@@ -16,7 +16,9 @@ use crate::QuantError;
 /// Histogram bins of |x|.
 pub const BINS: usize = 2048;
 
-/// Calibration samples: model inputs stacked along the first axis.
+/// Calibration samples: model inputs stacked along the first axis. An array with one axis more
+/// than its input holds whole inputs (sample `i` is `array[i]`: for inputs whose batch axis is
+/// not the first, or scalars); the samples then run one at a time.
 #[derive(Debug, Clone)]
 pub struct Calibration {
     /// Where the samples came from (file name, for messages).
@@ -83,6 +85,7 @@ impl Calibration {
             return Err(self.err("no samples"));
         }
         let mut step = batch.max(1);
+        let mut stacked = Vec::new();
         for (info, t) in &by_name {
             if t.shape.first() != Some(&n) {
                 return Err(self.err(format!(
@@ -90,9 +93,26 @@ impl Calibration {
                     info.name, t.shape
                 )));
             }
+            let rank = info.shape.as_ref().map(Vec::len);
+            stacked.push(rank.is_some_and(|r| t.shape.len() == r + 1));
             if let Some(Some(Dim::Fixed(b))) = info.shape.as_ref().map(|s| s.first()) {
                 step = *b;
             }
+        }
+        if stacked.iter().any(|&s| s) {
+            return (0..n)
+                .map(|i| {
+                    let mut feed = BTreeMap::new();
+                    for ((info, t), &whole) in by_name.iter().zip(&stacked) {
+                        let mut row = slice_rows(t, i, i + 1).map_err(|m| self.err(m))?;
+                        if whole {
+                            row.shape.remove(0);
+                        }
+                        feed.insert(info.name.clone(), row);
+                    }
+                    Ok(feed)
+                })
+                .collect();
         }
         let fixed = by_name.iter().any(|(i, _)| fixed_batch(i));
         let mut out = Vec::new();
@@ -153,6 +173,8 @@ pub struct TensorStats {
     pub max: f32,
     /// Counts of |x| in [`BINS`] equal bins over `[0, max(|min|, |max|)]`, when gathered.
     pub hist: Vec<u64>,
+    /// The element type of the tensor (`None` when it was never produced).
+    pub dtype: Option<DType>,
 }
 
 impl TensorStats {
@@ -186,7 +208,11 @@ pub fn observe(
             context: "compiling the model for calibration".into(),
             source,
         })?;
-    let batches = calibration.batches(model, batch)?;
+    let mut batches = calibration.batches(model, batch)?;
+    if batches.len() < calibration.samples() && session.run(&batches[0]).is_err() {
+        // A graph that only runs at batch 1 (a reshape to a fixed batch): one sample per run.
+        batches = calibration.batches(model, 1)?;
+    }
     let run = |feed: &BTreeMap<String, TensorData>| {
         session.run(feed).map_err(|source| QuantError::Runtime {
             context: format!("running calibration data `{}`", calibration.source),
@@ -216,6 +242,7 @@ pub fn observe(
                 min: f32::INFINITY,
                 max: f32::NEG_INFINITY,
                 hist: Vec::new(),
+                dtype: None,
             };
             (n.clone(), s)
         })
@@ -224,6 +251,7 @@ pub fn observe(
         let outs = run(feed)?;
         for name in names {
             let s = stats.get_mut(name).expect("inserted above");
+            s.dtype = outs.get(name).map(TensorData::dtype);
             for x in values(&outs, name)? {
                 if x.is_finite() {
                     s.min = s.min.min(x);

@@ -59,7 +59,7 @@ pub use error::QuantError;
 pub use lower::{LowerRecord, lower_qdq};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
 
-use crate::qdq::{ActParams, ActTensor};
+use crate::qdq::ActTensor;
 
 /// Note recorded for every int8 mode.
 pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \
@@ -170,45 +170,35 @@ pub fn quantize(
                 });
             }
             let (cands, mut decisions) = select::select(&m, &cfg);
-            let acts: Vec<ActTensor> = match mode {
-                QuantMode::StaticInt8 => qdq::static_tensors(&m, &cands),
-                QuantMode::DynamicInt8 => cands
-                    .iter()
-                    .map(|c| {
-                        let x = m.graph.nodes[c.idx].inputs[0].clone();
-                        ActTensor {
-                            tensor: x.clone(),
-                            source: x,
-                            absorbed: None,
-                        }
-                    })
-                    .collect(),
-                _ => Vec::new(),
+            let mut layout = match (mode, cfg.target) {
+                (QuantMode::StaticInt8, QdqTarget::Onnxruntime) => qdq::ort::layout(&m, &cands),
+                (QuantMode::StaticInt8, QdqTarget::Burnish) => qdq::ort::Layout {
+                    acts: qdq::static_tensors(&m, &cands),
+                    ..Default::default()
+                },
+                (QuantMode::DynamicInt8, _) => qdq::ort::Layout {
+                    acts: cands
+                        .iter()
+                        .map(|c| ActTensor::plain(&m.graph.nodes[c.idx].inputs[0]))
+                        .collect(),
+                    ..Default::default()
+                },
+                _ => Default::default(),
             };
             let mut params = HashMap::new();
             if mode == QuantMode::StaticInt8 {
                 let cal = calibration.ok_or_else(|| QuantError::NeedsCalibration {
                     mode: mode.to_string(),
                 })?;
-                let names: Vec<String> = acts.iter().map(|a| a.tensor.clone()).collect();
-                let hist = cfg.method != RangeMethod::MinMax;
-                let stats = calibrate::observe(&m, cal, &names, cfg.calibration_batch, hist)?;
-                for a in &acts {
-                    let s = &stats[&a.tensor];
-                    let (lo, hi) = range::choose_range(s, cfg.method);
-                    let (scale, zero_point) = range::activation_params(lo, hi, cfg.activation_type);
-                    params.insert(a.tensor.clone(), ActParams { scale, zero_point });
-                    tensors.push(TensorDecision {
-                        tensor: a.tensor.clone(),
-                        observed: [s.min, s.max],
-                        range: [lo, hi],
-                        scale,
-                        zero_point,
-                        absorbed: a.absorbed.map(|r| m.graph.nodes[r].name.clone()),
-                    });
+                (params, tensors) = qdq::params::calibrate(&m, &cfg, cal, &mut layout.acts)?;
+                let n = layout.act_matmuls.len();
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} MatMul with two activation inputs quantized on both (QLinearMatMul)"
+                    ));
                 }
             }
-            (nq, ndq) = qdq::insert(&mut m, &cfg, &cands, &acts, &params)?;
+            (nq, ndq) = qdq::insert(&mut m, &cfg, &cands, &layout, &params)?;
             let scheme = match mode {
                 QuantMode::Int4Weights => format!(
                     "int4 symmetric (codes -7..7 stored as int8), blocks of {} along K",
@@ -233,6 +223,18 @@ pub fn quantize(
                     b => format!(", {b}-bit codes"),
                 };
                 d.weights = Some(format!("{scheme}{bits} (axis {axis})"));
+            }
+            for &i in &layout.act_matmuls {
+                let name = &float_model.graph.nodes.get(i).map(|n| n.name.clone());
+                if let Some(d) = decisions
+                    .iter_mut()
+                    .find(|d| Some(&d.node) == name.as_ref())
+                {
+                    d.quantized = true;
+                    d.reason = None;
+                    d.weights =
+                        Some("none: both inputs are activations, quantized per tensor".into());
+                }
             }
             match mode {
                 QuantMode::StaticInt8 => {
