@@ -338,7 +338,7 @@ fn qdq_rules(g: &Graph, n: &Node, opset: i64, q_types: &HashMap<&str, DType>) ->
     let Some(x) = x else {
         return out;
     };
-    let Some(s) = scale.filter(|s| !s.shape.is_empty() && !(opset < 13 && s.len() == 1)) else {
+    let Some(s) = scale.filter(|s| !(s.shape.is_empty() || (opset < 13 && s.len() == 1))) else {
         return out;
     };
     let rank = x.shape.len() as i64;
