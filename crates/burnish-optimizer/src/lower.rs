@@ -24,24 +24,26 @@ pub fn lower_for_export(model: &Model, keep_fused: bool) -> Model {
     } else if has_fused {
         unfuse(&mut m);
     }
-    for (op, need) in [("LayerNormalization", 17), ("Gelu", 20)] {
-        if !m
-            .graph
-            .nodes
-            .iter()
-            .any(|n| n.op_type == op && n.domain.is_empty())
-        {
-            continue;
-        }
-        if m.opset() >= need {
-            continue;
-        }
+    // The highest opset the kept ops need, then the next, decomposing an op where the model
+    // cannot be raised to its opset.
+    let mut wanted: Vec<(&str, i64)> = [("Gelu", 20), ("LayerNormalization", 17)]
+        .into_iter()
+        .filter(|&(op, need)| {
+            m.opset() < need
+                && m.graph
+                    .nodes
+                    .iter()
+                    .any(|n| n.op_type == op && n.domain.is_empty())
+        })
+        .collect();
+    while let Some(&(op, need)) = wanted.first() {
         let mut raised = m.clone();
         if crate::opset::convert_opset(&mut raised, need).is_ok() {
             m = raised;
-        } else {
-            decompose(&mut m, op);
+            break;
         }
+        decompose(&mut m, op);
+        wanted.remove(0);
     }
     m
 }

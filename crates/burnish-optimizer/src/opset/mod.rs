@@ -358,11 +358,20 @@ fn convert_node(ctx: &mut Ctx, mut n: Node, at: i64, to: i64) -> Result<Vec<Node
         return Ok(vec![n]);
     }
     let op = n.op_type.clone();
-    if schema::lookup(&op, at).is_none() {
-        return Err(format!(
-            "no op `{op}` at opset {at} in the ONNX schema table"
-        ));
-    }
+    // An op newer than the graph's opset (a fusion's `LayerNormalization` in an opset-13
+    // model) is in the form of the opset that introduced it.
+    let at = match (
+        schema::lookup(&op, at),
+        schema::versions(&op).into_iter().min(),
+    ) {
+        (Some(_), _) => at,
+        (None, Some(first)) if first > at && first <= to => first,
+        _ => {
+            return Err(format!(
+                "no op `{op}` at opset {at} in the ONNX schema table"
+            ));
+        }
+    };
     for v in schema::versions(&op)
         .into_iter()
         .filter(|&v| v > at && v <= to)

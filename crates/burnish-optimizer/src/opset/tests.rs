@@ -301,3 +301,45 @@ fn every_schema_change_up_to_the_target_has_a_decision() {
     }
     assert!(missing.is_empty(), "no decision for {missing:?}");
 }
+
+#[test]
+fn an_op_newer_than_the_model_opset_starts_at_its_first_version() {
+    let mut m = model(
+        13,
+        vec![
+            node("Unsqueeze", &["x", "axes"], &["u"], vec![]),
+            node(
+                "LayerNormalization",
+                &["u", "s"],
+                &["y"],
+                vec![("axis", Attribute::Int(-1))],
+            ),
+        ],
+        &["y"],
+        false,
+    );
+    let g = &mut m.graph;
+    g.initializers.insert(
+        "axes".into(),
+        Arc::new(TensorData::from_i64(vec![1], vec![0])),
+    );
+    g.initializers.insert(
+        "s".into(),
+        Arc::new(TensorData::from_f32(vec![5], vec![1.0; 5])),
+    );
+    let mut below = m.clone();
+    let err = convert_opset(&mut below, 16).unwrap_err().to_string();
+    assert!(
+        err.contains("no op `LayerNormalization` at opset 13"),
+        "{err}"
+    );
+    let rec = convert_opset(&mut m, 17).unwrap();
+    assert_eq!(m.opset(), 17);
+    assert!(rec.rewritten.is_empty(), "{:?}", rec.rewritten);
+    assert!(
+        m.graph
+            .nodes
+            .iter()
+            .any(|n| n.op_type == "LayerNormalization")
+    );
+}
