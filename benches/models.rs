@@ -120,6 +120,7 @@ fn quantized(
 ) -> Result<Model, String> {
     let cfg = QuantConfig {
         mode,
+        target: burnish_quant::QdqTarget::Burnish,
         ..QuantConfig::default()
     };
     let base = lower_for_export(extended, false);

@@ -321,9 +321,37 @@ pub struct OptimizeArgs {
     /// backends with native half-precision kernels; slow on the CPU backend).
     #[arg(long)]
     pub half_compute: bool,
+    /// The runtime the `static-int8` QDQ layout targets: `onnxruntime` (a standard QDQ
+    /// consumer: the ops it runs on int8 get Q/DQ too) or `burnish` (Q/DQ only around
+    /// Conv/MatMul/Gemm, for burnish's int8 ops). Default: `burnish` with `--keep-fused`,
+    /// `onnxruntime` otherwise.
+    #[arg(long, value_enum, value_name = "RUNTIME")]
+    pub qdq_target: Option<QdqTargetArg>,
+    /// Raise the model's default-domain opset to this version first, rewriting the ops whose
+    /// form changed (refused, naming the node, where no conversion is known).
+    #[arg(long, value_name = "N")]
+    pub opset: Option<i64>,
     /// Accuracy gate and "why is it not faster" settings.
     #[command(flatten)]
     pub gate: AccuracyGateArgs,
+}
+
+/// `--qdq-target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QdqTargetArg {
+    /// onnxruntime and other standard QDQ consumers.
+    Onnxruntime,
+    /// burnish's int8 ops.
+    Burnish,
+}
+
+impl From<QdqTargetArg> for burnish_quant::QdqTarget {
+    fn from(t: QdqTargetArg) -> Self {
+        match t {
+            QdqTargetArg::Onnxruntime => burnish_quant::QdqTarget::Onnxruntime,
+            QdqTargetArg::Burnish => burnish_quant::QdqTarget::Burnish,
+        }
+    }
 }
 
 /// The accuracy gate of `burnish optimize --quantize`, and its speed diagnostics.

@@ -6,7 +6,7 @@ use anyhow::Context;
 use burnish_model::npy::write_atomic;
 use burnish_model::{load_onnx, read_tensors, save_onnx};
 use burnish_optimizer::fidelity::{compare_models, seeded_inputs_for};
-use burnish_optimizer::{OptimizeOptions, PassManager, lower_for_export};
+use burnish_optimizer::{OptimizeOptions, PassManager, convert_opset, lower_for_export};
 
 use crate::cli::OptimizeArgs;
 
@@ -31,6 +31,11 @@ fn quantize_model(
         exclude_nodes: args.exclude_node.clone(),
         block_size: args.block_size,
         half_compute: args.half_compute,
+        target: match (args.qdq_target, args.keep_fused) {
+            (Some(t), _) => t.into(),
+            (None, true) => burnish_quant::QdqTarget::Burnish,
+            (None, false) => burnish_quant::QdqTarget::Onnxruntime,
+        },
         ..Default::default()
     };
     let calibration = match &args.calibration {
@@ -114,6 +119,21 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let mut model = original.clone();
+    if let Some(to) = args.opset {
+        let rec = convert_opset(&mut model, to)
+            .with_context(|| format!("raising the opset of `{}`", args.model.display()))?;
+        let n: usize = rec.rewritten.values().sum();
+        println!(
+            "opset {} -> {}: {n} node(s) rewritten to the new forms{}",
+            rec.from,
+            rec.to,
+            rec.rewritten
+                .iter()
+                .map(|(op, k)| format!(" {k} {op}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
     let record = PassManager::new(options)?
         .run(&mut model)
         .with_context(|| format!("optimizing `{}`", args.model.display()))?;
@@ -227,6 +247,8 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let export = lower_for_export(&model, args.keep_fused);
+    burnish_model::check::ensure_valid(&export, &args.output.display().to_string())
+        .context("the model to write fails the ONNX checks; nothing was written")?;
     save_onnx(&export, &args.output)?;
     let json_path = args.output.with_extension("json");
     let json = serde_json::json!({

@@ -19,6 +19,7 @@
 //! translation.
 
 pub mod attr;
+pub mod check;
 pub mod compare;
 pub mod cost;
 mod dtype;
@@ -28,6 +29,7 @@ pub mod narrow;
 pub mod npy;
 pub mod onnx;
 pub mod samples;
+pub mod schema;
 pub mod synth;
 pub mod tensor;
 

@@ -43,6 +43,20 @@ pub enum OptError {
         #[source]
         source: burnish_runtime::RuntimeError,
     },
+    /// Raising the opset met a node it cannot convert (or the result failed the checker).
+    #[error("cannot raise the opset from {from} to {to}{}: {message}", if node.is_empty() { String::new() } else { format!(" at node `{node}` ({op})") })]
+    Opset {
+        /// The model's opset.
+        from: i64,
+        /// The target opset.
+        to: i64,
+        /// The node (empty for model-level problems).
+        node: String,
+        /// The node's op type.
+        op: String,
+        /// Why.
+        message: String,
+    },
     /// A model-level error (synthesizing inputs, writing files).
     #[error(transparent)]
     Model(#[from] burnish_model::ModelError),

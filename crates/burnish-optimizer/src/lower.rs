@@ -6,8 +6,8 @@
 //! | `LayerNormalization` | 17 | decomposed to ReduceMean/Sub/Pow/Add/Sqrt/Div/Mul/Add |
 //! | `Gelu` | 20 | decomposed to Div/Erf/Add/Mul/Mul (or the tanh form) |
 //!
-//! The opset is raised only from 13 or later, and not past 18 while a reduction still takes
-//! `axes` as an attribute or a `Split` has no `split` input (their signatures changed at 18).
+//! The opset is raised by [`crate::convert_opset`] (ops whose form changed are rewritten); where
+//! it refuses, the op is decomposed instead.
 
 use std::sync::Arc;
 
@@ -24,42 +24,28 @@ pub fn lower_for_export(model: &Model, keep_fused: bool) -> Model {
     } else if has_fused {
         unfuse(&mut m);
     }
-    for (op, need) in [("LayerNormalization", 17), ("Gelu", 20)] {
-        if !m
-            .graph
-            .nodes
-            .iter()
-            .any(|n| n.op_type == op && n.domain.is_empty())
-        {
-            continue;
+    // The highest opset the kept ops need, then the next, decomposing an op where the model
+    // cannot be raised to its opset.
+    let mut wanted: Vec<(&str, i64)> = [("Gelu", 20), ("LayerNormalization", 17)]
+        .into_iter()
+        .filter(|&(op, need)| {
+            m.opset() < need
+                && m.graph
+                    .nodes
+                    .iter()
+                    .any(|n| n.op_type == op && n.domain.is_empty())
+        })
+        .collect();
+    while let Some(&(op, need)) = wanted.first() {
+        let mut raised = m.clone();
+        if crate::opset::convert_opset(&mut raised, need).is_ok() {
+            m = raised;
+            break;
         }
-        if m.opset() >= need {
-            continue;
-        }
-        if can_raise(&m, need) {
-            m.opsets.insert(String::new(), need);
-        } else {
-            decompose(&mut m, op);
-        }
+        decompose(&mut m, op);
+        wanted.remove(0);
     }
     m
-}
-
-fn can_raise(m: &Model, to: i64) -> bool {
-    let from = m.opset();
-    if from < 13 {
-        return false;
-    }
-    if from >= 18 || to < 18 {
-        return true;
-    }
-    !m.graph.nodes.iter().any(|n| {
-        (n.op_type.starts_with("Reduce")
-            && n.op_type != "ReduceSum"
-            && n.attrs.contains_key("axes"))
-            || (n.op_type == "Split" && n.input(1).is_none())
-            || matches!(n.op_type.as_str(), "Upsample" | "GridSample" | "Scatter")
-    })
 }
 
 fn scalar(g: &mut Graph, base: &str, v: f32) -> String {

@@ -75,6 +75,7 @@ pub fn quantize(
     }
     let cfg = QuantConfig {
         mode,
+        target: burnish_quant::QdqTarget::Burnish,
         ..QuantConfig::default()
     };
     let base = lower_for_export(optimized, false);

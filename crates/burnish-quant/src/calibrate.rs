@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use burnish_model::{Model, Samples, TensorData, ValueInfo, read_tensors};
+use burnish_model::{DType, Model, Samples, TensorData, ValueInfo, read_tensors};
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::QuantError;
@@ -16,7 +16,8 @@ use crate::QuantError;
 /// Histogram bins of |x|.
 pub const BINS: usize = 2048;
 
-/// Calibration samples: model inputs stacked along the first axis.
+/// Calibration samples: model inputs stacked along each input's batch axis
+/// ([`burnish_model::BatchLayout`]).
 #[derive(Debug, Clone)]
 pub struct Calibration {
     /// Where the samples came from (file name, for messages).
@@ -91,6 +92,8 @@ pub struct TensorStats {
     pub max: f32,
     /// Counts of |x| in [`BINS`] equal bins over `[0, max(|min|, |max|)]`, when gathered.
     pub hist: Vec<u64>,
+    /// The element type of the tensor (`None` when it was never produced).
+    pub dtype: Option<DType>,
 }
 
 impl TensorStats {
@@ -124,7 +127,11 @@ pub fn observe(
             context: "compiling the model for calibration".into(),
             source,
         })?;
-    let batches = calibration.batches(model, batch)?;
+    let mut batches = calibration.batches(model, batch)?;
+    if batches.len() < calibration.samples() && session.run(&batches[0]).is_err() {
+        // A graph that only runs at batch 1 (a reshape to a fixed batch): one sample per run.
+        batches = calibration.batches(model, 1)?;
+    }
     let run = |feed: &BTreeMap<String, TensorData>| {
         session.run(feed).map_err(|source| QuantError::Runtime {
             context: format!("running calibration data `{}`", calibration.source),
@@ -154,6 +161,7 @@ pub fn observe(
                 min: f32::INFINITY,
                 max: f32::NEG_INFINITY,
                 hist: Vec::new(),
+                dtype: None,
             };
             (n.clone(), s)
         })
@@ -162,6 +170,7 @@ pub fn observe(
         let outs = run(feed)?;
         for name in names {
             let s = stats.get_mut(name).expect("inserted above");
+            s.dtype = outs.get(name).map(TensorData::dtype);
             for x in values(&outs, name)? {
                 if x.is_finite() {
                     s.min = s.min.min(x);

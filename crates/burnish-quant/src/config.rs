@@ -236,6 +236,30 @@ impl WeightBits {
     }
 }
 
+/// The runtime a `static-int8` QDQ graph is laid out for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QdqTarget {
+    /// A standard QDQ consumer (onnxruntime's QDQ transformers): besides Conv/MatMul/Gemm,
+    /// the ops onnxruntime runs on int8 (`Add`, `Mul`, `Concat`, pools, `Sigmoid`, ...) get
+    /// `DQ -> op -> Q` and the data-movement ops between them keep the codes, so its fusions
+    /// (`QLinearConv`, `QLinearAdd`, `QLinearConcat`, QDQ propagation) cover the graph.
+    #[default]
+    Onnxruntime,
+    /// burnish's int8 ops (`lower_qdq`): Q/DQ only around Conv/MatMul/Gemm (and the Relu
+    /// they absorb); everything else runs in float between them.
+    Burnish,
+}
+
+impl fmt::Display for QdqTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QdqTarget::Onnxruntime => "onnxruntime",
+            QdqTarget::Burnish => "burnish",
+        })
+    }
+}
+
 /// Everything [`crate::quantize`] needs to know.
 #[derive(Debug, Clone)]
 pub struct QuantConfig {
@@ -259,6 +283,8 @@ pub struct QuantConfig {
     /// `f16`/`bf16`: convert the computation to the half type too, not only the stored weights
     /// (for backends with native half-precision kernels; burnish's CPU backend has none).
     pub half_compute: bool,
+    /// The runtime the `static-int8` QDQ layout targets.
+    pub target: QdqTarget,
 }
 
 impl Default for QuantConfig {
@@ -273,6 +299,7 @@ impl Default for QuantConfig {
             weight_bits: WeightBits::Auto,
             calibration_batch: 32,
             half_compute: false,
+            target: QdqTarget::default(),
         }
     }
 }

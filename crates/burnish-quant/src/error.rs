@@ -39,9 +39,9 @@ pub enum QuantError {
         /// What is wrong.
         message: String,
     },
-    /// The model's opset is too old for the ops the mode writes.
+    /// The model's opset is too old for the ops the mode writes and cannot be raised.
     #[error(
-        "{mode} needs opset {need}; the model has opset {have} (burnish does not upgrade models below 13)"
+        "{mode} needs opset {need}; the model has opset {have} and cannot be raised: {message}"
     )]
     Opset {
         /// The mode.
@@ -50,7 +50,12 @@ pub enum QuantError {
         need: i64,
         /// The model's opset.
         have: i64,
+        /// Why the conversion was refused.
+        message: String,
     },
+    /// The quantized graph fails the model checker (a bug: nothing is written).
+    #[error("the quantized graph is not valid ONNX: {0}")]
+    Invalid(String),
     /// Running the model (calibration, MAC count) failed.
     #[error("{context}: {source}")]
     Runtime {

@@ -54,12 +54,12 @@ use std::collections::HashMap;
 use burnish_model::{DType, Model};
 
 pub use calibrate::Calibration;
-pub use config::{ActivationType, QuantConfig, QuantMode, RangeMethod, WeightBits};
+pub use config::{ActivationType, QdqTarget, QuantConfig, QuantMode, RangeMethod, WeightBits};
 pub use error::QuantError;
 pub use lower::{LowerRecord, lower_qdq};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
 
-use crate::qdq::{ActParams, ActTensor};
+use crate::qdq::ActTensor;
 
 /// Note recorded for every int8 mode.
 pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \
@@ -108,6 +108,9 @@ pub fn quantize(
     } else {
         model.clone()
     };
+    let mut notes = Vec::new();
+    let mut cfg = cfg.clone();
+    opset::prepare(&mut m, &mut cfg, &mut notes)?;
     let basic = burnish_optimizer::OptimizeOptions {
         level: burnish_optimizer::Level::Basic,
         ..Default::default()
@@ -115,10 +118,8 @@ pub fn quantize(
     burnish_optimizer::PassManager::new(basic)?.run(&mut m)?;
     let float_model = m.clone();
     let bytes_before = m.graph.parameter_stats().1;
-    let mut notes = Vec::new();
     let mut tensors = Vec::new();
     let (mut nq, mut ndq) = (0, 0);
-    let mut cfg = cfg.clone();
     let decisions = match cfg.mode {
         QuantMode::F16 | QuantMode::Bf16 => {
             let to = if cfg.mode == QuantMode::F16 {
@@ -160,75 +161,44 @@ pub fn quantize(
             d
         }
         mode => {
-            let need = match mode {
-                QuantMode::Int4Weights => 13,
-                QuantMode::DynamicInt8 => 11,
-                _ => 10,
-            };
-            if m.opset() < need {
-                return Err(QuantError::Opset {
-                    mode: mode.to_string(),
-                    need,
-                    have: m.opset(),
+            if mode == QuantMode::Int4Weights && !matches!(cfg.block_size, 16 | 32 | 64 | 128 | 256)
+            {
+                return Err(QuantError::BadSetting {
+                    what: "int4 block size",
+                    value: cfg.block_size.to_string(),
+                    expected: "16, 32, 64, 128 or 256",
                 });
             }
-            if cfg.per_channel && m.opset() < 13 {
-                cfg.per_channel = false;
-                notes.push(format!(
-                    "per-tensor weight scales: per-axis DequantizeLinear needs opset 13 and the model has {}",
-                    m.opset()
-                ));
-            }
-            if mode == QuantMode::Int4Weights {
-                if !matches!(cfg.block_size, 16 | 32 | 64 | 128 | 256) {
-                    return Err(QuantError::BadSetting {
-                        what: "int4 block size",
-                        value: cfg.block_size.to_string(),
-                        expected: "16, 32, 64, 128 or 256",
-                    });
-                }
-                opset::raise(&mut m, 21, "int4-weights")?;
-            }
             let (cands, mut decisions) = select::select(&m, &cfg);
-            let acts: Vec<ActTensor> = match mode {
-                QuantMode::StaticInt8 => qdq::static_tensors(&m, &cands),
-                QuantMode::DynamicInt8 => cands
-                    .iter()
-                    .map(|c| {
-                        let x = m.graph.nodes[c.idx].inputs[0].clone();
-                        ActTensor {
-                            tensor: x.clone(),
-                            source: x,
-                            absorbed: None,
-                        }
-                    })
-                    .collect(),
-                _ => Vec::new(),
+            let mut layout = match (mode, cfg.target) {
+                (QuantMode::StaticInt8, QdqTarget::Onnxruntime) => qdq::ort::layout(&m, &cands),
+                (QuantMode::StaticInt8, QdqTarget::Burnish) => qdq::ort::Layout {
+                    acts: qdq::static_tensors(&m, &cands),
+                    ..Default::default()
+                },
+                (QuantMode::DynamicInt8, _) => qdq::ort::Layout {
+                    acts: cands
+                        .iter()
+                        .map(|c| ActTensor::plain(&m.graph.nodes[c.idx].inputs[0]))
+                        .collect(),
+                    ..Default::default()
+                },
+                _ => Default::default(),
             };
             let mut params = HashMap::new();
             if mode == QuantMode::StaticInt8 {
                 let cal = calibration.ok_or_else(|| QuantError::NeedsCalibration {
                     mode: mode.to_string(),
                 })?;
-                let names: Vec<String> = acts.iter().map(|a| a.tensor.clone()).collect();
-                let hist = cfg.method != RangeMethod::MinMax;
-                let stats = calibrate::observe(&m, cal, &names, cfg.calibration_batch, hist)?;
-                for a in &acts {
-                    let s = &stats[&a.tensor];
-                    let (lo, hi) = range::choose_range(s, cfg.method);
-                    let (scale, zero_point) = range::activation_params(lo, hi, cfg.activation_type);
-                    params.insert(a.tensor.clone(), ActParams { scale, zero_point });
-                    tensors.push(TensorDecision {
-                        tensor: a.tensor.clone(),
-                        observed: [s.min, s.max],
-                        range: [lo, hi],
-                        scale,
-                        zero_point,
-                        absorbed: a.absorbed.map(|r| m.graph.nodes[r].name.clone()),
-                    });
+                (params, tensors) = qdq::params::calibrate(&m, &cfg, cal, &mut layout.acts)?;
+                let n = layout.act_matmuls.len();
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} MatMul with two activation inputs quantized on both (QLinearMatMul)"
+                    ));
                 }
             }
-            (nq, ndq) = qdq::insert(&mut m, &cfg, &cands, &acts, &params)?;
+            (nq, ndq) = qdq::insert(&mut m, &cfg, &cands, &layout, &params)?;
             let scheme = match mode {
                 QuantMode::Int4Weights => format!(
                     "int4 symmetric (codes -7..7 stored as int8), blocks of {} along K",
@@ -253,6 +223,18 @@ pub fn quantize(
                     b => format!(", {b}-bit codes"),
                 };
                 d.weights = Some(format!("{scheme}{bits} (axis {axis})"));
+            }
+            for &i in &layout.act_matmuls {
+                let name = &float_model.graph.nodes.get(i).map(|n| n.name.clone());
+                if let Some(d) = decisions
+                    .iter_mut()
+                    .find(|d| Some(&d.node) == name.as_ref())
+                {
+                    d.quantized = true;
+                    d.reason = None;
+                    d.weights =
+                        Some("none: both inputs are activations, quantized per tensor".into());
+                }
             }
             match mode {
                 QuantMode::StaticInt8 => {
@@ -283,6 +265,11 @@ pub fn quantize(
         .map(str::to_string)
         .collect();
     m.graph.value_info.retain(|k, _| defined.contains(k));
+    let issues = burnish_model::check::check(&m);
+    if !issues.is_empty() {
+        let shown: Vec<String> = issues.iter().take(3).map(ToString::to_string).collect();
+        return Err(QuantError::Invalid(shown.join("; ")));
+    }
     let mut decisions = decisions;
     let (total, share) = macs::fill(&float_model, calibration, &mut decisions)?;
     let record = QuantRecord {

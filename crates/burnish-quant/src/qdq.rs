@@ -20,11 +20,14 @@ use burnish_optimizer::rewrite::constant;
 use crate::config::{ActivationType, QuantConfig, QuantMode};
 use crate::select::Candidate;
 use crate::util::{Namer, add_const, int_attr, node};
-use crate::{QuantError, weights};
+use crate::{QuantError, range, weights};
 
 mod acts;
+pub mod ort;
+pub mod params;
 
 pub use acts::{ActTensor, static_tensors};
+pub use ort::Layout;
 
 /// Quantization parameters of an activation tensor.
 #[derive(Debug, Clone, Copy)]
@@ -53,16 +56,26 @@ pub fn insert(
     model: &mut Model,
     cfg: &QuantConfig,
     cands: &[Candidate],
-    acts: &[ActTensor],
+    layout: &Layout,
     params: &HashMap<String, ActParams>,
 ) -> Result<(usize, usize), QuantError> {
+    let acts = &layout.acts;
     let dynamic = cfg.mode == QuantMode::DynamicInt8;
     let mut namer = Namer::new(&model.graph);
     let old = std::mem::take(&mut model.graph.nodes);
+    let implicit: HashMap<usize, Vec<String>> = old
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.has_subgraphs())
+        .map(|(i, n)| (i, n.implicit_inputs()))
+        .collect();
     let consumers = |t: &str| -> Vec<usize> {
         old.iter()
             .enumerate()
-            .filter(|(_, n)| n.inputs.iter().any(|i| i == t))
+            .filter(|(i, n)| {
+                n.inputs.iter().any(|x| x == t)
+                    || implicit.get(i).is_some_and(|v| v.iter().any(|x| x == t))
+            })
             .map(|(i, _)| i)
             .collect()
     };
@@ -140,6 +153,27 @@ pub fn insert(
             only_in.insert(t.clone(), readers.into_iter().collect());
         }
     }
+    let mut constants = layout.constants.clone();
+    constants.sort_unstable();
+    let mut const_dq: HashMap<String, String> = HashMap::new();
+    for (idx, slot) in constants {
+        let name = old[idx].inputs[slot].clone();
+        if let Some(dq) = const_dq.get(&name) {
+            rename.insert(format!("{idx}#{slot}"), dq.clone());
+            continue;
+        }
+        let dq = quantize_constant(
+            model,
+            cfg,
+            &name,
+            &old[idx],
+            &mut namer,
+            before.entry(idx).or_default(),
+        )?;
+        ndq += 1;
+        rename.insert(format!("{idx}#{slot}"), dq.clone());
+        const_dq.insert(name, dq);
+    }
     for c in cands {
         let n = &old[c.idx];
         let mut nodes = Vec::new();
@@ -171,9 +205,76 @@ pub fn insert(
                 *input = dq.clone();
             }
         }
+        for t in implicit.get(&i).into_iter().flatten() {
+            let Some(dq) = rename.get(t.as_str()) else {
+                continue;
+            };
+            if only_in.get(t.as_str()).is_some_and(|set| !set.contains(&i)) {
+                continue;
+            }
+            for a in n.attrs.values_mut() {
+                if let burnish_model::Attribute::Graph(sub) = a {
+                    sub.rename_free_uses(t, dq);
+                }
+            }
+        }
         g.nodes.push(n);
     }
     Ok((nq, ndq))
+}
+
+/// Adds constant `name` (a float input of `n`) quantized per tensor with the activation type
+/// over its own range, and its `DequantizeLinear` (pushed on `nodes`); returns the DQ output.
+fn quantize_constant(
+    model: &mut Model,
+    cfg: &QuantConfig,
+    name: &str,
+    n: &Node,
+    namer: &mut Namer,
+    nodes: &mut Vec<Node>,
+) -> Result<String, QuantError> {
+    let g = &mut model.graph;
+    let t = constant(g, name)
+        .ok_or_else(|| QuantError::node(n, format!("`{name}` is not a constant")))?
+        .clone();
+    let v = t
+        .as_f32()
+        .ok_or_else(|| QuantError::node(n, format!("`{name}` is not float32")))?;
+    let lo = v.iter().copied().fold(0f32, f32::min);
+    let hi = v.iter().copied().fold(0f32, f32::max);
+    let (scale, zp) = range::activation_params(lo, hi, cfg.activation_type);
+    let (qmin, qmax) = cfg.activation_type.range();
+    let code = |x: f32| ((x / scale).round_ties_even() as i32 + zp).clamp(qmin, qmax);
+    let data = match cfg.activation_type {
+        ActivationType::U8 => Buffer::U8(v.iter().map(|&x| code(x) as u8).collect()),
+        ActivationType::S8 => Buffer::I8(v.iter().map(|&x| code(x) as i8).collect()),
+    };
+    let q = add_const(
+        g,
+        namer,
+        &format!("{name}_quantized"),
+        TensorData::new(t.shape.clone(), data)?,
+    );
+    let s = add_const(
+        g,
+        namer,
+        &format!("{name}_scale"),
+        TensorData::from_f32(vec![], vec![scale]),
+    );
+    let z = add_const(
+        g,
+        namer,
+        &format!("{name}_zero_point"),
+        zp_tensor(cfg.activation_type, zp),
+    );
+    let out = namer.fresh(&format!("{name}_dequantized"));
+    nodes.push(node(
+        namer.fresh(&format!("{name}_DequantizeLinear")),
+        "DequantizeLinear",
+        vec![q, s, z],
+        vec![out.clone()],
+    ));
+    Ok(out)
 }
 
 /// Adds the quantized weight (and bias) of candidate `c` with their `DequantizeLinear` nodes;
@@ -293,6 +394,11 @@ fn quantize_weight(
     };
     let (bcodes, bscales) = weights::quantize_bias(&bias, xs, &scales);
     let len = bias.len();
+    // Per-tensor weights give one bias scale: written per tensor, valid below opset 13 too.
+    let (bshape, bscales) = match axis {
+        Some(_) => (vec![len], bscales),
+        None => (vec![], vec![bscales[0]]),
+    };
     let bq = add_const(
         g,
         namer,
@@ -303,13 +409,14 @@ fn quantize_weight(
         g,
         namer,
         &format!("{bname}_scale"),
-        TensorData::from_f32(vec![len], bscales),
+        TensorData::from_f32(bshape.clone(), bscales),
     );
+    let nz = bshape.iter().product();
     let bz = add_const(
         g,
         namer,
         &format!("{bname}_zero_point"),
-        TensorData::new(vec![len], Buffer::I32(vec![0; len]))?,
+        TensorData::new(bshape, Buffer::I32(vec![0; nz]))?,
     );
     let b_out = namer.fresh(&format!("{bname}_dequantized"));
     let mut d = node(
@@ -318,7 +425,9 @@ fn quantize_weight(
         vec![bq, bs, bz],
         vec![b_out.clone()],
     );
-    int_attr(&mut d, "axis", 0);
+    if axis.is_some() {
+        int_attr(&mut d, "axis", 0);
+    }
     nodes.push(d);
     Ok((dq_out, Some(b_out)))
 }

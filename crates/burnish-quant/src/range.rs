@@ -148,7 +148,12 @@ mod tests {
         for x in values {
             hist[((x.abs() / top * BINS as f32) as usize).min(BINS - 1)] += 1;
         }
-        TensorStats { min, max, hist }
+        TensorStats {
+            min,
+            max,
+            hist,
+            dtype: None,
+        }
     }
 
     #[test]

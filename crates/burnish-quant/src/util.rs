@@ -63,7 +63,8 @@ pub fn int_attr(node: &mut Node, key: &str, v: i64) {
     node.attrs.insert(key.to_string(), Attribute::Int(v));
 }
 
-/// Removes nodes whose outputs reach no graph output and initializers nothing reads.
+/// Removes nodes whose outputs reach no graph output and initializers nothing reads (reads
+/// from inside a subgraph count).
 pub fn remove_dead(graph: &mut Graph) {
     let mut live: HashSet<String> = graph.outputs.iter().map(|o| o.name.clone()).collect();
     let mut keep = vec![false; graph.nodes.len()];
@@ -71,6 +72,9 @@ pub fn remove_dead(graph: &mut Graph) {
         if n.outputs.iter().any(|o| live.contains(o)) {
             keep[i] = true;
             live.extend(n.inputs.iter().filter(|s| !s.is_empty()).cloned());
+            if n.has_subgraphs() {
+                live.extend(n.implicit_inputs());
+            }
         }
     }
     let mut k = keep.into_iter();

@@ -15,6 +15,21 @@ pub struct ActTensor {
     pub source: String,
     /// Index of the absorbed Relu node.
     pub absorbed: Option<usize>,
+    /// The tensor whose quantization parameters this one takes (outputs of data-movement ops,
+    /// so that a runtime can move the codes instead of requantizing).
+    pub same_as: Option<String>,
+}
+
+impl ActTensor {
+    /// `tensor` quantized as it is, with its own range.
+    pub fn plain(tensor: &str) -> Self {
+        ActTensor {
+            tensor: tensor.to_string(),
+            source: tensor.to_string(),
+            absorbed: None,
+            same_as: None,
+        }
+    }
 }
 
 /// The activation tensors of a static quantization: every candidate's data input, every
@@ -40,30 +55,18 @@ pub fn static_tensors(model: &Model, cands: &[Candidate]) -> Vec<ActTensor> {
                 tensor: g.nodes[r].outputs[0].clone(),
                 source: y.clone(),
                 absorbed: Some(r),
+                same_as: None,
             }),
             Some(_) => {}
-            None if !is_graph_output(g, y) => push(ActTensor {
-                tensor: y.clone(),
-                source: y.clone(),
-                absorbed: None,
-            }),
+            None if !is_graph_output(g, y) => push(ActTensor::plain(y)),
             None => {}
         }
     }
     for c in cands {
-        let x = g.nodes[c.idx].inputs[0].clone();
-        push(ActTensor {
-            tensor: x.clone(),
-            source: x,
-            absorbed: None,
-        });
+        push(ActTensor::plain(&g.nodes[c.idx].inputs[0]));
     }
     for t in pooled_residuals(model, cands) {
-        push(ActTensor {
-            tensor: t.clone(),
-            source: t,
-            absorbed: None,
-        });
+        push(ActTensor::plain(&t));
     }
     out
 }
