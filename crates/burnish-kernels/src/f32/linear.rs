@@ -1,7 +1,8 @@
 //! `y = x W + bias` for a constant f32 weight packed once, for the few-row products of
 //! recurrent cells, decoders and batch-1 dense layers: a general GEMM packs its operands on
-//! every call, which dominates when `x` has one or a handful of rows. Here each weight row is
-//! streamed once per block of columns and the accumulators stay in registers.
+//! every call, which dominates when `x` has one or a handful of rows. Here the weight is stored
+//! as panels of [`NB`] columns, each `k` x `NB` contiguous (the last one zero-padded), so a
+//! block of outputs streams its panel sequentially with the accumulators in registers.
 
 use rayon::prelude::*;
 
@@ -12,12 +13,13 @@ const NB: usize = 64;
 /// Weight elements above which a call splits its column blocks across threads.
 const PARALLEL_WEIGHTS: usize = 1 << 16;
 
-/// A constant weight `W` (`k` x `n`, row-major) and optional bias for `y = x W + bias`.
+/// A constant weight `W` (`k` x `n`) in column panels and optional bias for `y = x W + bias`.
 #[derive(Debug, Clone)]
 pub struct PackedLinear {
     k: usize,
     n: usize,
-    w: Vec<f32>,
+    /// `n.div_ceil(NB)` panels of `k` x `NB`, row-major within a panel.
+    panels: Vec<f32>,
     bias: Option<Vec<f32>>,
 }
 
@@ -28,21 +30,23 @@ impl PackedLinear {
         if w.len() != k.checked_mul(n)? {
             return None;
         }
-        let w = if transposed {
-            let mut t = vec![0f32; w.len()];
-            for (j, row) in w.chunks_exact(k.max(1)).enumerate().take(n) {
-                for (i, &v) in row.iter().enumerate() {
-                    t[i * n + j] = v;
-                }
+        let blocks = n.div_ceil(NB);
+        let mut panels = vec![0f32; blocks.checked_mul(k)?.checked_mul(NB)?];
+        for j in 0..n {
+            let (b, t) = (j / NB, j % NB);
+            let panel = &mut panels[b * k * NB..][..k * NB];
+            for i in 0..k {
+                panel[i * NB + t] = if transposed {
+                    w[j * k + i]
+                } else {
+                    w[i * n + j]
+                };
             }
-            t
-        } else {
-            w.to_vec()
-        };
+        }
         Some(PackedLinear {
             k,
             n,
-            w,
+            panels,
             bias: None,
         })
     }
@@ -58,7 +62,7 @@ impl PackedLinear {
     /// Scales the weight (and bias) by `alpha` (ONNX `Gemm`'s `alpha`).
     pub fn scaled(mut self, alpha: f32) -> PackedLinear {
         if alpha != 1.0 {
-            self.w.iter_mut().for_each(|v| *v *= alpha);
+            self.panels.iter_mut().for_each(|v| *v *= alpha);
         }
         self
     }
@@ -73,9 +77,16 @@ impl PackedLinear {
         self.n
     }
 
-    /// The weight, `k` x `n` row-major.
-    pub fn weight(&self) -> &[f32] {
-        &self.w
+    /// The weight, `k` x `n` row-major (unpacked into a new buffer).
+    pub fn weight(&self) -> Vec<f32> {
+        let (k, n) = (self.k, self.n);
+        let mut w = vec![0f32; k * n];
+        for (i, row) in w.chunks_exact_mut(n.max(1)).enumerate().take(k) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = self.panels[(j / NB) * k * NB + i * NB + j % NB];
+            }
+        }
+        w
     }
 
     /// The bias, when there is one.
@@ -96,8 +107,7 @@ impl PackedLinear {
             for (r, dst) in out_block.iter_mut().enumerate() {
                 dispatch(
                     &x[r * k..(r + 1) * k],
-                    &self.w,
-                    n,
+                    &self.panels[b * k * NB..][..k * NB],
                     j0,
                     width,
                     self.bias.as_deref(),
@@ -105,7 +115,7 @@ impl PackedLinear {
                 );
             }
         };
-        if self.w.len() >= PARALLEL_WEIGHTS && blocks > 1 && rayon::current_num_threads() > 1 {
+        if self.panels.len() >= PARALLEL_WEIGHTS && blocks > 1 && rayon::current_num_threads() > 1 {
             let parts: Vec<Vec<Vec<f32>>> = (0..blocks)
                 .into_par_iter()
                 .map(|b| {
@@ -136,7 +146,6 @@ impl PackedLinear {
 fn dispatch(
     x: &[f32],
     w: &[f32],
-    n: usize,
     j0: usize,
     width: usize,
     bias: Option<&[f32]>,
@@ -147,14 +156,14 @@ fn dispatch(
         let feats = cpu::features();
         if feats.avx512() {
             // SAFETY: the CPU has AVX-512F and FMA (probed).
-            return unsafe { block_avx512(x, w, n, j0, width, bias, dst) };
+            return unsafe { block_avx512(x, w, j0, width, bias, dst) };
         }
         if feats.avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (probed).
-            return unsafe { block_avx2(x, w, n, j0, width, bias, dst) };
+            return unsafe { block_avx2(x, w, j0, width, bias, dst) };
         }
     }
-    block(x, w, n, j0, width, bias, dst);
+    block(x, w, j0, width, bias, dst);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -162,13 +171,12 @@ fn dispatch(
 fn block_avx512(
     x: &[f32],
     w: &[f32],
-    n: usize,
     j0: usize,
     width: usize,
     bias: Option<&[f32]>,
     dst: &mut Vec<f32>,
 ) {
-    block(x, w, n, j0, width, bias, dst);
+    block(x, w, j0, width, bias, dst);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -176,40 +184,23 @@ fn block_avx512(
 fn block_avx2(
     x: &[f32],
     w: &[f32],
-    n: usize,
     j0: usize,
     width: usize,
     bias: Option<&[f32]>,
     dst: &mut Vec<f32>,
 ) {
-    block(x, w, n, j0, width, bias, dst);
+    block(x, w, j0, width, bias, dst);
 }
 
-/// One row's `width` (at most [`NB`]) outputs from column `j0`: `dst = x W[:, j0..] + bias`.
+/// One row's `width` (at most [`NB`]) outputs from column `j0`: `dst = x W[:, j0..] + bias`,
+/// `w` the `k` x `NB` panel of those columns.
 #[inline(always)]
-fn block(
-    x: &[f32],
-    w: &[f32],
-    n: usize,
-    j0: usize,
-    width: usize,
-    bias: Option<&[f32]>,
-    dst: &mut Vec<f32>,
-) {
+fn block(x: &[f32], w: &[f32], j0: usize, width: usize, bias: Option<&[f32]>, dst: &mut Vec<f32>) {
     let mut acc = [0f32; NB];
-    if width == NB {
-        for (i, &xi) in x.iter().enumerate() {
-            let row: &[f32; NB] = w[i * n + j0..][..NB].try_into().expect("NB columns");
-            for t in 0..NB {
-                acc[t] += xi * row[t];
-            }
-        }
-    } else {
-        for (i, &xi) in x.iter().enumerate() {
-            let row = &w[i * n + j0..][..width];
-            for (a, &v) in acc.iter_mut().zip(row) {
-                *a += xi * v;
-            }
+    for (&xi, row) in x.iter().zip(w.chunks_exact(NB)) {
+        let row: &[f32; NB] = row.try_into().expect("NB columns");
+        for t in 0..NB {
+            acc[t] += xi * row[t];
         }
     }
     dst.clear();

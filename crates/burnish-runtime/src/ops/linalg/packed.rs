@@ -60,7 +60,7 @@ impl PackedMatMul {
             }
             None => None,
         };
-        let weight = upload_f32(packed.weight().to_vec(), vec![k, n]);
+        let weight = upload_f32(packed.weight(), vec![k, n]);
         Some(PackedMatMul {
             packed,
             weight,
