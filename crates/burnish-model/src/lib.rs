@@ -24,6 +24,7 @@ pub mod cost;
 mod dtype;
 pub mod error;
 pub mod graph;
+pub mod limits;
 pub mod narrow;
 pub mod npy;
 pub mod onnx;
