@@ -30,6 +30,7 @@ pub mod npy;
 pub mod onnx;
 pub mod synth;
 pub mod tensor;
+pub mod validate;
 
 pub use attr::{AttrExt, Attribute, Attributes};
 pub use dtype::DType;
