@@ -23,6 +23,9 @@ fn build(op: &str, inputs: &[&str], attrs: &[(&str, Attribute)]) -> Result<Box<d
         node: &node,
         opset: 18,
         consts: vec![None; inputs.len()],
+        implicit: Vec::new(),
+        known: None,
+        fuse: true,
     };
     let (_, b) = OPS
         .iter()
