@@ -45,6 +45,24 @@ impl Calibration {
             .unwrap_or(0)
     }
 
+    /// Refuses float arrays holding NaN or infinite values: their ranges would be meaningless
+    /// (and a NaN minimum or maximum makes every scale NaN).
+    fn check_finite(&self, input: &str, t: &TensorData) -> Result<(), QuantError> {
+        let Some(values) = t.to_f64_vec().filter(|_| t.dtype().is_float()) else {
+            return Ok(());
+        };
+        let nan = values.iter().filter(|v| v.is_nan()).count();
+        let inf = values.iter().filter(|v| v.is_infinite()).count();
+        if nan + inf == 0 {
+            return Ok(());
+        }
+        Err(self.err(format!(
+            "the array for input `{input}` holds {nan} NaN and {inf} infinite values (of {}); \
+             calibration needs finite data",
+            values.len()
+        )))
+    }
+
     fn err(&self, message: impl Into<String>) -> QuantError {
         QuantError::Calibration {
             source_name: self.source.clone(),
@@ -81,6 +99,9 @@ impl Calibration {
         let n = self.samples();
         if n == 0 {
             return Err(self.err("no samples"));
+        }
+        for (info, t) in &by_name {
+            self.check_finite(&info.name, t)?;
         }
         let mut step = batch.max(1);
         for (info, t) in &by_name {
