@@ -428,4 +428,7 @@ pub struct ConformanceArgs {
     /// Intra-op threads.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also print the pass rate per op type (each case counts for every op its model uses).
+    #[arg(long)]
+    pub summary: bool,
 }

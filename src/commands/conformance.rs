@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use burnish_runtime::conformance::{Outcome, discover, run_case};
+use burnish_runtime::conformance::{Outcome, case_ops, discover, per_op, run_case};
 use serde_json::json;
 
 use crate::cli::ConformanceArgs;
@@ -21,8 +21,12 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<ExitCode> {
     }
     let (mut passed, mut failed, mut unsupported) = (0, 0, 0);
     let mut rows = Vec::new();
+    let mut results = Vec::new();
     for case in &cases {
         let r = run_case(case, args.threads);
+        if args.summary {
+            results.push((r.clone(), case_ops(case)));
+        }
         let (status, detail) = match &r.outcome {
             Outcome::Pass => {
                 passed += 1;
@@ -43,14 +47,29 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<ExitCode> {
             println!("{status:<12} {} {detail}", r.name);
         }
     }
+    let summary = args.summary.then(|| per_op(&results));
     if args.json {
         let doc = json!({
             "cases": rows,
             "passed": passed, "failed": failed, "unsupported": unsupported,
+            "per_op": summary,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        println!("{passed} passed, {failed} failed, {unsupported} unsupported");
+        return Ok(ExitCode::SUCCESS);
     }
+    if let Some(rows) = &summary {
+        println!(
+            "{:<36} {:>6} {:>6} {:>6} {:>12}",
+            "op", "pass", "fail", "unsup", "pass rate"
+        );
+        for r in rows {
+            let rate = 100.0 * r.passed as f64 / r.total().max(1) as f64;
+            println!(
+                "{:<36} {:>6} {:>6} {:>6} {:>11.1}%",
+                r.op, r.passed, r.failed, r.unsupported, rate
+            );
+        }
+    }
+    println!("{passed} passed, {failed} failed, {unsupported} unsupported");
     Ok(ExitCode::SUCCESS)
 }

@@ -97,8 +97,10 @@ fn closed_loop_hides_the_stall() {
         "max {:.0} µs",
         r.latency.max_us
     );
+    // Half the stall: a loaded machine may slow ordinary queries several-fold, but only a
+    // measurement that counted the stall against ~40 queries could reach it.
     assert!(
-        r.latency.p99_us < 10_000.0,
+        r.latency.p99_us < STALL.as_micros() as f64 / 2.0,
         "closed-loop p99 {:.0} µs; expected the stall to be hidden",
         r.latency.p99_us
     );

@@ -67,9 +67,11 @@
 //! ```
 
 mod conv;
+pub mod cpu;
 mod direct;
 mod driver;
 mod error;
+pub mod f32;
 mod gemm;
 mod kernel;
 mod pack;

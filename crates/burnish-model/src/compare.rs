@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::tensor::TensorData;
+use crate::tensor::{Buffer, TensorData};
 
 /// How far `actual` is from `expected`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -17,7 +17,8 @@ pub struct Diff {
 }
 
 /// Compares two tensors; `Err` explains a shape or type mismatch. NaNs match NaNs; any other
-/// NaN or infinity mismatch counts as an infinite error.
+/// NaN or infinity mismatch counts as an infinite error. String tensors compare exactly: any
+/// differing element is an infinite error.
 pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> {
     if actual.shape != expected.shape {
         return Err(format!(
@@ -31,6 +32,15 @@ pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> 
             actual.dtype(),
             expected.dtype()
         ));
+    }
+    if let (Buffer::String(a), Buffer::String(e)) = (&actual.data, &expected.data) {
+        let differ = a.iter().zip(e).any(|(x, y)| x != y);
+        let err = if differ { f64::INFINITY } else { 0.0 };
+        return Ok(Diff {
+            max_abs: err,
+            max_rel: err,
+            count: a.len(),
+        });
     }
     let a = actual
         .to_f64_vec()
@@ -69,10 +79,33 @@ pub fn allclose(
     rtol: f64,
     atol: f64,
 ) -> Result<bool, String> {
-    diff(actual, expected)?;
+    let d = diff(actual, expected)?;
+    if actual.dtype() == crate::DType::String {
+        return Ok(d.max_abs == 0.0);
+    }
     let a = actual.to_f64_vec().ok_or("not numeric")?;
     let e = expected.to_f64_vec().ok_or("not numeric")?;
     Ok(a.iter().zip(&e).all(|(&x, &y)| {
         (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> TensorData {
+        let data = Buffer::String(v.iter().map(|s| s.to_string()).collect());
+        TensorData::new(vec![v.len()], data).expect("shape")
+    }
+
+    #[test]
+    fn string_tensors_compare_exactly() {
+        let a = strings(&["a", "bc"]);
+        assert_eq!(allclose(&a, &strings(&["a", "bc"]), 1e-3, 1e-7), Ok(true));
+        assert_eq!(allclose(&a, &strings(&["a", "b"]), 1e-3, 1e-7), Ok(false));
+        assert!(allclose(&a, &strings(&["a"]), 1e-3, 1e-7).is_err());
+        let f = TensorData::from_f32(vec![2], vec![1.0, 2.0]);
+        assert!(allclose(&a, &f, 1e-3, 1e-7).is_err());
+    }
 }

@@ -1,5 +1,6 @@
 //! Differential tests on every fixture: each level and each pass alone keep the outputs within
-//! 1e-5 of the unoptimized model (and within 1e-4 of onnxruntime); export round-trips; the
+//! 1e-5 of the unoptimized model (and within 1e-4 of onnxruntime); export round-trips (within
+//! 1e-6, or 1e-5 once fused ops are lowered to standard ones, whose rounding differs); the
 //! optimized graph matches its committed snapshot (`BURNISH_UPDATE_SNAPSHOTS=1` rewrites them).
 
 mod common;
@@ -50,7 +51,7 @@ fn exported_models_reimport_with_the_same_outputs() {
                 &format!("{fixture} keep_fused={keep_fused}"),
                 &common::run(&back, &inputs),
                 &want,
-                1e-6,
+                if keep_fused { 1e-6 } else { 1e-5 },
             );
             let names: Vec<&str> = back.graph.nodes.iter().map(|n| n.name.as_str()).collect();
             for node in &opt.graph.nodes {

@@ -3,6 +3,9 @@
 //! `SequenceProto`s / `OptionalProto`s where the model declares a sequence or optional type).
 
 mod data;
+mod summary;
+
+pub use summary::{OpSummary, case_ops, per_op};
 
 use std::path::{Path, PathBuf};
 

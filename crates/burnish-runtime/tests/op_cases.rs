@@ -21,6 +21,11 @@ fn cases() -> Vec<PathBuf> {
 #[test]
 fn every_committed_op_case_passes() {
     let cases = cases();
+    assert!(
+        cases.len() > 100,
+        "only {} op cases were found",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for dir in &cases {
         for threads in [Some(1), Some(2)] {

@@ -4,6 +4,8 @@ use burn_backend::ops::{ActivationOps, FloatTensorOps, IntTensorOps};
 use burn_backend::{Scalar, Shape};
 use burn_flex::FlexTensor;
 
+use burnish_kernels::f32::softmax::softmax_rows;
+
 use super::pointwise::{self, Pointwise};
 use super::util::{axis, dims, float};
 use super::{BuildCtx, Inputs, Op, op};
@@ -32,18 +34,22 @@ pub fn leaky_relu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 
 /// `Sigmoid`.
 pub fn sigmoid(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    map(B::sigmoid)
+    pointwise::vectorized(Pointwise::Sigmoid, B::sigmoid)
 }
 
 /// `HardSigmoid(alpha, beta)`: `max(0, min(1, alpha*x + beta))`.
 pub fn hard_sigmoid(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let (alpha, beta) = (ctx.float("alpha", 0.2)?, ctx.float("beta", 0.5)?);
-    map(move |x| B::hard_sigmoid(x, s(alpha), s(beta)))
+    pointwise::vectorized(Pointwise::HardSigmoid(alpha, beta), move |x| {
+        B::hard_sigmoid(x, s(alpha), s(beta))
+    })
 }
 
 /// `HardSwish`: `x * max(0, min(1, x/6 + 1/2))`.
 pub fn hard_swish(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    map(|x| B::float_mul(x.clone(), B::hard_sigmoid(x, s(1.0 / 6.0), s(0.5))))
+    pointwise::vectorized(Pointwise::HardSwish, |x| {
+        B::float_mul(x.clone(), B::hard_sigmoid(x, s(1.0 / 6.0), s(0.5)))
+    })
 }
 
 /// `Clip`: bounds from attributes (opset < 11) or optional inputs (opset >= 11).
@@ -208,9 +214,12 @@ pub fn thresholded_relu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// Runs `f` over `axis`: directly (opset >= 13) or on the 2-D coercion of older opsets.
+/// Runs `f` over `axis`: directly (opset >= 13) or on the 2-D coercion of older opsets. With
+/// `rows` (`Some(log)`), float32 softmax over contiguous rows (the last axis, or the legacy
+/// coercion) runs as one vectorized kernel instead.
 fn along_axis(
     ctx: &BuildCtx,
+    rows: Option<bool>,
     f: fn(FlexTensor, usize) -> Result<FlexTensor, String>,
 ) -> Result<Box<dyn Op>, String> {
     let legacy = ctx.opset < 13;
@@ -219,6 +228,14 @@ fn along_axis(
         let x = float(ins.take(0)?)?;
         let shape = dims(&x);
         let ax = axis(a, shape.len())?;
+        if let Some(log) = rows
+            && x.dtype() == burn_backend::DType::F32
+            && (legacy || ax + 1 == shape.len())
+        {
+            let row: usize = shape[ax..].iter().product();
+            let y = pointwise::in_place(x, |v| softmax_rows(v, row, log))?;
+            return Ok(vec![Value::Float(y)]);
+        }
         if !legacy || ax + 1 == shape.len() {
             return Ok(vec![Value::Float(f(x, ax)?)]);
         }
@@ -232,17 +249,17 @@ fn along_axis(
 
 /// `Softmax(axis)`.
 pub fn softmax(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    along_axis(ctx, |x, d| Ok(B::softmax(x, d)))
+    along_axis(ctx, Some(false), |x, d| Ok(B::softmax(x, d)))
 }
 
 /// `LogSoftmax(axis)`.
 pub fn log_softmax(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    along_axis(ctx, |x, d| Ok(B::log_softmax(x, d)))
+    along_axis(ctx, Some(true), |x, d| Ok(B::log_softmax(x, d)))
 }
 
 /// `Hardmax(axis)`: one-hot of the first maximum.
 pub fn hardmax(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    along_axis(ctx, |x, d| {
+    along_axis(ctx, None, |x, d| {
         let shape = dims(&x);
         let idx = B::float_argmax(x.clone(), d, burn_backend::IntDType::I64);
         let n = shape[d];

@@ -3,6 +3,7 @@
 
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burn_flex::FlexTensor;
+use burnish_model::{Buffer, DType, TensorData};
 
 use super::util::{broadcast_shape, expand_to, lift_rank};
 use super::{BuildCtx, Inputs, Op, op};
@@ -275,9 +276,31 @@ fn compare(ff: Cmp, fi: Cmp, fb: Option<fn(Prim, Prim) -> Prim>) -> Result<Box<d
     })
 }
 
-/// `Equal`.
+/// `Equal` (string tensors compare on the host).
 pub fn equal(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    compare(B::float_equal, B::int_equal, Some(B::bool_equal))
+    let numeric = compare(B::float_equal, B::int_equal, Some(B::bool_equal))?;
+    op(move |mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        if a.dtype() == DType::String || b.dtype() == DType::String {
+            return Ok(vec![string_equal(a, b)?]);
+        }
+        numeric.run(Inputs::new(vec![Some(a), Some(b)]))
+    })
+}
+
+/// Element-wise equality of two string tensors, with broadcasting.
+fn string_equal(a: Value, b: Value) -> Result<Value, String> {
+    check_same(&a, &b)?;
+    let out = broadcast_shape(&a.shape(), &b.shape())?;
+    let (Value::Host(x), Value::Host(y)) = (expand_to(a, &out)?, expand_to(b, &out)?) else {
+        return Err("Equal expects two string tensors".into());
+    };
+    let (Buffer::String(x), Buffer::String(y)) = (&x.data, &y.data) else {
+        return Err("Equal expects two string tensors".into());
+    };
+    let eq = x.iter().zip(y).map(|(p, q)| p == q).collect();
+    let t = TensorData::new(out, Buffer::Bool(eq)).map_err(|e| e.to_string())?;
+    Value::from_data(&t)
 }
 /// `Greater`.
 pub fn greater(_: &BuildCtx) -> Result<Box<dyn Op>, String> {

@@ -16,7 +16,7 @@
 use burn_backend::ops::FloatTensorOps;
 use burnish_model::{Attribute, Node};
 
-use super::linalg::matmul_prims;
+use super::linalg::{PackedMatMul, matmul_prims};
 use super::pointwise::{self, Pointwise};
 use super::util::{dims, float};
 use super::{BuildCtx, Builder, Inputs, Op, op};
@@ -68,6 +68,9 @@ fn fused_matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 
 fn linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let act = activation(ctx)?;
+    if let Some(packed) = packed_linear(ctx, &act) {
+        return Ok(Box::new(packed));
+    }
     op(move |mut ins| {
         let x = float(ins.take(0)?)?;
         let w = float(ins.take(1)?)?;
@@ -87,6 +90,21 @@ fn linear(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             (_, None) => Ok(vec![apply(&act, y)?]),
         }
     })
+}
+
+/// `Linear` with a constant 2-D float32 weight and a constant (or no) bias: the weight packed
+/// once, the bias and a pointwise activation applied in the product's epilogue.
+fn packed_linear(ctx: &BuildCtx, act: &Act) -> Option<PackedMatMul> {
+    let Act::Point(p) = act else { return None };
+    let w = ctx.consts.get(1)?.as_ref()?;
+    let (bias, captured) = match ctx.node.input(2) {
+        None => (None, vec![1]),
+        Some(_) => (
+            Some(ctx.consts.get(2)?.as_ref()?.as_f32()?.to_vec()),
+            vec![1, 2],
+        ),
+    };
+    PackedMatMul::build(w, false, 1.0, bias, captured, None)?.with_activation(*p)
 }
 
 /// The base op built from the node without its activation attributes, then the activation.

@@ -1,4 +1,8 @@
-//! `MatMul` and `Gemm`.
+//! `MatMul` and `Gemm`; a constant 2-D float32 weight takes the packed path ([`packed`]).
+
+mod packed;
+
+pub(crate) use packed::PackedMatMul;
 
 use burn_backend::ops::{FloatTensorOps, IntTensorOps};
 use burn_backend::{Scalar, Shape};
@@ -72,7 +76,12 @@ pub fn matmul_prims(a: FlexTensor, b: FlexTensor) -> Result<FlexTensor, String> 
 }
 
 /// `MatMul`.
-pub fn matmul(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+pub fn matmul(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    if let Some(Some(w)) = ctx.consts.get(1)
+        && let Some(p) = packed::PackedMatMul::build(w, false, 1.0, None, vec![1], None)
+    {
+        return Ok(Box::new(p));
+    }
     op(|mut ins| {
         let a = float(ins.take(0)?)?;
         let b = float(ins.take(1)?)?;
@@ -86,6 +95,31 @@ pub fn gemm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let beta = ctx.float("beta", 1.0)?;
     let trans_a = ctx.int("transA", 0)? != 0;
     let trans_b = ctx.int("transB", 0)? != 0;
+    if !trans_a && let Some(Some(w)) = ctx.consts.get(1) {
+        let n = if trans_b {
+            w.shape.first()
+        } else {
+            w.shape.get(1)
+        };
+        let c = ctx.consts.get(2).cloned().flatten();
+        let has_c = ctx.node.input(2).is_some();
+        let bias = c.as_ref().and_then(|c| {
+            let v = c.as_f32()?;
+            (Some(&v.len()) == n
+                && c.shape.len() <= 2
+                && c.shape.first() != Some(&0)
+                && (c.shape.len() < 2 || c.shape[0] == 1))
+                .then(|| v.iter().map(|x| x * beta).collect::<Vec<f32>>())
+        });
+        let (captured, runtime_c) = match (&bias, has_c) {
+            (Some(_), _) => (vec![1, 2], None),
+            (None, true) => (vec![1], Some(beta)),
+            (None, false) => (vec![1], None),
+        };
+        if let Some(p) = packed::PackedMatMul::build(w, trans_b, alpha, bias, captured, runtime_c) {
+            return Ok(Box::new(p));
+        }
+    }
     op(move |mut ins| {
         let a = float(ins.take(0)?)?;
         let b = float(ins.take(1)?)?;

@@ -8,7 +8,8 @@
 
 use burn_backend::DType as BurnDType;
 use burn_flex::FlexTensor;
-use rayon::prelude::*;
+use burnish_kernels::f32::map::{map_inplace, map_rows};
+use burnish_kernels::f32::math;
 
 use super::util::{dims, host_f32, upload_f32};
 
@@ -35,91 +36,94 @@ pub enum Pointwise {
     Gelu,
     /// `x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))`.
     GeluTanh,
+    /// `e^x`.
+    Exp,
+    /// `erf(x)`.
+    Erf,
 }
 
-/// Elements below which the sweep stays on the calling thread.
-const PARALLEL_ELEMENTS: usize = 1 << 16;
-const CHUNK: usize = 1 << 13;
-
 impl Pointwise {
-    fn sweep(self, v: &mut [f32], bias: Option<&[f32]>) {
+    /// `v[i] = self(v[i] + bias[i % bias.len()])` in one vectorized sweep.
+    pub(crate) fn sweep(self, v: &mut [f32], bias: Option<&[f32]>) {
         match self {
             Pointwise::Identity => sweep(v, bias, |x| x),
             Pointwise::Clip(lo, hi) => sweep(v, bias, move |x| x.max(lo).min(hi)),
             Pointwise::LeakyRelu(a) => sweep(v, bias, move |x| if x < 0.0 { a * x } else { x }),
             Pointwise::HardSigmoid(a, b) => sweep(v, bias, move |x| (a * x + b).clamp(0.0, 1.0)),
             Pointwise::HardSwish => sweep(v, bias, |x| x * (x * (1.0 / 6.0) + 0.5).clamp(0.0, 1.0)),
-            Pointwise::Sigmoid => sweep(v, bias, sigmoid),
-            Pointwise::Silu => sweep(v, bias, |x| x * sigmoid(x)),
-            Pointwise::Tanh => sweep(v, bias, f32::tanh),
+            Pointwise::Sigmoid => sweep(v, bias, math::sigmoid),
+            Pointwise::Silu => sweep(v, bias, |x| x * math::sigmoid(x)),
+            Pointwise::Tanh => sweep(v, bias, math::tanh),
+            Pointwise::Exp => sweep(v, bias, math::exp),
+            Pointwise::Erf => sweep(v, bias, math::erf),
             Pointwise::Gelu => sweep(v, bias, |x| {
-                0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+                0.5 * x * (1.0 + math::erf(x * std::f32::consts::FRAC_1_SQRT_2))
             }),
             Pointwise::GeluTanh => sweep(v, bias, |x| {
                 let inner = 0.797_884_6 * (x + 0.044_715 * x * x * x);
-                0.5 * x * (1.0 + inner.tanh())
+                0.5 * x * (1.0 + math::tanh(inner))
             }),
         }
     }
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// `v[i] = f(v[i] + bias[i % bias.len()])`, in parallel chunks for large tensors.
-fn sweep(v: &mut [f32], bias: Option<&[f32]>, f: impl Fn(f32) -> f32 + Sync) {
-    let rows = |chunk: &mut [f32]| match bias {
-        None => chunk.iter_mut().for_each(|x| *x = f(*x)),
-        Some(b) => {
-            for row in chunk.chunks_exact_mut(b.len()) {
-                row.iter_mut().zip(b).for_each(|(x, &c)| *x = f(*x + c));
-            }
-        }
-    };
-    let chunk = match bias {
-        Some(b) => CHUNK.div_ceil(b.len()).max(1) * b.len(),
-        None => CHUNK,
-    };
-    if v.len() >= PARALLEL_ELEMENTS && rayon::current_num_threads() > 1 {
-        v.par_chunks_mut(chunk).for_each(rows);
-    } else {
-        rows(v);
+/// `v[i] = f(v[i] + bias[i % bias.len()])`, vectorized at the CPU's width and split across
+/// threads for large tensors ([`burnish_kernels::f32::map`]).
+fn sweep(v: &mut [f32], bias: Option<&[f32]>, f: impl Fn(f32) -> f32 + Sync + Send + Copy) {
+    match bias {
+        None => map_inplace(v, f),
+        Some(b) => map_rows(v, b, move |x, c| f(x + c)),
     }
 }
 
-/// `erf(x)` for f32 as `x * P(x^2) / Q(x^2)` on `x` clamped to `[-4, 4]` (where f32 `erf` is
-/// already +-1): degree-13 odd numerator, degree-8 even denominator, no branches, so loops over
-/// it vectorize. Absolute error below 4e-7 against the exact function (tested).
-pub fn erf(x: f32) -> f32 {
-    const P: [f32; 7] = [
-        -2.726_142_3e-10,
-        2.770_681_4e-8,
-        -2.101_024e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_600_2e-3,
-        -1.609_603_3e-2,
-    ];
-    const Q: [f32; 5] = [
-        -1.456_607_2e-5,
-        -2.133_740_6e-4,
-        -1.682_827e-3,
-        -7.373_329_3e-3,
-        -1.426_474e-2,
-    ];
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let p = P.iter().fold(0.0, |acc, &c| acc * x2 + c);
-    let q = Q.iter().fold(0.0, |acc, &c| acc * x2 + c);
-    x * p / q
+/// An op computing `act` element-wise: float32 tensors as one vectorized sweep, other float
+/// types through `other` (Burn's kernels).
+pub fn vectorized(
+    act: Pointwise,
+    other: impl Fn(FlexTensor) -> FlexTensor + Send + Sync + 'static,
+) -> Result<Box<dyn super::Op>, String> {
+    super::op(move |mut ins: super::Inputs| {
+        let x = super::util::float(ins.take(0)?)?;
+        if x.dtype() == BurnDType::F32 {
+            return Ok(vec![crate::value::Value::Float(apply(x, None, act)?)]);
+        }
+        Ok(vec![crate::value::Value::Float(other(x))])
+    })
+}
+
+/// Runs `f` on the elements of the f32 tensor `y`: in place when `y` is contiguous and this
+/// call holds its only reference, else on a copy that is uploaded as the result.
+pub fn in_place(mut y: FlexTensor, f: impl FnOnce(&mut [f32])) -> Result<FlexTensor, String> {
+    if y.dtype() != BurnDType::F32 {
+        return Err(format!("an f32 kernel on {:?} data", y.dtype()));
+    }
+    let shape = dims(&y);
+    let numel: usize = shape.iter().product();
+    let at_start = y.is_contiguous() && y.layout().start_offset() == 0;
+    // A contiguous layout at offset 0 maps the elements onto the first `numel` of the storage
+    // (which may be longer).
+    if at_start && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() >= numel) {
+        f(&mut buf[..numel]);
+        return Ok(y);
+    }
+    let y = if y.is_contiguous() {
+        y
+    } else {
+        y.to_contiguous()
+    };
+    let mut v = match y.as_slice::<f32>() {
+        Some(s) => s.to_vec(),
+        None => host_f32(&y)?,
+    };
+    f(&mut v);
+    Ok(upload_f32(v, shape))
 }
 
 /// Applies `bias` (broadcast along the last axis, or none) and `act` to `y` in one pass,
 /// in place when `y` is a contiguous f32 tensor this call holds the only reference to.
 /// A bias that is not one value per last-axis element is an error.
 pub fn apply(
-    mut y: FlexTensor,
+    y: FlexTensor,
     bias: Option<&FlexTensor>,
     act: Pointwise,
 ) -> Result<FlexTensor, String> {
@@ -138,28 +142,7 @@ pub fn apply(
             Some(host)
         }
     };
-    if y.dtype() != BurnDType::F32 {
-        return Err(format!("fused epilogue on {:?} data", y.dtype()));
-    }
-    let in_place = y.is_contiguous() && y.layout().start_offset() == 0;
-    let numel: usize = shape.iter().product();
-    // A contiguous layout at offset 0 maps the elements onto the first `numel` of the storage
-    // (which may be longer).
-    if in_place && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() >= numel) {
-        act.sweep(&mut buf[..numel], bias.as_deref());
-        return Ok(y);
-    }
-    let y = if y.is_contiguous() {
-        y
-    } else {
-        y.to_contiguous()
-    };
-    let mut v = match y.as_slice::<f32>() {
-        Some(s) => s.to_vec(),
-        None => host_f32(&y)?,
-    };
-    act.sweep(&mut v, bias.as_deref());
-    Ok(upload_f32(v, shape))
+    in_place(y, |v| act.sweep(v, bias.as_deref()))
 }
 
 #[cfg(test)]
@@ -191,7 +174,7 @@ mod tests {
         for i in -6000..=6000 {
             let x = i as f64 / 1000.0;
             let want = erf_reference(x);
-            worst = worst.max((erf(x as f32) as f64 - want).abs());
+            worst = worst.max((math::erf(x as f32) as f64 - want).abs());
         }
         assert!(worst < 4e-7, "max abs error {worst:e}");
     }

@@ -8,6 +8,7 @@ pub(crate) mod nd;
 use burn_backend::Shape;
 use burn_backend::ops::{FloatTensorOps, ModuleOps, PadMode};
 use burn_flex::FlexTensor;
+use burnish_kernels::f32::pool::{PoolAxis, max_pool2d};
 
 use super::conv::Window;
 use super::pool_int::{Axis, max_pool_codes};
@@ -104,6 +105,9 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = float(x)?;
         let sx = dims(&x);
         let p = spec(&win, &sx)?;
+        if sx.len() == 4 && x.dtype() == burn_backend::DType::F32 {
+            return Ok(vec![Value::Float(max_pool_f32(x, &sx, &p, ceil)?)]);
+        }
         let (x, pad) =
             if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
                 (x, p.pads.iter().map(|a| a.0).collect::<Vec<_>>())
@@ -127,6 +131,44 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         Ok(vec![Value::Float(y)])
     })
+}
+
+/// 2-D float32 max pooling on [`burnish_kernels::f32::pool::max_pool2d`] (implicit padding,
+/// any pads, strides, dilations and `ceil_mode`).
+fn max_pool_f32(
+    x: FlexTensor,
+    sx: &[usize],
+    p: &PoolSpec,
+    ceil: bool,
+) -> Result<FlexTensor, String> {
+    let axes = p.axes();
+    let geo = |i: usize| -> Result<PoolAxis, String> {
+        Ok(PoolAxis {
+            input: sx[2 + i],
+            output: axes[i].output(sx[2 + i], ceil)?,
+            kernel: p.kernel[i],
+            stride: p.strides[i],
+            dilation: p.dilations[i],
+            pad: p.pads[i].0,
+        })
+    };
+    let (rows, cols) = (geo(0)?, geo(1)?);
+    let out_shape = vec![sx[0], sx[1], rows.output, cols.output];
+    let planes = sx[0] * sx[1];
+    let mut out = vec![0f32; super::util::check_numel(&out_shape)?];
+    let x = if x.is_contiguous() && x.layout().start_offset() == 0 {
+        x
+    } else {
+        x.to_contiguous()
+    };
+    let src = match x.as_slice::<f32>() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(super::util::host_f32(&x)?),
+    };
+    let n: usize = sx.iter().product();
+    max_pool2d(&src[..n], planes, rows, cols, &mut out)
+        .ok_or_else(|| format!("MaxPool window {:?} does not fit input {sx:?}", p.kernel))?;
+    Ok(super::util::upload_f32(out, out_shape))
 }
 
 fn avg(

@@ -36,6 +36,9 @@ pub fn slice(v: Value, s: &[Slice]) -> Result<Value, String> {
 }
 
 pub(super) fn cat(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
+    if let Some(t) = cat_f32(&vs, dim) {
+        return Ok(Value::Float(t));
+    }
     match vs.first() {
         Some(Value::Float(_)) => Ok(Value::Float(B::float_cat(
             vs.into_iter()
@@ -65,6 +68,46 @@ pub(super) fn cat(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
         Some(other) => Err(not_tensor(other)),
         None => Err("Concat of nothing".into()),
     }
+}
+
+/// `cat` of contiguous float32 tensors as block copies: for each index of the dims before
+/// `dim`, each input's slab in turn. `None` (use Burn's) for other types, layouts or shapes.
+fn cat_f32(vs: &[Value], dim: usize) -> Option<burn_flex::FlexTensor> {
+    let first = vs.first()?.shape();
+    if dim >= first.len() {
+        return None;
+    }
+    let mut slices = Vec::with_capacity(vs.len());
+    let mut total_dim = 0usize;
+    for v in vs {
+        let Value::Float(t) = v else { return None };
+        let s = v.shape();
+        if t.dtype() != burn_backend::DType::F32
+            || s.len() != first.len()
+            || s.iter()
+                .enumerate()
+                .any(|(i, &d)| i != dim && d != first[i])
+            || !t.is_contiguous()
+            || t.layout().start_offset() != 0
+        {
+            return None;
+        }
+        let n: usize = s.iter().product();
+        slices.push((&t.as_slice::<f32>()?[..n], s[dim]));
+        total_dim += s[dim];
+    }
+    let outer: usize = first[..dim].iter().product();
+    let inner: usize = first[dim + 1..].iter().product();
+    let mut out_shape = first.clone();
+    out_shape[dim] = total_dim;
+    let mut out = Vec::with_capacity(super::util::check_numel(&out_shape).ok()?);
+    for o in 0..outer {
+        for (src, d) in &slices {
+            let block = d * inner;
+            out.extend_from_slice(&src[o * block..(o + 1) * block]);
+        }
+    }
+    Some(super::util::upload_f32(out, out_shape))
 }
 
 /// `cat` of host tensors: indices into the joined elements are concatenated on the backend.

@@ -3,6 +3,7 @@
 use burn_backend::ops::{BoolTensorOps, FloatTensorOps, IntTensorOps};
 use burn_flex::FlexTensor;
 
+use super::pointwise::{Pointwise, vectorized};
 use super::util::float;
 use super::{BuildCtx, Inputs, Op, op};
 use crate::value::{B, BOOL, Value};
@@ -23,10 +24,25 @@ macro_rules! float_unary_ops {
 float_unary_ops! {
     acos => B::float_acos, acosh => B::float_acosh, asin => B::float_asin,
     asinh => B::float_asinh, atan => B::float_atan, atanh => B::float_atanh,
-    ceil => B::float_ceil, cos => B::float_cos, cosh => B::float_cosh, erf => B::float_erf,
-    exp => B::float_exp, floor => B::float_floor, log => B::float_log,
+    ceil => B::float_ceil, cos => B::float_cos, cosh => B::float_cosh,
+    floor => B::float_floor, log => B::float_log,
     reciprocal => B::float_recip, round => B::float_round, sin => B::float_sin,
-    sinh => B::float_sinh, sqrt => B::float_sqrt, tan => B::float_tan, tanh => B::float_tanh,
+    sinh => B::float_sinh, sqrt => B::float_sqrt, tan => B::float_tan,
+}
+
+/// `Tanh`.
+pub fn tanh(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    vectorized(Pointwise::Tanh, B::float_tanh)
+}
+
+/// `Exp`.
+pub fn exp(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    vectorized(Pointwise::Exp, B::float_exp)
+}
+
+/// `Erf`.
+pub fn erf(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    vectorized(Pointwise::Erf, B::float_erf)
 }
 
 /// `Abs` (float or int).

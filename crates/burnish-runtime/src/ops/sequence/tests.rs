@@ -19,14 +19,7 @@ fn build(op: &str, inputs: &[&str], attrs: &[(&str, Attribute)]) -> Result<Box<d
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect::<Attributes>(),
     };
-    let ctx = BuildCtx {
-        node: &node,
-        opset: 18,
-        consts: vec![None; inputs.len()],
-        implicit: Vec::new(),
-        known: None,
-        fuse: true,
-    };
+    let ctx = BuildCtx::with_consts(&node, 18, vec![None; inputs.len()]);
     let (_, b) = OPS
         .iter()
         .find(|(name, _)| *name == op)

@@ -1,0 +1,8 @@
+//! Float32 kernels: element-wise maps with vectorizable transcendental approximations
+//! ([`math`]), compiled for AVX-512, AVX2+FMA and the baseline, chosen at run time.
+
+pub mod linear;
+pub mod map;
+pub mod math;
+pub mod pool;
+pub mod softmax;

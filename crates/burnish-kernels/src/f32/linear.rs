@@ -1,0 +1,299 @@
+//! `y = x W + bias` for a constant f32 weight packed once, for the few-row products of
+//! recurrent cells, decoders and batch-1 dense layers: a general GEMM packs its operands on
+//! every call, which dominates when `x` has one or a handful of rows. Here each weight row is
+//! streamed once per block of columns and the accumulators stay in registers.
+
+use rayon::prelude::*;
+
+use crate::cpu;
+
+/// Columns per register block (four AVX-512 vectors, eight AVX2 ones).
+const NB: usize = 64;
+/// Weight elements above which a call splits its column blocks across threads.
+const PARALLEL_WEIGHTS: usize = 1 << 16;
+
+/// A constant weight `W` (`k` x `n`, row-major) and optional bias for `y = x W + bias`.
+#[derive(Debug, Clone)]
+pub struct PackedLinear {
+    k: usize,
+    n: usize,
+    w: Vec<f32>,
+    bias: Option<Vec<f32>>,
+}
+
+impl PackedLinear {
+    /// Packs `w`: `k` x `n` row-major, or with `transposed` `n` x `k` row-major (ONNX
+    /// `Gemm(transB=1)`). `None` when `w` does not hold `k * n` values.
+    pub fn new(w: &[f32], k: usize, n: usize, transposed: bool) -> Option<PackedLinear> {
+        if w.len() != k.checked_mul(n)? {
+            return None;
+        }
+        let w = if transposed {
+            let mut t = vec![0f32; w.len()];
+            for (j, row) in w.chunks_exact(k.max(1)).enumerate().take(n) {
+                for (i, &v) in row.iter().enumerate() {
+                    t[i * n + j] = v;
+                }
+            }
+            t
+        } else {
+            w.to_vec()
+        };
+        Some(PackedLinear {
+            k,
+            n,
+            w,
+            bias: None,
+        })
+    }
+
+    /// Adds a bias of `n` values (`None` when the length differs).
+    pub fn with_bias(mut self, bias: Vec<f32>) -> Option<PackedLinear> {
+        (bias.len() == self.n).then(|| {
+            self.bias = Some(bias);
+            self
+        })
+    }
+
+    /// Scales the weight (and bias) by `alpha` (ONNX `Gemm`'s `alpha`).
+    pub fn scaled(mut self, alpha: f32) -> PackedLinear {
+        if alpha != 1.0 {
+            self.w.iter_mut().for_each(|v| *v *= alpha);
+        }
+        self
+    }
+
+    /// The inner dimension `k`.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The output width `n`.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The weight, `k` x `n` row-major.
+    pub fn weight(&self) -> &[f32] {
+        &self.w
+    }
+
+    /// The bias, when there is one.
+    pub fn bias(&self) -> Option<&[f32]> {
+        self.bias.as_deref()
+    }
+
+    /// `out (m x n) = x (m x k) W + bias`. `None` when the slice lengths do not match.
+    pub fn forward(&self, x: &[f32], m: usize, out: &mut [f32]) -> Option<()> {
+        let (k, n) = (self.k, self.n);
+        if x.len() != m.checked_mul(k)? || out.len() != m.checked_mul(n)? {
+            return None;
+        }
+        let blocks = n.div_ceil(NB);
+        let work = |b: usize, out_block: &mut [Vec<f32>]| {
+            let j0 = b * NB;
+            let width = NB.min(n - j0);
+            for (r, dst) in out_block.iter_mut().enumerate() {
+                dispatch(
+                    &x[r * k..(r + 1) * k],
+                    &self.w,
+                    n,
+                    j0,
+                    width,
+                    self.bias.as_deref(),
+                    dst,
+                );
+            }
+        };
+        if self.w.len() >= PARALLEL_WEIGHTS && blocks > 1 && rayon::current_num_threads() > 1 {
+            let parts: Vec<Vec<Vec<f32>>> = (0..blocks)
+                .into_par_iter()
+                .map(|b| {
+                    let mut block = vec![Vec::new(); m];
+                    work(b, &mut block);
+                    block
+                })
+                .collect();
+            for (b, block) in parts.into_iter().enumerate() {
+                for (r, vals) in block.into_iter().enumerate() {
+                    out[r * n + b * NB..][..vals.len()].copy_from_slice(&vals);
+                }
+            }
+        } else {
+            let mut block = vec![Vec::with_capacity(NB); m];
+            for b in 0..blocks {
+                work(b, &mut block);
+                for (r, vals) in block.iter_mut().enumerate() {
+                    out[r * n + b * NB..][..vals.len()].copy_from_slice(vals);
+                    vals.clear();
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+fn dispatch(
+    x: &[f32],
+    w: &[f32],
+    n: usize,
+    j0: usize,
+    width: usize,
+    bias: Option<&[f32]>,
+    dst: &mut Vec<f32>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let feats = cpu::features();
+        if feats.avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA (probed).
+            return unsafe { block_avx512(x, w, n, j0, width, bias, dst) };
+        }
+        if feats.avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (probed).
+            return unsafe { block_avx2(x, w, n, j0, width, bias, dst) };
+        }
+    }
+    block(x, w, n, j0, width, bias, dst);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn block_avx512(
+    x: &[f32],
+    w: &[f32],
+    n: usize,
+    j0: usize,
+    width: usize,
+    bias: Option<&[f32]>,
+    dst: &mut Vec<f32>,
+) {
+    block(x, w, n, j0, width, bias, dst);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block_avx2(
+    x: &[f32],
+    w: &[f32],
+    n: usize,
+    j0: usize,
+    width: usize,
+    bias: Option<&[f32]>,
+    dst: &mut Vec<f32>,
+) {
+    block(x, w, n, j0, width, bias, dst);
+}
+
+/// One row's `width` (at most [`NB`]) outputs from column `j0`: `dst = x W[:, j0..] + bias`.
+#[inline(always)]
+fn block(
+    x: &[f32],
+    w: &[f32],
+    n: usize,
+    j0: usize,
+    width: usize,
+    bias: Option<&[f32]>,
+    dst: &mut Vec<f32>,
+) {
+    let mut acc = [0f32; NB];
+    if width == NB {
+        for (i, &xi) in x.iter().enumerate() {
+            let row: &[f32; NB] = w[i * n + j0..][..NB].try_into().expect("NB columns");
+            for t in 0..NB {
+                acc[t] += xi * row[t];
+            }
+        }
+    } else {
+        for (i, &xi) in x.iter().enumerate() {
+            let row = &w[i * n + j0..][..width];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += xi * v;
+            }
+        }
+    }
+    dst.clear();
+    match bias {
+        Some(b) => dst.extend(
+            acc[..width]
+                .iter()
+                .zip(&b[j0..j0 + width])
+                .map(|(a, c)| a + c),
+        ),
+        None => dst.extend_from_slice(&acc[..width]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(
+        x: &[f32],
+        w: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        b: Option<&[f32]>,
+    ) -> Vec<f64> {
+        let mut y = vec![0f64; m * n];
+        for r in 0..m {
+            for j in 0..n {
+                let mut s = b.map_or(0.0, |b| b[j] as f64);
+                for i in 0..k {
+                    s += x[r * k + i] as f64 * w[i * n + j] as f64;
+                }
+                y[r * n + j] = s;
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn matches_f64_for_odd_shapes_and_transposes() {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (1, 400, 1600),
+            (3, 17, 65),
+            (4, 64, 64),
+            (2, 5, 130),
+        ] {
+            let x: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)
+                .collect();
+            let w: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 11 % 17) as f32 - 8.0) * 0.05)
+                .collect();
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.01).collect();
+            let want = reference(&x, &w, m, k, n, Some(&bias));
+            let mut wt = vec![0f32; k * n];
+            for i in 0..k {
+                for j in 0..n {
+                    wt[j * k + i] = w[i * n + j];
+                }
+            }
+            for (packed, label) in [
+                (PackedLinear::new(&w, k, n, false), "plain"),
+                (PackedLinear::new(&wt, k, n, true), "transposed"),
+            ] {
+                let p = packed.unwrap().with_bias(bias.clone()).unwrap();
+                let mut out = vec![0f32; m * n];
+                p.forward(&x, m, &mut out).unwrap();
+                for (a, b) in out.iter().zip(&want) {
+                    assert!(
+                        (*a as f64 - b).abs() < 1e-4 * (1.0 + b.abs()),
+                        "{label} {m}x{k}x{n}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_mismatched_lengths() {
+        assert!(PackedLinear::new(&[1.0; 5], 2, 3, false).is_none());
+        let p = PackedLinear::new(&[1.0; 6], 2, 3, false).unwrap();
+        assert!(p.clone().with_bias(vec![0.0; 2]).is_none());
+        assert!(p.forward(&[1.0; 3], 1, &mut [0.0; 3]).is_none());
+    }
+}

@@ -1,0 +1,144 @@
+//! `MatMul` and `Gemm` whose right operand is a constant 2-D float32 weight: the weight is
+//! packed once at build ([`PackedLinear`]), products with a few rows run on its streaming
+//! kernel (no per-call packing or transposition), larger ones on Burn's GEMM with the weight
+//! already contiguous; a constant bias is added in the same pass as the activation would be.
+
+use burn_backend::Shape;
+use burn_backend::ops::FloatTensorOps;
+use burn_flex::FlexTensor;
+use burnish_kernels::f32::linear::PackedLinear;
+use burnish_model::TensorData;
+
+use super::super::pointwise::{self, Pointwise};
+use super::super::util::{dims, float, upload_f32};
+use super::super::{Inputs, Op};
+use crate::value::{B, Value};
+
+/// Rows up to which the streaming kernel beats a packed GEMM.
+const SMALL_ROWS: usize = 16;
+
+/// A product with a constant weight.
+pub(crate) struct PackedMatMul {
+    packed: PackedLinear,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    /// Input positions the op took at build (the weight, a constant bias).
+    captured: Vec<usize>,
+    /// `Gemm`: a run-time `C` at input 2, added with `beta`.
+    runtime_c: Option<f32>,
+    /// The activation applied after the bias (`Identity` for plain products).
+    act: Pointwise,
+}
+
+impl PackedMatMul {
+    /// The op for weight `w` (2-D f32; `transposed` for `Gemm(transB=1)`), scaled by `alpha`,
+    /// and an optional constant bias broadcast along the last axis. `None` when the weight or
+    /// bias does not fit this form (the caller falls back to the general op).
+    pub(crate) fn build(
+        w: &TensorData,
+        transposed: bool,
+        alpha: f32,
+        bias: Option<Vec<f32>>,
+        captured: Vec<usize>,
+        runtime_c: Option<f32>,
+    ) -> Option<PackedMatMul> {
+        let (rows, cols) = match w.shape.as_slice() {
+            [r, c] => (*r, *c),
+            _ => return None,
+        };
+        let values = w.as_f32()?;
+        let (k, n) = if transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        };
+        let mut packed = PackedLinear::new(values, k, n, transposed)?.scaled(alpha);
+        let bias_tensor = match bias {
+            Some(b) => {
+                packed = packed.with_bias(b.clone())?;
+                Some(upload_f32(b, vec![n]))
+            }
+            None => None,
+        };
+        let weight = upload_f32(packed.weight().to_vec(), vec![k, n]);
+        Some(PackedMatMul {
+            packed,
+            weight,
+            bias: bias_tensor,
+            captured,
+            runtime_c,
+            act: Pointwise::Identity,
+        })
+    }
+
+    /// The same product followed by `act` (burnish's fused `Linear`); `None` with a run-time
+    /// `C`, which must be added before the activation.
+    pub(crate) fn with_activation(mut self, act: Pointwise) -> Option<PackedMatMul> {
+        if self.runtime_c.is_some() && act != Pointwise::Identity {
+            return None;
+        }
+        self.act = act;
+        Some(self)
+    }
+
+    fn forward(&self, a: FlexTensor) -> Result<FlexTensor, String> {
+        let shape = dims(&a);
+        let (k, n) = (self.packed.k(), self.packed.n());
+        let Some((&last, lead)) = shape.split_last() else {
+            return Err("MatMul operands must have rank >= 1".into());
+        };
+        if last != k {
+            return Err(format!(
+                "MatMul inner dimensions differ: {shape:?} x [{k}, {n}]"
+            ));
+        }
+        let m: usize = lead.iter().product();
+        let mut out_shape = lead.to_vec();
+        out_shape.push(n);
+        let contiguous = a.is_contiguous() && a.layout().start_offset() == 0;
+        if m <= SMALL_ROWS
+            && contiguous
+            && let Some(x) = a.as_slice::<f32>()
+        {
+            let mut out = vec![0f32; m * n];
+            self.packed
+                .forward(&x[..m * k], m, &mut out)
+                .ok_or("packed product: operand sizes do not match")?;
+            if self.act != Pointwise::Identity {
+                self.act.sweep(&mut out, None);
+            }
+            return Ok(upload_f32(out, out_shape));
+        }
+        let flat = B::float_reshape(a, Shape::from(vec![m, k]));
+        let y = B::float_matmul(flat, self.weight.clone());
+        let y = match (&self.bias, self.act) {
+            (None, Pointwise::Identity) => y,
+            (b, act) => pointwise::apply(y, b.as_ref(), act)?,
+        };
+        Ok(B::float_reshape(y, Shape::from(out_shape)))
+    }
+}
+
+impl Op for PackedMatMul {
+    fn run(&self, mut ins: Inputs) -> Result<Vec<Value>, String> {
+        let a = float(ins.take(0)?)?;
+        if a.dtype() != burn_backend::DType::F32 {
+            return Err(format!("MatMul of {:?} and a float32 weight", a.dtype()));
+        }
+        let mut y = self.forward(a)?;
+        if let (Some(beta), Some(c)) = (self.runtime_c, ins.opt(2)) {
+            let c = float(c)?;
+            let c = if beta == 1.0 {
+                c
+            } else {
+                B::float_mul_scalar(c, beta.into())
+            };
+            y = B::float_add(y, c);
+        }
+        Ok(vec![Value::Float(y)])
+    }
+
+    fn captured(&self) -> &[usize] {
+        &self.captured
+    }
+}
