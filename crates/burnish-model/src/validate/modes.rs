@@ -139,12 +139,12 @@ fn resize(node: &Node, known: &Known, opset: i64) -> Result<(), String> {
         .and_then(|i| node.input(i))
         .and_then(|n| known.constant(n));
     if let (Some(sc), Some(sz)) = (scales, sizes)
-        && sc.len() > 0
-        && sz.len() > 0
+        && !sc.is_empty()
+        && !sz.is_empty()
     {
         return Err("has both scales and sizes; give one".into());
     }
-    if let Some(sc) = scales.filter(|t| t.len() > 0) {
+    if let Some(sc) = scales.filter(|t| !t.is_empty()) {
         let values = sc.to_f64_vec().unwrap_or_default();
         if let Some(v) = values.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
             return Err(format!("scale {v} is not a positive finite number"));
@@ -155,7 +155,7 @@ fn resize(node: &Node, known: &Known, opset: i64) -> Result<(), String> {
             return Err(format!("has {} scales for rank {r}", values.len()));
         }
     }
-    if let Some(sz) = sizes.filter(|t| t.len() > 0) {
+    if let Some(sz) = sizes.filter(|t| !t.is_empty()) {
         let values = sz.to_f64_vec().unwrap_or_default();
         if let Some(v) = values.iter().find(|v| !(0.0..=MAX_DIM as f64).contains(*v)) {
             return Err(format!("size {v} is negative or too large"));

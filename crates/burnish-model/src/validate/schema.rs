@@ -38,9 +38,12 @@ pub fn max_opset(domain: &str) -> Option<i64> {
         .map(|(_, v)| *v)
 }
 
+/// `(domain, op)` -> the range of its versions in [`SCHEMAS`].
+type SchemaIndex = HashMap<(&'static str, &'static str), (usize, usize)>;
+
 /// The schema versions of `(domain, op)`, oldest first; `None` when ONNX has no such op.
 fn versions(domain: &str, op: &str) -> Option<&'static [Schema]> {
-    static INDEX: OnceLock<HashMap<(&'static str, &'static str), (usize, usize)>> = OnceLock::new();
+    static INDEX: OnceLock<SchemaIndex> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
         let mut map: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
         for (i, s) in SCHEMAS.iter().enumerate() {
