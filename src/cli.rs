@@ -16,6 +16,11 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Largest tensor burnish creates from sizes it reads in a model or data file (`512M`,
+    /// `2G`); larger ones are errors. Default: a quarter of the machine's memory, or of the
+    /// address-space limit (`ulimit -v`) when smaller.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = burnish_model::limits::parse_size)]
+    pub max_memory: Option<usize>,
 }
 
 /// Subcommands.

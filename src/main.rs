@@ -13,6 +13,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let Some(bytes) = cli.max_memory {
+        burnish_model::limits::set_max_tensor_bytes(bytes);
+    }
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -33,7 +33,32 @@ pub fn one_line(err: &anyhow::Error) -> String {
             msg.push_str(&text);
         }
     }
-    msg.replace('\n', " ")
+    msg.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Names the file an error is about when its message does not already: the data file
+/// (`data`) for errors about the inputs it holds (missing, unknown, wrong type or shape),
+/// else the model.
+fn name_file(err: anyhow::Error, model: &Path, data: Option<&Path>) -> anyhow::Error {
+    let about_data = err.chain().any(|c| {
+        c.downcast_ref::<burnish_runtime::RuntimeError>()
+            .is_some_and(burnish_runtime::RuntimeError::is_about_inputs)
+    });
+    let file = match (about_data, data) {
+        (true, Some(d)) => d,
+        _ => model,
+    };
+    let shown = file.display().to_string();
+    if one_line(&err).contains(&shown) {
+        return err;
+    }
+    err.context(format!("`{shown}`"))
 }
 
 /// Adds to the error of a command that ran `model` on synthesized inputs which dims were

@@ -101,7 +101,8 @@ fn has_qdq(model: &burnish_model::Model) -> bool {
 pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let synthesized = args.inputs.is_none();
     let (path, spec) = (args.model.clone(), args.dims.spec());
-    let result = run_inner(args);
+    let data = args.inputs.clone();
+    let result = run_inner(args).map_err(|e| super::name_file(e, &path, data.as_deref()));
     if synthesized {
         return super::with_shape_hint(result, &path, &spec);
     }

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use burnish_model::synth::random_inputs_for;
 use burnish_model::{read_tensors, write_npz};
 use burnish_runtime::{Session, SessionOptions};
@@ -12,7 +11,8 @@ use crate::cli::RunArgs;
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let synthesized = args.inputs.is_none();
     let (path, spec) = (args.model.clone(), args.dims.spec());
-    let result = run_inner(args);
+    let data = args.inputs.clone();
+    let result = run_inner(args).map_err(|e| super::name_file(e, &path, data.as_deref()));
     if synthesized {
         return super::with_shape_hint(result, &path, &spec);
     }
@@ -26,11 +26,8 @@ fn run_inner(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, true) => random_inputs_for(&model.graph, &args.dims.spec(), args.seed)?,
         (None, false) => anyhow::bail!("give `--inputs FILE.npz` or `--random-inputs`"),
     };
-    let session = Session::new(&model, SessionOptions::threads(args.threads))
-        .with_context(|| format!("`{}`", args.model.display()))?;
-    let outputs = session
-        .run(&inputs)
-        .with_context(|| format!("`{}`", args.model.display()))?;
+    let session = Session::new(&model, SessionOptions::threads(args.threads))?;
+    let outputs = session.run(&inputs)?;
     if let Some(path) = &args.save_inputs {
         write_npz(path, inputs.iter().map(|(k, v)| (k.as_str(), v)))?;
     }

@@ -25,6 +25,7 @@ pub mod cost;
 mod dtype;
 pub mod error;
 pub mod graph;
+pub mod limits;
 pub mod narrow;
 pub mod npy;
 pub mod onnx;
@@ -32,6 +33,7 @@ pub mod samples;
 pub mod schema;
 pub mod synth;
 pub mod tensor;
+pub mod validate;
 
 pub use attr::{AttrExt, Attribute, Attributes};
 pub use dtype::DType;

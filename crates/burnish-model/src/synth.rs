@@ -7,9 +7,6 @@ use crate::error::ModelError;
 use crate::graph::{Dim, Graph, ValueInfo};
 use crate::tensor::{Buffer, TensorData};
 
-/// Largest tensor (in elements) synthesized for one input.
-pub const MAX_ELEMENTS: usize = 1 << 28;
-
 /// A small deterministic generator (SplitMix64).
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -266,21 +263,26 @@ pub fn random_inputs_for(
     let mut out = BTreeMap::new();
     for input in &graph.inputs {
         let shape = spec.resolve(input)?;
-        let n = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-            .filter(|&n| n <= MAX_ELEMENTS)
-            .ok_or_else(|| ModelError::Invalid {
-                path: input.name.clone(),
-                message: format!("input shape {shape:?} is too large to synthesize"),
-            })?;
+        let invalid = |message: String| ModelError::Invalid {
+            path: format!("input `{}`", input.name),
+            message,
+        };
+        let Some(dtype) = input.dtype else {
+            return Err(invalid(
+                "has no tensor type (a sequence or optional input): it cannot be synthesized"
+                    .into(),
+            ));
+        };
+        crate::limits::check_tensor(&shape, dtype.size())
+            .map_err(|e| invalid(format!("cannot synthesize it: {e}")))?;
+        let n: usize = shape.iter().product();
         let bound = index_bound(graph, &input.name).unwrap_or(2).max(1);
         let mut ints = || {
             (0..n)
                 .map(|_| (rng.next_u64() % bound as u64) as i64)
                 .collect::<Vec<_>>()
         };
-        let data = match input.dtype.unwrap_or(DType::F32) {
+        let data = match dtype {
             DType::F32 => Buffer::F32(
                 (0..n)
                     .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
@@ -297,12 +299,7 @@ pub fn random_inputs_for(
             DType::U8 => Buffer::U8(ints().into_iter().map(|v| v as u8).collect()),
             DType::I8 => Buffer::I8(ints().into_iter().map(|v| v as i8).collect()),
             DType::Bool => Buffer::Bool(ints().into_iter().map(|v| v % 2 == 1).collect()),
-            other => {
-                return Err(ModelError::Invalid {
-                    path: input.name.clone(),
-                    message: format!("cannot synthesize {other} inputs"),
-                });
-            }
+            other => return Err(invalid(format!("cannot synthesize {other} inputs"))),
         };
         out.insert(input.name.clone(), TensorData::new(shape, data)?);
     }

@@ -22,6 +22,7 @@ mod attention;
 mod dump;
 mod error;
 pub mod fidelity;
+pub mod index;
 mod lower;
 mod manager;
 pub mod opset;

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use burnish_model::{Graph, Node, TensorData};
 
+pub use crate::index::{Editor, rename_in_subgraphs};
+
 /// A value name not yet used in `graph`, derived from `base`.
 pub fn fresh_name(graph: &Graph, base: &str) -> String {
     let taken = |n: &str| {
@@ -85,59 +87,44 @@ pub fn replace_uses(graph: &mut Graph, old: &str, new: &str) {
     }
 }
 
-fn rename_in_subgraphs(node: &mut Node, old: &str, new: &str) {
-    for attr in node.attrs.values_mut() {
-        if let burnish_model::Attribute::Graph(g) = attr {
-            g.rename_free_uses(old, new);
-        }
-    }
-}
-
 /// Removes node `idx` whose first output equals `src` in value, making readers of that output
 /// read `src`. When the output is a graph output, `src` is renamed to it instead (possible only
 /// when `src` is a plain node output). Returns false, changing nothing, when neither works or
 /// the node has other used outputs.
-pub fn forward_node(graph: &mut Graph, idx: usize, src: &str) -> bool {
-    let node = &graph.nodes[idx];
+pub fn forward_node(ed: &mut Editor, idx: usize, src: &str) -> bool {
+    let node = ed.node(idx);
     if node
         .outputs
         .iter()
         .skip(1)
-        .any(|o| !o.is_empty() && use_count(graph, o) > 0)
+        .any(|o| !o.is_empty() && ed.use_count(o) > 0)
     {
         return false;
     }
     let out = node.outputs[0].clone();
-    if !is_graph_output(graph, &out) {
-        graph.nodes.remove(idx);
-        replace_uses(graph, &out, src);
+    if !ed.is_graph_output(&out) {
+        ed.remove(idx);
+        ed.replace_uses(&out, src);
         return true;
     }
-    let pinned = is_graph_output(graph, src)
-        || graph.inputs.iter().any(|i| i.name == src)
-        || graph.initializers.contains_key(src);
+    let pinned = ed.is_graph_output(src)
+        || ed.is_graph_input(src)
+        || ed.graph().initializers.contains_key(src);
     if pinned {
         return false;
     }
-    graph.nodes.remove(idx);
-    for node in &mut graph.nodes {
-        for v in node.inputs.iter_mut().chain(node.outputs.iter_mut()) {
-            if v == src {
-                *v = out.clone();
-            }
-        }
-        rename_in_subgraphs(node, src, &out);
-    }
+    ed.remove(idx);
+    ed.rename_value(src, &out);
     true
 }
 
 /// Merges `second` into `first`: `first` takes over `second`'s outputs and `second` is removed.
 /// Valid only when `first`'s output is read by `second` alone and is not a graph output (see
-/// [`single_use`]).
-pub fn absorb(graph: &mut Graph, first: usize, second: usize) {
-    let outs = graph.nodes[second].outputs.clone();
-    graph.nodes[first].outputs = outs;
-    graph.nodes.remove(second);
+/// [`Editor::single_use`]).
+pub fn absorb(ed: &mut Editor, first: usize, second: usize) {
+    let outs = ed.node(second).outputs.clone();
+    ed.remove(second);
+    ed.edit(first, |n| n.outputs = outs);
 }
 
 /// True when value `name` is read exactly once, by a node, and is not a graph output.
@@ -159,21 +146,26 @@ pub fn scalar_f32(t: &TensorData) -> Option<f32> {
 }
 
 /// Applies `f` at every node index until it reports no rewrite; `f` returns `Ok(true)` after
-/// rewriting (the scan then resumes at the same index, as nodes may have moved). Returns the
-/// number of rewrites.
+/// rewriting (the scan then resumes at the same index: the node there may have changed).
+/// `f` edits through the [`Editor`], whose index keeps every lookup O(1). Returns the number
+/// of rewrites.
 pub fn rewrite_each<E>(
     graph: &mut Graph,
-    mut f: impl FnMut(&mut Graph, usize) -> Result<bool, E>,
+    mut f: impl FnMut(&mut Editor, usize) -> Result<bool, E>,
 ) -> Result<usize, E> {
+    let mut ed = Editor::new(graph);
     let mut changes = 0;
     let mut i = 0;
-    let cap = 4 * graph.nodes.len() + 1000;
-    while i < graph.nodes.len() && changes < cap {
-        if f(graph, i)? {
+    let cap = 4 * ed.len() + 1000;
+    while i < ed.len() && changes < cap {
+        if ed.is_removed(i) {
+            i += 1;
+        } else if f(&mut ed, i)? {
             changes += 1;
         } else {
             i += 1;
         }
     }
+    ed.finish();
     Ok(changes)
 }

@@ -46,6 +46,24 @@ impl Calibration {
             .unwrap_or(0)
     }
 
+    /// Refuses float arrays holding NaN or infinite values: their ranges would be meaningless
+    /// (and a NaN minimum or maximum makes every scale NaN).
+    fn check_finite(&self, input: &str, t: &TensorData) -> Result<(), QuantError> {
+        let Some(values) = t.to_f64_vec().filter(|_| t.dtype().is_float()) else {
+            return Ok(());
+        };
+        let nan = values.iter().filter(|v| v.is_nan()).count();
+        let inf = values.iter().filter(|v| v.is_infinite()).count();
+        if nan + inf == 0 {
+            return Ok(());
+        }
+        Err(self.err(format!(
+            "the array for input `{input}` holds {nan} NaN and {inf} infinite values (of {}); \
+             calibration needs finite data",
+            values.len()
+        )))
+    }
+
     fn err(&self, message: impl Into<String>) -> QuantError {
         QuantError::Calibration {
             source_name: self.source.clone(),
@@ -70,6 +88,9 @@ impl Calibration {
         let step = fixed.unwrap_or(batch).max(1);
         if fixed.is_some() && n < step {
             return Err(self.err(format!("fewer than {step} samples (the fixed batch size)")));
+        }
+        for (name, t) in &self.inputs {
+            self.check_finite(name, t)?;
         }
         let mut out = Vec::new();
         let mut start = 0;

@@ -88,6 +88,20 @@ pub enum RuntimeError {
     },
 }
 
+impl RuntimeError {
+    /// True for errors about the inputs given (missing, unknown, wrong type or shape), which
+    /// are about the data file they came from rather than the model.
+    pub fn is_about_inputs(&self) -> bool {
+        matches!(
+            self,
+            RuntimeError::MissingInput { .. }
+                | RuntimeError::UnknownInput { .. }
+                | RuntimeError::InputDtype { .. }
+                | RuntimeError::InputShape { .. }
+        )
+    }
+}
+
 fn list_ops(ops: &BTreeMap<String, usize>) -> String {
     ops.iter()
         .map(|(op, n)| format!("{op} (x{n})"))

@@ -88,16 +88,17 @@ impl Plan {
                     ),
                 });
             }
-            let input_shapes: Vec<Vec<usize>> = match timings {
-                Some(_) => args
-                    .iter()
-                    .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
-                    .collect(),
-                None => Vec::new(),
-            };
+            // Shapes name the failing step's inputs when it panics (and feed the timings).
+            let input_shapes: Vec<Vec<usize>> = args
+                .iter()
+                .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
+                .collect();
             let start = timings.as_ref().map(|_| Instant::now());
             let result = catch(|| step.op.run(Inputs::new(args)));
-            let outs = result.map_err(node_err)?;
+            let outs = result.map_err(|m| match m.strip_prefix(PANIC) {
+                Some(text) => node_err(format!("{text} (inputs of shapes {input_shapes:?})")),
+                None => node_err(m),
+            })?;
             if let (Some(t), Some(start)) = (timings.as_mut(), start) {
                 t.push(NodeTiming {
                     name: step.name.clone(),
@@ -134,5 +135,8 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    format!("backend error: {text}")
+    format!("{PANIC}{text}")
 }
+
+/// How [`catch`] marks the message of a panic.
+const PANIC: &str = "internal error: ";

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use onnx_ir::{AttributeProto, GraphProto, Message, ModelProto, NodeProto, ValueInfoProto};
+use onnx_ir::{
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, TypeProto, ValueInfoProto,
+};
 
 use super::tensor_proto::decode_tensor;
 use crate::DType;
@@ -48,7 +50,7 @@ pub fn decode_onnx(
         return Err(ctx.invalid("the model declares no opset_import"));
     }
     let graph = ctx.graph(graph, &HashSet::new())?;
-    Ok(Model {
+    let model = Model {
         graph,
         opsets,
         ir_version: proto.ir_version,
@@ -59,7 +61,9 @@ pub fn decode_onnx(
             .iter()
             .map(|e| (e.key.clone(), e.value.clone()))
             .collect(),
-    })
+    };
+    crate::validate::check_model(&model, label)?;
+    Ok(model)
 }
 
 struct Ctx<'a> {
@@ -95,18 +99,26 @@ impl Ctx<'_> {
         if !proto.sparse_initializer.is_empty() {
             return Err(self.invalid("sparse initializers are not supported"));
         }
+        let main = outer.is_empty();
+        let typed = |v: &ValueInfoProto, role: &str, required: bool| {
+            value_info(v, required).map_err(|m| self.invalid(format!("{role} `{}`: {m}", v.name)))
+        };
         let inputs: Vec<ValueInfo> = proto
             .input
             .iter()
             .filter(|v| !initializers.contains_key(&v.name))
-            .map(value_info)
-            .collect();
-        let outputs: Vec<ValueInfo> = proto.output.iter().map(value_info).collect();
+            .map(|v| typed(v, "graph input", main))
+            .collect::<Result<_, _>>()?;
+        let outputs: Vec<ValueInfo> = proto
+            .output
+            .iter()
+            .map(|v| typed(v, "graph output", false))
+            .collect::<Result<_, _>>()?;
         let value_info: HashMap<String, ValueInfo> = proto
             .value_info
             .iter()
-            .map(|v| (v.name.clone(), value_info(v)))
-            .collect();
+            .map(|v| Ok((v.name.clone(), typed(v, "value", false)?)))
+            .collect::<Result<_, ModelError>>()?;
 
         let mut visible: HashSet<String> = outer.clone();
         visible.extend(inputs.iter().map(|v| v.name.clone()));
@@ -166,6 +178,9 @@ impl Ctx<'_> {
             return Err(self.node_err(&node, "empty op_type"));
         }
         for a in &n.attribute {
+            if node.attrs.contains_key(&a.name) {
+                return Err(self.node_err(&node, format!("attribute `{}` is given twice", a.name)));
+            }
             let value = self.attribute(a, visible).map_err(|e| match e {
                 AttrFail::Msg(m) => self.node_err(&node, format!("attribute `{}`: {m}", a.name)),
                 AttrFail::Model(e) => e,
@@ -312,17 +327,24 @@ enum AttrFail {
     Model(ModelError),
 }
 
-fn value_info(v: &ValueInfoProto) -> ValueInfo {
+/// The declared type of a graph value: tensor types must name a known element type; a value
+/// without a type is an error where one is `required` (the main graph's inputs); map and
+/// sparse types are not supported.
+fn value_info(v: &ValueInfoProto, required: bool) -> Result<ValueInfo, String> {
     let mut info = ValueInfo {
         name: v.name.clone(),
         dtype: None,
         shape: None,
     };
     let Some(ty) = v.type_.as_ref() else {
-        return info;
+        return match required {
+            true => Err("has no type".into()),
+            false => Ok(info),
+        };
     };
+    check_type(ty, 0)?;
     if !ty.has_tensor_type() {
-        return info;
+        return Ok(info);
     }
     let tt = ty.tensor_type();
     info.dtype = DType::from_onnx(tt.elem_type);
@@ -343,5 +365,40 @@ fn value_info(v: &ValueInfoProto) -> ValueInfo {
                 .collect(),
         );
     }
-    info
+    Ok(info)
+}
+
+/// Element types of tensors (inside sequences and optionals too) must be ones burnish knows.
+fn check_type(ty: &TypeProto, depth: usize) -> Result<(), String> {
+    if depth > 16 {
+        return Err("type nests too deeply".into());
+    }
+    if ty.has_tensor_type() {
+        let code = ty.tensor_type().elem_type;
+        return match (code, DType::from_onnx(code)) {
+            (_, Some(_)) => Ok(()),
+            (0, None) => Err("tensor type without an element type".into()),
+            (14 | 15, None) => Err("complex tensors are not supported".into()),
+            (c, None) => Err(format!("element type {c} is not an ONNX element type")),
+        };
+    }
+    if ty.has_sequence_type() {
+        return match ty.sequence_type().elem_type.as_ref() {
+            Some(inner) => check_type(inner, depth + 1),
+            None => Ok(()),
+        };
+    }
+    if ty.has_optional_type() {
+        return match ty.optional_type().elem_type.as_ref() {
+            Some(inner) => check_type(inner, depth + 1),
+            None => Ok(()),
+        };
+    }
+    if ty.has_map_type() {
+        return Err("map types are not supported".into());
+    }
+    if ty.has_sparse_tensor_type() {
+        return Err("sparse tensor types are not supported".into());
+    }
+    Ok(())
 }

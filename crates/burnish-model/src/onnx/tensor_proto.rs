@@ -28,7 +28,10 @@ pub fn decode_tensor(proto: &TensorProto, base_dir: Option<&Path>) -> Result<Ten
 
     let external = proto.data_location.value() == 1 || !proto.external_data.is_empty();
     let buffer = if external {
-        let bytes = read_external(proto, base_dir, (count * dtype.bits()).div_ceil(8))?;
+        let bits = count
+            .checked_mul(dtype.bits())
+            .ok_or_else(|| format!("dimensions {:?} overflow", proto.dims))?;
+        let bytes = read_external(proto, base_dir, bits.div_ceil(8))?;
         Buffer::from_le_bytes(dtype, &bytes)?
     } else if !proto.raw_data.is_empty() {
         Buffer::from_le_bytes(dtype, &proto.raw_data)?
@@ -117,12 +120,25 @@ fn read_external(
     let dir = base_dir.ok_or("external data needs the model's folder (model given as bytes)")?;
     let path = dir.join(rel);
     let len = length.unwrap_or(expected as u64);
-    let mut file = std::fs::File::open(&path)
-        .map_err(|e| format!("external data `{}`: {e}", path.display()))?;
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| format!("external data `{}`: {e}", path.display()))?;
+    let fail = |e: &dyn std::fmt::Display| format!("external data `{}`: {e}", path.display());
+    let mut file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
+    let size = file.metadata().map_err(|e| fail(&e))?;
+    if !size.is_file() {
+        return Err(fail(&"not a regular file"));
+    }
+    if len != expected as u64 {
+        return Err(fail(&format!(
+            "length {len} does not match the tensor's {expected} bytes"
+        )));
+    }
+    if offset.checked_add(len).is_none_or(|end| end > size.len()) {
+        return Err(fail(&format!(
+            "offset {offset} + length {len} runs past the end of the file ({} bytes)",
+            size.len()
+        )));
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(|e| fail(&e))?;
     let mut bytes = vec![0u8; len as usize];
-    file.read_exact(&mut bytes)
-        .map_err(|e| format!("external data `{}`: {e}", path.display()))?;
+    file.read_exact(&mut bytes).map_err(|e| fail(&e))?;
     Ok(bytes)
 }

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+pub mod chain;
+
 use burnish_model::{Attribute, DType, Dim, Graph, Model, Node, TensorData, ValueInfo};
 
 /// Builds a graph node by node; every node gets one fresh output name.

@@ -12,7 +12,7 @@
 
 use burnish_model::{AttrExt, Attribute, Model};
 
-use crate::rewrite::{constant, is_op, producer, rewrite_each};
+use crate::rewrite::{is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -24,16 +24,16 @@ impl Pass for CancelTransposes {
     }
 
     fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
-        rewrite_each(&mut model.graph, |g, j| {
-            let second = &g.nodes[j];
+        rewrite_each(&mut model.graph, |ed, j| {
+            let second = ed.node(j);
             let is_t = is_op(second, "Transpose");
             if !is_t && !is_op(second, "Reshape") {
                 return Ok(false);
             }
-            let Some(i) = second.input(0).and_then(|x| producer(g, x)) else {
+            let Some(i) = second.input(0).and_then(|x| ed.producer(x)) else {
                 return Ok(false);
             };
-            let first = &g.nodes[i];
+            let first = ed.node(i);
             if first.op_type != second.op_type || first.domain != second.domain {
                 return Ok(false);
             }
@@ -54,23 +54,24 @@ impl Pass for CancelTransposes {
                 let Some(composed) = composed else {
                     return Ok(false);
                 };
-                let node = &mut g.nodes[j];
-                node.inputs[0] = x;
-                if composed.iter().enumerate().all(|(k, &p)| p == k as i64) {
-                    node.op_type = "Identity".into();
-                    node.attrs.clear();
-                } else {
-                    node.attrs.insert("perm".into(), Attribute::Ints(composed));
-                }
+                ed.edit(j, |node| {
+                    node.inputs[0] = x;
+                    if composed.iter().enumerate().all(|(k, &p)| p == k as i64) {
+                        node.op_type = "Identity".into();
+                        node.attrs.clear();
+                    } else {
+                        node.attrs.insert("perm".into(), Attribute::Ints(composed));
+                    }
+                });
                 return Ok(true);
             }
-            let Some(shape) = second.input(1).and_then(|s| constant(g, s)) else {
+            let Some(shape) = second.input(1).and_then(|s| ed.constant(s)) else {
                 return Ok(false);
             };
             if shape.to_i64_vec().is_none_or(|v| v.contains(&0)) {
                 return Ok(false);
             }
-            g.nodes[j].inputs[0] = x;
+            ed.edit(j, |node| node.inputs[0] = x);
             Ok(true)
         })
     }

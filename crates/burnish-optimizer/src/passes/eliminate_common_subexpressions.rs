@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use burnish_model::{Attribute, Model};
 
-use crate::rewrite::{is_graph_output, replace_uses};
+use crate::rewrite::Editor;
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -25,12 +25,16 @@ impl Pass for EliminateCommonSubexpressions {
     }
 
     fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
-        let g = &mut model.graph;
+        let mut g = Editor::new(&mut model.graph);
         let mut seen: HashMap<String, Vec<String>> = HashMap::new();
         let mut changes = 0;
         let mut i = 0;
-        while i < g.nodes.len() {
-            let node = &g.nodes[i];
+        while i < g.len() {
+            if g.is_removed(i) {
+                i += 1;
+                continue;
+            }
+            let node = g.node(i);
             if node.inputs.iter().all(|s| s.is_empty())
                 || node
                     .attrs
@@ -52,20 +56,21 @@ impl Pass for EliminateCommonSubexpressions {
                 node.attrs
             );
             match seen.get(&key) {
-                Some(first) if !node.outputs.iter().any(|o| is_graph_output(g, o)) => {
+                Some(first) if !node.outputs.iter().any(|o| g.is_graph_output(o)) => {
                     let pairs: Vec<(String, String)> = node
                         .outputs
                         .iter()
                         .cloned()
                         .zip(first.iter().cloned())
                         .collect();
-                    g.nodes.remove(i);
+                    g.remove(i);
                     for (dup, keep) in pairs {
                         if !dup.is_empty() && !keep.is_empty() {
-                            replace_uses(g, &dup, &keep);
+                            g.replace_uses(&dup, &keep);
                         }
                     }
                     changes += 1;
+                    i += 1;
                 }
                 Some(_) => i += 1,
                 None => {
@@ -74,6 +79,7 @@ impl Pass for EliminateCommonSubexpressions {
                 }
             }
         }
+        g.finish();
         Ok(changes)
     }
 }

@@ -11,10 +11,10 @@
 //! with a constant of another type; Reshape whose shapes are not static; a node whose output is
 //! a graph output while `x` is itself a graph input, output or initializer. Exact.
 
-use burnish_model::{AttrExt, Graph, Model, Node};
+use burnish_model::{AttrExt, Model, Node};
 
 use crate::probe::Probe;
-use crate::rewrite::{constant, forward_node, is_op, rewrite_each};
+use crate::rewrite::{Editor, forward_node, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -42,18 +42,18 @@ impl Pass for EliminateIdentities {
         } else {
             None
         };
-        rewrite_each(&mut model.graph, |g, i| {
-            let node = &g.nodes[i];
+        rewrite_each(&mut model.graph, |ed, i| {
+            let node = ed.node(i);
             let probe = if probed(node) { probe.as_deref() } else { None };
-            let Some(src) = identity_source(g, node, probe) else {
+            let Some(src) = identity_source(ed, node, probe) else {
                 return Ok(false);
             };
-            Ok(forward_node(g, i, &src))
+            Ok(forward_node(ed, i, &src))
         })
     }
 }
 
-fn identity_source(g: &Graph, node: &Node, probe: Option<&Probe>) -> Option<String> {
+fn identity_source(g: &Editor, node: &Node, probe: Option<&Probe>) -> Option<String> {
     if !node.domain.is_empty() && node.domain != "ai.onnx" {
         return None;
     }
@@ -64,13 +64,13 @@ fn identity_source(g: &Graph, node: &Node, probe: Option<&Probe>) -> Option<Stri
         "Dropout" => {
             let training = match node.input(2) {
                 None => false,
-                Some(t) => constant(g, t)?.to_i64_vec()?.first().copied()? != 0,
+                Some(t) => g.constant(t)?.to_i64_vec()?.first().copied()? != 0,
             };
             (!training).then_some(x)
         }
         "Cast" => {
             let to = node.attrs.int_opt("to").ok()??;
-            let dtype = match g.initializers.get(&x) {
+            let dtype = match g.graph().initializers.get(&x) {
                 Some(t) => t.dtype(),
                 None => probe?.dtype(&x)?,
             };
@@ -96,10 +96,12 @@ fn identity_source(g: &Graph, node: &Node, probe: Option<&Probe>) -> Option<Stri
             let p = probe?;
             candidates.iter().find_map(|&(xi, ci)| {
                 let xv = node.input(xi)?;
-                let c = constant(g, node.input(ci)?)?;
+                let c = g.constant(node.input(ci)?)?;
                 let vals = c.to_f64_vec()?;
-                let same_type =
-                    p.dtype(xv).or(g.initializers.get(xv).map(|t| t.dtype())) == Some(c.dtype());
+                let same_type = p
+                    .dtype(xv)
+                    .or(g.graph().initializers.get(xv).map(|t| t.dtype()))
+                    == Some(c.dtype());
                 (same_type
                     && !vals.is_empty()
                     && vals.iter().all(|&v| v == neutral)

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use burnish_model::{Attribute, Graph, Model, ValueInfo};
 use burnish_runtime::{Session, SessionOptions, ops};
 
-use crate::rewrite::{constant, is_graph_output, rewrite_each};
+use crate::rewrite::{Editor, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -35,20 +35,20 @@ impl Pass for FoldConstants {
     fn run(&self, model: &mut Model, ctx: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         let opsets = model.opsets.clone();
         let ir_version = model.ir_version;
-        rewrite_each(&mut model.graph, |g, i| {
-            Ok(fold_node(g, i, &opsets, ir_version, ctx.max_fold_bytes))
+        rewrite_each(&mut model.graph, |ed, i| {
+            Ok(fold_node(ed, i, &opsets, ir_version, ctx.max_fold_bytes))
         })
     }
 }
 
 fn fold_node(
-    g: &mut Graph,
+    g: &mut Editor,
     i: usize,
     opsets: &BTreeMap<String, i64>,
     ir_version: i64,
     max_bytes: usize,
 ) -> bool {
-    let node = &g.nodes[i];
+    let node = g.node(i);
     let present: Vec<&String> = node.inputs.iter().filter(|s| !s.is_empty()).collect();
     if (present.is_empty() && node.op_type != "Constant")
         || node.op_type == "DequantizeLinear"
@@ -57,13 +57,13 @@ fn fold_node(
             .values()
             .any(|a| matches!(a, Attribute::Graph(_)))
         || ops::builder(&node.domain, &node.op_type).is_none()
-        || node.outputs.iter().any(|o| is_graph_output(g, o))
+        || node.outputs.iter().any(|o| g.is_graph_output(o))
     {
         return false;
     }
     let mut initializers = BTreeMap::new();
     for name in &present {
-        match constant(g, name) {
+        match g.constant(name) {
             Some(t) => initializers.insert((*name).clone(), t.clone()),
             None => return false,
         };
@@ -104,9 +104,9 @@ fn fold_node(
     if out_bytes > max_bytes && out_bytes > in_bytes {
         return false;
     }
-    g.nodes.remove(i);
+    g.remove(i);
     for (name, t) in values {
-        g.initializers.insert(name, std::sync::Arc::new(t));
+        g.set_initializer(name, std::sync::Arc::new(t));
     }
     true
 }

@@ -14,9 +14,9 @@
 
 use std::sync::Arc;
 
-use burnish_model::{AttrExt, Attribute, Graph, Model, TensorData};
+use burnish_model::{AttrExt, Attribute, Model, TensorData};
 
-use crate::rewrite::{absorb, constant, fresh_name, is_op, producer, rewrite_each, single_use};
+use crate::rewrite::{Editor, absorb, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -32,8 +32,8 @@ impl Pass for FoldConvAddMul {
     }
 }
 
-fn f32_const(g: &Graph, name: Option<&str>) -> Option<(Vec<usize>, Vec<f32>)> {
-    let t = constant(g, name?)?;
+fn f32_const(g: &Editor, name: Option<&str>) -> Option<(Vec<usize>, Vec<f32>)> {
+    let t = g.constant(name?)?;
     Some((t.shape.clone(), t.as_f32()?.to_vec()))
 }
 
@@ -63,19 +63,19 @@ fn per_channel(
     (ok && axis >= offset).then(|| v.to_vec())
 }
 
-fn fold_at(g: &mut Graph, j: usize) -> Option<()> {
-    let op = &g.nodes[j];
+fn fold_at(g: &mut Editor, j: usize) -> Option<()> {
+    let op = g.node(j);
     let is_mul = is_op(op, "Mul");
     if !is_mul && !is_op(op, "Add") {
         return None;
     }
     let (k, i) = (0..2).find_map(|k| {
-        let p = producer(g, op.input(k)?)?;
-        let n = &g.nodes[p];
-        ((is_op(n, "Conv") || is_op(n, "Gemm")) && single_use(g, op.input(k)?)).then_some((k, p))
+        let p = g.producer(op.input(k)?)?;
+        let n = g.node(p);
+        ((is_op(n, "Conv") || is_op(n, "Gemm")) && g.single_use(op.input(k)?)).then_some((k, p))
     })?;
     let (vshape, v) = f32_const(g, op.input(1 - k))?;
-    let base = &g.nodes[i];
+    let base = g.node(i);
     let (wshape, mut w) = f32_const(g, base.input(1))?;
     let conv = is_op(base, "Conv");
     let (channels, axis, rank) = if conv {
@@ -118,22 +118,22 @@ fn fold_at(g: &mut Graph, j: usize) -> Option<()> {
     }
     let name = base.name.clone();
     if is_mul {
-        let wname = fresh_name(g, &format!("{name}_scaled_weight"));
-        g.initializers
-            .insert(wname.clone(), Arc::new(TensorData::from_f32(wshape, w)));
-        g.nodes[i].inputs[1] = wname;
+        let wname = g.fresh_name(&format!("{name}_scaled_weight"));
+        g.set_initializer(wname.clone(), Arc::new(TensorData::from_f32(wshape, w)));
+        g.edit(i, |n| n.inputs[1] = wname);
     }
-    let bname = fresh_name(g, &format!("{name}_folded_bias"));
-    g.initializers.insert(
+    let bname = g.fresh_name(&format!("{name}_folded_bias"));
+    g.set_initializer(
         bname.clone(),
         Arc::new(TensorData::from_f32(vec![channels], bias)),
     );
-    let base = &mut g.nodes[i];
-    base.inputs.resize(3, String::new());
-    base.inputs[2] = bname;
-    if !conv {
-        base.attrs.insert("beta".into(), Attribute::Float(1.0));
-    }
+    g.edit(i, |base| {
+        base.inputs.resize(3, String::new());
+        base.inputs[2] = bname;
+        if !conv {
+            base.attrs.insert("beta".into(), Attribute::Float(1.0));
+        }
+    });
     absorb(g, i, j);
     Some(())
 }

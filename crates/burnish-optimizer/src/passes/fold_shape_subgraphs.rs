@@ -99,9 +99,10 @@ impl Pass for FoldShapeSubgraphs {
             }
             removed.push(i);
         }
-        for &i in removed.iter().rev() {
-            g.nodes.remove(i);
-        }
+        let gone: HashSet<usize> = removed.iter().copied().collect();
+        let mut index = 0..;
+        g.nodes
+            .retain(|_| !gone.contains(&index.next().unwrap_or(usize::MAX)));
         Ok(removed.len())
     }
 }

@@ -16,9 +16,9 @@
 //! Clip bounds that are not constant; a producer that already carries an activation. Exact: the
 //! same activation kernel runs on the same values.
 
-use burnish_model::{Attribute, Graph, Model};
+use burnish_model::{Attribute, Model};
 
-use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, single_use, use_count};
+use crate::rewrite::{Editor, is_op, rewrite_each, scalar_f32};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -45,9 +45,9 @@ impl Pass for FuseActivation {
     }
 }
 
-fn fusable_producer(g: &Graph, value: &str) -> Option<usize> {
-    let i = producer(g, value)?;
-    let n = &g.nodes[i];
+fn fusable_producer(g: &Editor, value: &str) -> Option<usize> {
+    let i = g.producer(value)?;
+    let n = g.node(i);
     let ok = ["Conv", "Gemm", "MatMul"].iter().any(|op| is_op(n, op))
         || (n.domain == "burnish"
             && matches!(n.op_type.as_str(), "Linear" | "FusedConv")
@@ -55,18 +55,17 @@ fn fusable_producer(g: &Graph, value: &str) -> Option<usize> {
     ok.then_some(i)
 }
 
-fn fuse_at(g: &mut Graph, j: usize) -> Option<()> {
-    let act = &g.nodes[j];
+fn fuse_at(g: &mut Editor, j: usize) -> Option<()> {
+    let act = g.node(j);
     let (i, name, mut attrs, remove) = if is_op(act, "Mul") {
         let (k, s) = (0..2).find_map(|k| {
-            let s = producer(g, act.input(k)?)?;
-            let sig = &g.nodes[s];
+            let s = g.producer(act.input(k)?)?;
+            let sig = g.node(s);
             (is_op(sig, "Sigmoid") && sig.input(0) == act.input(1 - k)).then_some((k, s))
         })?;
         let y = act.input(1 - k)?;
         let sig_out = act.input(k)?;
-        if use_count(g, y) != 2 || crate::rewrite::is_graph_output(g, y) || !single_use(g, sig_out)
-        {
+        if g.use_count(y) != 2 || g.is_graph_output(y) || !g.single_use(sig_out) {
             return None;
         }
         let i = fusable_producer(g, y)?;
@@ -74,7 +73,7 @@ fn fuse_at(g: &mut Graph, j: usize) -> Option<()> {
     } else {
         let op = ACTIVATIONS.iter().find(|op| is_op(act, op))?;
         let y = act.input(0)?;
-        if !single_use(g, y) {
+        if !g.single_use(y) {
             return None;
         }
         let i = fusable_producer(g, y)?;
@@ -86,7 +85,7 @@ fn fuse_at(g: &mut Graph, j: usize) -> Option<()> {
         if *op == "Clip" {
             for (pos, key) in [(1, "activation_min"), (2, "activation_max")] {
                 if let Some(bound) = act.input(pos) {
-                    let v = scalar_f32(constant(g, bound)?)?;
+                    let v = scalar_f32(g.constant(bound)?)?;
                     attrs.push((key.to_string(), Attribute::Float(v)));
                 }
             }
@@ -96,19 +95,18 @@ fn fuse_at(g: &mut Graph, j: usize) -> Option<()> {
         (i, op.to_string(), attrs, None)
     };
     attrs.push(("activation".into(), Attribute::String(name)));
-    let outputs = g.nodes[j].outputs.clone();
-    let node = &mut g.nodes[i];
-    if node.domain != "burnish" {
-        node.op_type = format!("Fused{}", node.op_type);
-        node.domain = "burnish".into();
+    let outputs = g.node(j).outputs.clone();
+    g.remove(j);
+    if let Some(s) = remove {
+        g.remove(s);
     }
-    node.attrs.extend(attrs);
-    node.outputs = outputs;
-    let mut dead = vec![j];
-    dead.extend(remove);
-    dead.sort_unstable();
-    for k in dead.into_iter().rev() {
-        g.nodes.remove(k);
-    }
+    g.edit(i, |node| {
+        if node.domain != "burnish" {
+            node.op_type = format!("Fused{}", node.op_type);
+            node.domain = "burnish".into();
+        }
+        node.attrs.extend(attrs);
+        node.outputs = outputs;
+    });
     Some(())
 }

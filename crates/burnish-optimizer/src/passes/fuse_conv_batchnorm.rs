@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use burnish_model::{AttrExt, Model, TensorData};
 
-use crate::rewrite::{absorb, constant, fresh_name, is_op, producer, rewrite_each, single_use};
+use crate::rewrite::{absorb, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -26,7 +26,7 @@ impl Pass for FuseConvBatchnorm {
 
     fn run(&self, model: &mut Model, _: &PassContext, _: &ProbeCache) -> Result<usize, OptError> {
         rewrite_each(&mut model.graph, |g, j| {
-            let bn = &g.nodes[j];
+            let bn = g.node(j);
             if !is_op(bn, "BatchNormalization")
                 || bn.attrs.int_or("training_mode", 0).unwrap_or(1) != 0
                 || bn.outputs.iter().skip(1).any(|o| !o.is_empty())
@@ -36,16 +36,16 @@ impl Pass for FuseConvBatchnorm {
             let Some(c) = bn.input(0) else {
                 return Ok(false);
             };
-            let Some(i) = producer(g, c) else {
+            let Some(i) = g.producer(c) else {
                 return Ok(false);
             };
-            let conv = &g.nodes[i];
-            if !is_op(conv, "Conv") || !single_use(g, c) {
+            let conv = g.node(i);
+            if !is_op(conv, "Conv") || !g.single_use(c) {
                 return Ok(false);
             }
             let f32s = |k: usize, node: &burnish_model::Node| {
                 node.input(k)
-                    .and_then(|n| constant(g, n))
+                    .and_then(|n| g.constant(n))
                     .and_then(|t| t.as_f32().map(|v| (t.shape.clone(), v.to_vec())))
             };
             let Some((wshape, w)) = f32s(1, conv) else {
@@ -79,18 +79,18 @@ impl Pass for FuseConvBatchnorm {
             let b2: Vec<f32> = (0..cout)
                 .map(|o| ((bias[o] as f64 - mean[o] as f64) * scale[o] + beta[o] as f64) as f32)
                 .collect();
-            let wname = fresh_name(g, &format!("{}_bn_weight", conv.name));
-            let bname = fresh_name(g, &format!("{}_bn_bias", conv.name));
-            g.initializers
-                .insert(wname.clone(), Arc::new(TensorData::from_f32(wshape, w2)));
-            g.initializers.insert(
+            let wname = g.fresh_name(&format!("{}_bn_weight", conv.name));
+            let bname = g.fresh_name(&format!("{}_bn_bias", conv.name));
+            g.set_initializer(wname.clone(), Arc::new(TensorData::from_f32(wshape, w2)));
+            g.set_initializer(
                 bname.clone(),
                 Arc::new(TensorData::from_f32(vec![cout], b2)),
             );
-            let conv = &mut g.nodes[i];
-            conv.inputs.resize(3, String::new());
-            conv.inputs[1] = wname;
-            conv.inputs[2] = bname;
+            g.edit(i, |conv| {
+                conv.inputs.resize(3, String::new());
+                conv.inputs[1] = wname;
+                conv.inputs[2] = bname;
+            });
             absorb(g, i, j);
             Ok(true)
         })

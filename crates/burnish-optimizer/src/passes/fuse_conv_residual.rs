@@ -14,10 +14,10 @@
 //! broadcasting) or not f32, which also refuses constant `z` (per-channel constants are
 //! `fold_conv_add_mul`'s). Exact: the same sum of the same values, in the same order.
 
-use burnish_model::{DType, Graph, Model, Node};
+use burnish_model::{DType, Model, Node};
 
 use crate::probe::Probe;
-use crate::rewrite::{is_op, producer, rewrite_each, single_use};
+use crate::rewrite::{Editor, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -34,8 +34,11 @@ impl Pass for FuseConvResidual {
         _: &PassContext,
         cache: &ProbeCache,
     ) -> Result<usize, OptError> {
-        let g = &model.graph;
-        if !(0..g.nodes.len()).any(|j| !candidates(g, j).is_empty()) {
+        let any = {
+            let ed = Editor::new(&mut model.graph);
+            (0..ed.len()).any(|j| !candidates(&ed, j).is_empty())
+        };
+        if !any {
             return Ok(0);
         }
         let Some(probe) = cache.get(model) else {
@@ -55,35 +58,36 @@ fn plain_conv(n: &Node) -> bool {
 }
 
 /// `(conv index, residual)` pairs for the Add at `j`, before the shape checks.
-fn candidates(g: &Graph, j: usize) -> Vec<(usize, String)> {
-    let add = &g.nodes[j];
+fn candidates(g: &Editor, j: usize) -> Vec<(usize, String)> {
+    let add = g.node(j);
     if !is_op(add, "Add") || add.inputs.len() != 2 {
         return Vec::new();
     }
     (0..2)
         .filter_map(|k| {
             let (c, z) = (add.input(k)?, add.input(1 - k)?);
-            let i = producer(g, c)?;
-            (i < j && plain_conv(&g.nodes[i]) && single_use(g, c) && c != z)
+            let i = g.producer(c)?;
+            (i < j && plain_conv(g.node(i)) && g.single_use(c) && c != z)
                 .then(|| (i, z.to_string()))
         })
         .collect()
 }
 
-fn fuse_at(g: &mut Graph, j: usize, probe: &Probe) -> Option<()> {
+fn fuse_at(g: &mut Editor, j: usize, probe: &Probe) -> Option<()> {
     let (i, z) = candidates(g, j).into_iter().find(|(i, z)| {
-        let c = &g.nodes[*i].outputs[0];
+        let c = &g.node(*i).outputs[0];
         probe.same_shape(c, z)
             && probe.dtype(c) == Some(DType::F32)
             && probe.dtype(z) == Some(DType::F32)
     })?;
-    let outputs = g.nodes[j].outputs.clone();
-    let mut conv = g.nodes.remove(i);
+    let outputs = g.node(j).outputs.clone();
+    let mut conv = g.node(i).clone();
+    g.remove(i);
     conv.op_type = "FusedConv".into();
     conv.domain = "burnish".into();
     conv.inputs.resize(3, String::new());
     conv.inputs.push(z);
     conv.outputs = outputs;
-    g.nodes[j - 1] = conv;
+    g.replace(j, conv);
     Some(())
 }

@@ -11,9 +11,9 @@
 //! output; a weight that is not a constant f32 matrix; a bias that is not constant f32 of shape
 //! `[N]` or `[1, N]`. Exact: the same products and sums in the same order.
 
-use burnish_model::{Graph, Model};
+use burnish_model::Model;
 
-use crate::rewrite::{absorb, constant, is_op, producer, rewrite_each, single_use};
+use crate::rewrite::{Editor, absorb, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -30,8 +30,11 @@ impl Pass for FuseMatmulAdd {
         _: &PassContext,
         cache: &ProbeCache,
     ) -> Result<usize, OptError> {
-        let g = &model.graph;
-        if !(0..g.nodes.len()).any(|j| candidate(g, j).is_some()) {
+        let any = {
+            let ed = Editor::new(&mut model.graph);
+            (0..ed.len()).any(|j| candidate(&ed, j).is_some())
+        };
+        if !any {
             return Ok(0);
         }
         let probe = cache.get(model);
@@ -39,17 +42,18 @@ impl Pass for FuseMatmulAdd {
             let Some((i, k)) = candidate(g, j) else {
                 return Ok(false);
             };
-            let x = g.nodes[i].inputs[0].clone();
+            let x = g.node(i).inputs[0].clone();
             let two_d = probe.as_ref().and_then(|p| p.rank(&x)) == Some(2);
-            let bias = g.nodes[j].inputs[1 - k].clone();
-            let node = &mut g.nodes[i];
-            node.inputs.push(bias);
-            if two_d {
-                node.op_type = "Gemm".into();
-            } else {
-                node.op_type = "Linear".into();
-                node.domain = "burnish".into();
-            }
+            let bias = g.node(j).inputs[1 - k].clone();
+            g.edit(i, |node| {
+                node.inputs.push(bias);
+                if two_d {
+                    node.op_type = "Gemm".into();
+                } else {
+                    node.op_type = "Linear".into();
+                    node.domain = "burnish".into();
+                }
+            });
             absorb(g, i, j);
             Ok(true)
         })
@@ -57,20 +61,20 @@ impl Pass for FuseMatmulAdd {
 }
 
 /// `(matmul index, position of the MatMul output among the Add inputs)`.
-fn candidate(g: &Graph, j: usize) -> Option<(usize, usize)> {
-    let add = &g.nodes[j];
+fn candidate(g: &Editor, j: usize) -> Option<(usize, usize)> {
+    let add = g.node(j);
     if !is_op(add, "Add") {
         return None;
     }
     (0..2).find_map(|k| {
         let m = add.input(k)?;
-        let i = producer(g, m)?;
-        let mm = &g.nodes[i];
-        if !is_op(mm, "MatMul") || !single_use(g, m) || mm.input(0).is_none() {
+        let i = g.producer(m)?;
+        let mm = g.node(i);
+        if !is_op(mm, "MatMul") || !g.single_use(m) || mm.input(0).is_none() {
             return None;
         }
-        let w = constant(g, mm.input(1)?)?;
-        let b = constant(g, add.input(1 - k)?)?;
+        let w = g.constant(mm.input(1)?)?;
+        let b = g.constant(add.input(1 - k)?)?;
         let n = *w.shape.get(1)?;
         let bias_ok = b.as_f32().is_some() && (b.shape == [n] || b.shape == [1, n]);
         (w.shape.len() == 2 && w.as_f32().is_some() && bias_ok).then_some((i, k))

@@ -13,9 +13,9 @@
 //! read outside the pattern or a graph output; constants off by more than 1e-4 relative.
 //! Exact up to float rounding (the runtime's Gelu evaluates the same formula).
 
-use burnish_model::{Attribute, Graph, Model, Node};
+use burnish_model::{Attribute, Model, Node};
 
-use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, single_use};
+use crate::rewrite::{Editor, is_op, rewrite_each, scalar_f32};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -31,15 +31,15 @@ impl Pass for RecognizeGelu {
     }
 }
 
-pub(crate) fn near(g: &Graph, name: Option<&str>, want: f32) -> bool {
-    name.and_then(|n| constant(g, n))
+pub(crate) fn near(g: &Editor, name: Option<&str>, want: f32) -> bool {
+    name.and_then(|n| g.constant(n))
         .and_then(|t| scalar_f32(t))
         .is_some_and(|v| (v - want).abs() <= 1e-4 * want.abs().max(1e-6))
 }
 
 /// `node` is `op(value, const ≈ c)` in either order (`commutes`); returns the value input.
 pub(crate) fn with_const<'a>(
-    g: &Graph,
+    g: &Editor,
     node: &'a Node,
     op: &str,
     c: f32,
@@ -55,16 +55,16 @@ pub(crate) fn with_const<'a>(
 }
 
 /// The producing node of `value`, if `value` is read once.
-pub(crate) fn sole<'g>(g: &'g Graph, value: &str) -> Option<(usize, &'g Node)> {
-    if !single_use(g, value) {
+pub(crate) fn sole<'e>(g: &'e Editor, value: &str) -> Option<(usize, &'e Node)> {
+    if !g.single_use(value) {
         return None;
     }
-    let i = producer(g, value)?;
-    Some((i, &g.nodes[i]))
+    let i = g.producer(value)?;
+    Some((i, g.node(i)))
 }
 
-fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
-    let last = &g.nodes[end];
+fn rewrite_at(g: &mut Editor, end: usize) -> Option<()> {
+    let last = g.node(end);
     let mut nodes = vec![end];
     // y = Mul(m, 0.5) with m = Mul(x, a), or y = Mul(h, a) with h = Mul(x, 0.5).
     let (x, a) = if let Some(m) = with_const(g, last, "Mul", 0.5, true) {
@@ -91,9 +91,9 @@ fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
             nodes.extend(more);
             (x.to_string(), tanh)
         })?;
-    let name = g.nodes[end].name.clone();
-    let outputs = g.nodes[end].outputs.clone();
-    g.nodes[end] = Node {
+    let name = g.node(end).name.clone();
+    let outputs = g.node(end).outputs.clone();
+    let gelu = Node {
         name,
         op_type: "Gelu".into(),
         domain: String::new(),
@@ -106,17 +106,16 @@ fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
         .into_iter()
         .collect(),
     };
-    nodes.retain(|&k| k != end);
-    nodes.sort_unstable();
-    for k in nodes.into_iter().rev() {
-        g.nodes.remove(k);
+    g.replace(end, gelu);
+    for k in nodes.into_iter().filter(|&k| k != end) {
+        g.remove(k);
     }
     Some(())
 }
 
 /// Matches `a = Add(f(x), 1)` with `f` the erf or tanh kernel of GELU; returns whether it is the
 /// tanh form and the matched node indices.
-fn match_one_plus(g: &Graph, x: &str, a: &str) -> Option<(bool, Vec<usize>)> {
+fn match_one_plus(g: &Editor, x: &str, a: &str) -> Option<(bool, Vec<usize>)> {
     let (ai, an) = sole(g, a)?;
     let e = with_const(g, an, "Add", 1.0, true)?;
     let (ei, en) = sole(g, e)?;

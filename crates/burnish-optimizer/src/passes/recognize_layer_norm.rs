@@ -13,10 +13,10 @@
 //! outputs, non-constant γ/β/ε, γ or β not of shape `[D]`, an exponent other than 2.
 //! Exact up to float rounding.
 
-use burnish_model::{AttrExt, Attribute, Graph, Model, Node};
+use burnish_model::{AttrExt, Attribute, Model, Node};
 
 use super::recognize_gelu::{sole, with_const};
-use crate::rewrite::{constant, is_op, producer, rewrite_each, scalar_f32, use_count};
+use crate::rewrite::{Editor, is_op, rewrite_each, scalar_f32};
 use crate::{OptError, Pass, PassContext, ProbeCache};
 
 /// See the module documentation.
@@ -32,31 +32,31 @@ impl Pass for RecognizeLayerNorm {
     }
 }
 
-fn last_axis_mean(g: &Graph, node: &Node) -> Option<()> {
+fn last_axis_mean(g: &Editor, node: &Node) -> Option<()> {
     if !is_op(node, "ReduceMean") || node.attrs.int_or("keepdims", 1).ok()? != 1 {
         return None;
     }
     let axes = match node.input(1) {
-        Some(a) => constant(g, a)?.to_i64_vec()?,
+        Some(a) => g.constant(a)?.to_i64_vec()?,
         None => node.attrs.ints_opt("axes").ok()??,
     };
     (axes == [-1]).then_some(())
 }
 
 /// `node` is `op(a, c)` or `op(c, a)` with `c` a 1-D f32 constant; returns `(a, c)`.
-fn with_vector<'a>(g: &Graph, node: &'a Node, op: &str) -> Option<(&'a str, &'a str)> {
+fn with_vector<'a>(g: &Editor, node: &'a Node, op: &str) -> Option<(&'a str, &'a str)> {
     if !is_op(node, op) {
         return None;
     }
     (0..2).find_map(|k| {
         let c = node.input(1 - k)?;
-        let t = constant(g, c)?;
+        let t = g.constant(c)?;
         (t.shape.len() == 1 && t.as_f32().is_some()).then_some((node.input(k)?, c))
     })
 }
 
-fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
-    let (mul_out, beta) = with_vector(g, &g.nodes[end], "Add")?;
+fn rewrite_at(g: &mut Editor, end: usize) -> Option<()> {
+    let (mul_out, beta) = with_vector(g, g.node(end), "Add")?;
     let (mi, mul) = sole(g, mul_out)?;
     let (div_out, gamma) = with_vector(g, mul, "Mul")?;
     let (vi, div) = sole(g, div_out)?;
@@ -73,12 +73,12 @@ fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
     let (ri, red) = sole(g, var)?;
     last_axis_mean(g, red)?;
     let (pi, pow) = sole(g, red.input(0)?)?;
-    if with_const(g, pow, "Pow", 2.0, false)? != d || use_count(g, d) != 2 {
+    if with_const(g, pow, "Pow", 2.0, false)? != d || g.use_count(d) != 2 {
         return None;
     }
-    let di = producer(g, d)?;
-    let sub = &g.nodes[di];
-    if !is_op(sub, "Sub") || crate::rewrite::is_graph_output(g, d) {
+    let di = g.producer(d)?;
+    let sub = g.node(di);
+    if !is_op(sub, "Sub") || g.is_graph_output(d) {
         return None;
     }
     let (x, m) = (sub.input(0)?, sub.input(1)?);
@@ -87,16 +87,16 @@ fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
     if mean.input(0)? != x {
         return None;
     }
-    let (gl, bl) = (constant(g, gamma)?.len(), constant(g, beta)?.len());
+    let (gl, bl) = (g.constant(gamma)?.len(), g.constant(beta)?.len());
     if gl != bl || gl < 2 {
         return None;
     }
     let node = Node {
-        name: g.nodes[end].name.clone(),
+        name: g.node(end).name.clone(),
         op_type: "LayerNormalization".into(),
         domain: String::new(),
         inputs: vec![x.to_string(), gamma.to_string(), beta.to_string()],
-        outputs: g.nodes[end].outputs.clone(),
+        outputs: g.node(end).outputs.clone(),
         attrs: [
             ("axis".to_string(), Attribute::Int(-1)),
             ("epsilon".to_string(), Attribute::Float(eps)),
@@ -104,23 +104,20 @@ fn rewrite_at(g: &mut Graph, end: usize) -> Option<()> {
         .into_iter()
         .collect(),
     };
-    g.nodes[end] = node;
-    let mut dead = vec![mi, vi, si, ai, ri, pi, di, mi0];
-    dead.sort_unstable();
-    dead.dedup();
-    for k in dead.into_iter().rev() {
-        g.nodes.remove(k);
+    g.replace(end, node);
+    for k in [mi, vi, si, ai, ri, pi, di, mi0] {
+        g.remove(k);
     }
     Some(())
 }
 
 /// `Add(v, ε)` in either order with ε a constant f32 scalar; returns `(v, ε)`.
-fn with_vector_or_scalar<'a>(g: &Graph, add: &'a Node) -> Option<(&'a str, f32)> {
+fn with_vector_or_scalar<'a>(g: &Editor, add: &'a Node) -> Option<(&'a str, f32)> {
     if !is_op(add, "Add") {
         return None;
     }
     (0..2).find_map(|k| {
-        let eps = scalar_f32(constant(g, add.input(1 - k)?)?)?;
+        let eps = scalar_f32(g.constant(add.input(1 - k)?)?)?;
         Some((add.input(k)?, eps))
     })
 }

@@ -124,6 +124,9 @@ unsafe fn run(
     let blocks = blocks(layout, &padded, oh, ow);
     let threads = rayon::current_num_threads();
     let planes = geo.batch * geo.groups;
+    if planes == 0 || pixels == 0 {
+        return Ok(());
+    }
     let panels = w.panels_per_group();
     // Up to 8 blocks per task, few enough that the input a task reads (packed or in place)
     // stays within L2; with several threads, at least three tasks per thread, splitting the

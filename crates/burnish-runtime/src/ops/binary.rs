@@ -61,9 +61,93 @@ pub fn sub(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
 pub fn mul(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     arith_op(B::float_mul, B::int_mul)
 }
-/// `Div` (integer division truncates, as in onnxruntime).
+/// `Div`. Integer division truncates and, as in onnxruntime, division by zero is an error;
+/// `MIN / -1` wraps to `MIN` (onnxruntime's own result for 8- and 16-bit integers; its 32- and
+/// 64-bit kernels crash on it).
 pub fn div(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    arith_op(B::float_div, B::int_div)
+    op(|mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        match (&a, &b) {
+            (Value::Int(_), Value::Int(_)) => Ok(vec![int_host(a, b, IntOp::Div)?]),
+            _ => Ok(vec![arith(a, b, B::float_div, B::int_div)?]),
+        }
+    })
+}
+
+/// Integer `Div` and `Mod`, computed on the host with the zero check and wrapping of
+/// onnxruntime (`MIN % -1` is 0).
+#[derive(Clone, Copy)]
+enum IntOp {
+    Div,
+    /// `fmod=0`: the remainder takes the divisor's sign.
+    Mod,
+    /// `fmod=1`: the remainder takes the dividend's sign.
+    Fmod,
+}
+
+trait HostInt: Copy + PartialEq + PartialOrd + Default {
+    fn wrapping_div(self, o: Self) -> Self;
+    fn wrapping_rem(self, o: Self) -> Self;
+    fn wrapping_add(self, o: Self) -> Self;
+}
+
+macro_rules! host_int {
+    ($($t:ty),*) => {$(
+        impl HostInt for $t {
+            fn wrapping_div(self, o: Self) -> Self { <$t>::wrapping_div(self, o) }
+            fn wrapping_rem(self, o: Self) -> Self { <$t>::wrapping_rem(self, o) }
+            fn wrapping_add(self, o: Self) -> Self { <$t>::wrapping_add(self, o) }
+        }
+    )*};
+}
+host_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+fn int_apply<T: HostInt>(a: &[T], b: &[T], op: IntOp) -> Result<Vec<T>, String> {
+    let zero = T::default();
+    if b.contains(&zero) {
+        return Err(match op {
+            IntOp::Div => "integer division by zero".into(),
+            _ => "integer modulo by zero".into(),
+        });
+    }
+    Ok(a.iter()
+        .zip(b)
+        .map(|(&x, &y)| match op {
+            IntOp::Div => x.wrapping_div(y),
+            IntOp::Fmod => x.wrapping_rem(y),
+            IntOp::Mod => {
+                let r = x.wrapping_rem(y);
+                if r != zero && (r < zero) != (y < zero) {
+                    r.wrapping_add(y)
+                } else {
+                    r
+                }
+            }
+        })
+        .collect())
+}
+
+fn int_host(a: Value, b: Value, op: IntOp) -> Result<Value, String> {
+    check_same(&a, &b)?;
+    let out = broadcast_shape(&a.shape(), &b.shape())?;
+    let (a, b) = (
+        expand_to(a, &out)?.to_data()?,
+        expand_to(b, &out)?.to_data()?,
+    );
+    use burnish_model::Buffer as H;
+    let data = match (&a.data, &b.data) {
+        (H::I8(x), H::I8(y)) => H::I8(int_apply(x, y, op)?),
+        (H::I16(x), H::I16(y)) => H::I16(int_apply(x, y, op)?),
+        (H::I32(x), H::I32(y)) => H::I32(int_apply(x, y, op)?),
+        (H::I64(x), H::I64(y)) => H::I64(int_apply(x, y, op)?),
+        (H::U8(x), H::U8(y)) => H::U8(int_apply(x, y, op)?),
+        (H::U16(x), H::U16(y)) => H::U16(int_apply(x, y, op)?),
+        (H::U32(x), H::U32(y)) => H::U32(int_apply(x, y, op)?),
+        (H::U64(x), H::U64(y)) => H::U64(int_apply(x, y, op)?),
+        _ => return Err(format!("integer arithmetic on {}", a.dtype())),
+    };
+    let t = burnish_model::TensorData::new(out, data).map_err(|e| e.to_string())?;
+    Value::from_data(&t)
 }
 
 /// `Pow`: float base with float or integer exponent; integer base with integer exponent.
@@ -108,11 +192,9 @@ pub fn modulo(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 Value::Float(B::float_sub(x, B::float_mul(t, y)))
             }
             (Value::Float(x), Value::Float(y)) => Value::Float(B::float_remainder(x, y)),
-            (Value::Int(x), Value::Int(y)) if fmod => {
-                let q = B::int_div(x.clone(), y.clone());
-                Value::Int(B::int_sub(x, B::int_mul(q, y)))
+            (a @ Value::Int(_), b @ Value::Int(_)) => {
+                int_host(a, b, if fmod { IntOp::Fmod } else { IntOp::Mod })?
             }
-            (Value::Int(x), Value::Int(y)) => Value::Int(B::int_remainder(x, y)),
             _ => return Err("Mod on bool tensors".into()),
         }])
     })

@@ -74,8 +74,10 @@ impl Window {
             "SAME_UPPER" | "SAME_LOWER" => Ok((0..n)
                 .map(|i| {
                     let out = input[i].div_ceil(strides[i]);
-                    let span = (kernel[i] - 1) * dil[i] + 1;
-                    let total = ((out - 1) * strides[i] + span).saturating_sub(input[i]);
+                    let span = kernel[i].saturating_sub(1).saturating_mul(dil[i]) + 1;
+                    let total = (out.saturating_sub(1).saturating_mul(strides[i]))
+                        .saturating_add(span)
+                        .saturating_sub(input[i]);
                     if self.auto_pad == "SAME_UPPER" {
                         (total / 2, total - total / 2)
                     } else {
@@ -94,6 +96,47 @@ impl Window {
             other => Err(format!("unknown auto_pad `{other}`")),
         }
     }
+}
+
+/// The output shape of a forward convolution or pool of input `sx` with kernel `kernel`
+/// (`channels` output channels), checked before anything is allocated: the kernel fits the
+/// padded input, no size overflows, and the output and the padded input fit the memory
+/// budget.
+pub fn forward_output(
+    win: &Window,
+    sx: &[usize],
+    kernel: &[usize],
+    channels: usize,
+) -> Result<Vec<usize>, String> {
+    let n = kernel.len();
+    let spatial = &sx[sx.len() - n..];
+    let pad = win.padding(spatial, kernel)?;
+    let (st, dl) = (win.strides(n)?, win.dilations(n)?);
+    let mut out = vec![sx[0], channels];
+    let mut padded = sx[..2].to_vec();
+    for i in 0..n {
+        let span = kernel[i]
+            .checked_sub(1)
+            .and_then(|k| k.checked_mul(dl[i]))
+            .and_then(|k| k.checked_add(1));
+        let full = spatial[i]
+            .checked_add(pad[i].0)
+            .and_then(|v| v.checked_add(pad[i].1));
+        match (span, full) {
+            (Some(span), Some(full)) if span <= full => {
+                out.push((full - span) / st[i] + 1);
+                padded.push(full);
+            }
+            _ => {
+                return Err(format!(
+                    "kernel {kernel:?} (dilations {dl:?}) does not fit the input {sx:?} padded by {pad:?}"
+                ));
+            }
+        }
+    }
+    super::util::check_numel(&padded)?;
+    super::util::check_numel(&out)?;
+    Ok(out)
 }
 
 fn arr<const N: usize>(v: &[usize]) -> [usize; N] {
@@ -154,6 +197,13 @@ fn conv_f32(
     group: usize,
     (min, max): (f32, f32),
 ) -> Result<FlexTensor, String> {
+    let (sx, sw) = (dims(&x), dims(&w));
+    if sx.len() < 3 || sx.len() != sw.len() {
+        return Err(format!(
+            "Conv input {sx:?} and weight {sw:?} ranks do not fit"
+        ));
+    }
+    forward_output(win, &sx, &sw[2..], sw[0])?;
     if FastConv::applies(&x, &w) {
         return fast.run(x, &w, b, z);
     }
@@ -246,9 +296,22 @@ pub fn conv_transpose(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             Some(v) if v.len() == n => v.iter().map(|&x| x.max(0) as usize).collect(),
             _ => vec![0; n],
         };
-        let mut full: Vec<usize> = (0..n)
-            .map(|i| st[i] * (sx[2 + i] - 1) + op_pad[i] + (sw[2 + i] - 1) * dl[i] + 1)
-            .collect();
+        let mut full = Vec::with_capacity(n);
+        for i in 0..n {
+            if op_pad[i] >= st[i].max(dl[i]) {
+                return Err(format!(
+                    "output_padding {:?} must be less than max(stride, dilation) in every dim",
+                    op_pad
+                ));
+            }
+            let size = st[i]
+                .checked_mul(sx[2 + i].saturating_sub(1))
+                .and_then(|v| v.checked_add(op_pad[i]))
+                .and_then(|v| v.checked_add(sw[2 + i].saturating_sub(1).checked_mul(dl[i])?))
+                .and_then(|v| v.checked_add(1))
+                .ok_or_else(|| format!("ConvTranspose output of input {sx:?} overflows"))?;
+            full.push(size);
+        }
         let split = |total: usize| {
             if win.auto_pad == "SAME_UPPER" {
                 (total / 2, total - total / 2)
@@ -275,6 +338,9 @@ pub fn conv_transpose(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         } else {
             win.padding(&vec![1; n], &vec![1; n])?
         };
+        let mut out_shape = vec![sx[0], sw[1].saturating_mul(group)];
+        out_shape.extend(&full);
+        super::util::check_numel(&out_shape)?;
         let zero = vec![0; n];
         let y = match n {
             1 => B::conv_transpose1d(

@@ -37,8 +37,12 @@ pub fn gather(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let idx = ins.take(1)?;
         let s = data.shape();
         let d = axis(a, s.len())?;
-        let flat = checked_indices(&idx, s[d])?;
         let ishape = idx.shape();
+        let mut out = s[..d].to_vec();
+        out.extend_from_slice(&ishape);
+        out.extend_from_slice(&s[d + 1..]);
+        super::util::check_alloc(&out, data.dtype().size().max(1))?;
+        let flat = checked_indices(&idx, s[d])?;
         let count = flat.len();
         let Value::Int(it) = i64_value(vec![count], flat)? else {
             unreachable!("i64_value builds an int tensor")
@@ -53,9 +57,6 @@ pub fn gather(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             })?,
             other => return Err(not_tensor(&other)),
         };
-        let mut out = s[..d].to_vec();
-        out.extend_from_slice(&ishape);
-        out.extend_from_slice(&s[d + 1..]);
         Ok(vec![picked.reshape(&out)])
     })
 }

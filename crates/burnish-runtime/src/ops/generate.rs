@@ -84,11 +84,17 @@ pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         if d == 0.0 {
             return Err("Range delta is 0".into());
         }
+        if !(s.is_finite() && l.is_finite() && d.is_finite()) {
+            return Err(format!(
+                "Range({s}, {l}, {d}) has a value that is not finite"
+            ));
+        }
         let n = ((l - s) / d).ceil().max(0.0);
-        if !n.is_finite() || n > super::util::MAX_ELEMENTS as f64 {
+        if n >= usize::MAX as f64 {
             return Err(format!("Range({s}, {l}, {d}) is too long"));
         }
         let n = n as usize;
+        super::util::check_alloc(&[n], 8).map_err(|e| format!("Range({s}, {l}, {d}): {e}"))?;
         let vals = (0..n).map(|i| s + i as f64 * d);
         let data = match dtype {
             DType::F32 => Buffer::F32(vals.map(|v| v as f32).collect()),

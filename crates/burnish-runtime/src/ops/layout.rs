@@ -251,6 +251,20 @@ pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         for (i, &d) in ax.iter().enumerate() {
             full[d] = (pads[i], pads[i + ax.len()]);
         }
+        let mut out_shape = Vec::with_capacity(r);
+        for (d, &(a, b)) in full.iter().enumerate() {
+            let n = s[d] as i128 + a as i128 + b as i128;
+            if n < 0 || n > usize::MAX as i128 {
+                return Err(format!("pads {pads:?} do not fit the input shape {s:?}"));
+            }
+            if mode == "reflect" && (a >= s[d] as i64 || b >= s[d] as i64) && (a > 0 || b > 0) {
+                return Err(format!(
+                    "reflect pads {pads:?} must be smaller than the input dims {s:?}"
+                ));
+            }
+            out_shape.push(n as usize);
+        }
+        super::util::check_alloc(&out_shape, x.dtype().size())?;
         let mut x = x;
         if full.iter().any(|&(a, b)| a < 0 || b < 0) {
             let sl: Vec<Slice> = (0..r)

@@ -46,6 +46,9 @@ pub fn matmul_prims(a: FlexTensor, b: FlexTensor) -> Result<FlexTensor, String> 
         ));
     }
     let n = sb[rb - 1];
+    let mut out_shape = broadcast_shape(&sa[..ra - 2], &sb[..rb - 2])?;
+    out_shape.extend([sa[ra - 2], n]);
+    super::util::check_numel(&out_shape)?;
     let out = if rb == 2 && ra > 2 {
         let rows: usize = sa[..ra - 1].iter().product();
         let flat = B::float_reshape(a, Shape::from(vec![rows, k]));

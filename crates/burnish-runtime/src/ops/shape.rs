@@ -168,14 +168,15 @@ pub fn reshape_dims(
             _ => return Err(format!("invalid Reshape target {target:?}")),
         }
     }
+    let product = |dims: &[usize]| dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if let Some(i) = infer {
-        let known: usize = out.iter().product();
+        let known = product(&out).unwrap_or(0);
         if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {input:?} into {target:?}"));
         }
         out[i] = total / known;
     }
-    if out.iter().product::<usize>() != total {
+    if product(&out) != Some(total) {
         return Err(format!(
             "cannot reshape {input:?} ({total} elements) into {target:?}"
         ));

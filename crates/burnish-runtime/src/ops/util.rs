@@ -54,6 +54,7 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, String> {
             }
         };
     }
+    check_numel(&out)?;
     Ok(out)
 }
 
@@ -149,14 +150,16 @@ pub fn axes(list: &[i64], rank: usize) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
-/// Largest tensor, in elements, an op may create from run-time shape data.
-pub const MAX_ELEMENTS: usize = 1 << 32;
+/// Checks, before anything is allocated, that a tensor of `shape` fits the memory budget
+/// (`--max-memory`, see [`burnish_model::limits`]) when its elements take `elem_bytes`;
+/// returns its element count. The one check every op makes before creating a tensor whose
+/// size comes from attributes or data.
+pub fn check_alloc(shape: &[usize], elem_bytes: usize) -> Result<usize, String> {
+    burnish_model::limits::check_tensor(shape, elem_bytes)?;
+    Ok(shape.iter().product())
+}
 
-/// Rejects shapes whose element count overflows or exceeds [`MAX_ELEMENTS`].
+/// [`check_alloc`] for 4-byte elements (f32 buffers, the common case).
 pub fn check_numel(shape: &[usize]) -> Result<usize, String> {
-    shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| format!("shape {shape:?} is too large"))
+    check_alloc(shape, 4)
 }

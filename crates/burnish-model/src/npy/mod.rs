@@ -3,7 +3,6 @@
 //! NPZ keys are the exact ONNX input/output names. Writing goes to a temporary file in the
 //! destination folder and is renamed into place, so a failed run never leaves a partial file.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -11,94 +10,116 @@ use crate::DType;
 use crate::error::ModelError;
 use crate::tensor::{Buffer, TensorData};
 
+mod archive;
+mod header;
+
+pub use archive::read_tensors;
+pub use header::{Header, MAX_HEADER_BYTES, parse_header};
+
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Parses one `.npy` payload; errors are plain messages.
+/// Parses one `.npy` payload held in memory; errors are plain messages. Bytes after the
+/// array data are ignored, as numpy does.
 pub fn parse_npy(bytes: &[u8]) -> Result<TensorData, String> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        return Err("not an NPY array (bad magic)".into());
-    }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err("truncated NPY header".into());
-            }
-            let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-            (len, 12)
-        }
-        v => return Err(format!("unsupported NPY version {v}")),
-    };
-    let header = bytes
+    let (header_len, start) = header::header_span(&bytes[..bytes.len().min(12)])?;
+    let raw = bytes
         .get(start..start + header_len)
         .ok_or("truncated NPY header")?;
-    let header = std::str::from_utf8(header).map_err(|_| "NPY header is not text")?;
-    let descr = dict_value(header, "descr").ok_or("NPY header has no `descr`")?;
-    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-    let fortran = dict_value(header, "fortran_order").ok_or("NPY header has no `fortran_order`")?;
-    if fortran.trim() == "True" {
-        return Err("Fortran-ordered arrays are not supported (use np.ascontiguousarray)".into());
-    }
-    let shape_text = dict_value(header, "shape").ok_or("NPY header has no `shape`")?;
-    let shape: Vec<usize> = shape_text
-        .trim_matches(|c| c == '(' || c == ')')
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| format!("bad NPY shape `{shape_text}`"))
-        })
-        .collect::<Result<_, _>>()?;
-    let (order, code) = descr.split_at(1);
-    if order == ">" && code != "i1" && code != "u1" && code != "b1" {
-        return Err(format!("big-endian arrays are not supported (`{descr}`)"));
-    }
-    let dtype = match code {
-        "f4" => DType::F32,
-        "f2" => DType::F16,
-        "f8" => DType::F64,
-        "i1" => DType::I8,
-        "i2" => DType::I16,
-        "i4" => DType::I32,
-        "i8" => DType::I64,
-        "u1" => DType::U8,
-        "u2" => DType::U16,
-        "u4" => DType::U32,
-        "u8" => DType::U64,
-        "b1" => DType::Bool,
-        other => return Err(format!("unsupported NPY dtype `{other}`")),
-    };
-    let count = shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or("NPY shape overflows")?;
+    let header = parse_header(raw, bytes[6] == 3)?;
+    let need = header.data_bytes()?;
     let payload = &bytes[start + header_len..];
-    let need = count * dtype.size();
     if payload.len() < need {
-        return Err(format!(
-            "truncated NPY data: {} bytes for shape {shape:?} of {dtype}, need {need}",
-            payload.len()
-        ));
+        return Err(truncated(payload.len(), &header, need));
     }
-    let data = Buffer::from_le_bytes(dtype, &payload[..need])?;
-    Ok(TensorData { shape, data })
+    decode(&header, &payload[..need])
 }
 
-/// Finds `'key': value` in the NPY header dict; returns the raw value text.
-fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let pos = header
-        .find(&format!("'{key}'"))
-        .or_else(|| header.find(&format!("\"{key}\"")))?;
-    let rest = &header[pos + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')')? + 1
-    } else {
-        rest.find([',', '}']).unwrap_or(rest.len())
-    };
-    Some(&rest[..end])
+/// Reads one NPY array from a stream, never trusting a declared size: the header is read
+/// first (bounded), then exactly the bytes its shape needs (checked against the memory
+/// budget). Returns the array and the number of bytes read.
+pub fn read_npy(reader: &mut impl Read) -> Result<(TensorData, u64), String> {
+    let mut prefix = Vec::with_capacity(12);
+    reader
+        .take(12)
+        .read_to_end(&mut prefix)
+        .map_err(|e| e.to_string())?;
+    let (header_len, start) = header::header_span(&prefix)?;
+    let mut raw = prefix.split_off(start.min(prefix.len()));
+    let missing = (header_len as u64).saturating_sub(raw.len() as u64);
+    reader
+        .take(missing)
+        .read_to_end(&mut raw)
+        .map_err(|e| e.to_string())?;
+    if raw.len() < header_len {
+        return Err("truncated NPY header".into());
+    }
+    let payload_head = raw.split_off(header_len);
+    let header = parse_header(&raw, prefix[6] == 3)?;
+    let need = header.data_bytes()?;
+    let mut payload = Vec::with_capacity(need);
+    payload.extend_from_slice(&payload_head[..payload_head.len().min(need)]);
+    let missing = (need - payload.len()) as u64;
+    reader
+        .take(missing)
+        .read_to_end(&mut payload)
+        .map_err(|e| e.to_string())?;
+    if payload.len() < need {
+        return Err(truncated(payload.len(), &header, need));
+    }
+    let read = (start + header_len + need) as u64;
+    Ok((decode(&header, &payload)?, read))
+}
+
+fn truncated(have: usize, header: &Header, need: usize) -> String {
+    format!(
+        "truncated NPY data: {have} bytes for shape {:?} of {}, need {need}",
+        header.shape, header.dtype
+    )
+}
+
+/// Little-endian, row-major elements of `header`'s type from exactly its data bytes.
+fn decode(header: &Header, payload: &[u8]) -> Result<TensorData, String> {
+    let size = header.dtype.size();
+    let swapped;
+    let mut bytes = payload;
+    if header.big_endian {
+        swapped = payload
+            .chunks_exact(size)
+            .flat_map(|c| c.iter().rev().copied())
+            .collect::<Vec<u8>>();
+        bytes = &swapped;
+    }
+    let reordered;
+    if header.fortran_order && header.shape.len() > 1 {
+        reordered = fortran_to_c(bytes, &header.shape, size);
+        bytes = &reordered;
+    }
+    let data = Buffer::from_le_bytes(header.dtype, bytes)?;
+    TensorData::new(header.shape.clone(), data).map_err(|e| e.to_string())
+}
+
+/// Column-major bytes of `shape` (elements of `size` bytes) in row-major order.
+fn fortran_to_c(bytes: &[u8], shape: &[usize], size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let rank = shape.len();
+    let mut strides = vec![1usize; rank];
+    for k in 1..rank {
+        strides[k] = strides[k - 1] * shape[k - 1];
+    }
+    let mut index = vec![0usize; rank];
+    let count = bytes.len() / size.max(1);
+    for _ in 0..count {
+        let offset: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.extend_from_slice(&bytes[offset * size..(offset + 1) * size]);
+        for k in (0..rank).rev() {
+            index[k] += 1;
+            if index[k] < shape[k] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    out
 }
 
 /// Serializes a tensor as an NPY (version 1) payload.
@@ -147,45 +168,16 @@ pub fn to_npy(t: &TensorData) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn tensor_file_err(path: &Path, entry: Option<&str>, message: impl Into<String>) -> ModelError {
+pub(crate) fn tensor_file_err(
+    path: &Path,
+    entry: Option<&str>,
+    message: impl Into<String>,
+) -> ModelError {
     ModelError::TensorFile {
         path: path.display().to_string(),
         entry: entry.map(str::to_string),
         message: message.into(),
     }
-}
-
-/// Reads every array of an `.npz` archive (or a single `.npy` file, keyed by its file stem).
-pub fn read_tensors(path: impl AsRef<Path>) -> Result<BTreeMap<String, TensorData>, ModelError> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
-    if bytes.starts_with(MAGIC) {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let t = parse_npy(&bytes).map_err(|m| tensor_file_err(path, None, m))?;
-        return Ok(BTreeMap::from([(stem, t)]));
-    }
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| tensor_file_err(path, None, format!("not an NPZ archive: {e}")))?;
-    let mut out = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut file = archive
-            .by_index(i)
-            .map_err(|e| tensor_file_err(path, None, e.to_string()))?;
-        let name = file
-            .name()
-            .map_err(|e| tensor_file_err(path, None, e.to_string()))?
-            .into_owned();
-        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        let mut data = Vec::with_capacity(file.size() as usize);
-        file.read_to_end(&mut data)
-            .map_err(|e| tensor_file_err(path, Some(&key), e.to_string()))?;
-        let t = parse_npy(&data).map_err(|m| tensor_file_err(path, Some(&key), m))?;
-        out.insert(key, t);
-    }
-    Ok(out)
 }
 
 /// Writes tensors as an uncompressed `.npz` archive, atomically (temp file, then rename).
