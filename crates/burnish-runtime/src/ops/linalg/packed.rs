@@ -95,6 +95,7 @@ impl PackedMatMul {
         let m: usize = lead.iter().product();
         let mut out_shape = lead.to_vec();
         out_shape.push(n);
+        super::super::util::check_numel(&out_shape)?;
         let contiguous = a.is_contiguous() && a.layout().start_offset() == 0;
         if m <= SMALL_ROWS
             && contiguous
