@@ -133,13 +133,7 @@ impl<'g> Editor<'g> {
                 || self.graph_inputs.contains(n)
                 || self.producer.contains_key(n)
         };
-        if !taken(base) {
-            return base.to_string();
-        }
-        (1..)
-            .map(|i| format!("{base}_{i}"))
-            .find(|n| !taken(n))
-            .expect("an unused name exists")
+        crate::rewrite::unused_name(base, taken)
     }
 
     /// Adds (or replaces) an initializer.

@@ -16,6 +16,11 @@ pub fn fresh_name(graph: &Graph, base: &str) -> String {
                 .iter()
                 .any(|node| node.outputs.iter().any(|o| o == n))
     };
+    unused_name(base, taken)
+}
+
+/// `base`, or the first of `base_1`, `base_2`, ... that `taken` does not claim.
+pub(crate) fn unused_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(base) {
         return base.to_string();
     }

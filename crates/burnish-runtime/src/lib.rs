@@ -21,6 +21,7 @@ pub mod capture;
 pub mod conformance;
 pub mod error;
 mod exec;
+mod fold;
 mod fusion;
 mod inline;
 pub mod inspect;
