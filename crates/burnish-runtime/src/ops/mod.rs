@@ -33,6 +33,8 @@ mod resize;
 mod rnn;
 mod sequence;
 mod shape;
+#[cfg(test)]
+mod test_support;
 mod text;
 mod unary;
 pub(crate) mod util;

@@ -1,11 +1,9 @@
 //! Error paths and small checks of the image/signal ops and of the pool, resize, pad, reduce
 //! and recurrent features added with them: bad data gives `Err`, never a panic.
 
-use std::collections::HashMap;
+use burnish_model::{Attribute, Buffer, TensorData};
 
-use burnish_model::{Attribute, Buffer, Node, TensorData};
-
-use crate::ops::{BuildCtx, Inputs, builder};
+use crate::ops::test_support::run_node;
 use crate::value::Value;
 
 /// Builds `op` with `attrs` at `opset` and runs it on `inputs` (`None`: omitted).
@@ -15,24 +13,7 @@ fn run(
     opset: i64,
     inputs: Vec<Option<TensorData>>,
 ) -> Result<Vec<Value>, String> {
-    let node = Node {
-        name: "n".into(),
-        op_type: op.into(),
-        domain: String::new(),
-        inputs: (0..inputs.len()).map(|i| format!("i{i}")).collect(),
-        outputs: vec!["y".into()],
-        attrs: attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    };
-    let b = builder("", op).ok_or("unregistered")?;
-    let built = b(&BuildCtx::new(&node, opset, &HashMap::new()))?;
-    let values = inputs
-        .iter()
-        .map(|t| t.as_ref().map(Value::from_data).transpose())
-        .collect::<Result<Vec<_>, _>>()?;
-    built.run(Inputs::new(values))
+    run_node("", op, attrs, opset, inputs)
 }
 
 fn f32s(shape: &[usize], f: impl Fn(usize) -> f32) -> Option<TensorData> {

@@ -1,11 +1,9 @@
 //! Error paths of the ai.onnx.ml ops: mismatched attribute lengths, out-of-range ids, cyclic
 //! trees and wrong input types give `Err`, never a panic.
 
-use std::collections::HashMap;
+use burnish_model::{Attribute, Buffer, TensorData};
 
-use burnish_model::{Attribute, Buffer, Node, TensorData};
-
-use crate::ops::{BuildCtx, Inputs, builder};
+use crate::ops::test_support::run_node;
 use crate::value::Value;
 
 fn run(
@@ -13,24 +11,13 @@ fn run(
     attrs: &[(&str, Attribute)],
     inputs: Vec<TensorData>,
 ) -> Result<Vec<Value>, String> {
-    let node = Node {
-        name: "n".into(),
-        op_type: op.into(),
-        domain: "ai.onnx.ml".into(),
-        inputs: (0..inputs.len()).map(|i| format!("i{i}")).collect(),
-        outputs: vec!["y".into(), "z".into()],
-        attrs: attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    };
-    let b = builder("ai.onnx.ml", op).ok_or("unregistered")?;
-    let built = b(&BuildCtx::new(&node, 17, &HashMap::new()))?;
-    let values = inputs
-        .iter()
-        .map(|t| Value::from_data(t).map(Some))
-        .collect::<Result<Vec<_>, _>>()?;
-    built.run(Inputs::new(values))
+    run_node(
+        "ai.onnx.ml",
+        op,
+        attrs,
+        17,
+        inputs.into_iter().map(Some).collect(),
+    )
 }
 
 fn ints(v: &[i64]) -> Attribute {

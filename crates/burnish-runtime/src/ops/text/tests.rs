@@ -1,13 +1,12 @@
 //! Error paths of the text ops: bad attributes, wrong input types and corrupt images give
 //! `Err`, never a panic; and a few semantic checks (RE2 translation, splitting).
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use burnish_model::{Attribute, Buffer, Node, TensorData};
+use burnish_model::{Attribute, Buffer, TensorData};
 
 use super::pattern::{compile_full, translate};
-use crate::ops::{BuildCtx, Inputs, builder};
+use crate::ops::test_support::run_node;
 use crate::value::Value;
 
 fn run(
@@ -15,24 +14,7 @@ fn run(
     attrs: &[(&str, Attribute)],
     inputs: Vec<TensorData>,
 ) -> Result<Vec<Value>, String> {
-    let node = Node {
-        name: "n".into(),
-        op_type: op.into(),
-        domain: String::new(),
-        inputs: (0..inputs.len()).map(|i| format!("i{i}")).collect(),
-        outputs: vec!["y".into(), "z".into()],
-        attrs: attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    };
-    let b = builder("", op).ok_or("unregistered")?;
-    let built = b(&BuildCtx::new(&node, 20, &HashMap::new()))?;
-    let values = inputs
-        .iter()
-        .map(|t| Value::from_data(t).map(Some))
-        .collect::<Result<Vec<_>, _>>()?;
-    built.run(Inputs::new(values))
+    run_node("", op, attrs, 20, inputs.into_iter().map(Some).collect())
 }
 
 fn strs(shape: &[usize], v: &[&str]) -> TensorData {
