@@ -37,14 +37,7 @@ pub fn all_names(model: &Model) -> HashSet<String> {
 impl Ctx<'_> {
     /// A name not used anywhere in the model, derived from `base`.
     pub fn fresh(&mut self, base: &str) -> String {
-        let name = if self.names.contains(base) {
-            (1..)
-                .map(|i| format!("{base}_{i}"))
-                .find(|n| !self.names.contains(n))
-                .expect("an unused name exists")
-        } else {
-            base.to_string()
-        };
+        let name = crate::rewrite::unused_name(base, |n| self.names.contains(n));
         self.names.insert(name.clone());
         name
     }
