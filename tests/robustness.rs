@@ -58,3 +58,47 @@ fn truncated_and_bit_flipped_models_never_panic() {
     }
     assert!(errors > 0, "mutations should break at least some models");
 }
+
+/// The committed hostile graphs (`tests/fixtures/gen/gen_invalid.py`), by kind.
+fn invalid_models(kind: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid")
+        .join(kind);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 20, "{} holds too few cases", dir.display());
+    files
+}
+
+#[test]
+fn models_the_onnx_checker_rejects_fail_at_load_naming_the_file() {
+    for path in invalid_models("load") {
+        match burnish_model::load_onnx(&path) {
+            Ok(_) => panic!("{} loaded; it is invalid", path.display()),
+            Err(e) => {
+                let message = e.to_string();
+                assert!(
+                    message.contains(&path.display().to_string()),
+                    "{}: the error names no file: {message}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn models_whose_runs_must_fail_give_errors_not_panics() {
+    burnish_model::limits::set_max_tensor_bytes(256 << 20);
+    for path in invalid_models("run") {
+        let bytes = std::fs::read(&path).unwrap();
+        match catch_unwind(AssertUnwindSafe(|| exercise(&bytes))) {
+            Ok(Ok(())) => panic!("{} ran; it must fail", path.display()),
+            Ok(Err(e)) => assert!(!e.is_empty()),
+            Err(_) => panic!("{} panicked", path.display()),
+        }
+    }
+}

@@ -227,6 +227,23 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
+        let non_finite = args.inputs.as_ref().filter(|_| {
+            inputs.values().any(|t| {
+                t.to_f64_vec()
+                    .is_some_and(|v| v.iter().any(|x| !x.is_finite()))
+            })
+        });
+        if let Some(data) = non_finite {
+            anyhow::ensure!(
+                drifted.is_empty(),
+                "the inputs in `{}` hold NaN or infinite values, on which the optimized model's \
+                 outputs differ from `{}`'s: {}; nothing was written (check the data with finite \
+                 values)",
+                data.display(),
+                args.model.display(),
+                drifted.join(", ")
+            );
+        }
         anyhow::ensure!(
             drifted.is_empty(),
             "the exact passes changed the outputs of `{}`: {}; nothing was written (rerun with \

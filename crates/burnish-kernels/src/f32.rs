@@ -1,6 +1,7 @@
-//! Float32 kernels: element-wise maps with vectorizable transcendental approximations
+//! Float32 kernels: convolution ([`conv`]), packed GEMM ([`linear`]), pooling, element-wise maps with vectorizable transcendental approximations
 //! ([`math`]), compiled for AVX-512, AVX2+FMA and the baseline, chosen at run time.
 
+pub mod conv;
 pub mod linear;
 pub mod map;
 pub mod math;

@@ -44,10 +44,6 @@ pub fn candidates(
         if mode == QuantMode::StaticInt8 {
             if calibration.is_none() {
                 calibration = quant::calibration(cfg, data)?;
-                if let Some((_, note)) = &calibration {
-                    say(note);
-                    notes.push(note.clone());
-                }
             }
             if calibration.is_none() {
                 mode = QuantMode::DynamicInt8;
@@ -74,6 +70,12 @@ pub fn candidates(
             }
             Err(e) => return Err(e),
         };
+        if mode == QuantMode::StaticInt8
+            && let Some((_, note)) = &calibration
+        {
+            say(note);
+            notes.push(note.clone());
+        }
         say(&format!(
             "{label}: {:.1}% of MACs quantized, {} node(s) left in float",
             100.0 * record.quantized_mac_share,

@@ -25,7 +25,6 @@ mod fold;
 mod fusion;
 mod inline;
 pub mod inspect;
-pub mod kernels;
 pub mod ops;
 mod plan;
 pub mod profile;

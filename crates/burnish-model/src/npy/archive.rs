@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::{MAGIC, read_npy, tensor_file_err};
@@ -28,20 +28,32 @@ pub fn read_tensors(path: impl AsRef<Path>) -> Result<BTreeMap<String, TensorDat
             "is a directory, not an NPY or NPZ file",
         ));
     }
-    let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
+    let file = File::open(path).map_err(|e| ModelError::io(path, e))?;
+    read_tensors_from(BufReader::new(file), path)
+}
+
+/// Reads every array of an `.npz` archive or `.npy` file held by `reader`; `path` names it in
+/// errors (and keys a lone `.npy` array by its stem). The same checks as [`read_tensors`]: no
+/// declared size is trusted before its bytes are read.
+pub fn read_tensors_from<R: Read + Seek>(
+    mut reader: R,
+    path: &Path,
+) -> Result<BTreeMap<String, TensorData>, ModelError> {
     let mut magic = [0u8; 6];
-    let n = read_up_to(&mut file, &mut magic).map_err(|e| ModelError::io(path, e))?;
+    let n = read_up_to(&mut reader, &mut magic).map_err(|e| ModelError::io(path, e))?;
     if n == MAGIC.len() && magic == MAGIC {
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut stream = MAGIC.chain(BufReader::new(file));
+        let mut stream = MAGIC.chain(reader);
         let (t, _) = read_npy(&mut stream).map_err(|m| tensor_file_err(path, None, m))?;
         return Ok(BTreeMap::from([(stem, t)]));
     }
-    let file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| ModelError::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| {
         let what = if n == 0 {
             "an empty file"
         } else {

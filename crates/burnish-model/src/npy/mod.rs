@@ -13,7 +13,7 @@ use crate::tensor::{Buffer, TensorData};
 mod archive;
 mod header;
 
-pub use archive::read_tensors;
+pub use archive::{read_tensors, read_tensors_from};
 pub use header::{Header, MAX_HEADER_BYTES, parse_header};
 
 const MAGIC: &[u8] = b"\x93NUMPY";

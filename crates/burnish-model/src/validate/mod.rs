@@ -11,6 +11,7 @@
 //! in the model size.
 
 mod axes;
+mod containers;
 mod control;
 mod conv;
 mod known;
@@ -60,6 +61,15 @@ pub fn check_model(model: &Model, label: &str) -> Result<(), ModelError> {
                 "opset {version} of domain `{shown}` is outside the opsets burnish knows ({range})"
             )));
         }
+    }
+    if let Err((index, message)) = containers::check(&model.graph) {
+        let node = &model.graph.nodes[index];
+        return Err(ModelError::Node {
+            path: label.to_string(),
+            node: node.name.clone(),
+            op: node.op_type.clone(),
+            message,
+        });
     }
     Checker { model, label }.graph(&model.graph)
 }

@@ -1,4 +1,4 @@
-//! The f32 1-D/2-D convolution path on burnish's own kernels ([`crate::kernels`]): weights and a
+//! The f32 1-D/2-D convolution path on burnish's own kernels ([`burnish_kernels::f32::conv`]): weights and a
 //! constant bias packed once at session build, bias, residual and Relu/Clip in the epilogue.
 //! Other element types and 3-D convolutions stay on Burn's conv.
 
@@ -12,8 +12,10 @@ use burn_flex::FlexTensor;
 use super::BuildCtx;
 use super::conv::Window;
 use super::util::{dims, host_f32, upload_f32};
-use crate::kernels::{Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit};
 use crate::value::B;
+use burnish_kernels::f32::conv::{
+    Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit,
+};
 
 /// A convolution node compiled for the fast path.
 pub struct FastConv {

@@ -171,6 +171,8 @@ pub(crate) fn find(
         }
     };
     let mut chains = Vec::new();
+    // `in_chain[i] == start + 1`: node `i` already belongs to the chain grown from `start`.
+    let mut in_chain = vec![0usize; graph.nodes.len()];
     for start in 0..graph.nodes.len() {
         if !free(start, &claimed) {
             continue;
@@ -183,19 +185,22 @@ pub(crate) fn find(
         };
         let mut at = Some((start, None::<&str>));
         while let Some((i, from)) = at {
-            if !free(i, &claimed) || chain.nodes.contains(&i) {
+            if !free(i, &claimed) || in_chain[i] == start + 1 {
                 break;
             }
             let out = if let Some((act, m, fed)) = gate(i, &claimed)
                 && from.is_none_or(|f| graph.nodes[i].input(0) == Some(f))
-                && !chain.nodes.contains(&m)
+                && in_chain[m] != start + 1
             {
                 chain.nodes.extend([i, m]);
+                in_chain[i] = start + 1;
+                in_chain[m] = start + 1;
                 chain.steps.push(MapStep::Gate(act));
                 chain.fed.extend([Fed::Input(0), fed]);
                 graph.nodes[m].outputs[0].as_str()
             } else if let Some((step, fed, rank)) = step_of(&graph.nodes[i], opset, host, from) {
                 chain.nodes.push(i);
+                in_chain[i] = start + 1;
                 chain.steps.push(step);
                 chain.fed.push(Fed::Input(fed));
                 chain.const_rank = chain.const_rank.max(rank);

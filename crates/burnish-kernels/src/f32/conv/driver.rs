@@ -1,0 +1,385 @@
+//! The convolution driver: blocks of output pixels read from the padded input in place (or
+//! gathered into panels when output rows are short and odd), tiles spread over threads.
+
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+use super::micro::{BRows, Partial, TileOut, tile};
+use super::padded::Padded;
+use super::{Conv2dGeometry, Epilogue, MR, NR, PackedConvWeights, depthwise};
+
+/// A raw output pointer shared by tasks that write disjoint tiles.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: every task writes a disjoint set of output tiles (distinct image, group, pixel block
+// or panel), so sharing the base pointer across threads never creates overlapping accesses.
+unsafe impl Send for OutPtr {}
+// SAFETY: as above.
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The output value `offset` values past the base (a method, so closures capture the
+    /// whole `Send` wrapper rather than its raw pointer field).
+    ///
+    /// # Safety
+    /// `offset` must lie inside the output buffer.
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+/// Half a block: the microkernel reads each reduction step as two runs of `HALF` values.
+const HALF: usize = NR / 2;
+
+/// Convolves `x` (`[batch, in, h, w]`, row-major) with packed weights into `out`
+/// (`[batch, out, oh, ow]`), applying `epi`. With `epi.accumulate`, `out` holds the residual.
+/// Runs on the current rayon pool.
+pub fn conv2d(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: &mut [f32],
+) -> Result<(), String> {
+    check(x, geo, w, out.len())?;
+    if w.is_depthwise() {
+        return depthwise::conv(x, geo, w, epi, out);
+    }
+    // SAFETY: `out` holds the checked number of initialized values.
+    unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr())) }
+}
+
+/// [`conv2d`] into an uninitialized buffer, which holds the result (every value written) when
+/// this returns `Ok`. `epi.accumulate` must be false: there is no residual to read.
+pub fn conv2d_uninit(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: &mut [MaybeUninit<f32>],
+) -> Result<(), String> {
+    if epi.accumulate {
+        return Err("an uninitialized output cannot hold a residual".into());
+    }
+    check(x, geo, w, out.len())?;
+    if w.is_depthwise() {
+        out.iter_mut().for_each(|v| {
+            v.write(0.0);
+        });
+        // SAFETY: every value was just initialized; `MaybeUninit<f32>` has `f32`'s layout.
+        let out = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
+        return depthwise::conv(x, geo, w, epi, out);
+    }
+    // SAFETY: the driver only writes `out` (no residual is read) and writes every value.
+    unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) }
+}
+
+/// How blocks of `NR` output pixels map onto the input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Output rows a multiple of `HALF` wide: blocks of consecutive pixels, each half a run of
+    /// one output row, read in place.
+    Runs,
+    /// Rows at least `NR` wide: blocks within one row, read in place.
+    Rows,
+    /// Narrow rows: each block's receptive fields gathered into a packed panel.
+    Packed,
+}
+
+/// A block of output pixels: first pixel, count, and the window origins of its two halves.
+#[derive(Clone, Copy)]
+struct Block {
+    p0: usize,
+    cols: usize,
+    lo: usize,
+    hi: usize,
+}
+
+/// The GEMM-style driver for non-depthwise convolutions.
+///
+/// # Safety
+/// `out` must be valid for writes of `geo.output_len()` values (and reads of them with
+/// `epi.accumulate`), untouched by anything else during the call; `geo` was checked.
+unsafe fn run(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: OutPtr,
+) -> Result<(), String> {
+    let [oh, ow] = geo.output()?;
+    let pixels = oh * ow;
+    let k = w.k();
+    let layout = if ow % HALF == 0 {
+        Layout::Runs
+    } else if ow >= NR {
+        Layout::Rows
+    } else {
+        Layout::Packed
+    };
+    let padded = Padded::new(x, geo, layout == Layout::Runs);
+    let offsets = padded.offsets(geo);
+    let blocks = blocks(layout, &padded, oh, ow);
+    let threads = rayon::current_num_threads();
+    let planes = geo.batch * geo.groups;
+    if planes == 0 || pixels == 0 {
+        return Ok(());
+    }
+    let panels = w.panels_per_group();
+    let chunks = k_chunks(k);
+    let kc = chunks[0].len();
+    // Up to 8 blocks per task, few enough that the input a task reads per chunk of `k`
+    // (packed or in place) stays within L2; with several threads, at least three tasks per
+    // thread, splitting the panels too when the blocks alone are too few.
+    let want = if threads > 1 { 3 * threads } else { 1 };
+    let mut per_task = ((128 * 1024) / (kc * NR * 4).max(1))
+        .clamp(1, 8)
+        .min(blocks.len());
+    while per_task > 1 && planes * blocks.len().div_ceil(per_task) < want {
+        per_task -= 1;
+    }
+    let block_tasks = blocks.len().div_ceil(per_task);
+    let panel_chunks = want.div_ceil(planes * block_tasks).clamp(1, panels);
+    let per_chunk = panels.div_ceil(panel_chunks);
+    let panel_chunks = panels.div_ceil(per_chunk);
+    let tasks = planes * block_tasks * panel_chunks;
+    let (cin_g, out_g) = (geo.in_per_group(), geo.out_per_group());
+    (0..tasks).into_par_iter().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(packed, sums): &mut (Vec<f32>, Vec<f32>), task| {
+            let (plane, rest) = (
+                task / (block_tasks * panel_chunks),
+                task % (block_tasks * panel_chunks),
+            );
+            let (t, chunk) = (rest / panel_chunks, rest % panel_chunks);
+            let (image, g) = (plane / geo.groups, plane % geo.groups);
+            let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
+            let xg = padded.channels_from(image * geo.in_channels + g * cin_g);
+            if layout == Layout::Packed {
+                packed.resize(mine.len() * k * NR + NR, 0.0);
+                for (j, block) in mine.iter().enumerate() {
+                    pack(
+                        xg,
+                        &padded,
+                        &offsets,
+                        ow,
+                        block,
+                        &mut packed[j * k * NR..][..k * NR + NR],
+                    );
+                }
+            }
+            let mine_panels = chunk * per_chunk..panels.min((chunk + 1) * per_chunk);
+            let one = |p: usize, j: usize, block: &Block, ks: &std::ops::Range<usize>, partial| {
+                let rows = MR.min(out_g - p * MR);
+                let co = g * out_g + p * MR;
+                let terms = w.terms(co, rows);
+                let panel = &w.panel(g, p)[ks.start * MR..ks.end * MR];
+                let b = if layout == Layout::Packed {
+                    BRows::Packed(&packed[j * k * NR + ks.start * NR..][..ks.len() * NR + NR])
+                } else {
+                    BRows::Indirect {
+                        lo: xg[block.lo..].as_ptr(),
+                        hi: xg[block.hi..].as_ptr(),
+                        offsets: &offsets[ks.clone()],
+                    }
+                };
+                let tile_out = TileOut {
+                    // SAFETY: in bounds: `(image, co, p0)` indexes `out`, checked in `check`.
+                    ptr: unsafe { out.at((image * geo.out_channels + co) * pixels + block.p0) },
+                    row_stride: pixels,
+                    rows,
+                    cols: block.cols,
+                };
+                // SAFETY: this task alone writes channels `co..co+rows`, pixels
+                // `p0..p0+cols` of image `image`, a region inside `out`, and its own partial
+                // sums; packed rows hold NR values; in-place halves read HALF values from a
+                // window origin plus a tap offset, inside a phase row for `Runs` and at most
+                // NR values past it for `Rows`, which the padded planes' slack covers.
+                unsafe { tile(ks.len(), panel, b, terms, tile_out, epi, partial) };
+            };
+            if chunks.len() == 1 {
+                // Blocks outer: a block's input rows stay in L1 while the weight panels
+                // stream through in order.
+                for (j, block) in mine.iter().enumerate() {
+                    for p in mine_panels.clone() {
+                        one(p, j, block, &chunks[0], None);
+                    }
+                }
+                return;
+            }
+            // A long reduction in chunks: each chunk of a weight panel stays in L1 across the
+            // task's blocks, and the blocks' input for the chunk in L2 across the panels.
+            let tile_len = MR * NR;
+            sums.resize(mine_panels.len() * mine.len() * tile_len, 0.0);
+            for (c, ks) in chunks.iter().enumerate() {
+                for (pi, p) in mine_panels.clone().enumerate() {
+                    for (j, block) in mine.iter().enumerate() {
+                        let at = (pi * mine.len() + j) * tile_len;
+                        let partial = Partial {
+                            sums: sums[at..at + tile_len].as_mut_ptr(),
+                            resume: c > 0,
+                            finish: c + 1 == chunks.len(),
+                        };
+                        one(p, j, block, ks, Some(partial));
+                    }
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
+/// Reductions longer than this are split into chunks (see [`k_chunks`]).
+const MAX_UNSPLIT_K: usize = 512;
+
+/// Target length of one chunk of a split reduction: a weight panel's chunk (`MR x KC`) stays in
+/// L1 and eight blocks' input for it (`KC x NR` each) in L2.
+const KC: usize = 256;
+
+/// The reduction `0..k` as one range, or, past [`MAX_UNSPLIT_K`], as near-equal chunks of
+/// about [`KC`] steps.
+fn k_chunks(k: usize) -> Vec<std::ops::Range<usize>> {
+    if k <= MAX_UNSPLIT_K {
+        return vec![0..k];
+    }
+    let n = k.div_ceil(KC);
+    let len = k.div_ceil(n);
+    (0..k).step_by(len).map(|s| s..k.min(s + len)).collect()
+}
+
+/// The output pixel blocks of one plane for `layout`.
+fn blocks(layout: Layout, padded: &Padded<'_>, oh: usize, ow: usize) -> Vec<Block> {
+    let pixels = oh * ow;
+    let at = |p: usize| padded.origin(p / ow, p % ow);
+    match layout {
+        Layout::Runs => (0..pixels)
+            .step_by(NR)
+            .map(|p0| {
+                let cols = NR.min(pixels - p0);
+                let hi = if cols > HALF { at(p0 + HALF) } else { at(p0) };
+                Block {
+                    p0,
+                    cols,
+                    lo: at(p0),
+                    hi,
+                }
+            })
+            .collect(),
+        Layout::Rows => (0..oh)
+            .flat_map(|oy| {
+                (0..ow).step_by(NR).map(move |ox| {
+                    let lo = padded.origin(oy, ox);
+                    Block {
+                        p0: oy * ow + ox,
+                        cols: NR.min(ow - ox),
+                        lo,
+                        hi: lo + HALF,
+                    }
+                })
+            })
+            .collect(),
+        Layout::Packed => (0..pixels)
+            .step_by(NR)
+            .map(|p0| Block {
+                p0,
+                cols: NR.min(pixels - p0),
+                lo: 0,
+                hi: 0,
+            })
+            .collect(),
+    }
+}
+
+fn check(x: &[f32], geo: &Conv2dGeometry, w: &PackedConvWeights, out: usize) -> Result<(), String> {
+    if geo.groups == 0
+        || !geo.in_channels.is_multiple_of(geo.groups)
+        || w.groups != geo.groups
+        || w.out_channels != geo.out_channels
+        || w.in_per_group != geo.in_per_group()
+        || w.kernel != geo.kernel
+    {
+        return Err(format!(
+            "weights [{}, {}, {}, {}] (groups {}) do not fit input channels {} in {} groups",
+            w.out_channels,
+            w.in_per_group,
+            w.kernel[0],
+            w.kernel[1],
+            w.groups,
+            geo.in_channels,
+            geo.groups
+        ));
+    }
+    let want_x = geo.batch * geo.in_channels * geo.input[0] * geo.input[1];
+    if x.len() != want_x || out != geo.output_len()? {
+        return Err(format!(
+            "buffers hold {} input / {out} output values, geometry needs {want_x} / {}",
+            x.len(),
+            geo.output_len()?
+        ));
+    }
+    Ok(())
+}
+
+/// Gathers the receptive fields of output pixels `p0..p0+cols` of one image and group into
+/// `dst` (`[k][NR]`): one fixed-width copy per run of pixels on one output row. Columns past
+/// `cols` hold garbage that the tile store discards; `dst` has `NR` slack values at its end.
+#[inline(always)]
+fn pack_block(
+    xg: &[f32],
+    padded: &Padded<'_>,
+    offsets: &[usize],
+    ow: usize,
+    &Block { p0, cols, .. }: &Block,
+    dst: &mut [f32],
+) {
+    let mut runs = [(0usize, 0usize); NR];
+    let (mut n, mut c) = (0, 0);
+    while c < cols {
+        let (oy, ox) = ((p0 + c) / ow, (p0 + c) % ow);
+        runs[n] = (c, padded.origin(oy, ox));
+        n += 1;
+        c += (ow - ox).min(cols - c);
+    }
+    let runs = &runs[..n];
+    for (row, &off) in offsets.iter().enumerate() {
+        for &(c0, at) in runs {
+            let start = row * NR + c0;
+            dst[start..start + NR].copy_from_slice(&xg[at + off..at + off + NR]);
+        }
+    }
+}
+
+/// [`pack_block`], compiled with AVX2 where the CPU has it (the copies are `NR` wide).
+fn pack(
+    xg: &[f32],
+    padded: &Padded<'_>,
+    offsets: &[usize],
+    ow: usize,
+    block: &Block,
+    dst: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide(
+            xg: &[f32],
+            padded: &Padded<'_>,
+            offsets: &[usize],
+            ow: usize,
+            block: &Block,
+            dst: &mut [f32],
+        ) {
+            pack_block(xg, padded, offsets, ow, block, dst)
+        }
+        if crate::cpu::features().avx2_fma() {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { wide(xg, padded, offsets, ow, block, dst) };
+            return;
+        }
+    }
+    pack_block(xg, padded, offsets, ow, block, dst)
+}

@@ -1,0 +1,34 @@
+//! f32 convolution kernels that the interpreter runs instead of Burn flex's conv.
+//!
+//! Flex computes a convolution as a tiled im2col followed by a generic GEMM call per tile. On the
+//! small layers of serving-size CNNs (16-64 channels, 8x8 to 64x64 pixels) the per-call setup of
+//! the generic GEMM dominates and the conv ran at ~6 GFLOP/s on one Zen 3 core, a tenth of what
+//! the FMA units allow. Here the weights are packed once, at session build, into panels of
+//! [`MR`] output channels; each call gathers the input patches of [`NR`] output pixels straight
+//! into the panel layout the microkernel reads (im2col fused with packing), and the epilogue adds
+//! the bias, an optional residual, and clamps (Relu, Clip) while the tile is still in registers.
+//!
+//! | piece | file |
+//! |---|---|
+//! | weight packing, geometry | [`pack`] |
+//! | block layouts (in-place runs, packed panels) and the threaded driver | [`driver`] |
+//! | padding and phase split into a per-thread scratch buffer | `padded` |
+//! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
+//! | depthwise convolution (one input channel per group) | [`depthwise`] |
+
+pub mod depthwise;
+pub mod driver;
+pub mod micro;
+pub mod pack;
+mod padded;
+
+pub use driver::{conv2d, conv2d_uninit};
+pub use pack::{Conv2dGeometry, Epilogue, PackedConvWeights, Terms};
+
+/// Output channels per microkernel tile.
+pub const MR: usize = 6;
+/// Output pixels per microkernel tile.
+pub const NR: usize = 16;
+
+#[cfg(test)]
+mod tests;

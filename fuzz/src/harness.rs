@@ -1,0 +1,81 @@
+//! What each fuzz target does with its bytes. Shared by the cargo-fuzz targets
+//! (`fuzz/fuzz_targets/`) and by the regression test that replays minimized findings
+//! (`tests/fuzz_regressions.rs`), so both exercise the same paths. Every function accepts any
+//! bytes: an error is a fine outcome; a panic, an abort or a broken invariant is a finding.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use burnish_runtime::{Session, SessionOptions};
+
+/// The tensor budget every target runs under, so that a huge declared shape is an error.
+pub const MAX_TENSOR_BYTES: usize = 64 << 20;
+
+/// Largest graph `onnx_run` builds and runs (bigger inputs are only imported).
+const MAX_RUN_NODES: usize = 256;
+
+/// The fuzz targets by name, with their harness functions.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("onnx_import", onnx_import),
+    ("onnx_run", onnx_run),
+    ("npy_npz", npy_npz),
+    ("qdq_lower", qdq_lower),
+];
+
+/// ONNX bytes -> import with validation; an accepted model must export and import again.
+pub fn onnx_import(data: &[u8]) {
+    burnish_model::limits::set_max_tensor_bytes(MAX_TENSOR_BYTES);
+    let Ok(model) = burnish_model::decode_onnx(data, "fuzz.onnx", None) else {
+        return;
+    };
+    let _ = model.graph.op_histogram();
+    if let Ok(bytes) = burnish_model::encode_onnx(&model) {
+        if let Err(e) = burnish_model::decode_onnx(&bytes, "fuzz-reexport.onnx", None) {
+            panic!("a model burnish accepted and exported does not import again: {e}");
+        }
+    }
+}
+
+/// ONNX bytes -> import, session build and one run on seeded synthetic inputs (unset dims 1).
+pub fn onnx_run(data: &[u8]) {
+    burnish_model::limits::set_max_tensor_bytes(MAX_TENSOR_BYTES);
+    let Ok(model) = burnish_model::decode_onnx(data, "fuzz.onnx", None) else {
+        return;
+    };
+    if model.graph.nodes.len() > MAX_RUN_NODES {
+        return;
+    }
+    let Ok(session) = Session::new(&model, SessionOptions::threads(Some(1))) else {
+        return;
+    };
+    let Ok(inputs) = burnish_model::synth::random_inputs(&model.graph, &HashMap::new(), 7) else {
+        return;
+    };
+    let _ = session.run(&inputs);
+}
+
+/// Bytes -> the NPY reader (a parsed array must write and parse back to the same shape) and
+/// the NPZ (zip) reader.
+pub fn npy_npz(data: &[u8]) {
+    burnish_model::limits::set_max_tensor_bytes(MAX_TENSOR_BYTES);
+    if let Ok(t) = burnish_model::npy::parse_npy(data) {
+        match burnish_model::npy::to_npy(&t).map(|b| burnish_model::npy::parse_npy(&b)) {
+            Ok(Ok(again)) => assert_eq!(again.shape, t.shape, "NPY round trip changed the shape"),
+            Ok(Err(e)) => panic!("an array burnish wrote does not parse again: {e}"),
+            Err(_) => {}
+        }
+    }
+    let _ = burnish_model::npy::read_tensors_from(Cursor::new(data), Path::new("fuzz.npz"));
+}
+
+/// ONNX bytes -> import -> QDQ lowering; a lowered model builds a session or fails cleanly.
+pub fn qdq_lower(data: &[u8]) {
+    burnish_model::limits::set_max_tensor_bytes(MAX_TENSOR_BYTES);
+    let Ok(mut model) = burnish_model::decode_onnx(data, "fuzz.onnx", None) else {
+        return;
+    };
+    if burnish_quant::lower_qdq(&mut model).is_ok() {
+        let _ = Session::new(&model, SessionOptions::threads(Some(1)));
+    }
+}
