@@ -21,8 +21,9 @@ const NOT_FOLDABLE: &[&str] = &[
     "Dropout",
 ];
 
-/// Largest output, in elements, a node may have to be evaluated at build.
-const MAX_FOLD_ELEMENTS: usize = 1 << 26;
+/// Largest output, in elements, a node may have to be evaluated at build: 512 MiB of f32, so
+/// the largest weights of common CNNs (VGG's 4096 x 25088 classifier) fold and pack once.
+const MAX_FOLD_ELEMENTS: usize = 1 << 27;
 
 /// Evaluates, when the session is built, every default-domain node whose inputs are all
 /// constants (initializers, `Constant` outputs, or outputs folded before it), as onnxruntime's

@@ -101,7 +101,7 @@ pub(crate) fn find_chains<'g>(
             (out, next) = member(&mut nodes, &mut arity, j, add, 1);
         }
         if let Some((j, add)) = next
-            && is_default(add, "Add")
+            && (is_default(add, "Add") || is_default(add, "Sum"))
             && add.inputs.len() == 2
             && add.outputs.len() == 1
             && let Some(fed) = add.inputs.iter().position(|s| s == out)

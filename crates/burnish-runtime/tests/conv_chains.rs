@@ -240,6 +240,22 @@ fn depthwise_with_scale_and_residual() {
 }
 
 #[test]
+fn a_two_input_sum_is_a_residual_and_long_reductions_stay_exact() {
+    let mut rng = Rng(9);
+    let mut g = Builder::default();
+    // 64 channels x 3 x 3 = 576 reduction steps: the kernel splits the reduction in chunks.
+    g.input("x", vec![1, 64, 9, 11], rng.vec(64 * 99, -1.0, 1.0));
+    g.input("z", vec![1, 7, 9, 11], rng.vec(7 * 99, -1.0, 1.0));
+    g.conv(&mut rng, ("x", 64), 7, 3, 1);
+    g.batch_norm(&mut rng, "c", 7, "n");
+    g.node("Sum", &["n", "z"], "s", vec![]);
+    g.node("Relu", &["s"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let ops = assert_same("sum residual", &model, &feeds);
+    assert_eq!(chains(&ops), ["Conv+BatchNormalization+Sum+Relu"]);
+}
+
+#[test]
 fn one_dimensional_conv_with_full_residual() {
     let mut rng = Rng(4);
     let mut g = Builder::default();
