@@ -242,7 +242,7 @@ const KC: usize = 256;
 /// about [`KC`] steps.
 fn k_chunks(k: usize) -> Vec<std::ops::Range<usize>> {
     if k <= MAX_UNSPLIT_K {
-        return vec![0..k];
+        return std::iter::once(0..k).collect();
     }
     let n = k.div_ceil(KC);
     let len = k.div_ceil(n);
