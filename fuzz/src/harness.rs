@@ -15,8 +15,11 @@ pub const MAX_TENSOR_BYTES: usize = 64 << 20;
 /// Largest graph `onnx_run` builds and runs (bigger inputs are only imported).
 const MAX_RUN_NODES: usize = 256;
 
+/// A fuzz target's harness: takes any bytes.
+pub type Harness = fn(&[u8]);
+
 /// The fuzz targets by name, with their harness functions.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("onnx_import", onnx_import),
     ("onnx_run", onnx_run),
     ("npy_npz", npy_npz),
@@ -30,10 +33,10 @@ pub fn onnx_import(data: &[u8]) {
         return;
     };
     let _ = model.graph.op_histogram();
-    if let Ok(bytes) = burnish_model::encode_onnx(&model) {
-        if let Err(e) = burnish_model::decode_onnx(&bytes, "fuzz-reexport.onnx", None) {
-            panic!("a model burnish accepted and exported does not import again: {e}");
-        }
+    if let Ok(bytes) = burnish_model::encode_onnx(&model)
+        && let Err(e) = burnish_model::decode_onnx(&bytes, "fuzz-reexport.onnx", None)
+    {
+        panic!("a model burnish accepted and exported does not import again: {e}");
     }
 }
 
