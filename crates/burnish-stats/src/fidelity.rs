@@ -40,13 +40,7 @@ impl Fidelity {
         let (mut max_abs, mut sum_abs, mut signal, mut noise) = (0f64, 0f64, 0f64, 0f64);
         let (mut dot, mut norm_a, mut norm_r) = (0f64, 0f64, 0f64);
         for (&x, &y) in actual.iter().zip(reference) {
-            let d = if x == y || (x.is_nan() && y.is_nan()) {
-                0.0
-            } else if !x.is_finite() || !y.is_finite() {
-                f64::INFINITY
-            } else {
-                (x - y).abs()
-            };
+            let d = element_error(x, y);
             max_abs = max_abs.max(d);
             sum_abs += d;
             noise += d * d;
@@ -83,6 +77,18 @@ impl Fidelity {
     /// (where there are classes) and cosine at least [`Self::MIN_COSINE`].
     pub fn follows_reference(&self) -> bool {
         self.cosine >= Self::MIN_COSINE && self.top1_agreement.is_none_or(|t| t >= Self::MIN_TOP1)
+    }
+}
+
+/// The absolute error of `x` against `y`: NaN against NaN (and equal values) count as 0, any
+/// other mismatch involving a non-finite value as infinite.
+pub fn element_error(x: f64, y: f64) -> f64 {
+    if x == y || (x.is_nan() && y.is_nan()) {
+        0.0
+    } else if !x.is_finite() || !y.is_finite() {
+        f64::INFINITY
+    } else {
+        (x - y).abs()
     }
 }
 
