@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+use burnish_accuracy::{DropKind, Sensitivity};
+use burnish_optimizer::Level;
+use burnish_quant::{ActivationType, QuantMode, RangeMethod, WeightBits};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 mod measure;
@@ -92,12 +96,13 @@ pub struct PipelineArgs {
     /// Labeled data (NPZ) for each variant's top-1 accuracy.
     #[arg(long)]
     pub eval_data: Option<PathBuf>,
-    /// Array of `--eval-data` holding the inputs, when not named like the model's input.
-    #[arg(long, default_value = "x")]
-    pub eval_input: String,
-    /// Array of `--eval-data` holding the labels.
-    #[arg(long, default_value = "y")]
-    pub eval_labels: String,
+    /// Array of `--eval-data` holding the inputs (default: the input's name, or the only
+    /// non-label array).
+    #[arg(long)]
+    pub eval_input: Option<String>,
+    /// Array of `--eval-data` holding the labels (default: `y`, `labels`, `label` or `target`).
+    #[arg(long)]
+    pub eval_labels: Option<String>,
     /// Output folder (default `reports/<model name>`).
     #[arg(long = "out", short = 'o', visible_alias = "output")]
     pub out: Option<PathBuf>,
@@ -269,8 +274,8 @@ pub struct OptimizeArgs {
     #[arg(long, short)]
     pub output: PathBuf,
     /// Optimization level: `basic` (exact cleanups) or `extended` (plus exact fusions).
-    #[arg(long, default_value = "extended")]
-    pub level: String,
+    #[arg(long, default_value = "extended", value_parser = choice::<Level>(["basic", "extended"]))]
+    pub level: Level,
     /// Check graph consistency after every pass.
     #[arg(long)]
     pub verify: bool,
@@ -297,25 +302,25 @@ pub struct OptimizeArgs {
     #[arg(long)]
     pub keep_fused: bool,
     /// Quantize after optimizing: `static-int8`, `dynamic-int8`, `int4-weights`, `f16`, `bf16`.
-    #[arg(long, value_name = "MODE")]
-    pub quantize: Option<String>,
+    #[arg(long, value_name = "MODE", value_parser = quant_modes())]
+    pub quantize: Option<QuantMode>,
     /// Calibration samples for `static-int8` (NPZ keyed by input name, samples on axis 0).
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Activation range method: `minmax`, `percentile:99.99`, `entropy` (KL) or `mse`.
-    #[arg(long, default_value = "minmax")]
-    pub calibration_method: String,
+    #[arg(long, default_value = "minmax", value_parser = parsed::<RangeMethod>)]
+    pub calibration_method: RangeMethod,
     /// One weight scale per tensor instead of per output channel.
     #[arg(long)]
     pub per_tensor: bool,
     /// Element type of static int8 activations: `u8` or `s8`.
-    #[arg(long, default_value = "u8")]
-    pub activation_type: String,
+    #[arg(long, default_value = "u8", value_parser = activation_types())]
+    pub activation_type: ActivationType,
     /// Bits of int8 weight codes: `auto` (7 for `Conv` where the int8 kernels are AVX2 without
     /// VNNI, faster there; 8 elsewhere), `8`, `7` (every int8 weight), or `6` (6 bits for
     /// `MatMul`/`Gemm`, whose AVX2 GEMM is faster again, 7 for `Conv`; costs accuracy).
-    #[arg(long, default_value = "auto")]
-    pub weight_bits: String,
+    #[arg(long, default_value = "auto", value_parser = choice::<WeightBits>(["auto", "8", "7", "6"]))]
+    pub weight_bits: WeightBits,
     /// Keep this node in float when quantizing (repeatable).
     #[arg(long, value_name = "NODE")]
     pub exclude_node: Vec<String>,
@@ -367,8 +372,8 @@ pub struct AccuracyGateArgs {
     #[arg(long, value_name = "DROP")]
     pub max_accuracy_drop: Option<String>,
     /// Whether the drop is absolute (`abs`, percentage points) or relative (`rel`).
-    #[arg(long, default_value = "abs")]
-    pub accuracy_drop_kind: String,
+    #[arg(long, default_value = "abs", value_parser = choice::<DropKind>(["abs", "rel"]))]
+    pub accuracy_drop_kind: DropKind,
     /// Labeled evaluation data (`.npy`/`.npz`, samples on axis 0).
     #[arg(long)]
     pub eval_data: Option<PathBuf>,
@@ -383,8 +388,8 @@ pub struct AccuracyGateArgs {
     #[arg(long)]
     pub eval_labels_key: Option<String>,
     /// Sensitivity ranking: `leave-one-out` (all but the node quantized) or `only-one`.
-    #[arg(long, default_value = "leave-one-out")]
-    pub sensitivity: String,
+    #[arg(long, default_value = "leave-one-out", value_parser = choice::<Sensitivity>(["leave-one-out", "only-one"]))]
+    pub sensitivity: Sensitivity,
     /// Most quantize-and-evaluate trials of the gate.
     #[arg(long)]
     pub gate_trials: Option<usize>,
@@ -502,4 +507,45 @@ pub struct ConformanceArgs {
     /// Also print the pass rate per op type (each case counts for every op its model uses).
     #[arg(long)]
     pub summary: bool,
+}
+
+/// A flag whose value is one of `names` (listed by `--help`), parsed into the library's type by
+/// its `FromStr`, so a bad value fails before any model loads.
+fn choice<T>(
+    names: impl IntoIterator<Item = impl Into<PossibleValue>>,
+) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    PossibleValuesParser::new(names).try_map(|s| s.parse::<T>().map_err(|e| e.to_string()))
+}
+
+/// `--quantize` of `burnish optimize`, with the spellings the library also accepts as aliases.
+fn quant_modes() -> impl TypedValueParser<Value = QuantMode> {
+    choice([
+        PossibleValue::new("static-int8"),
+        PossibleValue::new("dynamic-int8"),
+        PossibleValue::new("int4-weights").alias("int4"),
+        PossibleValue::new("f16").alias("fp16"),
+        PossibleValue::new("bf16"),
+    ])
+}
+
+/// `--activation-type`, with the aliases the library accepts.
+fn activation_types() -> impl TypedValueParser<Value = ActivationType> {
+    choice([
+        PossibleValue::new("u8").alias("uint8"),
+        PossibleValue::new("s8").aliases(["i8", "int8"]),
+    ])
+}
+
+/// A flag parsed by the library type's `FromStr` (for values with parameters, such as
+/// `percentile:99.99`).
+fn parsed<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
 }

@@ -7,9 +7,8 @@ mod common;
 use std::sync::Arc;
 
 use burnish_accuracy::gate::{AccuracyBudget, DropKind, GateLimits, Sensitivity};
-use burnish_accuracy::{
-    DataSpec, Dataset, EvalOptions, GateOptions, candidates, evaluate, gate_model, load_dataset,
-};
+use burnish_accuracy::{GateOptions, candidates, gate_model};
+use burnish_eval::{DataSpec, Dataset, EvalOptions, evaluate, load_dataset};
 use burnish_model::{Buffer, Model, TensorData, load_onnx};
 
 fn fixture(name: &str) -> std::path::PathBuf {

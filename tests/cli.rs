@@ -136,3 +136,36 @@ fn corrupt_model_is_an_error_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn choices_are_listed_and_checked_before_the_model_loads() {
+    let o = common::burnish(&[
+        "optimize",
+        "no-such-model.onnx",
+        "-o",
+        "out.onnx",
+        "--quantize",
+        "int3",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid value 'int3'") && err.contains("static-int8"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("no-such-model"),
+        "the model was opened: {err}"
+    );
+    let help = common::burnish(&["optimize", "-h"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for listed in [
+        "[possible values: basic, extended]",
+        "[possible values: u8, s8]",
+        "[possible values: auto, 8, 7, 6]",
+        "[possible values: leave-one-out, only-one]",
+        "[possible values: abs, rel]",
+    ] {
+        assert!(help.contains(listed), "`{listed}` missing from:\n{help}");
+    }
+}

@@ -195,6 +195,19 @@ fn pipeline_accuracy_matches_onnxruntime() {
             v["label"]
         );
     }
+    // One evaluator: `burnish eval` on the same model and data gives the baseline's number.
+    let e = common::burnish(&[
+        "eval",
+        &fixture("digits_cnn.onnx"),
+        "--data",
+        &fixture("digits_test.npz"),
+        "--json",
+    ]);
+    assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+    let eval: Value = serde_json::from_slice(&e.stdout).unwrap();
+    let baseline = &results["variants"][0];
+    assert_eq!(baseline["label"], "baseline");
+    assert_eq!(baseline["accuracy"], eval["evaluation"]["top1"]);
     assert!(
         out.join("charts/pareto.svg").is_file(),
         "accuracy vs latency chart missing"

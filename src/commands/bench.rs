@@ -7,7 +7,7 @@ use burnish_bench::{
     BarProgress, BenchFile, ConcurrencyConfig, LoadGen, MaxQpsConfig, ModelLoad, OfflineConfig,
     Profile, ScenarioConfig, ServerConfig, SingleStreamConfig, Slo, Target, summary,
 };
-use burnish_pipeline::ModelTarget;
+use burnish_eval::ModelTarget;
 
 use super::load::{environment, finish};
 use crate::cli::{BenchArgs, Scenario};

@@ -11,7 +11,11 @@ use crate::cli::CodegenArgs;
 
 pub fn run(args: CodegenArgs) -> anyhow::Result<ExitCode> {
     let model = load_onnx(&args.model)?;
-    let fused = model.graph.nodes.iter().any(|n| n.domain == "burnish");
+    let fused = model
+        .graph
+        .nodes
+        .iter()
+        .any(burnish_model::domain::is_burnish);
     let (model, bytes) = if fused {
         let lowered = lower_for_export(&model, false);
         let bytes = encode_onnx(&lowered)?;

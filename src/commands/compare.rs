@@ -6,7 +6,7 @@ use burnish_bench::{
     BarProgress, BenchFile, CompareConfig, LoadGen, Profile, RegressionStatus, SingleStreamConfig,
     Target, regression_check,
 };
-use burnish_pipeline::ModelTarget;
+use burnish_eval::ModelTarget;
 
 use super::load::{environment, finish};
 use crate::cli::CompareArgs;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use burnish_accuracy::{DataSpec, EvalOptions, evaluate, load_dataset};
+use burnish_eval::{DataSpec, EvalOptions, evaluate, load_dataset};
 use burnish_model::npy::write_atomic;
 
 use crate::cli::EvalArgs;

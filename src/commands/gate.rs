@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use burnish_accuracy::gate::{AccuracyBudget, GateLimits, GateRecord};
 use burnish_accuracy::profile::compare_profiles;
-use burnish_accuracy::{DataSpec, Dataset, EvalOptions, GateOptions, inspect_quant, load_dataset};
+use burnish_accuracy::{GateOptions, WhyNotFaster, inspect_quant};
+use burnish_eval::{DataSpec, Dataset, EvalOptions, load_dataset};
 use burnish_model::{Model, TensorData};
 
 use crate::cli::AccuracyGateArgs;
@@ -22,12 +23,8 @@ pub fn settings(
     let Some(data) = &args.eval_data else {
         bail!("`--max-accuracy-drop` needs labeled data: `--eval-data` (and `--eval-labels`)");
     };
-    let budget = AccuracyBudget::parse(drop, args.accuracy_drop_kind.parse()?)?;
-    let method = match args.sensitivity.as_str() {
-        "leave-one-out" => burnish_accuracy::Sensitivity::LeaveOneOut,
-        "only-one" => burnish_accuracy::Sensitivity::OnlyOne,
-        other => bail!("unknown sensitivity `{other}` (expected `leave-one-out` or `only-one`)"),
-    };
+    let budget = AccuracyBudget::parse(drop, args.accuracy_drop_kind)?;
+    let method = args.sensitivity;
     let dataset = load_dataset(
         model,
         &DataSpec {
@@ -103,7 +100,7 @@ pub fn why_not_faster(
     float: &Model,
     executed: &Model,
     inputs: &BTreeMap<String, TensorData>,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<WhyNotFaster> {
     let q = inspect_quant(executed, Some(inputs));
     print_quant(&q);
     let profile = if args.profile {
@@ -126,5 +123,8 @@ pub fn why_not_faster(
     } else {
         None
     };
-    Ok(serde_json::json!({ "inspection": q, "profile": profile }))
+    Ok(WhyNotFaster {
+        inspection: q,
+        profile,
+    })
 }

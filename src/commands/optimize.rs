@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use burnish_accuracy::OptimizeOutput;
+use burnish_eval::{compare_models, seeded_inputs_for};
 use burnish_model::npy::write_atomic;
 use burnish_model::{load_onnx, read_tensors, save_onnx};
-use burnish_optimizer::fidelity::{compare_models, seeded_inputs_for};
 use burnish_optimizer::{OptimizeOptions, PassManager, convert_opset, lower_for_export};
 
 use crate::cli::OptimizeArgs;
@@ -14,7 +15,7 @@ use crate::cli::OptimizeArgs;
 /// patterns are lowered to the int8 ops burnish executes.
 fn quantize_model(
     model: &burnish_model::Model,
-    mode: &str,
+    mode: burnish_quant::QuantMode,
     args: &OptimizeArgs,
 ) -> anyhow::Result<(
     burnish_model::Model,
@@ -23,11 +24,11 @@ fn quantize_model(
     Option<burnish_accuracy::GateRecord>,
 )> {
     let cfg = burnish_quant::QuantConfig {
-        mode: mode.parse()?,
-        method: args.calibration_method.parse()?,
+        mode,
+        method: args.calibration_method,
         per_channel: !args.per_tensor,
-        activation_type: args.activation_type.parse()?,
-        weight_bits: args.weight_bits.parse()?,
+        activation_type: args.activation_type,
+        weight_bits: args.weight_bits,
         exclude_nodes: args.exclude_node.clone(),
         block_size: args.block_size,
         half_compute: args.half_compute,
@@ -42,11 +43,10 @@ fn quantize_model(
         Some(path) => Some(burnish_quant::Calibration::from_npz(path)?),
         None => None,
     };
-    let base = lower_for_export(model, false);
-    let (mut q, record, gate) = match super::gate::settings(&args.gate, &base)? {
+    let (q, record, gate) = match super::gate::settings(&args.gate, model)? {
         Some((data, opts)) => {
             let g = burnish_accuracy::gate_quantization(
-                &base,
+                model,
                 &cfg,
                 calibration.as_ref(),
                 &data,
@@ -57,14 +57,18 @@ fn quantize_model(
             (g.qdq, g.quant, Some(g.gate.record))
         }
         None => {
-            let (q, r) = burnish_quant::quantize(&base, &cfg, calibration.as_ref())
+            let q = burnish_quant::quantize_for_burnish(model, &cfg, calibration.as_ref())
                 .with_context(|| format!("quantizing `{}` ({mode})", args.model.display()))?;
-            (q, r, None)
+            (q.qdq, q.record, None)
         }
     };
-    let lowering = match args.keep_fused {
-        true => Some(burnish_quant::lower_qdq(&mut q)?),
-        false => None,
+    let (q, lowering) = match args.keep_fused {
+        true => {
+            let mut lowered = q;
+            let rec = burnish_quant::lower_qdq(&mut lowered)?;
+            (lowered, Some(rec))
+        }
+        false => (q, None),
     };
     let floats = record.nodes.iter().filter(|n| !n.quantized).count();
     println!(
@@ -112,7 +116,7 @@ pub fn run(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
 fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let original = load_onnx(&args.model)?;
     let options = OptimizeOptions {
-        level: args.level.parse()?,
+        level: args.level,
         verify: args.verify,
         disable: args.disable.clone(),
         only: args.only.clone(),
@@ -188,7 +192,7 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         }
         None => (model, None, None),
         Some(mode) => {
-            let (q, rec, lowering, gate) = quantize_model(&model, mode, &args)?;
+            let (q, rec, lowering, gate) = quantize_model(&model, *mode, &args)?;
             (q, Some((rec, lowering, gate)), None)
         }
     };
@@ -213,17 +217,24 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         println!(
             "  {:<32} max abs {:.3e}  max rel {:.3e}  mean abs {:.3e}  cos {:.6}  SNR {:.1} dB{top1}",
-            d.name, d.diff.max_abs, d.diff.max_rel, m.mean_abs, m.cosine, m.snr_db
+            d.name,
+            d.diff.max_abs,
+            d.diff.max_rel,
+            m.mean_abs,
+            m.cosine,
+            m.snr_db.unwrap_or(f64::INFINITY)
         );
     }
     if quant.is_none() {
         let drifted: Vec<String> = diffs
             .iter()
-            .filter(|d| !(d.diff.max_abs <= 1e-5 || d.metrics.snr_db >= 60.0))
+            .filter(|d| !(d.diff.max_abs <= 1e-5 || d.metrics.snr_db.is_none_or(|s| s >= 60.0)))
             .map(|d| {
                 format!(
                     "`{}` (max abs {:.3e}, SNR {:.1} dB)",
-                    d.name, d.diff.max_abs, d.metrics.snr_db
+                    d.name,
+                    d.diff.max_abs,
+                    d.metrics.snr_db.unwrap_or(f64::INFINITY)
                 )
             })
             .collect();
@@ -269,29 +280,33 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         .context("the model to write fails the ONNX checks; nothing was written")?;
     save_onnx(&export, &args.output)?;
     let json_path = args.output.with_extension("json");
-    let json = serde_json::json!({
-        "model": args.model.display().to_string(),
-        "output": args.output.display().to_string(),
-        "keep_fused": args.keep_fused,
-        "opset": export.opset(),
-        "record": record,
-        "fidelity": diffs,
-        "quantization": quant.as_ref().map(|q| &q.0),
-        "lowering": quant.as_ref().and_then(|q| q.1.as_ref()).or(qdq_lowering.as_ref()),
-        "accuracy_gate": quant.as_ref().and_then(|q| q.2.as_ref()),
-        "why_not_faster": why_not_faster,
-    });
-    write_atomic(&json_path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+    let within_budget = quant
+        .as_ref()
+        .and_then(|q| q.2.as_ref())
+        .is_none_or(|g| g.within_budget);
+    let (quantization, lowering, accuracy_gate) = match quant {
+        Some((q, lowering, gate)) => (Some(q), lowering, gate),
+        None => (None, qdq_lowering, None),
+    };
+    let out = OptimizeOutput {
+        model: args.model.display().to_string(),
+        output: args.output.display().to_string(),
+        keep_fused: args.keep_fused,
+        opset: export.opset(),
+        record,
+        fidelity: diffs,
+        quantization,
+        lowering,
+        accuracy_gate,
+        why_not_faster,
+    };
+    write_atomic(&json_path, serde_json::to_string_pretty(&out)?.as_bytes())?;
     println!(
         "wrote {} and {}",
         args.output.display(),
         json_path.display()
     );
-    if quant
-        .as_ref()
-        .and_then(|q| q.2.as_ref())
-        .is_some_and(|g| !g.within_budget)
-    {
+    if !within_budget {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -62,8 +62,8 @@ fn run_inner(args: PipelineArgs) -> anyhow::Result<ExitCode> {
     cfg.time_budget = args.time_budget;
     cfg.eval = args.eval_data.map(|path| EvalConfig {
         path,
-        input_key: Some(args.eval_input),
-        labels_key: Some(args.eval_labels),
+        input_key: args.eval_input,
+        labels_key: args.eval_labels,
     });
     cfg.inputs = args.inputs;
     cfg.threads = args.threads;

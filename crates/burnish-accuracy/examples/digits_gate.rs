@@ -8,9 +8,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use burnish_accuracy::gate::{AccuracyBudget, DropKind, GateLimits, Sensitivity};
-use burnish_accuracy::{
-    DataSpec, EvalOptions, GateOptions, evaluate, gate_quantization, inspect_quant, load_dataset,
-};
+use burnish_accuracy::{GateOptions, gate_quantization, inspect_quant};
+use burnish_eval::{DataSpec, EvalOptions, evaluate, load_dataset};
 use burnish_quant::{Calibration, QuantConfig, lower_qdq, quantize};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,14 +5,6 @@ use thiserror::Error;
 /// Everything that can go wrong evaluating, gating or inspecting a model.
 #[derive(Debug, Error)]
 pub enum AccuracyError {
-    /// The evaluation data or labels are unusable (missing key, wrong shape, bad label).
-    #[error("`{path}`: {message}")]
-    Data {
-        /// The data or labels file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
     /// The model does not fit the evaluation (no such output, output not class scores).
     #[error("model: {0}")]
     Model(String),
@@ -39,16 +31,12 @@ pub enum AccuracyError {
     /// Reading a tensor file failed.
     #[error(transparent)]
     File(#[from] burnish_model::ModelError),
+    /// Loading the data or evaluating a model failed.
+    #[error(transparent)]
+    Eval(#[from] burnish_eval::EvalError),
 }
 
 impl AccuracyError {
-    pub(crate) fn data(path: &str, message: impl Into<String>) -> Self {
-        AccuracyError::Data {
-            path: path.to_string(),
-            message: message.into(),
-        }
-    }
-
     pub(crate) fn runtime(
         context: impl Into<String>,
     ) -> impl FnOnce(burnish_runtime::RuntimeError) -> Self {

@@ -103,6 +103,19 @@ pub enum Sensitivity {
     OnlyOne,
 }
 
+impl std::str::FromStr for Sensitivity {
+    type Err = AccuracyError;
+    fn from_str(s: &str) -> Result<Self, AccuracyError> {
+        match s {
+            "leave-one-out" => Ok(Sensitivity::LeaveOneOut),
+            "only-one" => Ok(Sensitivity::OnlyOne),
+            other => Err(AccuracyError::Setting(format!(
+                "unknown sensitivity `{other}` (expected `leave-one-out` or `only-one`)"
+            ))),
+        }
+    }
+}
+
 /// When the search stops early.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GateLimits {

@@ -1,12 +1,10 @@
 //! The accuracy gate over real models: quantize with some nodes kept float, evaluate, repeat.
 
+use burnish_eval::{Dataset, EvalOptions, Evaluation, Scores, evaluate, fidelity};
 use burnish_model::{Model, TensorData};
-use burnish_optimizer::fidelity::fidelity;
 use serde::Serialize;
 
 use crate::AccuracyError;
-use crate::data::Dataset;
-use crate::eval::{EvalOptions, Evaluation, Scores, evaluate};
 use crate::gate::{AccuracyBudget, Candidate, GateLimits, GateRecord, Score, Sensitivity, search};
 use crate::inspect::node_macs_at;
 
@@ -83,7 +81,7 @@ fn score(eval: &Evaluation, scores: &Scores, reference: &Scores) -> Result<Score
     .map_err(|m| AccuracyError::Model(format!("scores differ from the float model's: {m}")))?;
     Ok(Score {
         accuracy: eval.top1,
-        snr_db: f.snr_db,
+        snr_db: f.snr_db.unwrap_or(f64::INFINITY),
         top1_agreement: f.top1_agreement.unwrap_or(1.0),
     })
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use burnish_kernels::Kernel;
 use burnish_model::cost::node_macs;
+use burnish_model::domain::{DOMAIN, FUSED_CONV, FUSED_GEMM, FUSED_MATMUL, QCONV, QMATMUL};
 use burnish_model::{Model, Node, TensorData};
 use burnish_runtime::{Session, SessionOptions};
 use serde::Serialize;
@@ -141,8 +142,8 @@ fn int8_op(node: &Node) -> Option<(&'static str, usize, usize)> {
         ("" | "ai.onnx", "MatMulInteger") => ("MatMul", 0, 1),
         ("com.microsoft", "DynamicQuantizeMatMul" | "MatMulIntegerToFloat") => ("MatMul", 0, 1),
         ("com.microsoft", "QGemm") => ("Gemm", 0, 3),
-        ("burnish", "QConv") => ("Conv", 0, 3),
-        ("burnish", "QMatMul") => ("MatMul", 0, 3),
+        (DOMAIN, QCONV) => ("Conv", 0, 3),
+        (DOMAIN, QMATMUL) => ("MatMul", 0, 3),
         _ => return None,
     })
 }
@@ -150,10 +151,10 @@ fn int8_op(node: &Node) -> Option<(&'static str, usize, usize)> {
 /// Float ops with MACs, and the op whose MAC formula they share.
 fn float_op(node: &Node) -> Option<&'static str> {
     Some(match (node.domain.as_str(), node.op_type.as_str()) {
-        ("" | "ai.onnx", "Conv") | ("burnish", "FusedConv") => "Conv",
+        ("" | "ai.onnx", "Conv") | (DOMAIN, FUSED_CONV) => "Conv",
         ("" | "ai.onnx", "ConvTranspose") => "ConvTranspose",
-        ("" | "ai.onnx", "MatMul") | ("burnish", "FusedMatMul") => "MatMul",
-        ("" | "ai.onnx", "Gemm") | ("burnish", "FusedGemm") => "Gemm",
+        ("" | "ai.onnx", "MatMul") | (DOMAIN, FUSED_MATMUL) => "MatMul",
+        ("" | "ai.onnx", "Gemm") | (DOMAIN, FUSED_GEMM) => "Gemm",
         ("" | "ai.onnx", "LSTM") => "LSTM",
         ("" | "ai.onnx", "GRU") => "GRU",
         _ => return None,

@@ -2,8 +2,8 @@
 //!
 //! Is the optimized model still right, and what of it really runs in int8?
 //!
-//! * [`eval`]: classifier accuracy (top-1, top-k) over a labeled [`Dataset`], batched through
-//!   the interpreter.
+//! * Classifier accuracy (top-1, top-k) over a labeled data set is `burnish-eval`'s; this crate
+//!   keeps the gate that uses it.
 //! * [`gate`] and [`gated`]: the accuracy gate. Given an accuracy budget (`0.5%` absolute or
 //!   relative), rank node sensitivity, keep the most sensitive nodes in float until the budget
 //!   holds, within trial and time limits; always return the best model found, say which nodes
@@ -12,7 +12,7 @@
 //!   the quantize/dequantize boundaries; [`profile`]: per-op time, float vs quantized.
 //!
 //! ```no_run
-//! use burnish_accuracy::{DataSpec, EvalOptions, evaluate, load_dataset};
+//! use burnish_eval::{DataSpec, EvalOptions, evaluate, load_dataset};
 //! use std::path::Path;
 //!
 //! let model = burnish_model::load_onnx("digits_cnn.onnx")?;
@@ -25,22 +25,21 @@
 //! let data = load_dataset(&model, &spec)?;
 //! let (eval, _scores) = evaluate(&model, &data, &EvalOptions::default())?;
 //! println!("top-1 {:.2}% on {} samples", eval.top1 * 100.0, eval.samples);
-//! # Ok::<(), burnish_accuracy::AccuracyError>(())
+//! # Ok::<(), burnish_eval::EvalError>(())
 //! ```
 
-pub mod data;
 mod error;
-pub mod eval;
 pub mod gate;
 pub mod gated;
 pub mod inspect;
+mod out;
 pub mod profile;
 pub mod quant;
 
-pub use data::{DataSpec, Dataset, load_dataset};
 pub use error::AccuracyError;
-pub use eval::{EvalOptions, Evaluation, Scores, evaluate};
 pub use gate::{AccuracyBudget, DropKind, GateLimits, GateRecord, Sensitivity, StopReason};
 pub use gated::{GateOptions, GateOutcome, candidates, gate_model};
 pub use inspect::{QuantInspection, cpu_int8, inspect_quant};
+pub use out::{OptimizeOutput, WhyNotFaster};
+pub use profile::ProfileComparison;
 pub use quant::{GatedQuantization, gate_quantization};

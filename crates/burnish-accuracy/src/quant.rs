@@ -1,12 +1,12 @@
 //! The accuracy gate over `burnish_quant::quantize`: nodes kept float through
 //! `QuantConfig::exclude_nodes`, every candidate evaluated as burnish runs it (QDQ patterns
-//! lowered to int8 ops with `burnish_quant::lower_qdq`).
+//! lowered to int8 ops by `burnish_quant::quantize_for_burnish`).
 
+use burnish_eval::Dataset;
 use burnish_model::Model;
-use burnish_quant::{Calibration, QuantConfig, QuantRecord, lower_qdq, quantize};
+use burnish_quant::{Calibration, QuantConfig, QuantRecord, Quantized, quantize_for_burnish};
 
 use crate::AccuracyError;
-use crate::data::Dataset;
 use crate::gate::Candidate;
 use crate::gated::{GateOptions, GateOutcome, gate_model};
 
@@ -38,12 +38,12 @@ pub fn gate_quantization(
     data: &Dataset,
     opts: &GateOptions,
 ) -> Result<GatedQuantization, AccuracyError> {
-    let run = |float: &[String]| -> Result<(Model, QuantRecord), AccuracyError> {
+    let run = |float: &[String]| -> Result<Quantized, AccuracyError> {
         let mut c = cfg.clone();
         c.exclude_nodes.extend(float.iter().cloned());
-        quantize(model, &c, calibration).map_err(|e| quantize_err(float.len(), e))
+        quantize_for_burnish(model, &c, calibration).map_err(|e| quantize_err(float.len(), e))
     };
-    let (_, full) = run(&[])?;
+    let full = run(&[])?.record;
     let candidates: Vec<Candidate> = full
         .nodes
         .iter()
@@ -55,10 +55,12 @@ pub fn gate_quantization(
         })
         .collect();
     let gate = gate_model(model, data, &candidates, opts, |float| {
-        let (mut m, _) = run(float).map_err(|e| e.to_string())?;
-        lower_qdq(&mut m).map_err(|e| e.to_string())?;
-        Ok(m)
+        Ok(run(float).map_err(|e| e.to_string())?.executed)
     })?;
-    let (qdq, quant) = run(&gate.record.kept_float)?;
-    Ok(GatedQuantization { qdq, quant, gate })
+    let Quantized { qdq, record, .. } = run(&gate.record.kept_float)?;
+    Ok(GatedQuantization {
+        qdq,
+        quant: record,
+        gate,
+    })
 }

@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rng::Rng;
+use burnish_stats::Rng;
 
 /// Bootstrap settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

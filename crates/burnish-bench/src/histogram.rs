@@ -7,7 +7,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::rng::Rng;
+use burnish_stats::Rng;
 
 /// The largest recordable value: one hour, in nanoseconds.
 const MAX_NS: u64 = 3_600_000_000_000;

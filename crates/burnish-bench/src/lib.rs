@@ -54,6 +54,7 @@
 //! [`BenchFile`] holds runs, comparisons and searches with a `schema_version`; its JSON Schema
 //! is `schema/bench-results.schema.json` in this crate ([`file::JSON_SCHEMA`]).
 
+pub mod arrivals;
 pub mod bootstrap;
 pub mod compare;
 pub mod early_stopping;
@@ -61,12 +62,10 @@ pub mod env;
 mod error;
 pub mod file;
 pub mod histogram;
-pub mod ks;
 pub mod progress;
 pub mod regression;
 pub mod resources;
 pub mod result;
-pub mod rng;
 pub mod scenario;
 pub mod speed;
 pub mod stats;
@@ -75,7 +74,9 @@ pub mod target;
 pub mod timing;
 pub mod validity;
 
+pub use arrivals::PoissonArrivals;
 pub use bootstrap::{BootstrapConfig, RatioCi, median_ratio_ci};
+pub use burnish_stats::Rng;
 pub use compare::{
     CompareConfig, CompareOutcome, CompareScenario, Comparison, PercentileDelta, Verdict, compare,
     compare_rounds,
@@ -88,7 +89,6 @@ pub use progress::{BarProgress, NoProgress, Progress};
 pub use regression::{RegressionReport, RegressionStatus, regression_check, regression_check_with};
 pub use resources::ResourceUsage;
 pub use result::{ColdStart, QueryRecord, RunResult, RunSettings, ServerStats, Throughput};
-pub use rng::{PoissonArrivals, Rng};
 pub use scenario::{
     ConcurrencyConfig, Interference, LoadGen, MIN_SLOS_PER_RUN, MaxQpsConfig, MaxQpsReport,
     ModelLoad, MultiModelReport, OfflineConfig, QpsTrial, ScenarioConfig, ServerConfig,

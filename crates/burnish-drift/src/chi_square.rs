@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::special::chi_square_sf;
+use burnish_stats::special::chi_square_sf;
 
 /// A chi-square statistic, its degrees of freedom and p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

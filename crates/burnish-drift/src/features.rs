@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rng::{Reservoir, name_seed};
+use crate::reservoir::{Reservoir, name_seed};
 use crate::{DriftError, Sample};
 
 /// Whether values are measurements or labels.

@@ -60,10 +60,9 @@ pub mod psi;
 mod quantized;
 mod render;
 mod report;
-mod rng;
+mod reservoir;
 mod sample;
 mod settings;
-pub mod special;
 mod verdict;
 pub mod wasserstein;
 

@@ -1,7 +1,7 @@
 //! Chi-square distribution against table values, and the homogeneity test.
 
 use burnish_drift::chi_square::chi_square_homogeneity;
-use burnish_drift::special::{chi_square_cdf, chi_square_sf};
+use burnish_stats::special::{chi_square_cdf, chi_square_sf};
 
 #[test]
 fn critical_values_from_tables() {

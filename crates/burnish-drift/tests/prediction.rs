@@ -1,6 +1,7 @@
 //! Prediction drift on synthetic logits.
 
 mod common;
+use common::Draws;
 
 use burnish_drift::{
     DriftError, DriftSettings, FeatureStatus, Sample, prediction_drift, top1_counts,

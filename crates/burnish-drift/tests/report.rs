@@ -1,6 +1,7 @@
 //! The full report: JSON round trip, schema check, rendering.
 
 mod common;
+use common::Draws;
 
 use burnish_drift::{
     ClipInput, DriftAnalysis, DriftError, DriftReport, DriftSettings, InputSpec, Layout,
@@ -9,8 +10,8 @@ use burnish_drift::{
 
 fn full_report() -> DriftReport {
     let mut rng = common::Rng::new(21);
-    let img_ref = rng.normals(64 * 3 * 8 * 8, 0.0, 1.0);
-    let img_cur = rng.normals(64 * 3 * 8 * 8, 0.0, 1.0);
+    let img_ref = rng.normals(256 * 3 * 8 * 8, 0.0, 1.0);
+    let img_cur = rng.normals(256 * 3 * 8 * 8, 0.0, 1.0);
     let tab_ref = rng.normals(500 * 2, 0.0, 1.0);
     let tab_cur = rng.normals(500 * 2, 2.0, 1.0);
     let out_ref: Vec<f32> = (0..500 * 3)
@@ -23,7 +24,7 @@ fn full_report() -> DriftReport {
     let act_cur = rng.normals(10_000, 0.0, 2.0);
 
     let mut a = DriftAnalysis::new(DriftSettings::default()).unwrap();
-    let shape = [64, 3, 8, 8];
+    let shape = [256, 3, 8, 8];
     a.add_input(
         "image",
         &Sample::new(&img_ref, &shape).unwrap(),
@@ -64,7 +65,7 @@ fn verdict_collects_every_signal() {
     assert_eq!(r.inputs.len(), 2);
     assert_eq!(r.features.len(), 5);
     assert_eq!(
-        r.features[0].reference.values, 64,
+        r.features[0].reference.values, 256,
         "one mean per image and channel"
     );
     let v = &r.verdict;

@@ -1,6 +1,7 @@
 //! End to end on seeded synthetic data with known shifts.
 
 mod common;
+use common::Draws;
 
 use burnish_drift::{
     DriftAnalysis, DriftReport, DriftSettings, DriftTest, FeatureStatus, InputSpec, OverallStatus,

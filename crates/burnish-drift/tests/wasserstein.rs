@@ -1,6 +1,7 @@
 //! Wasserstein-1 against closed forms and scipy.
 
 mod common;
+use common::Draws;
 
 use burnish_drift::SortedValues;
 use burnish_drift::wasserstein::{wasserstein, wasserstein_1};

@@ -55,13 +55,7 @@ pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> 
     let floor = (1e-3 * scale).max(1e-30);
     let (mut max_abs, mut max_rel) = (0f64, 0f64);
     for (&x, &y) in a.iter().zip(&e) {
-        let d = if x.is_nan() && y.is_nan() || x == y {
-            0.0
-        } else if !x.is_finite() || !y.is_finite() {
-            f64::INFINITY
-        } else {
-            (x - y).abs()
-        };
+        let d = burnish_stats::fidelity::element_error(x, y);
         max_abs = max_abs.max(d);
         max_rel = max_rel.max(d / y.abs().max(floor));
     }

@@ -1,6 +1,7 @@
 //! Multiply-accumulate counts per node, from the shapes seen at run time.
 
 use crate::attr::{AttrExt, Attributes};
+use crate::domain;
 
 /// MACs of one node given its input and output shapes, for the op types where the count is
 /// well defined (convolutions, matrix products, recurrent cells, and their fused and quantized
@@ -18,7 +19,7 @@ pub fn node_macs(
     // chains) costs what its first node costs; its inputs start with that node's.
     let op_type = op_type.split('+').next().unwrap_or(op_type);
     match op_type {
-        "Conv" | "FusedConv" | "ConvInteger" | "QConv" | "QLinearConv" => {
+        "Conv" | domain::FUSED_CONV | "ConvInteger" | domain::QCONV | "QLinearConv" => {
             let w = inputs.get(conv_weight_index(op_type))?;
             let y = outputs.first()?;
             Some(prod(y) * prod(w.get(1..)?))
@@ -30,16 +31,16 @@ pub fn node_macs(
         }
         "MatMul"
         | "MatMulInteger"
-        | "FusedMatMul"
-        | "Linear"
-        | "QMatMul"
+        | domain::FUSED_MATMUL
+        | domain::LINEAR
+        | domain::QMATMUL
         | "QLinearMatMul"
         | "DynamicQuantizeMatMul" => {
             let a = inputs.first()?;
             let y = outputs.first()?;
             Some(prod(y) * *a.last()? as u64)
         }
-        "Gemm" | "FusedGemm" | "QGemm" => {
+        "Gemm" | domain::FUSED_GEMM | "QGemm" => {
             let a = inputs.first()?;
             let y = outputs.first()?;
             let trans_a = attrs.int_or("transA", 0).ok()? != 0;
@@ -63,7 +64,7 @@ pub fn node_macs(
 /// scale and zero point first).
 fn conv_weight_index(op_type: &str) -> usize {
     match op_type {
-        "QConv" | "QLinearConv" => 3,
+        domain::QCONV | "QLinearConv" => 3,
         _ => 1,
     }
 }

@@ -22,6 +22,7 @@ pub mod attr;
 pub mod check;
 pub mod compare;
 pub mod cost;
+pub mod domain;
 mod dtype;
 pub mod error;
 pub mod graph;

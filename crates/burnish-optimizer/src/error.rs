@@ -34,7 +34,7 @@ pub enum OptError {
     /// An unknown optimization level.
     #[error("unknown level `{0}` (expected `basic` or `extended`)")]
     UnknownLevel(String),
-    /// Running the model (constant folding, shape probing, fidelity checks) failed.
+    /// Running the model (constant folding, shape probing) failed.
     #[error("{context}: {source}")]
     Runtime {
         /// What was being run.

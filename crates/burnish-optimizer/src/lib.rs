@@ -21,7 +21,6 @@
 mod attention;
 mod dump;
 mod error;
-pub mod fidelity;
 pub mod index;
 mod lower;
 mod manager;

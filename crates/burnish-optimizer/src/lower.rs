@@ -9,6 +9,7 @@
 //! The opset is raised by [`crate::convert_opset`] (ops whose form changed are rewritten); where
 //! it refuses, the op is decomposed instead.
 
+use burnish_model::domain;
 use std::sync::Arc;
 
 use burnish_model::{AttrExt, Attribute, Graph, Model, Node, TensorData};
@@ -18,9 +19,10 @@ use crate::rewrite::fresh_name;
 /// A copy of `model` ready for export.
 pub fn lower_for_export(model: &Model, keep_fused: bool) -> Model {
     let mut m = model.clone();
-    let has_fused = m.graph.nodes.iter().any(|n| n.domain == "burnish");
+    let has_fused = m.graph.nodes.iter().any(domain::is_burnish);
     if keep_fused && has_fused {
-        m.opsets.insert("burnish".into(), 1);
+        m.opsets
+            .insert(domain::DOMAIN.into(), domain::DOMAIN_VERSION);
     } else if has_fused {
         unfuse(&mut m);
     }
@@ -75,13 +77,16 @@ fn unfuse(m: &mut Model) {
     let g = &mut m.graph;
     let mut i = 0;
     while i < g.nodes.len() {
-        if g.nodes[i].domain != "burnish" {
+        if !domain::is_burnish(&g.nodes[i]) {
             i += 1;
             continue;
         }
         let fused = g.nodes[i].clone();
         let mut out: Vec<Node> = Vec::new();
-        let act = fused.attrs.string_or("activation", "").unwrap_or_default();
+        let act = fused
+            .attrs
+            .string_or(domain::ACTIVATION, "")
+            .unwrap_or_default();
         let y = fused.outputs[0].clone();
         let mid = if act.is_empty() {
             y.clone()
@@ -90,8 +95,8 @@ fn unfuse(m: &mut Model) {
         };
         let mut base = fused.clone();
         base.domain = String::new();
-        base.attrs.retain(|k, _| !k.starts_with("activation"));
-        if fused.op_type == "Linear" {
+        base.attrs.retain(|k, _| !domain::is_activation_key(k));
+        if fused.op_type == domain::LINEAR {
             let prod = if fused.input(2).is_some() {
                 fresh_name(g, &format!("{y}_mm"))
             } else {
@@ -109,7 +114,10 @@ fn unfuse(m: &mut Model) {
                     vec![mid.clone()],
                 ));
             }
-        } else if let Some(z) = fused.input(3).filter(|_| fused.op_type == "FusedConv") {
+        } else if let Some(z) = fused
+            .input(domain::FUSED_CONV_RESIDUAL)
+            .filter(|_| fused.op_type == domain::FUSED_CONV)
+        {
             let sum = fresh_name(g, &format!("{y}_conv"));
             base.op_type = "Conv".into();
             base.inputs.truncate(3);

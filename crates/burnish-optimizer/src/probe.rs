@@ -3,8 +3,10 @@
 //!
 //! A value is *static* when it is identical in every run. With all input dims fixed one run
 //! suffices; with symbolic (or unknown) dims, two runs give each symbolic dim two different
-//! sizes (distinct per dim), so anything depending on a symbolic dim differs between them and
-//! is never treated as static.
+//! sizes (distinct per dim, `2 + k` and `3 + 2k`), so anything depending on a symbolic dim
+//! differs between them and is never treated as static. A third run sets every symbolic dim
+//! to 1, so a graph that branches on `batch == 1` (a squeeze, a broadcast, an `If`) is not
+//! folded as if the other branch always held; a model that cannot run at 1 skips that run.
 //!
 //! [`ProbeCache`] shares one probe between the passes of an optimization: every pass is exact
 //! and keeps value names stable (a name, once defined, always denotes the same value; fresh
@@ -83,6 +85,14 @@ impl Probe {
             })?;
             outs.extend(inputs);
             runs.push(outs);
+        }
+        if !symbols.is_empty() {
+            let ones: HashMap<String, usize> = symbols.iter().map(|s| (s.clone(), 1)).collect();
+            let inputs = synth::random_inputs(&m.graph, &ones, seed)?;
+            if let Ok(mut outs) = session.run(&inputs) {
+                outs.extend(inputs);
+                runs.push(outs);
+            }
         }
         Ok(Probe { runs })
     }

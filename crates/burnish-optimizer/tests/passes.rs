@@ -5,8 +5,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use burnish_eval::seeded_inputs;
 use burnish_model::load_onnx;
-use burnish_optimizer::fidelity::seeded_inputs;
 use burnish_optimizer::{Level, lower_for_export};
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use burnish_bench::{Progress, RunLimits};
 
 use crate::plan::MeasurePlan;
-use crate::target::ModelTarget;
+use burnish_eval::ModelTarget;
 
 /// Seconds left for writing results and the report after the measurements.
 const REPORT_RESERVE_S: f64 = 3.0;

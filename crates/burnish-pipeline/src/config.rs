@@ -92,7 +92,7 @@ pub struct PipelineConfig {
     pub variants: Option<Vec<VariantKind>>,
     /// Calibration data (NPZ keyed by input name) for static int8; else [`Self::inputs`].
     pub calibration: Option<PathBuf>,
-    /// Labeled data for accuracy (see [`crate::fidelity::EvalSet::load`]).
+    /// Labeled data for accuracy (read by [`burnish_eval::load_dataset`]).
     pub eval: Option<EvalConfig>,
     /// Real input data (NPZ keyed by input name, one sample or a batch): it sets the input
     /// shapes, feeds every scenario (batches cycle through its samples), the fidelity check
@@ -142,6 +142,6 @@ pub struct EvalConfig {
     pub path: PathBuf,
     /// Array holding the inputs of a single-input model when it is not named like the input.
     pub input_key: Option<String>,
-    /// Array holding the labels (default `y`).
+    /// Array holding the labels (default: one of [`burnish_eval::LABEL_KEYS`]).
     pub labels_key: Option<String>,
 }

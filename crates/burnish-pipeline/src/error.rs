@@ -90,6 +90,9 @@ pub enum PipelineError {
         /// Why.
         message: String,
     },
+    /// Loading the evaluation data, synthesizing inputs, or preparing a variant failed.
+    #[error(transparent)]
+    Eval(#[from] burnish_eval::EvalError),
     /// The results or the report could not be written.
     #[error(transparent)]
     Report(Box<burnish_report::ReportError>),

@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use burnish_eval::{Dataset, seeded_inputs_for};
 use burnish_model::{Model, Samples, TensorData};
-use burnish_optimizer::fidelity::seeded_inputs_for;
 
 use crate::config::PipelineConfig;
 use crate::error::PipelineError;
-use crate::fidelity::EvalSet;
 
 /// Samples of the input data the fidelity check runs (one inference each, or one per fixed
 /// batch).
@@ -35,7 +34,7 @@ pub fn fidelity_feeds(
     cfg: &PipelineConfig,
     base: &Model,
     data: Option<&Samples>,
-    eval: Option<&EvalSet>,
+    eval: Option<&Dataset>,
 ) -> Result<Vec<BTreeMap<String, TensorData>>, PipelineError> {
     if let Some(data) = data {
         let batch = data.layout().fixed.as_ref().map_or(1, |f| f.0);
@@ -48,21 +47,17 @@ pub fn fidelity_feeds(
             .collect();
     }
     if let Some(e) = eval {
-        let n = e.labels.len().min(EVAL_FIDELITY_SAMPLES);
+        let n = e.len().min(EVAL_FIDELITY_SAMPLES);
         let path = cfg
             .eval
             .as_ref()
             .map(|c| c.path.clone())
             .unwrap_or_default();
         return Ok(vec![
-            e.slice(0, n).map_err(|m| PipelineError::data(&path, m))?,
+            e.rows(0, n)
+                .map_err(|e| PipelineError::data(&path, e.to_string()))?,
         ]);
     }
-    let feed = seeded_inputs_for(base, &cfg.shapes, cfg.seed).map_err(|source| {
-        PipelineError::Optimize {
-            path: cfg.model.clone(),
-            source: Box::new(source),
-        }
-    })?;
+    let feed = seeded_inputs_for(base, &cfg.shapes, cfg.seed)?;
     Ok(vec![feed])
 }

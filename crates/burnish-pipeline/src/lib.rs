@@ -49,18 +49,15 @@ pub mod budget;
 mod build;
 mod config;
 mod error;
-pub mod fidelity;
 pub mod inputs;
 pub mod measure;
 pub mod plan;
 pub mod quant;
 mod run;
 mod summary;
-pub mod target;
 pub mod variants;
 
 pub use config::{EvalConfig, PipelineConfig, VariantKind};
 pub use error::PipelineError;
 pub use plan::MeasurePlan;
 pub use run::{PipelineOutcome, run};
-pub use target::{InputSource, ModelTarget};

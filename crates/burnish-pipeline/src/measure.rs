@@ -12,7 +12,7 @@ use burnish_bench::{
 use crate::budget::{self, Step, Tracker};
 use crate::error::PipelineError;
 use crate::plan::MeasurePlan;
-use crate::target::ModelTarget;
+use burnish_eval::ModelTarget;
 
 /// Variant indices for interleaving step `step`: forward on even steps, reversed on odd ones.
 pub fn interleaved(count: usize, step: usize) -> Vec<usize> {

@@ -1,14 +1,10 @@
 //! The quantization hook: a quantized [`crate::VariantKind`] becomes a variant that runs on
-//! burnish's int8 ops. The optimized model is unfused to standard ops, quantized to ONNX QDQ by
-//! `burnish-quant`, and its QDQ patterns lowered to int8 ops for execution.
+//! burnish's int8 ops, by `burnish_quant::quantize_for_burnish`.
 
 use std::collections::BTreeMap;
 
 use burnish_model::{Model, Samples};
-use burnish_optimizer::lower_for_export;
-use burnish_quant::{
-    Calibration, QuantConfig, QuantMode, QuantRecord, lower_qdq, quantize as quantize_qdq,
-};
+use burnish_quant::{Calibration, QuantConfig, QuantMode, QuantRecord, quantize_for_burnish};
 
 use crate::config::PipelineConfig;
 use crate::error::PipelineError;
@@ -78,9 +74,6 @@ pub fn quantize(
         target: burnish_quant::QdqTarget::Burnish,
         ..QuantConfig::default()
     };
-    let base = lower_for_export(optimized, false);
-    let (mut model, record) =
-        quantize_qdq(&base, &cfg, calibration).map_err(|e| err(e.to_string()))?;
-    lower_qdq(&mut model).map_err(|e| err(format!("lowering QDQ to int8 ops: {e}")))?;
-    Ok((model, record))
+    let q = quantize_for_burnish(optimized, &cfg, calibration).map_err(|e| err(e.to_string()))?;
+    Ok((q.executed, q.record))
 }

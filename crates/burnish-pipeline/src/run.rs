@@ -12,11 +12,10 @@ use burnish_report::{ModelVariant, OpProfile, OpRow, RenderedReport, ReportInput
 use crate::budget;
 use crate::config::PipelineConfig;
 use crate::error::PipelineError;
-use crate::fidelity::{Agreement, EvalSet};
 use crate::inputs;
 use crate::measure::{Measured, measure};
-use crate::target::{InputSource, ModelTarget};
 use crate::variants::{self, Variant};
+use burnish_eval::{Agreement, DataSpec, EvalOptions, InputSource, ModelTarget};
 
 /// What a pipeline wrote and concluded.
 #[derive(Debug)]
@@ -185,11 +184,14 @@ fn check(
     data: Option<&burnish_model::Samples>,
 ) -> Result<Vec<ModelVariant>, PipelineError> {
     let eval = match &cfg.eval {
-        Some(e) => Some(EvalSet::load(
-            &e.path,
-            &input_names(&all[0]),
-            e.input_key.as_deref(),
-            e.labels_key.as_deref(),
+        Some(e) => Some(burnish_eval::load_dataset(
+            &all[0].model,
+            &DataSpec {
+                data: &e.path,
+                data_key: e.input_key.as_deref(),
+                labels: None,
+                labels_key: e.labels_key.as_deref(),
+            },
         )?),
         None => None,
     };
@@ -213,16 +215,15 @@ fn check(
             let mut a = Agreement::default();
             for (feed, r) in feeds.iter().zip(&reference) {
                 let got = run_on(t, feed)?;
-                a.add(&order, r, &got)
-                    .map_err(|message| PipelineError::Data {
-                        path: v.path.clone(),
-                        message: format!("fidelity against the baseline: {message}"),
-                    })?;
+                a.add(&order, r, &got).map_err(|e| PipelineError::Data {
+                    path: v.path.clone(),
+                    message: format!("fidelity against the baseline: {e}"),
+                })?;
             }
             Some(a.summary())
         };
         let accuracy = match &eval {
-            Some(e) => Some(e.accuracy(t.session(), 64).map_err(|message| {
+            Some(e) => Some(accuracy(&v.model, e, cfg.threads).map_err(|message| {
                 PipelineError::Data {
                     path: cfg
                         .eval
@@ -247,6 +248,23 @@ fn check(
     Ok(rows)
 }
 
+/// Top-1 accuracy of `model` on `data` by the one evaluator ([`burnish_eval::evaluate`]), 64
+/// samples per run.
+fn accuracy(
+    model: &burnish_model::Model,
+    data: &burnish_eval::Dataset,
+    threads: Option<usize>,
+) -> Result<f64, String> {
+    let opts = EvalOptions {
+        batch: 64,
+        threads,
+        ..EvalOptions::default()
+    };
+    burnish_eval::evaluate(model, data, &opts)
+        .map(|(e, _)| e.top1)
+        .map_err(|e| e.to_string())
+}
+
 fn title(cfg: &PipelineConfig, all: &[Variant]) -> String {
     let stem = cfg
         .model
@@ -254,15 +272,6 @@ fn title(cfg: &PipelineConfig, all: &[Variant]) -> String {
         .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
     let labels: Vec<&str> = all.iter().map(|v| v.label.as_str()).collect();
     format!("{stem}: {}", labels.join(" vs "))
-}
-
-fn input_names(v: &Variant) -> Vec<String> {
-    v.model
-        .graph
-        .inputs
-        .iter()
-        .map(|i| i.name.clone())
-        .collect()
 }
 
 fn run_on(

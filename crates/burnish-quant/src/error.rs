@@ -71,6 +71,9 @@ pub enum QuantError {
     /// An optimizer error (synthesizing inputs).
     #[error(transparent)]
     Optimizer(#[from] burnish_optimizer::OptError),
+    /// Running the float model on seeded inputs failed.
+    #[error(transparent)]
+    Eval(#[from] burnish_eval::EvalError),
 }
 
 impl QuantError {

@@ -44,6 +44,7 @@ mod macs;
 mod opset;
 pub mod qdq;
 pub mod range;
+mod recipe;
 pub mod record;
 pub mod select;
 mod util;
@@ -57,6 +58,7 @@ pub use calibrate::Calibration;
 pub use config::{ActivationType, QdqTarget, QuantConfig, QuantMode, RangeMethod, WeightBits};
 pub use error::QuantError;
 pub use lower::{LowerRecord, lower_qdq};
+pub use recipe::{Quantized, quantize_for_burnish};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
 
 use crate::qdq::ActTensor;
@@ -103,7 +105,12 @@ pub fn quantize(
     cfg: &QuantConfig,
     calibration: Option<&Calibration>,
 ) -> Result<(Model, QuantRecord), QuantError> {
-    let mut m = if model.graph.nodes.iter().any(|n| n.domain == "burnish") {
+    let mut m = if model
+        .graph
+        .nodes
+        .iter()
+        .any(burnish_model::domain::is_burnish)
+    {
         burnish_optimizer::lower_for_export(model, false)
     } else {
         model.clone()

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use burnish_eval::seeded_inputs;
 use burnish_model::Model;
 use burnish_model::cost::node_macs;
-use burnish_optimizer::fidelity::seeded_inputs;
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::record::NodeDecision;

@@ -85,35 +85,9 @@ pub struct ModelVariant {
     pub fidelity: Option<Fidelity>,
 }
 
-/// How closely a variant's outputs follow the reference model's on the same inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Fidelity {
-    /// Largest absolute difference of any output element.
-    pub max_abs: f64,
-    /// Mean absolute difference.
-    pub mean_abs: f64,
-    /// Cosine similarity of the flattened outputs.
-    pub cosine: f64,
-    /// Signal-to-noise ratio, dB; `None` when the outputs are identical (infinite SNR).
-    #[serde(default)]
-    pub snr_db: Option<f64>,
-    /// Fraction of samples whose top-1 class agrees; `None` for non-classifiers.
-    #[serde(default)]
-    pub top1_agreement: Option<f64>,
-}
-
-impl Fidelity {
-    /// Lowest top-1 agreement that counts as following the reference.
-    pub const MIN_TOP1: f64 = 0.99;
-    /// Lowest cosine similarity that counts as following the reference.
-    pub const MIN_COSINE: f64 = 0.99;
-
-    /// Whether the variant follows the reference: top-1 agreement at least [`Self::MIN_TOP1`]
-    /// (where there are classes) and cosine at least [`Self::MIN_COSINE`].
-    pub fn follows_reference(&self) -> bool {
-        self.cosine >= Self::MIN_COSINE && self.top1_agreement.is_none_or(|t| t >= Self::MIN_TOP1)
-    }
-}
+/// How closely a variant's outputs follow the reference model's on the same inputs (the one
+/// fidelity type, from `burnish-stats`).
+pub use burnish_stats::Fidelity;
 
 /// What the optimizer did to the graph.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -179,6 +179,7 @@ fn generate_fixture() {
         cosine,
         snr_db: Some(snr),
         top1_agreement: Some(top1),
+        count: 0,
     };
     let input = ReportInput {
         title: Some("digits CNN: baseline vs optimized vs int8".into()),

@@ -9,21 +9,7 @@ use std::sync::Arc;
 
 use burnish_model::{Attribute, Buffer, DType, Graph, Model, Node, TensorData, ValueInfo};
 use burnish_runtime::{Session, SessionOptions};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.next() % n
-    }
-}
+use burnish_stats::Rng;
 
 #[derive(Clone, Copy)]
 enum BiasKind {
@@ -242,7 +228,7 @@ fn check(case: &Case, rng: &mut Rng) {
 
 #[test]
 fn qconv_with_residual_matches_the_dequantized_float_reference() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let cases = [
         Case {
             x: [2, 16, 18, 20],

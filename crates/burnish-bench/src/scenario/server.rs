@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{LoadGen, Measured, assemble, check_positive, one_line, stream_seed};
+use crate::arrivals::PoissonArrivals;
 use crate::error::{BenchError, TargetError};
 use crate::histogram::LatencyRecorder;
 use crate::resources::CpuMeter;
 use crate::result::{QueryRecord, RunResult, ServerStats};
-use crate::rng::PoissonArrivals;
 use crate::stats::LatencyStats;
 use crate::target::Target;
 use crate::timing::{SPIN_MARGIN, ns, precise_timer_slack, us, wait_until_with_margin};

@@ -10,7 +10,7 @@ use burnish_model::{Attribute, DType, Dim, Graph, Model, Node, TensorData, Value
 /// Builds a graph node by node; every node gets one fresh output name.
 pub struct Builder {
     graph: Graph,
-    state: u64,
+    rng: burnish_stats::Rng,
     count: usize,
 }
 
@@ -22,7 +22,7 @@ impl Builder {
                 name: name.into(),
                 ..Graph::default()
             },
-            state: 0x9E37_79B9_7F4A_7C15,
+            rng: burnish_stats::Rng::new(0x9E37_79B9_7F4A_7C15),
             count: 0,
         }
     }
@@ -45,12 +45,7 @@ impl Builder {
     pub fn weight(&mut self, name: &str, shape: &[usize], scale: f32) -> String {
         let n: usize = shape.iter().product();
         let data = (0..n)
-            .map(|_| {
-                self.state ^= self.state << 13;
-                self.state ^= self.state >> 7;
-                self.state ^= self.state << 17;
-                ((self.state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-            })
+            .map(|_| self.rng.uniform_f32(-scale, scale))
             .collect();
         self.constant(name, shape, data)
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use burnish_model::{Attribute, DType, Dim, Graph, Model, Node, TensorData, ValueInfo};
 
 use super::*;
-use crate::fidelity::compare_models;
+use burnish_eval::compare_models;
 
 fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<(&str, Attribute)>) -> Node {
     Node {

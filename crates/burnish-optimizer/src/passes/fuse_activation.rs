@@ -16,6 +16,7 @@
 //! Clip bounds that are not constant; a producer that already carries an activation. Exact: the
 //! same activation kernel runs on the same values.
 
+use burnish_model::domain;
 use burnish_model::{Attribute, Model};
 
 use crate::rewrite::{Editor, is_op, rewrite_each, scalar_f32};
@@ -49,9 +50,8 @@ fn fusable_producer(g: &Editor, value: &str) -> Option<usize> {
     let i = g.producer(value)?;
     let n = g.node(i);
     let ok = ["Conv", "Gemm", "MatMul"].iter().any(|op| is_op(n, op))
-        || (n.domain == "burnish"
-            && matches!(n.op_type.as_str(), "Linear" | "FusedConv")
-            && !n.attrs.contains_key("activation"));
+        || ((domain::is_op(n, domain::LINEAR) || domain::is_op(n, domain::FUSED_CONV))
+            && !n.attrs.contains_key(domain::ACTIVATION));
     ok.then_some(i)
 }
 
@@ -94,16 +94,16 @@ fn fuse_at(g: &mut Editor, j: usize) -> Option<()> {
         }
         (i, op.to_string(), attrs, None)
     };
-    attrs.push(("activation".into(), Attribute::String(name)));
+    attrs.push((domain::ACTIVATION.into(), Attribute::String(name)));
     let outputs = g.node(j).outputs.clone();
     g.remove(j);
     if let Some(s) = remove {
         g.remove(s);
     }
     g.edit(i, |node| {
-        if node.domain != "burnish" {
+        if !domain::is_burnish(node) {
             node.op_type = format!("Fused{}", node.op_type);
-            node.domain = "burnish".into();
+            node.domain = domain::DOMAIN.into();
         }
         node.attrs.extend(attrs);
         node.outputs = outputs;

@@ -14,6 +14,7 @@
 //! broadcasting) or not f32, which also refuses constant `z` (per-channel constants are
 //! `fold_conv_add_mul`'s). Exact: the same sum of the same values, in the same order.
 
+use burnish_model::domain;
 use burnish_model::{DType, Model, Node};
 
 use crate::probe::Probe;
@@ -51,10 +52,9 @@ impl Pass for FuseConvResidual {
 /// A Conv, or a FusedConv with neither activation nor residual.
 fn plain_conv(n: &Node) -> bool {
     is_op(n, "Conv")
-        || (n.domain == "burnish"
-            && n.op_type == "FusedConv"
-            && !n.attrs.contains_key("activation")
-            && n.input(3).is_none())
+        || (domain::is_op(n, domain::FUSED_CONV)
+            && !n.attrs.contains_key(domain::ACTIVATION)
+            && n.input(domain::FUSED_CONV_RESIDUAL).is_none())
 }
 
 /// `(conv index, residual)` pairs for the Add at `j`, before the shape checks.
@@ -83,8 +83,8 @@ fn fuse_at(g: &mut Editor, j: usize, probe: &Probe) -> Option<()> {
     let outputs = g.node(j).outputs.clone();
     let mut conv = g.node(i).clone();
     g.remove(i);
-    conv.op_type = "FusedConv".into();
-    conv.domain = "burnish".into();
+    conv.op_type = domain::FUSED_CONV.into();
+    conv.domain = domain::DOMAIN.into();
     conv.inputs.resize(3, String::new());
     conv.inputs.push(z);
     conv.outputs = outputs;

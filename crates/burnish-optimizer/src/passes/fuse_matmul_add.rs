@@ -12,6 +12,7 @@
 //! `[N]` or `[1, N]`. Exact: the same products and sums in the same order.
 
 use burnish_model::Model;
+use burnish_model::domain;
 
 use crate::rewrite::{Editor, absorb, is_op, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
@@ -50,8 +51,8 @@ impl Pass for FuseMatmulAdd {
                 if two_d {
                     node.op_type = "Gemm".into();
                 } else {
-                    node.op_type = "Linear".into();
-                    node.domain = "burnish".into();
+                    node.op_type = domain::LINEAR.into();
+                    node.domain = domain::DOMAIN.into();
                 }
             });
             absorb(g, i, j);

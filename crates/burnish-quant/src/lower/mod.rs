@@ -30,6 +30,7 @@
 //! conv output, so it can differ from the QDQ graph and from ORT's `QLinearAdd` by one code);
 //! step 3 matches ORT's `DynamicQuantizeMatMul`.
 
+use burnish_model::domain;
 use burnish_model::{AttrExt, Buffer, Graph, Model, Node, TensorData};
 use burnish_optimizer::rewrite::constant;
 use serde::Serialize;
@@ -120,8 +121,10 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
         message,
     })?;
     remove_dead(g);
-    if g.nodes.iter().any(|n| n.domain == "burnish") {
-        model.opsets.insert("burnish".into(), 1);
+    if g.nodes.iter().any(domain::is_burnish) {
+        model
+            .opsets
+            .insert(domain::DOMAIN.into(), domain::DOMAIN_VERSION);
     }
     if g.nodes.iter().any(|n| n.domain == "com.microsoft") {
         model.opsets.insert("com.microsoft".into(), 1);

@@ -14,6 +14,7 @@
 //! output or the dequantized value has other readers, or the scales and zero points are not
 //! constant scalars.
 
+use burnish_model::domain;
 use burnish_model::{Attribute, Buffer, Graph, Node, TensorData};
 use burnish_optimizer::rewrite::{constant, single_use};
 
@@ -39,10 +40,10 @@ fn conv_operand(g: &Graph, add: &Node, k: usize) -> Option<(usize, usize)> {
     let conv = g
         .nodes
         .iter()
-        .position(|n| n.domain == "burnish" && n.op_type == "QConv" && n.outputs[0] == *c)?;
+        .position(|n| domain::is_op(n, domain::QCONV) && n.outputs[0] == *c)?;
     let qconv = &g.nodes[conv];
-    let fusable = !qconv.attrs.contains_key("activation")
-        && qconv.inputs.len() <= 9
+    let fusable = !qconv.attrs.contains_key(domain::ACTIVATION)
+        && qconv.inputs.len() <= domain::QCONV_RESIDUAL
         && single_use(g, c)
         && single_use(g, dq_out)
         && scalar_const(g, dq.input(1));
@@ -86,7 +87,8 @@ fn fuse_at(g: &mut Graph, i: usize, namer: &mut Namer) -> Option<()> {
         .extend([dz.inputs[0].clone(), zs.to_string(), zz.to_string()]);
     node.outputs = vec![q.outputs[0].clone()];
     if let Some((a, lo, hi)) = act {
-        node.attrs.insert("activation".into(), Attribute::String(a));
+        node.attrs
+            .insert(domain::ACTIVATION.into(), Attribute::String(a));
         for (key, v) in [("activation_min", lo), ("activation_max", hi)] {
             if let Some(v) = v {
                 node.attrs.insert(key.into(), Attribute::Float(v));

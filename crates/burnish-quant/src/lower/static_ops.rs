@@ -1,6 +1,7 @@
 //! Step 2: static int8 patterns to `burnish::QConv` / `burnish::QMatMul` (or a float-output
 //! `com.microsoft::QGemm`).
 
+use burnish_model::domain;
 use burnish_model::{AttrExt, Attribute, Buffer, DType, Graph, Node, TensorData};
 use burnish_optimizer::rewrite::{constant, single_use};
 
@@ -96,8 +97,8 @@ pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Resu
             inputs.extend(bias);
             Node {
                 name: n.name.clone(),
-                op_type: if conv { "QConv" } else { "QMatMul" }.into(),
-                domain: "burnish".into(),
+                op_type: if conv { domain::QCONV } else { domain::QMATMUL }.into(),
+                domain: domain::DOMAIN.into(),
                 inputs,
                 outputs: vec![q.outputs[0].clone()],
                 attrs: Default::default(),
@@ -142,7 +143,8 @@ pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Resu
         return Ok(false);
     }
     if let Some((a, lo, hi)) = act {
-        out.attrs.insert("activation".into(), Attribute::String(a));
+        out.attrs
+            .insert(domain::ACTIVATION.into(), Attribute::String(a));
         if let Some(v) = lo {
             out.attrs
                 .insert("activation_min".into(), Attribute::Float(v));

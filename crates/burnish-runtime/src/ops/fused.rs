@@ -14,6 +14,7 @@
 //! `Linear`'s bias) is applied in place in one pass ([`super::pointwise`]).
 
 use burn_backend::ops::FloatTensorOps;
+use burnish_model::domain;
 use burnish_model::{Attribute, Node};
 
 use super::linalg::{PackedMatMul, matmul_prims};
@@ -25,10 +26,10 @@ use crate::value::{B, Value};
 /// The builder for a `burnish`-domain op type.
 pub fn builder(op_type: &str) -> Option<Builder> {
     Some(match op_type {
-        "FusedConv" => fused_conv,
-        "FusedGemm" => fused_gemm,
-        "FusedMatMul" => fused_matmul,
-        "Linear" => linear,
+        domain::FUSED_CONV => fused_conv,
+        domain::FUSED_GEMM => fused_gemm,
+        domain::FUSED_MATMUL => fused_matmul,
+        domain::LINEAR => linear,
         _ => return None,
     })
 }
@@ -36,7 +37,7 @@ pub fn builder(op_type: &str) -> Option<Builder> {
 /// Relu and Clip (constant bounds) run in the conv kernel's epilogue, as does the residual;
 /// other activations follow the convolution.
 fn fused_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let clamp = match ctx.node.attrs.get("activation") {
+    let clamp = match ctx.node.attrs.get(domain::ACTIVATION) {
         None => Some((f32::NEG_INFINITY, f32::INFINITY)),
         Some(Attribute::String(s)) if s == "Relu" => Some((0.0, f32::INFINITY)),
         Some(Attribute::String(s)) if s == "Clip" => Some((
@@ -49,7 +50,7 @@ fn fused_conv(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         return fused(ctx, "Conv");
     };
     let mut node = ctx.node.clone();
-    node.attrs.retain(|k, _| !k.starts_with("activation"));
+    node.attrs.retain(|k, _| !domain::is_activation_key(k));
     super::conv::conv_with(
         &BuildCtx::with_consts(&node, ctx.opset, ctx.consts.clone()),
         min,
@@ -112,7 +113,7 @@ fn fused(ctx: &BuildCtx, base: &str) -> Result<Box<dyn Op>, String> {
     let mut node = ctx.node.clone();
     node.op_type = base.to_string();
     node.domain = String::new();
-    node.attrs.retain(|k, _| !k.starts_with("activation"));
+    node.attrs.retain(|k, _| !domain::is_activation_key(k));
     let base_ctx = BuildCtx::with_consts(&node, ctx.opset, ctx.consts.clone());
     let base_op = if base == "Conv" {
         super::conv::conv_with(&base_ctx, f32::NEG_INFINITY, f32::INFINITY, true)?
@@ -151,7 +152,7 @@ fn apply(act: &Act, y: burn_flex::FlexTensor) -> Result<Value, String> {
 
 /// Builds the activation named by the `activation` attribute with the default-domain builder.
 fn activation(ctx: &BuildCtx) -> Result<Act, String> {
-    let name = match ctx.node.attrs.get("activation") {
+    let name = match ctx.node.attrs.get(domain::ACTIVATION) {
         None => return Ok(Act::Point(Pointwise::Identity)),
         Some(Attribute::String(s)) => s.clone(),
         Some(other) => {

@@ -321,7 +321,7 @@ registry! {
 
 /// The builder for an op type in a domain, if burnish supports it.
 pub fn builder(domain: &str, op_type: &str) -> Option<Builder> {
-    if domain == "burnish" {
+    if domain == burnish_model::domain::DOMAIN {
         return fused::builder(op_type).or_else(|| quant::burnish_builder(op_type));
     }
     if domain == "com.microsoft" {

@@ -22,7 +22,7 @@ pub(crate) enum Activation {
 impl Activation {
     /// Reads the `activation`, `activation_min` and `activation_max` attributes.
     pub(crate) fn parse(ctx: &BuildCtx) -> Result<Self, String> {
-        match ctx.node.attrs.get("activation") {
+        match ctx.node.attrs.get(burnish_model::domain::ACTIVATION) {
             None => Ok(Activation::None),
             Some(Attribute::String(s)) if s == "Relu" => Ok(Activation::Relu),
             Some(Attribute::String(s)) if s == "Clip" => Ok(Activation::Clip(

@@ -91,8 +91,8 @@ use super::Builder;
 /// The builder for a quantized op of the `burnish` domain.
 pub fn burnish_builder(op_type: &str) -> Option<Builder> {
     Some(match op_type {
-        "QConv" => qconv,
-        "QMatMul" => qmatmul,
+        burnish_model::domain::QCONV => qconv,
+        burnish_model::domain::QMATMUL => qmatmul,
         _ => return None,
     })
 }

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use burnish_model::{Buffer, Model, TensorData, read_tensors};
+use burnish_model::samples::slice_rows;
+use burnish_model::{Model, TensorData, read_tensors};
 
-use crate::AccuracyError;
+use crate::EvalError;
 
 /// Label keys tried, in order, when an NPZ holds the labels and no key is given.
 pub const LABEL_KEYS: [&str; 4] = ["y", "labels", "label", "target"];
@@ -46,32 +47,21 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// Samples `start..end` of every input (rows are copied).
-    pub fn rows(&self, start: usize, end: usize) -> Result<BTreeMap<String, TensorData>, String> {
+    /// Samples `start..end` of every input (rows are copied); an error names the data source.
+    pub fn rows(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Result<BTreeMap<String, TensorData>, EvalError> {
         self.inputs
             .iter()
-            .map(|(name, t)| Ok((name.clone(), slice_rows(t, start, end)?)))
+            .map(|(name, t)| {
+                let rows = slice_rows(t, start, end)
+                    .map_err(|m| EvalError::data(&self.source, format!("`{name}`: {m}")))?;
+                Ok((name.clone(), rows))
+            })
             .collect()
     }
-}
-
-/// Rows `start..end` of `t` along its first dimension.
-pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
-    let n = *t.shape.first().ok_or("a scalar has no rows")?;
-    if start > end || end > n {
-        return Err(format!("rows {start}..{end} out of 0..{n}"));
-    }
-    let row = t.shape[1..].iter().product::<usize>();
-    let dtype = t.dtype();
-    let bytes = t
-        .data
-        .to_le_bytes()
-        .ok_or("string tensors cannot be sliced")?;
-    let width = row * dtype.size();
-    let data = Buffer::from_le_bytes(dtype, &bytes[start * width..end * width])?;
-    let mut shape = t.shape.clone();
-    shape[0] = end - start;
-    TensorData::new(shape, data).map_err(|e| e.to_string())
 }
 
 fn pick<'m>(
@@ -80,14 +70,14 @@ fn pick<'m>(
     defaults: &[&str],
     path: &str,
     what: &str,
-) -> Result<(String, &'m TensorData), AccuracyError> {
+) -> Result<(String, &'m TensorData), EvalError> {
     let keys = || arrays.keys().cloned().collect::<Vec<_>>().join(", ");
     if let Some(k) = key {
         return arrays
             .get_key_value(k)
             .map(|(k, v)| (k.clone(), v))
             .ok_or_else(|| {
-                AccuracyError::data(
+                EvalError::data(
                     path,
                     format!("no array `{k}` for the {what} (it has: {})", keys()),
                 )
@@ -101,7 +91,7 @@ fn pick<'m>(
         .find_map(|d| arrays.get_key_value(*d))
         .map(|(k, v)| (k.clone(), v))
         .ok_or_else(|| {
-            AccuracyError::data(
+            EvalError::data(
                 path,
                 format!("cannot tell which array holds the {what} (it has: {}); name it with a key option", keys()),
             )
@@ -109,10 +99,10 @@ fn pick<'m>(
 }
 
 /// Class indices from integer labels `[N]` / `[N, 1]` (floats must hold whole numbers).
-pub fn labels_from(t: &TensorData, path: &str) -> Result<Vec<usize>, AccuracyError> {
+pub fn labels_from(t: &TensorData, path: &str) -> Result<Vec<usize>, EvalError> {
     let rows = t.shape.first().copied().unwrap_or(0);
     if t.shape.is_empty() || t.len() != rows {
-        return Err(AccuracyError::data(
+        return Err(EvalError::data(
             path,
             format!(
                 "labels must have shape [N] or [N, 1] (class indices), got {:?}",
@@ -122,7 +112,7 @@ pub fn labels_from(t: &TensorData, path: &str) -> Result<Vec<usize>, AccuracyErr
     }
     let values = t
         .to_f64_vec()
-        .ok_or_else(|| AccuracyError::data(path, "labels are strings, expected class indices"))?;
+        .ok_or_else(|| EvalError::data(path, "labels are strings, expected class indices"))?;
     values
         .iter()
         .enumerate()
@@ -130,7 +120,7 @@ pub fn labels_from(t: &TensorData, path: &str) -> Result<Vec<usize>, AccuracyErr
             if v >= 0.0 && v.fract() == 0.0 && v < u32::MAX as f64 {
                 Ok(v as usize)
             } else {
-                Err(AccuracyError::data(
+                Err(EvalError::data(
                     path,
                     format!("label {i} is {v}, not a class index"),
                 ))
@@ -145,7 +135,7 @@ pub fn labels_from(t: &TensorData, path: &str) -> Result<Vec<usize>, AccuracyErr
 /// by name; otherwise the model must have one input, fed by `data_key`, the archive's only
 /// non-label array, or the `.npy` file. All inputs and the labels must have the same number
 /// of rows.
-pub fn load_dataset(model: &Model, spec: &DataSpec) -> Result<Dataset, AccuracyError> {
+pub fn load_dataset(model: &Model, spec: &DataSpec) -> Result<Dataset, EvalError> {
     let data_path = spec.data.display().to_string();
     let arrays = read_tensors(spec.data)?;
     let label_arrays = match spec.labels {
@@ -172,7 +162,7 @@ pub fn load_dataset(model: &Model, spec: &DataSpec) -> Result<Dataset, AccuracyE
         }
     } else {
         let [name] = names.as_slice() else {
-            return Err(AccuracyError::data(
+            return Err(EvalError::data(
                 &data_path,
                 format!(
                     "the model has {} inputs ({}); the archive must hold one array per input name",
@@ -196,7 +186,7 @@ pub fn load_dataset(model: &Model, spec: &DataSpec) -> Result<Dataset, AccuracyE
     }
     for (name, t) in &inputs {
         if t.shape.first() != Some(&labels.len()) {
-            return Err(AccuracyError::data(
+            return Err(EvalError::data(
                 &data_path,
                 format!(
                     "input `{name}` has shape {:?}, expected {} rows like the labels",
@@ -216,15 +206,6 @@ pub fn load_dataset(model: &Model, spec: &DataSpec) -> Result<Dataset, AccuracyE
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slices_rows_of_any_dtype() {
-        let t = TensorData::from_i64(vec![3, 2], vec![0, 1, 2, 3, 4, 5]);
-        let s = slice_rows(&t, 1, 3).unwrap();
-        assert_eq!(s.shape, vec![2, 2]);
-        assert_eq!(s.to_i64_vec().unwrap(), vec![2, 3, 4, 5]);
-        assert!(slice_rows(&t, 2, 4).is_err());
-    }
 
     #[test]
     fn labels_accept_indices_and_reject_others() {

@@ -1,30 +1,6 @@
-//! Deterministic subsampling: a SplitMix64 generator and a reservoir sampler.
+//! Deterministic subsampling: per-feature seeds and a reservoir sampler.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, good enough to pick subsamples.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform integer in `0..bound` (Lemire's multiply-shift; the bias is below 2^-32 for the
-    /// bounds used here).
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(bound)) >> 64) as u64
-    }
-}
+use burnish_stats::{Rng, splitmix64};
 
 /// FNV-1a of a name, mixed into the seed so that each feature gets its own stream no matter in
 /// which order inputs are added.
@@ -34,7 +10,7 @@ pub(crate) fn name_seed(seed: u64, name: &str) -> u64 {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01B3);
     }
-    SplitMix64::new(seed ^ h).next_u64()
+    splitmix64(seed ^ h)
 }
 
 /// Uniform reservoir sample without replacement (Vitter's algorithm R) of at most `capacity`
@@ -44,7 +20,7 @@ pub(crate) struct Reservoir {
     kept: Vec<f32>,
     capacity: usize,
     seen: usize,
-    rng: SplitMix64,
+    rng: Rng,
 }
 
 impl Reservoir {
@@ -53,7 +29,7 @@ impl Reservoir {
             kept: Vec::with_capacity(capacity.min(expected)),
             capacity,
             seen: 0,
-            rng: SplitMix64::new(seed),
+            rng: Rng::new(seed),
         }
     }
 

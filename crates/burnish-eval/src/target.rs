@@ -13,7 +13,7 @@ use burnish_model::synth::{ShapeSpec, random_inputs_for};
 use burnish_model::{BatchLayout, Dim, Model, Samples, TensorData};
 use burnish_runtime::{Session, SessionOptions, Value};
 
-use crate::error::PipelineError;
+use crate::EvalError;
 
 /// Most distinct input sets prepared per batch size: queries cycle through them, so that a
 /// data file with many samples is not reduced to its first batch.
@@ -101,9 +101,10 @@ impl ModelTarget {
         model: Model,
         threads: Option<usize>,
         source: InputSource,
-    ) -> Result<Self, PipelineError> {
-        let session = Session::new(&model, SessionOptions::threads(threads))
-            .map_err(PipelineError::runtime(name, "compiling the session"))?;
+    ) -> Result<Self, EvalError> {
+        let session = Session::new(&model, SessionOptions::threads(threads)).map_err(
+            EvalError::runtime(format!("variant `{name}`: compiling the session")),
+        )?;
         Ok(Self {
             name: name.to_string(),
             model,
@@ -123,16 +124,16 @@ impl ModelTarget {
         threads: Option<usize>,
         shapes: &ShapeSpec,
         data: Option<&Path>,
-    ) -> Result<(Self, ColdStart), PipelineError> {
+    ) -> Result<(Self, ColdStart), EvalError> {
         let start = Instant::now();
-        let model = burnish_model::load_onnx(path).map_err(|source| PipelineError::Load {
+        let model = burnish_model::load_onnx(path).map_err(|source| EvalError::Load {
             path: path.to_path_buf(),
             source,
         })?;
         let source = match data {
             Some(file) => InputSource::Data(Arc::new(
                 Samples::read(&model.graph, file)
-                    .map_err(|e| PipelineError::data(file, e.to_string()))?,
+                    .map_err(|e| EvalError::data(file.display(), e.to_string()))?,
             )),
             None => InputSource::Synthetic(shapes.clone()),
         };
@@ -146,9 +147,8 @@ impl ModelTarget {
         let first = Instant::now();
         let target_err = |context| {
             let variant = name.clone();
-            move |e: TargetError| PipelineError::Target {
-                variant,
-                context,
+            move |e: TargetError| EvalError::Target {
+                context: format!("variant `{variant}`: {context}"),
                 message: format!("`{}`: {}", path.display(), e.message),
             }
         };

@@ -1,12 +1,17 @@
-//! Classifier accuracy: run a model over a labeled [`Dataset`] in batches, top-1 and top-k.
+//! Classifier accuracy: run a model over a labeled [`Dataset`] in batches, top-1 and top-k
+//! (the one evaluator: ties and NaN scores follow [`burnish_stats::classify`]).
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use burnish_model::{Dim, Model};
+use burnish_model::samples::take_rows;
+use burnish_model::{Dim, Model, TensorData};
 use burnish_runtime::{Session, SessionOptions};
 use serde::Serialize;
 
-use crate::AccuracyError;
+use burnish_stats::rank_of;
+
+use crate::EvalError;
 use crate::data::Dataset;
 
 /// How to evaluate.
@@ -79,30 +84,16 @@ pub struct Evaluation {
     pub millis: f64,
 }
 
-/// Rank of `label` in `row` when sorted by descending score, ties broken by lower index first
-/// (numpy's stable `argsort(-scores)`); NaN scores rank last.
-pub fn rank_of(row: &[f32], label: usize) -> usize {
-    let s = row[label];
-    if s.is_nan() {
-        return row.iter().filter(|v| !v.is_nan()).count()
-            + row[..label].iter().filter(|v| v.is_nan()).count();
-    }
-    row.iter()
-        .enumerate()
-        .filter(|&(i, &v)| v > s || (v == s && i < label))
-        .count()
-}
-
 /// `(top-1 correct, top-k correct)` counts of `scores` against `labels`.
 pub fn count_correct(
     scores: &Scores,
     labels: &[usize],
     k: usize,
-) -> Result<(usize, usize), AccuracyError> {
+) -> Result<(usize, usize), EvalError> {
     let (mut top1, mut topk) = (0, 0);
     for (i, &label) in labels.iter().enumerate() {
         if label >= scores.classes {
-            return Err(AccuracyError::Model(format!(
+            return Err(EvalError::Model(format!(
                 "sample {i} has label {label} but the model scores {} classes",
                 scores.classes
             )));
@@ -136,13 +127,13 @@ pub fn predict(
     model: &Model,
     data: &Dataset,
     opts: &EvalOptions,
-) -> Result<(Scores, String, usize), AccuracyError> {
+) -> Result<(Scores, String, usize), EvalError> {
     let session = Session::new(model, SessionOptions::threads(opts.threads))
-        .map_err(AccuracyError::runtime("compiling the model for evaluation"))?;
+        .map_err(EvalError::runtime("compiling the model for evaluation"))?;
     let output = match &opts.output {
         Some(o) if session.output_names().contains(&o.as_str()) => o.clone(),
         Some(o) => {
-            return Err(AccuracyError::Model(format!(
+            return Err(EvalError::Model(format!(
                 "no output `{o}` (outputs: {})",
                 session.output_names().join(", ")
             )));
@@ -150,7 +141,7 @@ pub fn predict(
         None => session
             .output_names()
             .first()
-            .ok_or_else(|| AccuracyError::Model("the model has no output".into()))?
+            .ok_or_else(|| EvalError::Model("the model has no output".into()))?
             .to_string(),
     };
     let fixed = fixed_batch(model);
@@ -161,22 +152,20 @@ pub fn predict(
     let mut start = 0;
     while start < n {
         let end = (start + batch).min(n);
-        let mut feed = data
-            .rows(start, end)
-            .map_err(|m| AccuracyError::data(&data.source, m))?;
+        let mut feed = data.rows(start, end)?;
         let pad = fixed.is_some() && end - start < batch;
         if pad {
             let mut idx: Vec<usize> = (start..end).collect();
             idx.resize(batch, end - 1);
             feed = padded(data, &idx)?;
         }
-        let out = session.run(&feed).map_err(AccuracyError::runtime(format!(
+        let out = session.run(&feed).map_err(EvalError::runtime(format!(
             "evaluating samples {start}..{end}"
         )))?;
         let t = &out[&output];
         let rows = if pad { batch } else { end - start };
         let c = class_count(&t.shape, rows).ok_or_else(|| {
-            AccuracyError::Model(format!(
+            EvalError::Model(format!(
                 "output `{output}` has shape {:?} for {rows} samples; expected [{rows}, classes]",
                 t.shape
             ))
@@ -184,44 +173,21 @@ pub fn predict(
         classes = c;
         let v = t
             .to_f64_vec()
-            .ok_or_else(|| AccuracyError::Model(format!("output `{output}` is not numeric")))?;
+            .ok_or_else(|| EvalError::Model(format!("output `{output}` is not numeric")))?;
         values.extend(v[..(end - start) * c].iter().map(|&x| x as f32));
         start = end;
     }
     Ok((Scores { classes, values }, output, batch))
 }
 
-fn padded(
-    data: &Dataset,
-    idx: &[usize],
-) -> Result<std::collections::BTreeMap<String, burnish_model::TensorData>, AccuracyError> {
-    let err = |m: String| AccuracyError::data(&data.source, m);
-    let mut parts: Vec<std::collections::BTreeMap<String, burnish_model::TensorData>> = Vec::new();
-    for &i in idx {
-        parts.push(data.rows(i, i + 1).map_err(err)?);
-    }
-    let mut out = std::collections::BTreeMap::new();
-    for name in data.inputs.keys() {
-        let first = &parts[0][name];
-        let dtype = first.dtype();
-        let mut bytes = Vec::new();
-        for p in &parts {
-            bytes.extend(
-                p[name]
-                    .data
-                    .to_le_bytes()
-                    .ok_or_else(|| err("string input".into()))?,
-            );
-        }
-        let mut shape = first.shape.clone();
-        shape[0] = idx.len();
-        let buf = burnish_model::Buffer::from_le_bytes(dtype, &bytes).map_err(err)?;
-        out.insert(
-            name.clone(),
-            burnish_model::TensorData::new(shape, buf).map_err(|e| err(e.to_string()))?,
-        );
-    }
-    Ok(out)
+fn padded(data: &Dataset, idx: &[usize]) -> Result<BTreeMap<String, TensorData>, EvalError> {
+    data.inputs
+        .iter()
+        .map(|(name, t)| {
+            let rows = take_rows(t, 0, idx).map_err(|m| EvalError::data(&data.source, m))?;
+            Ok((name.clone(), rows))
+        })
+        .collect()
 }
 
 /// Classes of an output of `shape` holding `rows` samples: `[rows, C]` or `[rows, 1, .., C]`.
@@ -236,9 +202,9 @@ pub fn evaluate(
     model: &Model,
     data: &Dataset,
     opts: &EvalOptions,
-) -> Result<(Evaluation, Scores), AccuracyError> {
+) -> Result<(Evaluation, Scores), EvalError> {
     if data.is_empty() {
-        return Err(AccuracyError::data(&data.source, "no samples"));
+        return Err(EvalError::data(&data.source, "no samples"));
     }
     let t0 = Instant::now();
     let (scores, output, batch) = predict(model, data, opts)?;
@@ -271,7 +237,11 @@ mod tests {
         assert_eq!(rank_of(&row, 2), 1);
         assert_eq!(rank_of(&row, 0), 2);
         assert_eq!(rank_of(&row, 3), 3);
-        assert_eq!(rank_of(&[f32::NAN, 0.0], 0), 1);
+        assert_eq!(
+            rank_of(&[f32::NAN, 0.0], 0),
+            2,
+            "a NaN score is never ranked"
+        );
     }
 
     #[test]
