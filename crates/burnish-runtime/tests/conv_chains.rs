@@ -237,7 +237,7 @@ fn depthwise_with_scale_and_residual() {
 
 #[test]
 fn a_two_input_sum_is_a_residual_and_long_reductions_stay_exact() {
-    let mut rng = Rng(9);
+    let mut rng = Rng::new(9);
     let mut g = Builder::default();
     // 64 channels x 3 x 3 = 576 reduction steps: the kernel splits the reduction in chunks.
     g.input("x", vec![1, 64, 9, 11], rng.vec(64 * 99, -1.0, 1.0));
