@@ -7,7 +7,7 @@
 //!   data extension, Triton's `/config` and `/stats`), several models at once, each on its own
 //!   [`burnish_runtime::Session`] run by dedicated OS threads with a bounded queue and dynamic
 //!   batching ([`ModelOptions`]).
-//! - [`client::RemoteTarget`]: a [`burnish_bench::Target`] that sends each query to a v2 server.
+//! - [`remote::RemoteTarget`]: a [`burnish_bench::Target`] that sends each query to a v2 server.
 //!
 //! Every request is checked against the model before any tensor memory is allocated
 //! ([`decode::decode`]); bad ones get 400 with a message naming the input and the problem.
@@ -19,6 +19,7 @@ pub mod error;
 mod http;
 pub mod model;
 pub mod protocol;
+pub mod remote;
 mod server;
 pub mod signature;
 pub mod stats;
