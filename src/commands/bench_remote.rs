@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use burnish_bench::{BarProgress, BenchFile, BuildInfo, Environment, LoadGen};
 use burnish_serve::client::{Format, RemoteInputs, RemoteTarget};
+use burnish_serve::stats::WindowBreakdown;
 
 use super::load::finish;
 use crate::cli::{BenchArgs, TensorFormat};
@@ -34,6 +35,10 @@ pub fn run(args: &BenchArgs, url: &str) -> anyhow::Result<ExitCode> {
     });
     let mut file = BenchFile::new(Some(env));
     let support = |b: usize| target.batch_support(b);
+    let before = target.server_stats();
     super::bench::run_scenarios(args, &lg, &target, &support, &mut file)?;
+    if let (Some(b), Some(a)) = (before, target.server_stats()) {
+        eprintln!("{}", WindowBreakdown::between(&b, &a));
+    }
     finish(&args.load, file)
 }

@@ -73,6 +73,18 @@ impl RemoteTarget {
         &self.metadata
     }
 
+    /// The model's server-side statistics, when the server advertises the `statistics`
+    /// extension (`None` otherwise or when they cannot be read).
+    pub fn server_stats(&self) -> Option<crate::stats::ModelStats> {
+        let meta = self.client.server_metadata().ok()?;
+        if !meta.extensions.iter().any(|e| e == "statistics") {
+            return None;
+        }
+        let mut body = self.client.model_stats(&self.model).ok()?;
+        body.model_stats.retain(|s| s.name == self.model);
+        body.model_stats.pop()
+    }
+
     /// Whether the model takes a batch of `batch` (a fixed leading dim takes only itself).
     pub fn batch_support(&self, batch: usize) -> Result<(), String> {
         match self.metadata.inputs.first().and_then(|i| i.shape.first()) {

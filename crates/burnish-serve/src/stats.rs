@@ -170,3 +170,52 @@ impl StatsRecorder {
         })
     }
 }
+
+/// Server-side means over a window: the difference of two snapshots of one model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowBreakdown {
+    /// Requests that succeeded in the window.
+    pub requests: u64,
+    /// Model executions in the window.
+    pub executions: u64,
+    /// Mean time in the server per successful request, microseconds.
+    pub server_us: f64,
+    /// Mean queue time per request, microseconds.
+    pub queue_us: f64,
+    /// Mean input, inference and output compute per request, microseconds.
+    pub compute_us: f64,
+}
+
+impl WindowBreakdown {
+    /// The window between `before` and `after`.
+    pub fn between(before: &ModelStats, after: &ModelStats) -> Self {
+        let (a, b) = (&after.inference_stats, &before.inference_stats);
+        let mean = |x: Duration64, y: Duration64| {
+            let n = x.count.saturating_sub(y.count);
+            match n {
+                0 => 0.0,
+                n => x.ns.saturating_sub(y.ns) as f64 / n as f64 / 1e3,
+            }
+        };
+        Self {
+            requests: a.success.count.saturating_sub(b.success.count),
+            executions: after.execution_count.saturating_sub(before.execution_count),
+            server_us: mean(a.success, b.success),
+            queue_us: mean(a.queue, b.queue),
+            compute_us: mean(a.compute_input, b.compute_input)
+                + mean(a.compute_infer, b.compute_infer)
+                + mean(a.compute_output, b.compute_output),
+        }
+    }
+}
+
+impl std::fmt::Display for WindowBreakdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "server side: {} requests in {} executions; mean {:.1} us in the server \
+             ({:.1} us queued, {:.1} us compute)",
+            self.requests, self.executions, self.server_us, self.queue_us, self.compute_us
+        )
+    }
+}

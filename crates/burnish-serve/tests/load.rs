@@ -11,6 +11,7 @@ use burnish_bench::{LoadGen, RunLimits, SingleStreamConfig, Target};
 use burnish_model::TensorData;
 use burnish_runtime::{Session, SessionOptions};
 use burnish_serve::client::{Client, Format, RemoteInputs, RemoteTarget, encode_request};
+use burnish_serve::stats::WindowBreakdown;
 use burnish_serve::{Limits, ModelOptions};
 use common::{get, post, start};
 
@@ -175,9 +176,16 @@ fn bench_scenarios_run_through_the_remote_target() {
         let target = RemoteTarget::connect(&url, "digits_cnn", format, RemoteInputs::default())
             .expect("connect");
         let cfg = SingleStreamConfig::new(RunLimits::new(Duration::from_millis(200), 20));
+        let before = target.server_stats().expect("statistics advertised");
         let run = LoadGen::new()
             .single_stream(&target, &cfg)
             .expect("single stream");
+        let window = WindowBreakdown::between(&before, &target.server_stats().unwrap());
+        assert!(window.requests >= run.queries, "{window}");
+        assert!(
+            window.compute_us > 0.0 && window.compute_us <= window.server_us,
+            "{window}"
+        );
         assert!(run.queries >= 20, "{}", run.queries);
         assert_eq!(target.name(), "digits_cnn");
     }
