@@ -10,6 +10,7 @@ use common::{burnish, fixtures};
 struct Served {
     child: Child,
     url: String,
+    metrics: Option<String>,
 }
 
 impl Served {
@@ -22,14 +23,24 @@ impl Served {
             .stderr(Stdio::null())
             .spawn()
             .expect("burnish serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("address line");
+        stdout.read_line(&mut line).expect("address line");
         let addr = line.trim().strip_prefix("http ").expect("`http ADDR` line");
+        let url = format!("http://{addr}");
+        let metrics = args.contains(&"--metrics").then(|| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("metrics line");
+            let addr = line
+                .trim()
+                .strip_prefix("metrics ")
+                .expect("`metrics ADDR` line");
+            addr.to_string()
+        });
         Self {
             child,
-            url: format!("http://{addr}"),
+            url,
+            metrics,
         }
     }
 
@@ -54,7 +65,14 @@ impl Drop for Served {
 fn bench_url_measures_a_served_model_and_serve_stops_on_sigterm() {
     let model = fixtures().join("digits_cnn.onnx");
     let named = format!("digits={}", model.display());
-    let served = Served::start(&["--name", &named, "--max-batch", "4"]);
+    let served = Served::start(&[
+        "--name",
+        &named,
+        "--max-batch",
+        "4",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
     for format in ["binary", "json"] {
         let out = burnish(&[
             "bench",
@@ -73,6 +91,15 @@ fn bench_url_measures_a_served_model_and_serve_stops_on_sigterm() {
         assert_eq!(run["target"], "digits", "{run}");
         assert!(run["queries"].as_u64().unwrap() >= 64, "{run}");
     }
+    let metrics = http_get(
+        served.metrics.as_deref().expect("metrics address"),
+        "/metrics",
+    );
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("burnish_inference_request_success{model=\"digits\",version=\"1\"}"),
+        "{metrics}"
+    );
     let out = burnish(&["bench", "--url", &served.url, "--model", "nope"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model `nope`"));
@@ -89,4 +116,17 @@ fn serve_without_models_or_with_duplicate_names_fails_clearly() {
     let m = model.to_str().unwrap();
     let out = burnish(&["serve", m, m, "--http", "127.0.0.1:0"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("two models are named `mlp`"));
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        tcp,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut reply = String::new();
+    tcp.read_to_string(&mut reply).expect("read");
+    reply
 }

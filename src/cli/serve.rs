@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// REST address; port 0 picks a free port (printed as `http ADDR`).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub http: SocketAddr,
+    /// Also serve Prometheus `/metrics` on this address (it is always on the REST address);
+    /// port 0 picks a free port (printed as `metrics ADDR`).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
     /// Threads running each model concurrently (Triton's instance count).
     #[arg(long, default_value_t = 1)]
     pub instances: usize,

@@ -26,6 +26,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let mut config = ServeConfig::new(models);
     config.http = args.http;
+    config.metrics = args.metrics;
     config.limits = Limits {
         max_elements: args.max_elements,
         max_body: args.max_body,
@@ -40,6 +41,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let server = Server::start(config)?;
     println!("http {}", server.http_addr());
+    if let Some(addr) = server.metrics_addr() {
+        println!("metrics {addr}");
+    }
     for (name, model) in server.models() {
         eprintln!("serving `{name}` from `{}`", model.path().display());
     }

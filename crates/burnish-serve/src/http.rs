@@ -66,7 +66,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v2/health/live", get(|| async { StatusCode::OK }))
         .route("/v2/health/ready", get(server_ready))
         .route("/v2", get(server_metadata))
-        .route("/v2/models/stats", get(all_stats));
+        .route("/v2/models/stats", get(all_stats))
+        .route("/metrics", get(metrics));
     for base in [model, version] {
         r = r
             .route(base, get(model_metadata))
@@ -151,6 +152,20 @@ async fn model_stats(State(st): Shared, Path(p): Params) -> Response {
     reply(st.model(&p).map(|m| StatsBody {
         model_stats: vec![m.stats().snapshot(m.name())],
     }))
+}
+
+/// A router serving only `/metrics` (for a separate `--metrics` address).
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn metrics(State(st): Shared) -> Response {
+    let text = crate::metrics::render(&st.models);
+    let kind = "text/plain; version=0.0.4; charset=utf-8";
+    (StatusCode::OK, [(header::CONTENT_TYPE, kind)], text).into_response()
 }
 
 async fn all_stats(State(st): Shared) -> Response {

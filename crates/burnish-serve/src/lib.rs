@@ -17,6 +17,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 mod http;
+pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod remote;

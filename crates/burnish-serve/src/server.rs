@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::decode::Limits;
 use crate::error::ServeError;
-use crate::http::{AppState, router};
+use crate::http::{AppState, metrics_router, router};
 use crate::model::{ModelOptions, ServedModel};
 
 /// A model to serve: its name and file.
@@ -90,6 +90,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// REST address (port 0 picks a free one).
     pub http: SocketAddr,
+    /// Prometheus `/metrics` on its own address too (it is always on the REST address).
+    pub metrics: Option<SocketAddr>,
     /// Async runtime threads (network and protocol work only).
     pub io_threads: usize,
     /// How long shutdown waits for in-flight requests.
@@ -104,6 +106,7 @@ impl ServeConfig {
             options: ModelOptions::default(),
             limits: Limits::default(),
             http: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            metrics: None,
             io_threads: 2,
             drain_timeout: Duration::from_secs(30),
         }
@@ -114,6 +117,7 @@ impl ServeConfig {
 pub struct Server {
     state: Arc<AppState>,
     http: SocketAddr,
+    metrics: Option<SocketAddr>,
     runtime: tokio::runtime::Runtime,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -154,36 +158,23 @@ impl Server {
                 context: "starting the async runtime".into(),
                 source,
             })?;
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(config.http))
-            .map_err(|source| ServeError::Bind {
-                addr: config.http.to_string(),
-                source,
-            })?;
-        let http = listener.local_addr().map_err(|source| ServeError::Bind {
-            addr: config.http.to_string(),
-            source,
-        })?;
+        let (listener, http) = bind(&runtime, config.http)?;
+        let metrics_listener = config.metrics.map(|a| bind(&runtime, a)).transpose()?;
         let state = Arc::new(AppState {
             models,
             limits: config.limits,
             stopping: false.into(),
         });
-        let (stop, mut stopped) = watch::channel(false);
-        let app = router(state.clone());
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let task = runtime.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
+        let (stop, stopped) = watch::channel(false);
+        let task = runtime.spawn(serve(listener, router(state.clone()), stopped.clone()));
+        let metrics = metrics_listener.map(|(listener, addr)| {
+            runtime.spawn(serve(listener, metrics_router(state.clone()), stopped));
+            addr
         });
         Ok(Self {
             state,
             http,
+            metrics,
             runtime,
             stop,
             task: Some(task),
@@ -194,6 +185,11 @@ impl Server {
     /// The REST address actually bound.
     pub fn http_addr(&self) -> SocketAddr {
         self.http
+    }
+
+    /// The separate metrics address actually bound, when asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
     }
 
     /// The served models by name.
@@ -223,6 +219,36 @@ impl Server {
             model.shutdown();
         }
     }
+}
+
+fn bind(
+    runtime: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+) -> Result<(tokio::net::TcpListener, SocketAddr), ServeError> {
+    let err = |source| ServeError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .map_err(err)?;
+    let local = listener.local_addr().map_err(err)?;
+    Ok((listener, local))
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
 }
 
 async fn shutdown_signal() {
