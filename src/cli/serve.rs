@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// REST address; port 0 picks a free port (printed as `http ADDR`).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub http: SocketAddr,
+    /// Also serve the v2 gRPC API (Triton's GRPCInferenceService) here, e.g.
+    /// `127.0.0.1:8001`; port 0 picks a free port (printed as `grpc ADDR`).
+    #[arg(long, value_name = "ADDR")]
+    pub grpc: Option<SocketAddr>,
     /// Also serve Prometheus `/metrics` on this address (it is always on the REST address);
     /// port 0 picks a free port (printed as `metrics ADDR`).
     #[arg(long, value_name = "ADDR")]

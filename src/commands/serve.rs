@@ -27,6 +27,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServeConfig::new(models);
     config.http = args.http;
     config.metrics = args.metrics;
+    config.grpc = args.grpc;
     config.limits = Limits {
         max_elements: args.max_elements,
         max_body: args.max_body,
@@ -41,6 +42,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let server = Server::start(config)?;
     println!("http {}", server.http_addr());
+    if let Some(addr) = server.grpc_addr() {
+        println!("grpc {addr}");
+    }
     if let Some(addr) = server.metrics_addr() {
         println!("metrics {addr}");
     }

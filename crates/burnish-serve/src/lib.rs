@@ -16,6 +16,7 @@ pub mod client;
 pub mod decode;
 pub mod encode;
 pub mod error;
+pub mod grpc;
 mod http;
 pub mod metrics;
 pub mod model;

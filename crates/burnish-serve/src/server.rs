@@ -90,6 +90,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// REST address (port 0 picks a free one).
     pub http: SocketAddr,
+    /// gRPC address (`None`: no gRPC).
+    pub grpc: Option<SocketAddr>,
     /// Prometheus `/metrics` on its own address too (it is always on the REST address).
     pub metrics: Option<SocketAddr>,
     /// Async runtime threads (network and protocol work only).
@@ -106,6 +108,7 @@ impl ServeConfig {
             options: ModelOptions::default(),
             limits: Limits::default(),
             http: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            grpc: None,
             metrics: None,
             io_threads: 2,
             drain_timeout: Duration::from_secs(30),
@@ -117,10 +120,11 @@ impl ServeConfig {
 pub struct Server {
     state: Arc<AppState>,
     http: SocketAddr,
+    grpc: Option<SocketAddr>,
     metrics: Option<SocketAddr>,
     runtime: tokio::runtime::Runtime,
     stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
     drain_timeout: Duration,
 }
 
@@ -160,24 +164,41 @@ impl Server {
             })?;
         let (listener, http) = bind(&runtime, config.http)?;
         let metrics_listener = config.metrics.map(|a| bind(&runtime, a)).transpose()?;
+        let grpc_listener = config.grpc.map(|a| bind(&runtime, a)).transpose()?;
         let state = Arc::new(AppState {
             models,
             limits: config.limits,
             stopping: false.into(),
         });
         let (stop, stopped) = watch::channel(false);
-        let task = runtime.spawn(serve(listener, router(state.clone()), stopped.clone()));
+        let mut tasks =
+            vec![runtime.spawn(serve(listener, router(state.clone()), stopped.clone()))];
         let metrics = metrics_listener.map(|(listener, addr)| {
-            runtime.spawn(serve(listener, metrics_router(state.clone()), stopped));
+            tasks.push(runtime.spawn(serve(
+                listener,
+                metrics_router(state.clone()),
+                stopped.clone(),
+            )));
+            addr
+        });
+        let grpc = grpc_listener.map(|(listener, addr)| {
+            let limit = config.limits.max_body;
+            let state = state.clone();
+            tasks.push(runtime.spawn(async move {
+                serve_grpc(listener, state, limit, stopped)
+                    .await
+                    .map_err(std::io::Error::other)
+            }));
             addr
         });
         Ok(Self {
             state,
             http,
+            grpc,
             metrics,
             runtime,
             stop,
-            task: Some(task),
+            tasks,
             drain_timeout: config.drain_timeout,
         })
     }
@@ -185,6 +206,11 @@ impl Server {
     /// The REST address actually bound.
     pub fn http_addr(&self) -> SocketAddr {
         self.http
+    }
+
+    /// The gRPC address actually bound, when asked for.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc
     }
 
     /// The separate metrics address actually bound, when asked for.
@@ -209,12 +235,16 @@ impl Server {
     pub fn shutdown(mut self) {
         self.state.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let timeout = self.drain_timeout;
-            let _ = self
-                .runtime
-                .block_on(async { tokio::time::timeout(timeout, task).await });
-        }
+        let tasks = std::mem::take(&mut self.tasks);
+        let timeout = self.drain_timeout;
+        let _ = self.runtime.block_on(async {
+            tokio::time::timeout(timeout, async {
+                for task in tasks {
+                    let _ = task.await;
+                }
+            })
+            .await
+        });
         for model in self.state.models.values() {
             model.shutdown();
         }
@@ -246,6 +276,25 @@ async fn serve(
     });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    limit: usize,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), tonic::transport::Error> {
+    use crate::grpc::{GrpcInferenceServiceServer, Service};
+    let service = GrpcInferenceServiceServer::new(Service::new(state))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, async move {
             let _ = stopped.wait_for(|s| *s).await;
         })
         .await
