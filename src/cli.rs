@@ -9,9 +9,11 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 mod measure;
+mod serve;
 
 use measure::parse_duration;
-pub use measure::{BenchArgs, CompareArgs, LoadArgs, Scenario};
+pub use measure::{BenchArgs, CompareArgs, LoadArgs, Scenario, TensorFormat};
+pub use serve::ServeArgs;
 
 /// burnish: make a trained ONNX model cheaper to serve, and prove it with measurements.
 #[derive(Debug, Parser)]
@@ -54,6 +56,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a cargo crate that compiles the model into Rust with burn-onnx (Burn's deployment path).
     Codegen(CodegenArgs),
+    /// Serve models over the Open Inference Protocol v2 (KServe v2 / Triton REST).
+    Serve(ServeArgs),
 }
 
 /// `burnish codegen`.

@@ -19,6 +19,15 @@ pub enum Scenario {
     Concurrency,
 }
 
+/// How `bench --url` sends tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TensorFormat {
+    /// The binary tensor data extension (perf_analyzer's default).
+    Binary,
+    /// JSON `data` arrays.
+    Json,
+}
+
 /// Settings shared by `bench` and `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct LoadArgs {
@@ -47,8 +56,18 @@ pub struct LoadArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// One model, or several to serve at once (multi-model interference).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "url")]
     pub models: Vec<PathBuf>,
+    /// Load-test a model on an Open Inference Protocol v2 server instead, e.g.
+    /// `http://127.0.0.1:8000` (needs `--model`).
+    #[arg(long, requires = "model", conflicts_with = "models")]
+    pub url: Option<String>,
+    /// The model's name on the `--url` server.
+    #[arg(long, requires = "url")]
+    pub model: Option<String>,
+    /// How `--url` queries carry tensors.
+    #[arg(long, value_enum, default_value = "binary")]
+    pub tensor_format: TensorFormat,
     /// Scenarios to run (repeatable; default single-stream).
     #[arg(long, value_enum)]
     pub scenario: Vec<Scenario>,

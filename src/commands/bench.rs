@@ -23,12 +23,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &args.url {
+        return super::bench_remote::run(&args, url);
+    }
     let shapes = args.load.dims.spec();
-    let profile = if args.load.full {
-        Profile::Full
-    } else {
-        Profile::Quick
-    };
     let threads = args.load.threads;
     let targets = args
         .models
@@ -43,23 +41,19 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .with_progress(BarProgress::stderr())
         .with_intra_op_threads(threads.unwrap_or(0) as u32);
     let mut file = BenchFile::new(Some(environment(&args.models[0], threads)));
-    let scenarios = if args.scenario.is_empty() {
-        vec![Scenario::SingleStream]
-    } else {
-        args.scenario.clone()
-    };
-    let slo = Slo::p99(args.slo_p99);
-    let server = ServerConfig::profile(profile, args.qps)
-        .with_sessions(args.sessions)
-        .with_slo(slo);
-
     if targets.len() > 1 {
+        let (profile, server) = (profile_of(&args), server_config(&args));
+        let first = args
+            .scenario
+            .first()
+            .copied()
+            .unwrap_or(Scenario::SingleStream);
         let loads: Vec<ModelLoad> = targets
             .iter()
             .map(|(t, _)| ModelLoad {
                 label: t.name().to_string(),
                 target: t.clone() as Arc<dyn Target>,
-                scenario: match scenarios[0] {
+                scenario: match first {
                     Scenario::Server => ScenarioConfig::Server(server.clone()),
                     _ => ScenarioConfig::SingleStream(SingleStreamConfig::profile(profile)),
                 },
@@ -70,7 +64,45 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let (target, cold_start) = &targets[0];
-    let t: &dyn Target = target.as_ref();
+    let support = |b: usize| target.batch_support(b);
+    run_scenarios(&args, &lg, target.as_ref(), &support, &mut file)?;
+    file.runs = std::mem::take(&mut file.runs)
+        .into_iter()
+        .map(|r| r.with_cold_start(cold_start.clone()))
+        .collect();
+    finish(&args.load, file)
+}
+
+fn profile_of(args: &BenchArgs) -> Profile {
+    if args.load.full {
+        Profile::Full
+    } else {
+        Profile::Quick
+    }
+}
+
+fn server_config(args: &BenchArgs) -> ServerConfig {
+    ServerConfig::profile(profile_of(args), args.qps)
+        .with_sessions(args.sessions)
+        .with_slo(Slo::p99(args.slo_p99))
+}
+
+/// Runs `args`' scenarios (default single-stream) on one target; `support` says whether it
+/// takes a batch size (offline skips the others).
+pub(super) fn run_scenarios(
+    args: &BenchArgs,
+    lg: &LoadGen,
+    t: &dyn Target,
+    support: &dyn Fn(usize) -> Result<(), String>,
+    file: &mut BenchFile,
+) -> anyhow::Result<()> {
+    let (profile, server) = (profile_of(args), server_config(args));
+    let slo = Slo::p99(args.slo_p99);
+    let scenarios = if args.scenario.is_empty() {
+        vec![Scenario::SingleStream]
+    } else {
+        args.scenario.clone()
+    };
     for scenario in scenarios {
         match scenario {
             Scenario::SingleStream => file
@@ -78,7 +110,7 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 .push(lg.single_stream(t, &SingleStreamConfig::profile(profile))?),
             Scenario::Offline => {
                 let mut batches = args.batch.clone();
-                batches.retain(|&b| match target.batch_support(b) {
+                batches.retain(|&b| match support(b) {
                     Ok(()) => true,
                     Err(reason) => {
                         eprintln!("offline batch {b} skipped: {reason}");
@@ -103,12 +135,8 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
             Scenario::Server => file.runs.push(lg.server(t, &server)?),
         }
     }
-    file.runs = std::mem::take(&mut file.runs)
-        .into_iter()
-        .map(|r| r.with_cold_start(cold_start.clone()))
-        .collect();
     if !args.load.json && file.runs.is_empty() && !file.max_qps.is_empty() {
-        eprintln!("{}", summary::render_file(&file));
+        eprintln!("{}", summary::render_file(file));
     }
-    finish(&args.load, file)
+    Ok(())
 }

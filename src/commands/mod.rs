@@ -1,6 +1,7 @@
 //! One function per subcommand; each only orchestrates library calls.
 
 mod bench;
+mod bench_remote;
 mod codegen;
 mod compare;
 mod conformance;
@@ -14,6 +15,7 @@ mod pipeline;
 mod profile;
 mod report;
 mod run;
+mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -94,5 +96,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Codegen(args) => codegen::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
