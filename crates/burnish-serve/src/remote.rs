@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use burnish_bench::{Target, TargetError};
 use burnish_model::samples::take_rows;
-use burnish_model::synth::Rng;
 use burnish_model::{Buffer, DType, TensorData};
+use burnish_stats::Rng;
 
 use crate::client::{Client, Format, RequestBody, encode_request};
 use crate::error::ClientError;
