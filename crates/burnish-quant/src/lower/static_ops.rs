@@ -253,6 +253,12 @@ fn bias_input(
         }
         let v = dequantize_node(g, &d).map_err(|(_, m)| m)?;
         let v = v.as_f32().map(<[f32]>::to_vec).unwrap_or_default();
+        if v.len() != channels {
+            return Err(format!(
+                "the bias holds {} values for {channels} output channels",
+                v.len()
+            ));
+        }
         return Ok(add_const(
             g,
             namer,

@@ -145,7 +145,9 @@ impl ConvCore {
             ));
         }
         let epi = make_epi(oc)?;
-        let len = out_shape.iter().product();
+        let len = burnish_model::limits::check_tensor(&out_shape, 4)
+            .map_err(|e| format!("output {out_shape:?}: {e}"))?
+            / 4;
         let run = Run {
             w: packed,
             params: &params,
