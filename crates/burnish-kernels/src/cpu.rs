@@ -14,7 +14,9 @@ pub struct Features {
     pub avx512f: bool,
     /// AVX-512 byte and word instructions.
     pub avx512bw: bool,
-    /// AVX-512 VNNI (`vpdpbusd` on 512-bit vectors).
+    /// AVX-512 vector-length extensions (EVEX forms of 128- and 256-bit instructions).
+    pub avx512vl: bool,
+    /// AVX-512 VNNI (`vpdpbusd` on 512-bit vectors; on 256-bit ones with `avx512vl`).
     pub avx512vnni: bool,
     /// AVX-VNNI (`vpdpbusd` on 256-bit vectors).
     pub avxvnni: bool,
@@ -29,6 +31,11 @@ impl Features {
     /// AVX-512 F with FMA: the 512-bit float kernels.
     pub fn avx512(&self) -> bool {
         self.avx512f && self.fma
+    }
+
+    /// `vpdpbusd` on 256-bit vectors in its EVEX form (AVX-512 VNNI with VL).
+    pub fn vnni_256(&self) -> bool {
+        self.avx2 && self.avx512vnni && self.avx512vl
     }
 
     /// The widest float vector tier, for reports (`avx512`, `avx2`, `baseline`).
@@ -54,6 +61,7 @@ pub fn features() -> &'static Features {
             Ok("avx2") => Features {
                 avx512f: false,
                 avx512bw: false,
+                avx512vl: false,
                 avx512vnni: false,
                 ..probed
             },
@@ -70,6 +78,7 @@ fn probe() -> Features {
         fma: has!("fma"),
         avx512f: has!("avx512f"),
         avx512bw: has!("avx512bw"),
+        avx512vl: has!("avx512vl"),
         avx512vnni: has!("avx512vnni"),
         avxvnni: has!("avxvnni"),
     }

@@ -111,6 +111,10 @@ where
                 for (cj, pn) in cols.clone().enumerate() {
                     let b_sub = &b.panel(pn)[g0 * nr * imp.ku..][..groups * nr * imp.ku];
                     for (ri, pm) in rows.clone().enumerate() {
+                        let ukernel = match imp.row1 {
+                            Some(row1) if m - pm * mr == 1 => row1,
+                            _ => imp.ukernel,
+                        };
                         let a_sub = &a[pm * kg * mr + g0..][..(mr - 1) * kg + groups];
                         let tile = &mut acc[ri * mr * ldc + cj * nr..][..(mr - 1) * ldc + nr];
                         let (a_ptr, b_ptr, c_ptr) =
@@ -119,8 +123,9 @@ where
                         // `b_sub` `groups * nr * ku` bytes, `tile` `nr` values of each of `mr`
                         // rows `ldc >= nr` apart; `b.kernel()`
                         // was checked supported when B was packed, and its 7-bit variant is only
-                        // chosen for weights in `-64..=63`.
-                        unsafe { (imp.ukernel)(groups, a_ptr, kg, b_ptr, c_ptr, ldc) };
+                        // chosen for weights in `-64..=63`; `row1` only for a panel whose one
+                        // real row is row 0.
+                        unsafe { ukernel(groups, a_ptr, kg, b_ptr, c_ptr, ldc) };
                     }
                 }
             }

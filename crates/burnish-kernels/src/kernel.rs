@@ -147,6 +147,9 @@ pub(crate) struct KernelImpl {
     pub ku: usize,
     /// The tile routine.
     pub ukernel: MicroKernel,
+    /// A routine for a row panel with one real row (a matrix-vector product): it sums row 0
+    /// of the tile only, the other rows keep their values.
+    pub row1: Option<MicroKernel>,
 }
 
 static SCALAR: KernelImpl = KernelImpl {
@@ -154,6 +157,7 @@ static SCALAR: KernelImpl = KernelImpl {
     nr: crate::scalar::NR,
     ku: 4,
     ukernel: crate::scalar::ukernel,
+    row1: None,
 };
 
 /// The table row of a kernel. Callers check [`Kernel::is_supported`] before running it.

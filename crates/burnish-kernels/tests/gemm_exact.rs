@@ -97,12 +97,14 @@ fn extreme_values_at_large_depth_are_exact() {
     // All-255 activations times all -128 (and 127) weights: the worst case for vpmaddubsw
     // saturation and the largest magnitude i32 sums the kernels accept.
     for kernel in Kernel::available() {
+        // 7 rows: one panel; 1 and 9: a panel with one real row (the matrix-vector routine).
         for (k, w) in [(4099, -128i8), (4099, 127), (MAX_K, -128)] {
-            let (m, n) = (7, 19);
-            let a = vec![255u8; m * k];
-            let b = vec![w; k * n];
-            check_i32(kernel, &a, 0, &b, (m, k, n));
-            check_i32(kernel, &a, 255, &b, (m, k, n));
+            for (m, n) in [(7, 19), (1, 40), (9, 33)] {
+                let a = vec![255u8; m * k];
+                let b = vec![w; k * n];
+                check_i32(kernel, &a, 0, &b, (m, k, n));
+                check_i32(kernel, &a, 255, &b, (m, k, n));
+            }
         }
     }
 }

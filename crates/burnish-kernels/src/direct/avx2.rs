@@ -16,7 +16,7 @@ use crate::pack::Activation;
 /// `init[r]`.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn start<const R: usize>(init: &[i32; MR]) -> [[__m256i; 2]; R] {
+pub(super) fn start<const R: usize>(init: &[i32; MR]) -> [[__m256i; 2]; R] {
     let mut acc = [[_mm256_setzero_si256(); 2]; R];
     for (pair, &v) in acc.iter_mut().zip(init) {
         *pair = [_mm256_set1_epi32(v); 2];
@@ -28,7 +28,7 @@ fn start<const R: usize>(init: &[i32; MR]) -> [[__m256i; 2]; R] {
 /// are zero.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn finish<const R: usize>(acc: &[[__m256i; 2]; R]) -> Tile {
+pub(super) fn finish<const R: usize>(acc: &[[__m256i; 2]; R]) -> Tile {
     let mut out = [[0i32; NR]; MR];
     for (row, pair) in out.iter_mut().zip(acc) {
         // SAFETY: `row` holds NR = 16 i32, two 8-lane stores.
@@ -113,10 +113,11 @@ pub(crate) unsafe fn tile_quads<const R: usize>(
     finish(&acc)
 }
 
-/// Requantizes the rows of a tile with full `NR`-pixel rows and writes them.
+/// Requantizes the rows of a tile (`p.cols` of its `NR` pixels) and writes them; a narrower
+/// block computes all `NR` lanes and writes its `p.cols`.
 ///
 /// # Safety
-/// The CPU supports AVX2; `p.cols == NR`; rows `0..p.rows` of `NR` elements at
+/// The CPU supports AVX2; `p.cols <= NR`; rows `0..p.rows` of `p.cols` elements at
 /// `out + p.at + r * p.stride` are inside the output, which no other thread accesses now; the
 /// residual (when present) is as long as the output.
 #[target_feature(enable = "avx2")]
@@ -126,7 +127,8 @@ pub(crate) unsafe fn store_quant<O: QuantOutput, Z: Activation>(
     out: *mut O,
     rq: &Requantize<'_, Z>,
 ) {
-    debug_assert_eq!(p.cols, NR);
+    debug_assert!(p.cols <= NR);
+    let full = p.cols == NR;
     let lo = _mm256_set1_ps((rq.min - rq.zero_point) as f32);
     let hi = _mm256_set1_ps((rq.max - rq.zero_point) as f32);
     let zp = _mm256_set1_epi32(rq.zero_point);
@@ -165,10 +167,24 @@ pub(crate) unsafe fn store_quant<O: QuantOutput, Z: Activation>(
                 if let Some(res) = &rq.residual {
                     let zz = _mm256_set1_epi32(i32::from(res.zero_point.to_offset_u8()));
                     let zs = _mm256_set1_ps(res.scale);
-                    let codes = &res.codes[at..at + NR];
+                    let codes = &res.codes[at..at + p.cols];
                     let flip = _mm_set1_epi8(super::interleave::flip(&codes[0]));
-                    // SAFETY: `codes` holds NR = 16 one-byte elements.
-                    let z = _mm_xor_si128(unsafe { _mm_loadu_si128(codes.as_ptr().cast()) }, flip);
+                    let mut part = [0u8; NR];
+                    let src = if full {
+                        codes.as_ptr().cast::<u8>()
+                    } else {
+                        // SAFETY: `codes` holds `p.cols <= NR` one-byte elements.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                codes.as_ptr().cast::<u8>(),
+                                part.as_mut_ptr(),
+                                p.cols,
+                            )
+                        };
+                        part.as_ptr()
+                    };
+                    // SAFETY: `src` holds NR = 16 bytes (the residual's, or `part`).
+                    let z = _mm_xor_si128(unsafe { _mm_loadu_si128(src.cast()) }, flip);
                     let z0 = _mm256_cvtepu8_epi32(z);
                     let z1 = _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(z, z));
                     let d0 = _mm256_cvtepi32_ps(_mm256_sub_epi32(z0, zz));
@@ -199,7 +215,17 @@ pub(crate) unsafe fn store_quant<O: QuantOutput, Z: Activation>(
         } else {
             _mm_packus_epi16(w0, w1)
         };
-        // SAFETY: row `r` of the tile's region: NR = 16 one-byte elements at `out + at`.
-        unsafe { _mm_storeu_si128(out.add(at).cast(), bytes) };
+        if full {
+            // SAFETY: row `r` of the tile's region: NR = 16 one-byte elements at `out + at`.
+            unsafe { _mm_storeu_si128(out.add(at).cast(), bytes) };
+        } else {
+            let mut part = [0u8; NR];
+            // SAFETY: `part` holds 16 bytes; row `r` of the region holds `p.cols` one-byte
+            // elements at `out + at`.
+            unsafe {
+                _mm_storeu_si128(part.as_mut_ptr().cast(), bytes);
+                std::ptr::copy_nonoverlapping(part.as_ptr(), out.add(at).cast::<u8>(), p.cols);
+            }
+        }
     }
 }

@@ -177,7 +177,7 @@ pub(crate) struct QuantSink<'a, O, Z> {
 impl<O: QuantOutput, Z: Activation> Sink for QuantSink<'_, O, Z> {
     unsafe fn store(&self, tile: &Tile, p: Place, avx2: bool) {
         #[cfg(target_arch = "x86_64")]
-        if avx2 && p.cols == NR {
+        if avx2 {
             // SAFETY: AVX2 was detected by the caller; the region is the caller's promise.
             unsafe { super::avx2::store_quant(tile, p, self.out.0, &self.requant) };
             return;

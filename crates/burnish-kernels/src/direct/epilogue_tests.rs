@@ -88,3 +88,64 @@ fn avx2_epilogue_rounds_like_the_portable_one() {
         Some(&residual),
     );
 }
+
+#[test]
+fn narrow_blocks_write_only_their_columns() {
+    if !std::arch::is_x86_feature_detected!("avx2") {
+        return;
+    }
+    let scale = [0.5f32, 0.25, 1.0, 0.125, 0.05, 0.1];
+    let stride = 40;
+    let residual: Vec<u8> = (0..MR * stride).map(|i| (i * 37 % 251) as u8).collect();
+    for cols in [1, 7, 8, 15] {
+        for with_residual in [false, true] {
+            let rq = Requantize::<u8> {
+                scale: OutputScale::Float {
+                    scale: &scale,
+                    bias: None,
+                    y_scale: 0.3,
+                },
+                zero_point: 10,
+                min: 0,
+                max: 255,
+                residual: with_residual.then(|| Residual {
+                    codes: &residual[..(MR - 1) * stride + 24 + cols],
+                    zero_point: 100,
+                    scale: 0.15,
+                }),
+            };
+            let mut tile: Tile = [[0; NR]; MR];
+            for (r, row) in tile.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = (r as i32 * 131 + j as i32 * 17) - 300;
+                }
+            }
+            let mut out = vec![0xABu8; MR * stride];
+            let place = Place {
+                channel: 0,
+                at: 24,
+                stride,
+                rows: MR,
+                cols,
+            };
+            // SAFETY: AVX2 was checked; rows `24 + r * 40 .. + cols` are inside `out` and the
+            // residual.
+            unsafe { super::avx2::store_quant(&tile, place, out.as_mut_ptr(), &rq) };
+            for (r, row) in tile.iter().enumerate() {
+                for j in 0..stride - 24 {
+                    let i = 24 + r * stride + j;
+                    if j < cols {
+                        let z = if with_residual {
+                            i32::from(residual[i])
+                        } else {
+                            0
+                        };
+                        assert_eq!(i32::from(out[i]), rq.code(row[j], r, z), "cols {cols}");
+                    } else {
+                        assert_eq!(out[i], 0xAB, "cols {cols}: pixel {j} written");
+                    }
+                }
+            }
+        }
+    }
+}

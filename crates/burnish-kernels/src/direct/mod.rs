@@ -55,6 +55,8 @@ mod tests;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
 
 pub use epilogue::{OutputScale, Requantize, Residual};
 pub use pack::{DirectConv, MAX_DIRECT_DEPTH};
@@ -138,11 +140,37 @@ pub fn conv2d_direct<A: Activation, Z: Activation>(
     params: &Conv2dParams,
     out: DirectOutput<'_, Z>,
 ) -> Result<[usize; 4], KernelError> {
+    conv2d_direct_on(input, w, params, out, Isa::detected())
+}
+
+/// The instruction sets [`conv2d_direct`] may use (tests run each route on one CPU).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Isa {
+    pub avx2: bool,
+    pub vnni: bool,
+}
+
+impl Isa {
+    fn detected() -> Self {
+        Self {
+            avx2: avx2_detected(),
+            vnni: avx2_detected() && crate::cpu::features().vnni_256(),
+        }
+    }
+}
+
+/// [`conv2d_direct`] on the kernels `isa` allows.
+pub(crate) fn conv2d_direct_on<A: Activation, Z: Activation>(
+    input: QuantizedInput<'_, A>,
+    w: &DirectConv,
+    params: &Conv2dParams,
+    out: DirectOutput<'_, Z>,
+    isa: Isa,
+) -> Result<[usize; 4], KernelError> {
     let out_shape = params.output_dims(input.shape, w.shape, w.groups)?;
     let [n, c, h, wd] = input.shape;
     check_len("input", n * c * h * wd, input.data.len())?;
     let len = out_shape.iter().product();
-    let avx2 = avx2_detected();
     match out {
         DirectOutput::I32(o) => {
             check_len("out", len, o.len())?;
@@ -152,11 +180,11 @@ pub fn conv2d_direct<A: Activation, Z: Activation>(
                 params,
                 out_shape,
                 &I32Sink(OutPtr(o.as_mut_ptr())),
-                avx2,
+                isa,
             );
         }
-        DirectOutput::U8(o, requant) => quant(input, w, params, out_shape, o, requant, avx2)?,
-        DirectOutput::I8(o, requant) => quant(input, w, params, out_shape, o, requant, avx2)?,
+        DirectOutput::U8(o, requant) => quant(input, w, params, out_shape, o, requant, isa)?,
+        DirectOutput::I8(o, requant) => quant(input, w, params, out_shape, o, requant, isa)?,
     }
     Ok(out_shape)
 }
@@ -168,7 +196,7 @@ fn quant<A: Activation, O: QuantOutput, Z: Activation>(
     out_shape: [usize; 4],
     out: &mut [O],
     requant: Requantize<'_, Z>,
-    avx2: bool,
+    isa: Isa,
 ) -> Result<(), KernelError> {
     check_len("out", out_shape.iter().product(), out.len())?;
     requant.check::<O>(out_shape[1], out.len())?;
@@ -176,39 +204,54 @@ fn quant<A: Activation, O: QuantOutput, Z: Activation>(
         out: OutPtr(out.as_mut_ptr()),
         requant,
     };
-    run(input, w, params, out_shape, &sink, avx2);
+    run(input, w, params, out_shape, &sink, isa);
     Ok(())
 }
 
-/// The threaded driver; buffers and geometry were checked. Picks the `vpmaddubsw` kernel
-/// (u8 quads) when the weights fit 7 bits and the CPU has AVX2, else the `vpmaddwd` one.
+/// The threaded driver; buffers and geometry were checked. Picks the `vpdpbusd` kernel (u8
+/// quads) on a CPU with 256-bit VNNI, the `vpmaddubsw` one when the weights fit 7 bits and the
+/// CPU has AVX2, else the `vpmaddwd` one.
 fn run<A: Activation>(
     input: QuantizedInput<'_, A>,
     w: &DirectConv,
     params: &Conv2dParams,
     out_shape: [usize; 4],
     sink: &dyn Sink,
-    avx2: bool,
+    isa: Isa,
 ) {
+    let avx2 = isa.avx2;
     if w.is_depthwise() {
         depthwise::run(input, w, params, out_shape, sink, avx2);
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if let (true, Some(q)) = (avx2, &w.quads) {
-        let kernel = Kernel {
-            units: q.count,
-            steps: w.quad_steps(),
-            panel: &|g, p| w.quad_panel(g, p),
-            tiles: [
+    if let Some(q) = &w.quads {
+        let tiles: Option<[TileFn<u8>; 3]> = if isa.vnni {
+            Some([
+                vnni::tile_quads::<2>,
+                vnni::tile_quads::<4>,
+                vnni::tile_quads::<MR>,
+            ])
+        } else if avx2 && q.seven_bit {
+            Some([
                 avx2::tile_quads::<2>,
                 avx2::tile_quads::<4>,
                 avx2::tile_quads::<MR>,
-            ],
-            sums: Some((&q.sums, input.zero_point.to_offset_u8())),
+            ])
+        } else {
+            None
         };
-        drive::<A, u8>(input, w, params, out_shape, sink, avx2, kernel);
-        return;
+        if let Some(tiles) = tiles {
+            let kernel = Kernel {
+                units: q.count,
+                steps: w.quad_steps(),
+                panel: &|g, p| w.quad_panel(g, p),
+                tiles,
+                sums: Some((&q.sums, input.zero_point.to_offset_u8())),
+            };
+            drive::<A, u8>(input, w, params, out_shape, sink, avx2, kernel);
+            return;
+        }
     }
     let kernel = Kernel {
         units: w.pairs,

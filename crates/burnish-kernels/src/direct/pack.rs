@@ -24,17 +24,21 @@ pub struct DirectConv {
     pub(crate) panels: Vec<u32>,
     /// `[out_channels][in/groups * kh * kw]` weights minus their zero point (depthwise kernel).
     pub(crate) raw: Vec<i16>,
-    /// When every weight minus its zero point fits 7 bits (`-64..=63`): the `vpmaddubsw`
-    /// layout, four input channels per word (`[group][panel][quad][tap][MR]`), and each output
-    /// channel's weight sum for the activation zero-point correction.
+    /// When every weight minus its zero point fits 7 bits (`-64..=63`, the `vpmaddubsw`
+    /// kernel), or 8 bits on a CPU with 256-bit VNNI (the `vpdpbusd` kernel): four input
+    /// channels per word (`[group][panel][quad][tap][MR]`), and each output channel's weight
+    /// sum for the activation zero-point correction.
     pub(crate) quads: Option<Quads>,
 }
 
-/// Weights packed four channels per word (bytes) for the u8 x i8 `vpmaddubsw` kernel.
+/// Weights packed four channels per word (bytes) for the u8 x i8 kernels.
 #[derive(Debug, Clone)]
 pub(crate) struct Quads {
     /// Channel quads per group.
     pub count: usize,
+    /// Every weight fits 7 bits, so the AVX2 `vpmaddubsw` kernel is exact on them (8-bit
+    /// weights need `vpdpbusd`).
+    pub seven_bit: bool,
     pub panels: Vec<u32>,
     /// `sum (w - zero_point)` per output channel.
     pub sums: Vec<i32>,
@@ -120,10 +124,10 @@ impl DirectConv {
                 }
             }
         }
-        let quads = raw
-            .iter()
-            .all(|v| (-64..=63).contains(v))
-            .then(|| pack_quads(&raw, shape, groups));
+        let seven_bit = raw.iter().all(|v| (-64..=63).contains(v));
+        let eight_bit = raw.iter().all(|v| (-128..=127).contains(v));
+        let quads = (seven_bit || (eight_bit && crate::cpu::features().vnni_256()))
+            .then(|| pack_quads(&raw, shape, groups, seven_bit));
         Ok(Self {
             shape,
             groups,
@@ -177,8 +181,8 @@ impl DirectConv {
     }
 }
 
-/// Packs 7-bit weights (`raw`, zero points removed) four input channels per word.
-fn pack_quads(raw: &[i16], [oc, icg, kh, kw]: [usize; 4], groups: usize) -> Quads {
+/// Packs 8-bit weights (`raw`, zero points removed) four input channels per word.
+fn pack_quads(raw: &[i16], [oc, icg, kh, kw]: [usize; 4], groups: usize, seven_bit: bool) -> Quads {
     let count = icg.div_ceil(4);
     let (ocg, taps, k) = (oc / groups, kh * kw, icg * kh * kw);
     let panels_g = ocg.div_ceil(MR);
@@ -208,6 +212,7 @@ fn pack_quads(raw: &[i16], [oc, icg, kh, kw]: [usize; 4], groups: usize) -> Quad
         .collect();
     Quads {
         count,
+        seven_bit,
         panels,
         sums,
     }

@@ -1,13 +1,32 @@
 //! The direct convolution against a plain i64 convolution (with per-channel weight zero
 //! points) and independent requantization references, over strides, dilations, asymmetric
 //! pads, groups, depthwise, odd channel counts, narrow and ragged widths, u8/i8 activations,
-//! u8/i8 outputs, Relu/Clip bounds and the residual; AVX2 and portable kernels alike.
+//! u8/i8 outputs, Relu/Clip bounds and the residual; VNNI, AVX2 and portable kernels alike.
 
 use super::epilogue::{I32Sink, OutPtr, QuantSink};
 use super::layout::Lane;
 use super::test_cases::{Case, Rng, fixed_cases, random_case};
 use super::*;
 use crate::{Weights, requantize};
+
+/// The kernel routes this CPU can run: portable, AVX2 (`vpmaddwd`/`vpmaddubsw`), VNNI.
+fn isas() -> Vec<Isa> {
+    let detected = Isa::detected();
+    let mut all = vec![Isa {
+        avx2: false,
+        vnni: false,
+    }];
+    if detected.avx2 {
+        all.push(Isa {
+            avx2: true,
+            vnni: false,
+        });
+    }
+    if detected.vnni {
+        all.push(detected);
+    }
+    all
+}
 
 /// Fills this thread's reusable layout and gather buffers with random values, so a call that
 /// read a value it did not write (padding, data) would differ from the reference.
@@ -136,12 +155,12 @@ fn check(case: &Case, rng: &mut Rng) {
         let s = conv2d_direct::<i8, u8>(input, &packed, &case.params, DirectOutput::I32(&mut got))
             .unwrap();
         assert_eq!(s, shape);
-        for avx2 in [false, avx2_detected()] {
+        for isa in isas() {
             poison(rng);
             let mut alt = vec![0i32; len];
             let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
-            run(input, &packed, &case.params, shape, &sink, avx2);
-            assert_eq!(alt, got, "{case:?} avx2={avx2}");
+            run(input, &packed, &case.params, shape, &sink, isa);
+            assert_eq!(alt, got, "{case:?} {isa:?}");
         }
     } else {
         let input = QuantizedInput {
@@ -151,12 +170,12 @@ fn check(case: &Case, rng: &mut Rng) {
             scale: 1.0,
         };
         conv2d_direct::<u8, u8>(input, &packed, &case.params, DirectOutput::I32(&mut got)).unwrap();
-        for avx2 in [false, avx2_detected()] {
+        for isa in isas() {
             poison(rng);
             let mut alt = vec![0i32; len];
             let sink = I32Sink(OutPtr(alt.as_mut_ptr()));
-            run(input, &packed, &case.params, shape, &sink, avx2);
-            assert_eq!(alt, got, "{case:?} avx2={avx2}");
+            run(input, &packed, &case.params, shape, &sink, isa);
+            assert_eq!(alt, got, "{case:?} {isa:?}");
         }
     }
     for (i, (&a, &b)) in want.iter().zip(&got).enumerate() {
@@ -247,7 +266,7 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
     let len: usize = shape.iter().product();
     rq.check::<O>(shape[1], len).unwrap();
     let mut results = Vec::new();
-    for avx2 in [false, avx2_detected()] {
+    for isa in isas() {
         poison(rng);
         let mut out = vec![O::default(); len];
         let sink = QuantSink {
@@ -262,7 +281,7 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
                 zero_point: xzp8 as i8,
                 scale: 1.0,
             };
-            run(input, packed, &case.params, shape, &sink, avx2);
+            run(input, packed, &case.params, shape, &sink, isa);
         } else {
             let input = QuantizedInput {
                 data: x8,
@@ -270,11 +289,13 @@ fn run_quant<O: QuantOutput + PartialEq + std::fmt::Debug, Z: Activation>(
                 zero_point: xzp8,
                 scale: 1.0,
             };
-            run(input, packed, &case.params, shape, &sink, avx2);
+            run(input, packed, &case.params, shape, &sink, isa);
         }
         results.push(out);
     }
-    assert_eq!(results[0], results[1], "{case:?}: portable vs AVX2 codes");
+    for r in &results[1..] {
+        assert_eq!(&results[0], r, "{case:?}: portable vs vector-kernel codes");
+    }
     results.pop().unwrap()
 }
 

@@ -13,6 +13,7 @@ pub(crate) static AVX2: KernelImpl = KernelImpl {
     nr: avx2::NR,
     ku: 2,
     ukernel: avx2::ukernel_avx2,
+    row1: None,
 };
 
 /// AVX2 for weights in `-64..=63`: `vpmaddubsw`, four bytes per word.
@@ -21,6 +22,7 @@ pub(crate) static AVX2_7BIT: KernelImpl = KernelImpl {
     nr: maddubs::NR,
     ku: 4,
     ukernel: maddubs::tile::<{ maddubs::MR }, { maddubs::NV }, false>,
+    row1: None,
 };
 
 /// AVX2 for weights in `-32..=31`: `vpmaddubsw` with two depth groups summed in i16.
@@ -29,6 +31,7 @@ pub(crate) static AVX2_6BIT: KernelImpl = KernelImpl {
     nr: maddubs::NR,
     ku: 4,
     ukernel: maddubs::tile::<{ maddubs::MR_6BIT }, { maddubs::NV }, true>,
+    row1: None,
 };
 
 /// AVX-VNNI, 256-bit `vpdpbusd`.
@@ -37,6 +40,7 @@ pub(crate) static AVX_VNNI: KernelImpl = KernelImpl {
     nr: vnni::NR_256,
     ku: 4,
     ukernel: vnni::ukernel_avxvnni,
+    row1: None,
 };
 
 /// AVX-512 VNNI, 512-bit `vpdpbusd`.
@@ -45,4 +49,5 @@ pub(crate) static AVX512_VNNI: KernelImpl = KernelImpl {
     nr: vnni::NR_512,
     ku: 4,
     ukernel: vnni::ukernel_avx512vnni,
+    row1: Some(vnni::ukernel_avx512vnni_row1),
 };

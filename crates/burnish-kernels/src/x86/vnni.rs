@@ -3,8 +3,8 @@
 
 use std::arch::x86_64::{
     __m256i, __m512i, _mm256_dpbusd_avx_epi32, _mm256_loadu_si256, _mm256_set1_epi32,
-    _mm256_setzero_si256, _mm256_storeu_si256, _mm512_dpbusd_epi32, _mm512_loadu_si512,
-    _mm512_set1_epi32, _mm512_setzero_si512, _mm512_storeu_si512,
+    _mm256_setzero_si256, _mm256_storeu_si256, _mm512_add_epi32, _mm512_dpbusd_epi32,
+    _mm512_loadu_si512, _mm512_set1_epi32, _mm512_setzero_si512, _mm512_storeu_si512,
 };
 
 /// Rows per tile, AVX-VNNI.
@@ -101,5 +101,61 @@ pub(super) unsafe fn ukernel_avx512vnni(
             _mm512_storeu_si512(cp, row[0]);
             _mm512_storeu_si512(cp.add(1), row[1]);
         }
+    }
+}
+
+/// Row 0 of an AVX-512 VNNI tile (a matrix-vector product: the full tile would compute seven
+/// padding rows for nothing). Even and odd depth groups go to separate accumulators, so four
+/// `vpdpbusd` chains are in flight.
+///
+/// # Safety
+/// As [`ukernel_avx512vnni`], for row 0 of `a` and `c` only.
+#[target_feature(enable = "avx512f,avx512vnni")]
+pub(super) unsafe fn ukernel_avx512vnni_row1(
+    kg: usize,
+    a: *const u32,
+    _a_stride: usize,
+    b: *const u8,
+    c: *mut i32,
+    _c_stride: usize,
+) {
+    let cp = c.cast::<__m512i>();
+    // SAFETY: row 0 of the tile: two 16-lane loads read its 32 values.
+    let mut acc = unsafe {
+        [
+            _mm512_loadu_si512(cp),
+            _mm512_loadu_si512(cp.add(1)),
+            _mm512_setzero_si512(),
+            _mm512_setzero_si512(),
+        ]
+    };
+    let mut g = 0;
+    while g + 2 <= kg {
+        // SAFETY: `g + 1 < kg`: words `g`, `g + 1` of row 0 of `a` and bytes
+        // `g * 4 * NR_512 .. + 256` of `b` are in bounds.
+        unsafe {
+            let bp = b.add(g * 4 * NR_512).cast::<__m512i>();
+            let a0 = _mm512_set1_epi32(a.add(g).read() as i32);
+            let a1 = _mm512_set1_epi32(a.add(g + 1).read() as i32);
+            acc[0] = _mm512_dpbusd_epi32(acc[0], a0, _mm512_loadu_si512(bp));
+            acc[1] = _mm512_dpbusd_epi32(acc[1], a0, _mm512_loadu_si512(bp.add(1)));
+            acc[2] = _mm512_dpbusd_epi32(acc[2], a1, _mm512_loadu_si512(bp.add(2)));
+            acc[3] = _mm512_dpbusd_epi32(acc[3], a1, _mm512_loadu_si512(bp.add(3)));
+        }
+        g += 2;
+    }
+    if g < kg {
+        // SAFETY: `g < kg`, as above for one group.
+        unsafe {
+            let bp = b.add(g * 4 * NR_512).cast::<__m512i>();
+            let a0 = _mm512_set1_epi32(a.add(g).read() as i32);
+            acc[0] = _mm512_dpbusd_epi32(acc[0], a0, _mm512_loadu_si512(bp));
+            acc[1] = _mm512_dpbusd_epi32(acc[1], a0, _mm512_loadu_si512(bp.add(1)));
+        }
+    }
+    // SAFETY: row 0 of the tile: two 16-lane stores fill its 32 values.
+    unsafe {
+        _mm512_storeu_si512(cp, _mm512_add_epi32(acc[0], acc[2]));
+        _mm512_storeu_si512(cp.add(1), _mm512_add_epi32(acc[1], acc[3]));
     }
 }

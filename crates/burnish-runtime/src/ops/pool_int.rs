@@ -91,17 +91,24 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
         Codes::I8(v) => (v.iter().map(|&c| c as u8).collect(), 0x80),
     };
     let mut out = vec![0u8; planes * oh * ow];
+    let cols = windows(ow, w_axis, w);
+    let rows = windows(oh, h_axis, h);
+    let mut across = vec![0u8; h * ow];
     for (plane, dst) in codes.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
-        for (oy, row) in dst.chunks_exact_mut(ow).enumerate() {
-            let ys = window(oy, h_axis, h);
-            for (ox, v) in row.iter_mut().enumerate() {
-                let mut best = 0u8;
-                for y in ys.clone() {
-                    for xx in window(ox, w_axis, w) {
-                        best = best.max(plane[y * w + xx] ^ flip);
-                    }
+        for (src, tmp) in plane.chunks_exact(w).zip(across.chunks_exact_mut(ow)) {
+            for (v, win) in tmp.iter_mut().zip(&cols) {
+                *v = win.iter().fold(0, |m, &i| m.max(src[i] ^ flip));
+            }
+        }
+        for (row, win) in dst.chunks_exact_mut(ow).zip(&rows) {
+            row.fill(0);
+            for &y in win {
+                for (v, &t) in row.iter_mut().zip(&across[y * ow..(y + 1) * ow]) {
+                    *v = (*v).max(t);
                 }
-                *v = best ^ flip;
+            }
+            for v in row.iter_mut() {
+                *v ^= flip;
             }
         }
     }
@@ -112,13 +119,20 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
     })
 }
 
-/// The in-bounds input positions of output position `o` along one axis.
-fn window(o: usize, a: Axis, len: usize) -> impl Iterator<Item = usize> + Clone {
-    (0..a.kernel).filter_map(move |k| {
-        (o * a.stride + k * a.dilation)
-            .checked_sub(a.pads.0)
-            .filter(|&i| i < len)
-    })
+/// The in-bounds input positions of each of the `out` output positions along one axis (the
+/// maximum is separable: rows of column maxima, then their maximum).
+fn windows(out: usize, a: Axis, len: usize) -> Vec<Vec<usize>> {
+    (0..out)
+        .map(|o| {
+            (0..a.kernel)
+                .filter_map(|k| {
+                    (o * a.stride + k * a.dilation)
+                        .checked_sub(a.pads.0)
+                        .filter(|&i| i < len)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
