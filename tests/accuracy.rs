@@ -228,6 +228,10 @@ fn gate_out_of_trials_never_claims_the_budget() {
     assert!(r.kept_float.is_empty());
 }
 
+/// MACs of digits_cnn at batch 1: conv1 8x8x8 outputs x 9, conv2 16x4x4 x 72, fc1 32 x 256,
+/// fc2 10 x 32.
+const DIGITS_MACS: u64 = 8 * 64 * 9 + 16 * 16 * 72 + 32 * 256 + 10 * 32;
+
 #[test]
 fn inspect_quant_counts_float_macs_of_the_fp32_model() {
     let o = common::burnish(&[
@@ -240,9 +244,7 @@ fn inspect_quant_counts_float_macs_of_the_fp32_model() {
     ]);
     let v = json_of(&o);
     let q = &v["quant"];
-    // conv1 8x8x8 outputs x 9, conv2 16x4x4 x 72, fc1 32 x 256, fc2 10 x 32.
-    let total = 8 * 64 * 9 + 16 * 16 * 72 + 32 * 256 + 10 * 32;
-    assert_eq!(q["macs"]["float"], total);
+    assert_eq!(q["macs"]["float"], DIGITS_MACS);
     assert_eq!(q["int8_share"], 0.0);
     assert_eq!(q["quantize_boundaries"], 0);
     assert!(q["cpu"]["kernel"].is_string());
@@ -303,6 +305,10 @@ fn optimize_gate_record_is_honest_and_explains_the_speed() {
         why["inspection"]["int8_share"].as_f64().unwrap() > 0.5,
         "{why}"
     );
+    // Every MAC is counted once, in int8 or in float (the int8 ops' packed weights too).
+    let macs = &why["inspection"]["macs"];
+    let counted = macs["int8"].as_u64().unwrap_or(0) + macs["float"].as_u64().unwrap_or(0);
+    assert_eq!(counted, DIGITS_MACS, "{why}");
     assert!(
         why["profile"]["ops"]
             .as_array()

@@ -189,7 +189,16 @@ pub fn node_macs_at(
         let Some(node) = nodes.get(t.name.as_str()) else {
             continue;
         };
-        let pick = |i: usize| t.input_shapes.get(i).cloned().unwrap_or_default();
+        // Ops that pack a constant at build time (QConv's weight) do not see it at run time:
+        // its shape is the initializer's.
+        let pick = |i: usize| match t.input_shapes.get(i) {
+            Some(s) if !s.is_empty() => s.clone(),
+            _ => node
+                .input(i)
+                .and_then(|name| model.graph.initializers.get(name))
+                .map(|c| c.shape.clone())
+                .unwrap_or_default(),
+        };
         let macs = if let Some((formula, x, w)) = int8_op(node) {
             node_macs(formula, &node.attrs, &[pick(x), pick(w)], &t.output_shapes)
         } else if let Some(formula) = float_op(node) {

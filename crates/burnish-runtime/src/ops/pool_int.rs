@@ -93,22 +93,17 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
     let mut out = vec![0u8; planes * oh * ow];
     let cols = windows(ow, w_axis, w);
     let rows = windows(oh, h_axis, h);
-    let mut across = vec![0u8; h * ow];
+    let mut down = vec![0u8; w];
     for (plane, dst) in codes.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
-        for (src, tmp) in plane.chunks_exact(w).zip(across.chunks_exact_mut(ow)) {
-            for (v, win) in tmp.iter_mut().zip(&cols) {
-                *v = win.iter().fold(0, |m, &i| m.max(src[i] ^ flip));
-            }
-        }
         for (row, win) in dst.chunks_exact_mut(ow).zip(&rows) {
-            row.fill(0);
+            down.fill(0);
             for &y in win {
-                for (v, &t) in row.iter_mut().zip(&across[y * ow..(y + 1) * ow]) {
-                    *v = (*v).max(t);
+                for (d, &v) in down.iter_mut().zip(&plane[y * w..(y + 1) * w]) {
+                    *d = (*d).max(v ^ flip);
                 }
             }
-            for v in row.iter_mut() {
-                *v ^= flip;
+            for (v, win) in row.iter_mut().zip(&cols) {
+                *v = win.iter().fold(0, |m, &i| m.max(down[i])) ^ flip;
             }
         }
     }
@@ -120,7 +115,8 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
 }
 
 /// The in-bounds input positions of each of the `out` output positions along one axis (the
-/// maximum is separable: rows of column maxima, then their maximum).
+/// maximum is separable: per output row, the maximum over its window's input rows, whole rows
+/// at a time, then over each output's window of columns).
 fn windows(out: usize, a: Axis, len: usize) -> Vec<Vec<usize>> {
     (0..out)
         .map(|o| {
