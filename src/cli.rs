@@ -311,6 +311,11 @@ pub struct OptimizeArgs {
     /// Calibration samples for `static-int8` (NPZ keyed by input name, samples on axis 0).
     #[arg(long)]
     pub calibration: Option<PathBuf>,
+    /// Accept a quantized model below the fidelity floor (cosine or top-1 agreement under
+    /// 0.99 against the float model on `--inputs` or the calibration data) instead of exiting
+    /// with status 1.
+    #[arg(long)]
+    pub allow_fidelity_loss: bool,
     /// Activation range method: `minmax`, `percentile:99.99`, `entropy` (KL) or `mse`.
     #[arg(long, default_value = "minmax", value_parser = parsed::<RangeMethod>)]
     pub calibration_method: RangeMethod,

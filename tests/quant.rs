@@ -414,3 +414,64 @@ fn weight_bits_bound_the_int8_weight_codes_per_op_type() {
         }
     }
 }
+
+/// A quantization that clips a fifth of every activation range (`percentile:80`) keeps the
+/// digits' classes but not their logits: the floor (cosine 0.99 against the float model on the
+/// calibration samples) fails the command unless `--allow-fidelity-loss` accepts it.
+#[test]
+fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
+    let dir = common::temp_dir("quant-floor");
+    for allow in [false, true] {
+        let out = dir.join(format!("digits.{allow}.onnx"));
+        let mut args = vec![
+            "optimize".to_string(),
+            fixture("digits_cnn.onnx"),
+            "-o".into(),
+            out.display().to_string(),
+            "--quantize".into(),
+            "static-int8".into(),
+            "--calibration".into(),
+            fixture("digits_calibration.npz"),
+            "--calibration-method".into(),
+            "percentile:80".into(),
+        ];
+        if allow {
+            args.push("--allow-fidelity-loss".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = common::burnish(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(if allow { 0 } else { 1 }), "{stderr}");
+        let verdict = if allow { "warning:" } else { "error:" };
+        assert!(
+            stderr.contains(verdict)
+                && stderr.contains("fidelity floor")
+                && stderr.contains("`logits`"),
+            "{stderr}"
+        );
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
+                .unwrap();
+        let floor = &record["fidelity_floor"];
+        assert_eq!(floor["samples"], 8, "{floor}");
+        assert_eq!(floor["outputs"][0]["follows"], false, "{floor}");
+        assert!(floor["outputs"][0]["metrics"]["cosine"].as_f64().unwrap() < 0.99);
+    }
+    // The default calibration keeps the floor.
+    let out = dir.join("digits.minmax.onnx");
+    let o = common::burnish(&[
+        "optimize",
+        &fixture("digits_cnn.onnx"),
+        "-o",
+        out.to_str().unwrap(),
+        "--quantize",
+        "static-int8",
+        "--calibration",
+        &fixture("digits_calibration.npz"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(record["fidelity_floor"]["outputs"][0]["follows"], true);
+}

@@ -263,17 +263,16 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
             drifted.join(", ")
         );
     }
-    let why_not_faster = match &quant {
+    let (why_not_faster, fidelity_floor) = match &quant {
         Some(_) => {
             let mut executed = model.clone();
             if !args.keep_fused {
                 burnish_quant::lower_qdq(&mut executed)?;
             }
-            Some(super::gate::why_not_faster(
-                &args.gate, &original, &executed, &inputs,
-            )?)
+            let why = super::gate::why_not_faster(&args.gate, &original, &executed, &inputs)?;
+            (Some(why), floor(&args, &original, &executed)?)
         }
-        None => None,
+        None => (None, None),
     };
     let export = lower_for_export(&model, args.keep_fused);
     burnish_model::check::ensure_valid(&export, &args.output.display().to_string())
@@ -299,6 +298,7 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         lowering,
         accuracy_gate,
         why_not_faster,
+        fidelity_floor,
     };
     write_atomic(&json_path, serde_json::to_string_pretty(&out)?.as_bytes())?;
     println!(
@@ -306,8 +306,74 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         args.output.display(),
         json_path.display()
     );
-    if !within_budget {
+    let floor_met = out.fidelity_floor.as_ref().is_none_or(|f| f.met());
+    if !floor_met {
+        let f = out.fidelity_floor.as_ref().expect("checked");
+        let worst: Vec<String> = f
+            .below()
+            .iter()
+            .map(|o| {
+                let top1 = o
+                    .metrics
+                    .top1_agreement
+                    .map(|t| format!(", top-1 agreement {:.1}%", 100.0 * t))
+                    .unwrap_or_default();
+                format!("`{}` (cosine {:.4}{top1})", o.name, o.metrics.cosine)
+            })
+            .collect();
+        eprintln!(
+            "{}: the quantized model falls below the fidelity floor (cosine and top-1 agreement \
+             {} against the float model) on {} sample(s) of `{}`: {}. Keep the most sensitive \
+             nodes in float (`--sensitivity`, `--exclude-node NODE`), try \
+             `--calibration-method percentile:99.99` or `entropy`, or pass \
+             `--allow-fidelity-loss` to accept it",
+            if args.allow_fidelity_loss {
+                "warning"
+            } else {
+                "error"
+            },
+            f.min_cosine,
+            f.samples,
+            f.data,
+            worst.join(", ")
+        );
+    }
+    if !within_budget || (!floor_met && !args.allow_fidelity_loss) {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Samples the fidelity floor runs on at most.
+const FLOOR_SAMPLES: usize = 8;
+
+/// The fidelity floor of the quantized model as burnish runs it, on `--inputs` or else the
+/// calibration data; `None` (with a note) without real data.
+fn floor(
+    args: &OptimizeArgs,
+    original: &burnish_model::Model,
+    executed: &burnish_model::Model,
+) -> anyhow::Result<Option<burnish_eval::FidelityFloor>> {
+    let Some(path) = args.inputs.as_ref().or(args.calibration.as_ref()) else {
+        println!("fidelity floor: not checked (no real data: pass `--inputs` or `--calibration`)");
+        return Ok(None);
+    };
+    let samples = burnish_model::Samples::read(&original.graph, path)?;
+    let f = burnish_eval::fidelity_floor(original, executed, &samples, FLOOR_SAMPLES)
+        .context("checking the fidelity floor")?;
+    println!("fidelity floor ({} sample(s) of `{}`):", f.samples, f.data);
+    for o in &f.outputs {
+        let top1 = o
+            .metrics
+            .top1_agreement
+            .map(|t| format!("  top-1 agree {:.2}%", 100.0 * t))
+            .unwrap_or_default();
+        println!(
+            "  {:<32} cos {:.6}{top1}  {}",
+            o.name,
+            o.metrics.cosine,
+            if o.follows { "ok" } else { "BELOW" }
+        );
+    }
+    Ok(Some(f))
 }

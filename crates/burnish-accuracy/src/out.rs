@@ -41,4 +41,7 @@ pub struct OptimizeOutput {
     pub accuracy_gate: Option<GateRecord>,
     /// Int8 coverage and profile of a quantized model.
     pub why_not_faster: Option<WhyNotFaster>,
+    /// The quantized model (as burnish runs it) against the original on real samples
+    /// (`--inputs`, else the calibration data); `None` without real data.
+    pub fidelity_floor: Option<burnish_eval::FidelityFloor>,
 }

@@ -22,6 +22,7 @@ pub mod accuracy;
 pub mod data;
 mod error;
 pub mod fidelity;
+pub mod floor;
 mod inputs;
 pub mod target;
 
@@ -30,5 +31,6 @@ pub use burnish_stats::Fidelity;
 pub use data::{DataSpec, Dataset, LABEL_KEYS, labels_from, load_dataset};
 pub use error::EvalError;
 pub use fidelity::{Agreement, OutputDiff, agreement, compare_models, fidelity};
+pub use floor::{FidelityFloor, OutputFloor, fidelity_floor};
 pub use inputs::{seeded_inputs, seeded_inputs_for};
 pub use target::{InputSource, MAX_INPUT_SETS, ModelTarget};
