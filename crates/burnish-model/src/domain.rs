@@ -11,6 +11,7 @@
 //! | [`LINEAR`] | `x, w, bias?` | `act(MatMul(x, w) + bias)` |
 //! | [`QCONV`] | as `QLinearConv`, then `z, z_scale, z_zero_point` ([`QCONV_RESIDUAL`]) | int8 conv with an optional residual |
 //! | [`QMATMUL`] | as `QLinearMatMul` | int8 matrix product |
+//! | [`QLUT`] | `x, table` (256 codes indexed by `x`'s byte) | `table[x]`: an elementwise function of int8 codes |
 //!
 //! The activation of a fused op is the string attribute [`ACTIVATION`]; its own attributes
 //! carry the [`ACTIVATION_PREFIX`] (`activation_alpha`, `activation_min`, ...).
@@ -34,6 +35,8 @@ pub const LINEAR: &str = "Linear";
 pub const QCONV: &str = "QConv";
 /// int8 matrix product (QLinearMatMul's inputs).
 pub const QMATMUL: &str = "QMatMul";
+/// An elementwise function of int8 codes by a 256-entry lookup table.
+pub const QLUT: &str = "QLut";
 
 /// The attribute naming a fused op's activation (`Relu`, `Clip`, `Gelu`, ...).
 pub const ACTIVATION: &str = "activation";

@@ -40,6 +40,7 @@ use crate::util::{Namer, add_const, is, remove_dead};
 
 mod dynamic;
 mod fold;
+mod lut;
 mod residual;
 mod shape_ops;
 mod static_ops;
@@ -63,6 +64,8 @@ pub struct LowerRecord {
     pub dynamic_matmul: usize,
     /// Residual `Add`s (with their activation and Q) folded into the `QConv` before them.
     pub residual_adds: usize,
+    /// Elementwise float chains between a DQ and a Q turned into `QLut` tables (step 2b).
+    pub lookup_tables: usize,
     /// Constant `DequantizeLinear` nodes folded to float32 initializers.
     pub folded_dequantize: usize,
     /// Quantized ops left in float, with the reason (`node: reason`).
@@ -115,6 +118,8 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     }
     rec.residual_adds = fuse_residuals(g, &mut namer);
     remove_dead(g);
+    rec.lookup_tables = lut::lookup_tables(model, &mut namer);
+    let g = &mut model.graph;
     rec.folded_dequantize = fold_constant_dq(g).map_err(|(node, message)| QuantError::Node {
         node,
         op: "DequantizeLinear".into(),

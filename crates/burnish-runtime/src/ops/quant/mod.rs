@@ -76,12 +76,14 @@ mod conv;
 mod conv_params;
 mod epilogue;
 pub(crate) mod host;
+mod lut;
 mod matmul;
 mod ms_ops;
 mod narrow;
 mod qdq;
 
 pub use conv::{conv_integer, qconv, qlinear_conv};
+pub use lut::qlut;
 pub use matmul::{matmul_integer, qlinear_matmul, qmatmul};
 pub use ms_ops::{dynamic_quantize_matmul, qgemm};
 pub use qdq::{dequantize_linear, dynamic_quantize_linear, quantize_linear};
@@ -93,6 +95,7 @@ pub fn burnish_builder(op_type: &str) -> Option<Builder> {
     Some(match op_type {
         burnish_model::domain::QCONV => qconv,
         burnish_model::domain::QMATMUL => qmatmul,
+        burnish_model::domain::QLUT => qlut,
         _ => return None,
     })
 }

@@ -1,0 +1,44 @@
+//! `burnish::QLut`: an elementwise function of int8 codes by lookup. The lowering of QDQ graphs
+//! writes one for `DequantizeLinear -> (Sigmoid, Mul, HardSwish, Clip, ...) -> QuantizeLinear`
+//! chains of one activation: the chain run once on all 256 codes gives the table, so
+//! `table[x]` is what the float chain between the two quantizations computes for code `x`.
+
+use burnish_model::Buffer;
+
+use super::host::{Codes, codes, int_value};
+use crate::ops::{BuildCtx, Op, op};
+
+/// Builds `QLut(x, table)`: `table` a constant of 256 u8 or i8 codes indexed by `x`'s byte
+/// (an i8 code `c` reads entry `c as u8`).
+pub fn qlut(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let table = ctx
+        .consts
+        .get(1)
+        .cloned()
+        .flatten()
+        .ok_or("QLut's table must be a constant")?;
+    let entries = |n: usize| {
+        (n == 256)
+            .then_some(())
+            .ok_or(format!("QLut's table has {n} entries, not 256"))
+    };
+    let signed = matches!(table.data, Buffer::I8(_));
+    let table: [u8; 256] = match &table.data {
+        Buffer::U8(v) => entries(v.len()).map(|()| std::array::from_fn(|i| v[i])),
+        Buffer::I8(v) => entries(v.len()).map(|()| std::array::from_fn(|i| v[i] as u8)),
+        _ => Err("QLut's table must be uint8 or int8".into()),
+    }?;
+    op(move |mut ins| {
+        let x = ins.take(0)?;
+        let shape = x.shape();
+        let out: Vec<u8> = match codes(&x, "QLut input")? {
+            Codes::U8(v) => v.iter().map(|&c| table[usize::from(c)]).collect(),
+            Codes::I8(v) => v.iter().map(|&c| table[usize::from(c as u8)]).collect(),
+        };
+        Ok(vec![if signed {
+            int_value(out.into_iter().map(|c| c as i8).collect(), shape)
+        } else {
+            int_value(out, shape)
+        }])
+    })
+}
