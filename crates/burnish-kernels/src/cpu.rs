@@ -18,6 +18,9 @@ pub struct Features {
     pub avx512vl: bool,
     /// AVX-512 VNNI (`vpdpbusd` on 512-bit vectors; on 256-bit ones with `avx512vl`).
     pub avx512vnni: bool,
+    /// AVX-512 VBMI (`vpermi2b`: byte permutes across a whole vector, for lookup tables),
+    /// with AVX-512 F and BW.
+    pub avx512vbmi: bool,
     /// AVX-VNNI (`vpdpbusd` on 256-bit vectors).
     pub avxvnni: bool,
 }
@@ -63,6 +66,7 @@ pub fn features() -> &'static Features {
                 avx512bw: false,
                 avx512vl: false,
                 avx512vnni: false,
+                avx512vbmi: false,
                 ..probed
             },
             _ => probed,
@@ -80,6 +84,7 @@ fn probe() -> Features {
         avx512bw: has!("avx512bw"),
         avx512vl: has!("avx512vl"),
         avx512vnni: has!("avx512vnni"),
+        avx512vbmi: has!("avx512f") && has!("avx512bw") && has!("avx512vbmi"),
         avxvnni: has!("avxvnni"),
     }
 }

@@ -74,6 +74,7 @@ mod error;
 pub mod f32;
 mod gemm;
 mod kernel;
+pub mod lut;
 mod pack;
 mod quant;
 pub mod reference;

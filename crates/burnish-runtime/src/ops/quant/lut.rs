@@ -3,6 +3,7 @@
 //! chains of one activation: the chain run once on all 256 codes gives the table, so
 //! `table[x]` is what the float chain between the two quantizations computes for code `x`.
 
+use burnish_kernels::lut::lookup;
 use burnish_model::Buffer;
 
 use super::host::{Codes, codes, int_value};
@@ -31,10 +32,15 @@ pub fn qlut(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         let shape = x.shape();
-        let out: Vec<u8> = match codes(&x, "QLut input")? {
-            Codes::U8(v) => v.iter().map(|&c| table[usize::from(c)]).collect(),
-            Codes::I8(v) => v.iter().map(|&c| table[usize::from(c as u8)]).collect(),
-        };
+        let mut out = vec![0u8; x.numel()];
+        match codes(&x, "QLut input")? {
+            Codes::U8(v) => lookup(&table, &v, &mut out),
+            Codes::I8(v) => {
+                // SAFETY: i8 and u8 have one size and alignment; the bytes are read as codes.
+                let bytes = unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len()) };
+                lookup(&table, bytes, &mut out)
+            }
+        }
         Ok(vec![if signed {
             int_value(out.into_iter().map(|c| c as i8).collect(), shape)
         } else {

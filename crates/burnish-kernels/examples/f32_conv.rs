@@ -1,0 +1,92 @@
+//! Times the f32 convolution (`f32::conv::conv2d`, one thread) on layer shapes of the real
+//! models where burnish trails onnxruntime most (SqueezeNet, the CRNN, ShuffleNet), printing
+//! GFLOP/s per shape. `cargo run --release -p burnish-kernels --example f32_conv [REPS]`
+
+use std::time::Instant;
+
+use burnish_kernels::f32::conv::{
+    Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit,
+};
+
+/// `(in, out, kernel, stride, pad, h, w, groups)`.
+const SHAPES: [(usize, usize, usize, usize, usize, usize, usize, usize); 8] = [
+    (512, 1000, 1, 1, 0, 13, 13, 1),
+    (3, 64, 3, 2, 0, 224, 224, 1),
+    (64, 16, 1, 1, 0, 55, 55, 1),
+    (16, 64, 3, 1, 1, 55, 55, 1),
+    (64, 256, 1, 1, 0, 15, 40, 1),
+    (64, 64, 3, 1, 1, 15, 40, 1),
+    (128, 128, 3, 1, 1, 8, 20, 1),
+    (240, 240, 1, 1, 0, 28, 28, 3),
+];
+
+fn main() {
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()
+        .expect("pool");
+    for (ic, oc, k, s, p, h, w, groups) in SHAPES {
+        let geo = Conv2dGeometry {
+            batch: 1,
+            in_channels: ic,
+            input: [h, w],
+            out_channels: oc,
+            kernel: [k, k],
+            stride: [s, s],
+            dilation: [1, 1],
+            pad_begin: [p, p],
+            pad_end: [p, p],
+            groups,
+        };
+        let wts: Vec<f32> = (0..oc * ic / groups * k * k)
+            .map(|i| (i % 7) as f32 * 0.1)
+            .collect();
+        let packed =
+            PackedConvWeights::new(&wts, [oc, ic / groups, k, k], groups, None).expect("pack");
+        let x: Vec<f32> = (0..ic * h * w).map(|i| (i % 13) as f32 * 0.1).collect();
+        let mut out = vec![0f32; geo.output_len().expect("shape")];
+        let epi = Epilogue::default();
+        conv2d(&x, &geo, &packed, &epi, &mut out).expect("conv");
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = Instant::now();
+            for _ in 0..reps {
+                conv2d(&x, &geo, &packed, &epi, &mut out).expect("conv");
+            }
+            best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+        }
+        let fresh = std::env::var_os("FRESH").is_some();
+        if fresh {
+            best = f64::INFINITY;
+            for _ in 0..5 {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    let mut o: Vec<f32> = Vec::with_capacity(out.len());
+                    conv2d_uninit(
+                        &x,
+                        &geo,
+                        &packed,
+                        &epi,
+                        &mut o.spare_capacity_mut()[..out.len()],
+                    )
+                    .expect("conv");
+                    // SAFETY: conv2d_uninit wrote every value.
+                    unsafe { o.set_len(out.len()) };
+                    std::hint::black_box(&o);
+                }
+                best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+            }
+        }
+        let [oh, ow] = geo.output().expect("shape");
+        let flops = 2.0 * (oc * ic / groups * k * k * oh * ow) as f64;
+        println!(
+            "{ic:>4}->{oc:<4} {k}x{k} s{s} g{groups} {h}x{w}: {:8.1} us  {:6.1} GFLOP/s",
+            best * 1e6,
+            flops / best / 1e9
+        );
+    }
+}
