@@ -11,7 +11,9 @@ use burnish_kernels::{
 };
 
 /// `(in channels, out channels, kernel, stride, pad, h, w)`.
-const SHAPES: [(usize, usize, usize, usize, usize, usize, usize); 8] = [
+type Shape = (usize, usize, usize, usize, usize, usize, usize);
+
+const SHAPES: [Shape; 8] = [
     (64, 256, 1, 1, 0, 15, 40),
     (64, 256, 1, 1, 0, 15, 48),
     (256, 256, 1, 1, 0, 15, 48),

@@ -9,7 +9,9 @@ use burnish_kernels::f32::conv::{
 };
 
 /// `(in, out, kernel, stride, pad, h, w, groups)`.
-const SHAPES: [(usize, usize, usize, usize, usize, usize, usize, usize); 8] = [
+type Shape = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+const SHAPES: [Shape; 8] = [
     (512, 1000, 1, 1, 0, 13, 13, 1),
     (3, 64, 3, 2, 0, 224, 224, 1),
     (64, 16, 1, 1, 0, 55, 55, 1),
