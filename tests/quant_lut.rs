@@ -192,3 +192,89 @@ fn chains_read_outside_stay_in_float() {
     assert_eq!(rec.lookup_tables, 0);
     assert!(model.graph.op_histogram().contains_key("Sigmoid"));
 }
+
+/// `x -> Q(S1) -> DQ`, `w -> Q(S2) -> DQ`, `Concat -> MaxPool -> Q(s3) -> DQ -> y` (and `y2`
+/// reading the Concat too when `shared`).
+fn concat_model(s3: f32, shared: bool) -> Model {
+    let mut m = qdq_model(&[], "xf", false, None);
+    let g = &mut m.graph;
+    g.nodes.truncate(2);
+    g.nodes.extend([
+        node("qb", "QuantizeLinear", &["w", "s2", "z2"], &["wq"]),
+        node("dqb", "DequantizeLinear", &["wq", "s2", "z2"], &["wf"]),
+        {
+            let mut n = node("cat", "Concat", &["xf", "wf"], &["c"]);
+            n.attrs
+                .insert("axis".into(), burnish_model::Attribute::Int(1));
+            n
+        },
+        {
+            let mut n = node("pool", "MaxPool", &["c"], &["p"]);
+            n.attrs.insert(
+                "kernel_shape".into(),
+                burnish_model::Attribute::Ints(vec![2]),
+            );
+            n
+        },
+        node("q3", "QuantizeLinear", &["p", "s3", "z3"], &["pq"]),
+        node("dq3", "DequantizeLinear", &["pq", "s3", "z3"], &["y"]),
+    ]);
+    g.initializers.insert("s3".into(), scalar(s3));
+    // The second input's parameters exactly when s3 is its scale.
+    g.initializers.insert(
+        "z3".into(),
+        zero_point(false, if s3 == S2 { 15 } else { 90 }),
+    );
+    g.inputs.push(ValueInfo {
+        name: "w".into(),
+        dtype: Some(DType::F32),
+        shape: None,
+    });
+    if shared {
+        g.nodes.push(node("neg", "Neg", &["c"], &["y2"]));
+        g.outputs.push(ValueInfo {
+            name: "y2".into(),
+            dtype: Some(DType::F32),
+            shape: None,
+        });
+    }
+    m
+}
+
+#[test]
+fn concat_of_dequantized_inputs_runs_on_codes_exactly() {
+    let x: Vec<f32> = (0..64).map(|i| (i as f32 - 20.0) * 0.07).collect();
+    let w: Vec<f32> = (0..64)
+        .map(|i| (i as f32 * 37.0 % 64.0 - 30.0) * 0.05)
+        .collect();
+    let inputs = BTreeMap::from([
+        ("x".to_string(), TensorData::from_f32(vec![1, 1, 64], x)),
+        ("w".to_string(), TensorData::from_f32(vec![1, 1, 64], w)),
+    ]);
+    // s3 = S2: one input keeps its codes, the other goes through a table.
+    for s3 in [0.04f32, S2] {
+        let float = concat_model(s3, false);
+        let mut lowered = float.clone();
+        let rec = lower_qdq(&mut lowered).unwrap();
+        assert_eq!(rec.concats_on_codes, 1, "{rec:?}");
+        let ops = lowered.graph.op_histogram();
+        assert!(
+            !ops.contains_key("QuantizeLinear") || ops["QuantizeLinear"] == 2,
+            "{ops:?}"
+        );
+        let lut = format!("{}::{}", domain::DOMAIN, domain::QLUT);
+        let tables = ops.get(&lut).copied().unwrap_or(0);
+        assert_eq!(tables, if s3 == S2 { 1 } else { 2 }, "{ops:?}");
+        let run = |m: &Model| {
+            Session::new(m, SessionOptions::threads(Some(1)))
+                .unwrap()
+                .run(&inputs)
+                .unwrap()["y"]
+                .to_f64_vec()
+                .unwrap()
+        };
+        assert_eq!(run(&lowered), run(&float), "s3 {s3}");
+    }
+    let mut shared = concat_model(0.04, true);
+    assert_eq!(lower_qdq(&mut shared).unwrap().concats_on_codes, 0);
+}

@@ -74,7 +74,7 @@ struct Chain {
 }
 
 /// Per-tensor constant scale and zero point (of type u8 or i8) of a Q/DQ node.
-fn per_tensor_u8_i8(g: &Graph, n: &Node) -> bool {
+pub(super) fn per_tensor_u8_i8(g: &Graph, n: &Node) -> bool {
     let scalar = |i: usize| {
         n.input(i)
             .and_then(|v| constant(g, v))
@@ -148,12 +148,18 @@ fn find(g: &Graph, dq: usize) -> Option<Chain> {
 
 /// The chain run on every code: 256 output codes indexed by the input code's byte.
 fn table(model: &Model, c: &Chain) -> Option<TensorData> {
-    let g = &model.graph;
     let nodes: Vec<Node> = std::iter::once(c.dq)
         .chain(c.ops.iter().copied())
         .chain([c.q])
-        .map(|i| g.nodes[i].clone())
+        .map(|i| model.graph.nodes[i].clone())
         .collect();
+    table_of(model, nodes)
+}
+
+/// The table of `nodes` (a `DequantizeLinear` first, a `QuantizeLinear` last, constants from
+/// `model`): the nodes run on the 256 codes of the DQ's input type.
+pub(super) fn table_of(model: &Model, nodes: Vec<Node>) -> Option<TensorData> {
+    let g = &model.graph;
     let input = nodes[0].inputs[0].clone();
     let output = nodes.last()?.outputs[0].clone();
     let signed = constant(g, nodes[0].input(2).unwrap_or(""))

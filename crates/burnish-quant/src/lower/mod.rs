@@ -18,13 +18,19 @@
 //!    Then each residual `Add` fed by a `QConv`'s dequantized output, with its activation and
 //!    `Q`, is folded into that `QConv` as its `z` input (`residual.rs`): one requantization
 //!    instead of three, and no float round trip.
+//!    Then elementwise float chains between a `DQ` and a `Q` (SiLU, an exported HardSwish,
+//!    Sigmoid, ...) become `burnish::QLut` tables (`lut.rs`), and a `Concat` of dequantized
+//!    inputs requantized after it runs on the codes, inputs requantized by tables where their
+//!    parameters differ (`concat.rs`).
 //! 3. **Dynamic int8.** `DynamicQuantizeLinear(x) -> DQ -> MatMul | Gemm(DQ(w_i8) [, bias])`
 //!    becomes `com.microsoft::DynamicQuantizeMatMul(x, w, ws, wz [, bias])`.
 //! 4. **Fold constant DQ.** Every remaining `DequantizeLinear` of constants (weights of ops
 //!    left in float, int4 blocks) becomes a float32 initializer: the op then runs in float on
 //!    exactly the values the QDQ graph describes, with no per-call dequantization.
 //!
-//! Exactness: steps 1 and 4 are exact; step 2 is bit-exact with onnxruntime's
+//! Exactness: steps 1 and 4 and the `Concat` step are exact; a table is the float chain run on
+//! every code (at most one code apart where an activation's vector and scalar code round
+//! differently); step 2 is bit-exact with onnxruntime's
 //! `QLinearConv`/`QLinearMatMul` for i32 biases (the QDQ graph in float can differ by one code
 //! where the float op rounds its result before Q; a fused residual skips the rounding of the
 //! conv output, so it can differ from the QDQ graph and from ORT's `QLinearAdd` by one code);
@@ -38,6 +44,7 @@ use serde::Serialize;
 use crate::QuantError;
 use crate::util::{Namer, add_const, is, remove_dead};
 
+mod concat;
 mod dynamic;
 mod fold;
 mod lut;
@@ -66,6 +73,9 @@ pub struct LowerRecord {
     pub residual_adds: usize,
     /// Elementwise float chains between a DQ and a Q turned into `QLut` tables (step 2b).
     pub lookup_tables: usize,
+    /// `Concat`s of dequantized inputs run on codes, each input requantized by a table
+    /// where its parameters differ (step 2c).
+    pub concats_on_codes: usize,
     /// Constant `DequantizeLinear` nodes folded to float32 initializers.
     pub folded_dequantize: usize,
     /// Quantized ops left in float, with the reason (`node: reason`).
@@ -119,7 +129,9 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     rec.residual_adds = fuse_residuals(g, &mut namer);
     remove_dead(g);
     rec.lookup_tables = lut::lookup_tables(model, &mut namer);
+    rec.concats_on_codes = concat::concats_on_codes(model, &mut namer);
     let g = &mut model.graph;
+    remove_dead(g);
     rec.folded_dequantize = fold_constant_dq(g).map_err(|(node, message)| QuantError::Node {
         node,
         op: "DequantizeLinear".into(),

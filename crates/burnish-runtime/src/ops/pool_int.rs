@@ -91,9 +91,9 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
         Codes::I8(v) => (v.iter().map(|&c| c as u8).collect(), 0x80),
     };
     let mut out = vec![0u8; planes * oh * ow];
-    let cols = windows(ow, w_axis, w);
     let rows = windows(oh, h_axis, h);
     let mut down = vec![0u8; w];
+    let mut across = Across::new(w_axis, w, ow);
     for (plane, dst) in codes.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
         for (row, win) in dst.chunks_exact_mut(ow).zip(&rows) {
             down.fill(0);
@@ -102,8 +102,9 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
                     *d = (*d).max(v ^ flip);
                 }
             }
-            for (v, win) in row.iter_mut().zip(&cols) {
-                *v = win.iter().fold(0, |m, &i| m.max(down[i])) ^ flip;
+            across.pool(&down, row);
+            for v in row.iter_mut() {
+                *v ^= flip;
             }
         }
     }
@@ -112,6 +113,51 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
     } else {
         int_value(out, out_shape)
     })
+}
+
+/// The maximum along a row: the row zero-padded (0 is the smallest offset-binary code, and
+/// every window holds an input element) and split into `stride` phases, so that each kernel
+/// tap is one contiguous, vectorizable pass over the outputs.
+struct Across {
+    axis: Axis,
+    out: usize,
+    padded: Vec<u8>,
+    phases: Vec<Vec<u8>>,
+}
+
+impl Across {
+    fn new(axis: Axis, len: usize, out: usize) -> Self {
+        let span = (out - 1) * axis.stride + (axis.kernel - 1) * axis.dilation + 1;
+        let padded = vec![0u8; span.max(axis.pads.0 + len)];
+        let phase_len = padded.len().div_ceil(axis.stride);
+        Self {
+            axis,
+            out,
+            padded,
+            phases: vec![vec![0u8; phase_len]; axis.stride],
+        }
+    }
+
+    fn pool(&mut self, src: &[u8], dst: &mut [u8]) {
+        let a = self.axis;
+        self.padded[a.pads.0..a.pads.0 + src.len()].copy_from_slice(src);
+        for (r, phase) in self.phases.iter_mut().enumerate() {
+            for (p, &v) in phase
+                .iter_mut()
+                .zip(self.padded.iter().skip(r).step_by(a.stride))
+            {
+                *p = v;
+            }
+        }
+        dst.fill(0);
+        for t in 0..a.kernel {
+            let at = t * a.dilation;
+            let taps = &self.phases[at % a.stride][at / a.stride..][..self.out];
+            for (d, &v) in dst.iter_mut().zip(taps) {
+                *d = (*d).max(v);
+            }
+        }
+    }
 }
 
 /// The in-bounds input positions of each of the `out` output positions along one axis (the
