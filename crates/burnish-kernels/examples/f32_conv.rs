@@ -31,7 +31,11 @@ fn main() {
         .num_threads(1)
         .build_global()
         .expect("pool");
-    for (ic, oc, k, s, p, h, w, groups) in SHAPES {
+    let only: Option<usize> = std::env::var("ONLY").ok().and_then(|s| s.parse().ok());
+    for (i, &(ic, oc, k, s, p, h, w, groups)) in SHAPES.iter().enumerate() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
         let geo = Conv2dGeometry {
             batch: 1,
             in_channels: ic,
