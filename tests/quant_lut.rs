@@ -278,3 +278,37 @@ fn concat_of_dequantized_inputs_runs_on_codes_exactly() {
     let mut shared = concat_model(0.04, true);
     assert_eq!(lower_qdq(&mut shared).unwrap().concats_on_codes, 0);
 }
+
+#[test]
+fn onnxruntime_silu_layout_tables_the_sigmoid_and_keeps_the_shared_input() {
+    // x * Q(Sigmoid(x)): the dequantized x feeds the Sigmoid chain and the Mul.
+    let chain = vec![
+        node("sig", "Sigmoid", &["xf"], &["s"]),
+        node("qs", "QuantizeLinear", &["s", "s4", "z4"], &["sq"]),
+        node("dqs", "DequantizeLinear", &["sq", "s4", "z4"], &["sf"]),
+        node("mul", "Mul", &["xf", "sf"], &["m"]),
+    ];
+    let mut float = qdq_model(&chain, "m", false, None);
+    float
+        .graph
+        .initializers
+        .insert("s4".into(), scalar(1.0 / 255.0));
+    float
+        .graph
+        .initializers
+        .insert("z4".into(), zero_point(false, 0));
+    let mut lowered = float.clone();
+    let rec = lower_qdq(&mut lowered).unwrap();
+    assert_eq!(rec.lookup_tables, 1, "{rec:?}");
+    let ops = lowered.graph.op_histogram();
+    assert!(
+        !ops.contains_key("Sigmoid") && ops.contains_key("Mul"),
+        "{ops:?}"
+    );
+    let x = sweep();
+    let want = run(&float, &x)["y"].to_f64_vec().unwrap();
+    let got = run(&lowered, &x)["y"].to_f64_vec().unwrap();
+    for (w, g) in want.iter().zip(&got) {
+        assert!((w - g).abs() <= f64::from(S2) * 1.001, "{g} vs {w}");
+    }
+}

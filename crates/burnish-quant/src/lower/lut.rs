@@ -7,7 +7,8 @@
 //! The chain holds elementwise ops whose inputs are the dequantized value, values of the chain
 //! or scalar constants (SiLU `x * Sigmoid(x)`, HardSwish as `Add/Clip/Div/Mul`, ...), and every
 //! value of the chain is read only inside it and by the one closing `QuantizeLinear` (scales and
-//! zero points per tensor and constant). The table is the chain itself, `DQ` and `Q` included,
+//! zero points per tensor and constant). The dequantized value itself may have other readers
+//! (onnxruntime's layout reads it in the `Mul` of `x * Q(Sigmoid(x))`): its `DQ` stays for them. The table is the chain itself, `DQ` and `Q` included,
 //! run once by the runtime on the 256 codes, so `table[q]` is what the float graph computes for
 //! `q` (an activation's kernels may round differently in vector and scalar code: at most one
 //! code, as for the other int8 ops).
@@ -138,7 +139,9 @@ fn find(g: &Graph, dq: usize) -> Option<Chain> {
     }
     let q = q?;
     let inside = |r: usize| r == q || ops.contains(&r);
-    let sealed = values
+    // The dequantized value may have other readers (the DQ then stays for them); the chain's
+    // own values may not.
+    let sealed = values[1..]
         .iter()
         .all(|v| !g.outputs.iter().any(|o| o.name == *v) && readers(g, v).into_iter().all(inside));
     ops.sort_unstable();
@@ -229,7 +232,6 @@ fn rewrite(g: &mut Graph, c: Chain, table: TensorData, namer: &mut Namer) {
         attrs: Default::default(),
     };
     let mut drop: Vec<usize> = c.ops;
-    drop.push(c.dq);
     drop.sort_unstable();
     g.nodes[c.q] = lut;
     for i in drop.into_iter().rev() {
