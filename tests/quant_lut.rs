@@ -280,8 +280,9 @@ fn concat_of_dequantized_inputs_runs_on_codes_exactly() {
 }
 
 #[test]
-fn onnxruntime_silu_layout_tables_the_sigmoid_and_keeps_the_shared_input() {
-    // x * Q(Sigmoid(x)): the dequantized x feeds the Sigmoid chain and the Mul.
+fn onnxruntime_silu_layout_becomes_a_table_and_a_pair_table() {
+    // x * Q(Sigmoid(x)): the dequantized x feeds the Sigmoid chain (a QLut) and the Mul of two
+    // dequantized values (a QLut2).
     let chain = vec![
         node("sig", "Sigmoid", &["xf"], &["s"]),
         node("qs", "QuantizeLinear", &["s", "s4", "z4"], &["sq"]),
@@ -299,10 +300,10 @@ fn onnxruntime_silu_layout_tables_the_sigmoid_and_keeps_the_shared_input() {
         .insert("z4".into(), zero_point(false, 0));
     let mut lowered = float.clone();
     let rec = lower_qdq(&mut lowered).unwrap();
-    assert_eq!(rec.lookup_tables, 1, "{rec:?}");
+    assert_eq!((rec.lookup_tables, rec.binary_tables), (1, 1), "{rec:?}");
     let ops = lowered.graph.op_histogram();
     assert!(
-        !ops.contains_key("Sigmoid") && ops.contains_key("Mul"),
+        !ops.contains_key("Sigmoid") && !ops.contains_key("Mul"),
         "{ops:?}"
     );
     let x = sweep();
@@ -310,5 +311,46 @@ fn onnxruntime_silu_layout_tables_the_sigmoid_and_keeps_the_shared_input() {
     let got = run(&lowered, &x)["y"].to_f64_vec().unwrap();
     for (w, g) in want.iter().zip(&got) {
         assert!((w - g).abs() <= f64::from(S2) * 1.001, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn binary_tables_broadcast_like_the_op() {
+    // Add of x [1, 1, 64] and w [1, 1, 1], both dequantized, requantized after.
+    let mut m = concat_model(0.04, false);
+    let g = &mut m.graph;
+    let cat = g.nodes.iter().position(|n| n.name == "cat").unwrap();
+    g.nodes[cat] = node("add", "Add", &["xf", "wf"], &["c"]);
+    let pool = g.nodes.iter().position(|n| n.name == "pool").unwrap();
+    g.nodes.remove(pool);
+    let q3 = g.nodes.iter().position(|n| n.name == "q3").unwrap();
+    g.nodes[q3].inputs[0] = "c".into();
+    let mut lowered = m.clone();
+    let rec = lower_qdq(&mut lowered).unwrap();
+    assert_eq!(rec.binary_tables, 1, "{rec:?}");
+    let x: Vec<f32> = (0..64).map(|i| (i as f32 - 20.0) * 0.07).collect();
+    for w in [-0.9f32, 0.0, 1.3] {
+        let inputs = BTreeMap::from([
+            (
+                "x".to_string(),
+                TensorData::from_f32(vec![1, 1, 64], x.clone()),
+            ),
+            (
+                "w".to_string(),
+                TensorData::from_f32(vec![1, 1, 1], vec![w]),
+            ),
+        ]);
+        let run = |m: &Model| {
+            let out = Session::new(m, SessionOptions::threads(Some(1)))
+                .unwrap()
+                .run(&inputs)
+                .unwrap();
+            (out["y"].shape.clone(), out["y"].to_f64_vec().unwrap())
+        };
+        let ((ws, want), (gs, got)) = (run(&m), run(&lowered));
+        assert_eq!(ws, gs);
+        for (a, b) in want.iter().zip(&got) {
+            assert!((a - b).abs() <= 0.04 * 1.001, "w {w}: {b} vs {a}");
+        }
     }
 }

@@ -12,6 +12,7 @@
 //! | [`QCONV`] | as `QLinearConv`, then `z, z_scale, z_zero_point` ([`QCONV_RESIDUAL`]) | int8 conv with an optional residual |
 //! | [`QMATMUL`] | as `QLinearMatMul` | int8 matrix product |
 //! | [`QLUT`] | `x, table` (256 codes indexed by `x`'s byte) | `table[x]`: an elementwise function of int8 codes |
+//! | [`QLUT2`] | `a, b, table` (65,536 codes indexed by `256 a + b`, bytes) | a binary elementwise function of two int8 tensors (broadcast) |
 //!
 //! The activation of a fused op is the string attribute [`ACTIVATION`]; its own attributes
 //! carry the [`ACTIVATION_PREFIX`] (`activation_alpha`, `activation_min`, ...).
@@ -37,6 +38,8 @@ pub const QCONV: &str = "QConv";
 pub const QMATMUL: &str = "QMatMul";
 /// An elementwise function of int8 codes by a 256-entry lookup table.
 pub const QLUT: &str = "QLut";
+/// A binary elementwise function of two int8 tensors by a 65,536-entry lookup table.
+pub const QLUT2: &str = "QLut2";
 
 /// The attribute naming a fused op's activation (`Relu`, `Clip`, `Gelu`, ...).
 pub const ACTIVATION: &str = "activation";

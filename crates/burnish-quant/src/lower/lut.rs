@@ -162,22 +162,38 @@ fn table(model: &Model, c: &Chain) -> Option<TensorData> {
 /// The table of `nodes` (a `DequantizeLinear` first, a `QuantizeLinear` last, constants from
 /// `model`): the nodes run on the 256 codes of the DQ's input type.
 pub(super) fn table_of(model: &Model, nodes: Vec<Node>) -> Option<TensorData> {
-    let g = &model.graph;
     let input = nodes[0].inputs[0].clone();
     let output = nodes.last()?.outputs[0].clone();
-    let signed = constant(g, nodes[0].input(2).unwrap_or(""))
-        .is_some_and(|t| matches!(t.data, Buffer::I8(_)));
-    let codes = if signed {
-        TensorData {
-            shape: vec![256],
-            data: Buffer::I8((0..=255u8).map(|b| b as i8).collect()),
-        }
-    } else {
-        TensorData {
-            shape: vec![256],
-            data: Buffer::U8((0..=255u8).collect()),
-        }
+    let codes = codes_for(&model.graph, &nodes[0], (0..=255).collect())?;
+    let out = run_on_codes(model, nodes, vec![(input, codes)], &output)?;
+    (out.len() == 256).then_some(out)
+}
+
+/// `bytes` as codes of the type `dq` dequantizes (its zero point's; u8 without one).
+pub(super) fn codes_for(g: &Graph, dq: &Node, bytes: Vec<u8>) -> Option<TensorData> {
+    let signed = match dq.input(2) {
+        Some(z) => matches!(constant(g, z)?.data, Buffer::I8(_)),
+        None => false,
     };
+    Some(TensorData {
+        shape: vec![bytes.len()],
+        data: if signed {
+            Buffer::I8(bytes.into_iter().map(|b| b as i8).collect())
+        } else {
+            Buffer::U8(bytes)
+        },
+    })
+}
+
+/// Runs `nodes` (their constants taken from `model`) on `inputs` and returns `output` when it
+/// holds u8 or i8 codes, flattened.
+pub(super) fn run_on_codes(
+    model: &Model,
+    nodes: Vec<Node>,
+    inputs: Vec<(String, TensorData)>,
+    output: &str,
+) -> Option<TensorData> {
+    let g = &model.graph;
     let mut initializers = BTreeMap::new();
     for n in &nodes {
         for i in n.inputs.iter().filter(|i| !i.is_empty()) {
@@ -189,13 +205,20 @@ pub(super) fn table_of(model: &Model, nodes: Vec<Node>) -> Option<TensorData> {
     let mini = Model {
         graph: Graph {
             name: "lut".into(),
-            inputs: vec![ValueInfo {
-                name: input.clone(),
-                dtype: Some(if signed { DType::I8 } else { DType::U8 }),
-                shape: None,
-            }],
+            inputs: inputs
+                .iter()
+                .map(|(name, t)| ValueInfo {
+                    name: name.clone(),
+                    dtype: Some(if matches!(t.data, Buffer::I8(_)) {
+                        DType::I8
+                    } else {
+                        DType::U8
+                    }),
+                    shape: None,
+                })
+                .collect(),
             outputs: vec![ValueInfo {
-                name: output.clone(),
+                name: output.to_string(),
                 dtype: None,
                 shape: None,
             }],
@@ -209,11 +232,11 @@ pub(super) fn table_of(model: &Model, nodes: Vec<Node>) -> Option<TensorData> {
     };
     let session = Session::new(&mini, SessionOptions::threads(Some(1))).ok()?;
     let out = session
-        .run(&BTreeMap::from([(input, codes)]))
+        .run(&inputs.into_iter().collect())
         .ok()?
-        .remove(&output)?;
-    (out.len() == 256 && matches!(out.data, Buffer::U8(_) | Buffer::I8(_))).then(|| TensorData {
-        shape: vec![256],
+        .remove(output)?;
+    matches!(out.data, Buffer::U8(_) | Buffer::I8(_)).then(|| TensorData {
+        shape: vec![out.len()],
         data: out.data,
     })
 }

@@ -19,7 +19,9 @@
 //!    `Q`, is folded into that `QConv` as its `z` input (`residual.rs`): one requantization
 //!    instead of three, and no float round trip.
 //!    Then elementwise float chains between a `DQ` and a `Q` (SiLU, an exported HardSwish,
-//!    Sigmoid, ...) become `burnish::QLut` tables (`lut.rs`), and a `Concat` of dequantized
+//!    Sigmoid, ...) become `burnish::QLut` tables (`lut.rs`), binary ops of two dequantized
+//!    values (`Mul`, `Add`, ...) `burnish::QLut2` tables of every code pair (`lut2.rs`), and a
+//!    `Concat` of dequantized
 //!    inputs requantized after it runs on the codes, inputs requantized by tables where their
 //!    parameters differ (`concat.rs`).
 //! 3. **Dynamic int8.** `DynamicQuantizeLinear(x) -> DQ -> MatMul | Gemm(DQ(w_i8) [, bias])`
@@ -48,6 +50,7 @@ mod concat;
 mod dynamic;
 mod fold;
 mod lut;
+mod lut2;
 mod residual;
 mod shape_ops;
 mod static_ops;
@@ -73,6 +76,8 @@ pub struct LowerRecord {
     pub residual_adds: usize,
     /// Elementwise float chains between a DQ and a Q turned into `QLut` tables (step 2b).
     pub lookup_tables: usize,
+    /// Binary ops of two dequantized values turned into `QLut2` tables (step 2b').
+    pub binary_tables: usize,
     /// `Concat`s of dequantized inputs run on codes, each input requantized by a table
     /// where its parameters differ (step 2c).
     pub concats_on_codes: usize,
@@ -129,6 +134,7 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     rec.residual_adds = fuse_residuals(g, &mut namer);
     remove_dead(g);
     rec.lookup_tables = lut::lookup_tables(model, &mut namer);
+    rec.binary_tables = lut2::binary_tables(model, &mut namer);
     rec.concats_on_codes = concat::concats_on_codes(model, &mut namer);
     let g = &mut model.graph;
     remove_dead(g);

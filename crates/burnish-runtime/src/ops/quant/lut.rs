@@ -7,7 +7,9 @@ use burnish_kernels::lut::lookup;
 use burnish_model::Buffer;
 
 use super::host::{Codes, codes, int_value};
+use crate::ops::util::{broadcast_shape, expand_to};
 use crate::ops::{BuildCtx, Op, op};
+use crate::value::Value;
 
 /// Builds `QLut(x, table)`: `table` a constant of 256 u8 or i8 codes indexed by `x`'s byte
 /// (an i8 code `c` reads entry `c as u8`).
@@ -46,5 +48,59 @@ pub fn qlut(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         } else {
             int_value(out, shape)
         }])
+    })
+}
+
+/// Builds `QLut2(a, b, table)`: `table` a constant of 65,536 u8 or i8 codes indexed by
+/// `256 * a + b` (the codes' bytes); `a` and `b` broadcast.
+pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
+    let table = ctx
+        .consts
+        .get(2)
+        .cloned()
+        .flatten()
+        .ok_or("QLut2's table must be a constant")?;
+    let signed = matches!(table.data, Buffer::I8(_));
+    let table: Vec<u8> = match &table.data {
+        Buffer::U8(v) => v.clone(),
+        Buffer::I8(v) => v.iter().map(|&c| c as u8).collect(),
+        _ => return Err("QLut2's table must be uint8 or int8".into()),
+    };
+    if table.len() != 1 << 16 {
+        return Err(format!(
+            "QLut2's table has {} entries, not 65536",
+            table.len()
+        ));
+    }
+    op(move |mut ins| {
+        let (a, b) = (ins.take(0)?, ins.take(1)?);
+        let shape = broadcast_shape(&a.shape(), &b.shape())?;
+        let widen = |v: Value| {
+            if v.shape() == shape {
+                Ok(v)
+            } else {
+                expand_to(v, &shape)
+            }
+        };
+        let (a, b) = (widen(a)?, widen(b)?);
+        let (ca, cb) = (bytes(&a, "QLut2 input a")?, bytes(&b, "QLut2 input b")?);
+        let out: Vec<u8> = ca
+            .iter()
+            .zip(cb.iter())
+            .map(|(&x, &y)| table[usize::from(x) << 8 | usize::from(y)])
+            .collect();
+        Ok(vec![if signed {
+            int_value(out.into_iter().map(|c| c as i8).collect(), shape)
+        } else {
+            int_value(out, shape)
+        }])
+    })
+}
+
+/// The codes of `v` as bytes (an i8 code as its two's-complement byte).
+fn bytes(v: &Value, what: &str) -> Result<Vec<u8>, String> {
+    Ok(match codes(v, what)? {
+        Codes::U8(c) => c.into_owned(),
+        Codes::I8(c) => c.iter().map(|&x| x as u8).collect(),
     })
 }

@@ -83,7 +83,7 @@ mod narrow;
 mod qdq;
 
 pub use conv::{conv_integer, qconv, qlinear_conv};
-pub use lut::qlut;
+pub use lut::{qlut, qlut2};
 pub use matmul::{matmul_integer, qlinear_matmul, qmatmul};
 pub use ms_ops::{dynamic_quantize_matmul, qgemm};
 pub use qdq::{dequantize_linear, dynamic_quantize_linear, quantize_linear};
@@ -96,6 +96,7 @@ pub fn burnish_builder(op_type: &str) -> Option<Builder> {
         burnish_model::domain::QCONV => qconv,
         burnish_model::domain::QMATMUL => qmatmul,
         burnish_model::domain::QLUT => qlut,
+        burnish_model::domain::QLUT2 => qlut2,
         _ => return None,
     })
 }
