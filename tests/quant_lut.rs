@@ -282,7 +282,7 @@ fn concat_of_dequantized_inputs_runs_on_codes_exactly() {
 #[test]
 fn onnxruntime_silu_layout_becomes_a_table_and_a_pair_table() {
     // x * Q(Sigmoid(x)): the dequantized x feeds the Sigmoid chain (a QLut) and the Mul of two
-    // dequantized values (a QLut2).
+    // dequantized values (a QLut2), which then reads x and a table of x: one table in the end.
     let chain = vec![
         node("sig", "Sigmoid", &["xf"], &["s"]),
         node("qs", "QuantizeLinear", &["s", "s4", "z4"], &["sq"]),
@@ -302,6 +302,9 @@ fn onnxruntime_silu_layout_becomes_a_table_and_a_pair_table() {
     let rec = lower_qdq(&mut lowered).unwrap();
     assert_eq!((rec.lookup_tables, rec.binary_tables), (1, 1), "{rec:?}");
     let ops = lowered.graph.op_histogram();
+    // The pair table reads x and a table of x: it folds into one table of x.
+    let lut = format!("{}::{}", domain::DOMAIN, domain::QLUT);
+    assert_eq!(ops.get(&lut), Some(&1), "{ops:?}");
     assert!(
         !ops.contains_key("Sigmoid") && !ops.contains_key("Mul"),
         "{ops:?}"

@@ -8,8 +8,10 @@
 //! `table[256 * a + b]` (bytes of the codes) is the float graph run once on every pair of codes,
 //! as onnxruntime's `QLinearMul`/`QLinearAdd` compute the same op on codes. The op's output is
 //! read only by the `Q`; the DQs stay for their other readers. Inputs broadcast as the op does.
+//! A pair table one of whose inputs is a `QLut` of the other (onnxruntime's SiLU layout,
+//! `x * Q(Sigmoid(x))`) folds into one 256-entry `QLut` of that input.
 
-use burnish_model::{Graph, Model, Node, domain};
+use burnish_model::{Buffer, Graph, Model, Node, TensorData, domain};
 use burnish_optimizer::rewrite::{constant, single_use};
 
 use super::lut::{codes_for, per_tensor_u8_i8, run_on_codes};
@@ -20,6 +22,83 @@ const BINARY: [&str; 6] = ["Mul", "Add", "Sub", "Div", "Max", "Min"];
 
 /// Rewrites every such op; returns how many.
 pub(super) fn binary_tables(model: &mut Model, namer: &mut Namer) -> usize {
+    let done = pair_tables(model, namer);
+    compose(&mut model.graph, namer);
+    done
+}
+
+/// A pair table whose second input is a table of its first (`x * Q(Sigmoid(x))` in
+/// onnxruntime's SiLU layout), or the reverse, is a table of one input:
+/// `t[x] = pair[256 x + unary[x]]`. Exact: the same codes are looked up.
+fn compose(g: &mut Graph, namer: &mut Namer) {
+    let table = |g: &Graph, name: &str| -> Option<Vec<u8>> {
+        Some(match &constant(g, name)?.data {
+            Buffer::U8(v) => v.clone(),
+            Buffer::I8(v) => v.iter().map(|&c| c as u8).collect(),
+            _ => return None,
+        })
+    };
+    for i in 0..g.nodes.len() {
+        let n = &g.nodes[i];
+        if n.op_type != domain::QLUT2 || n.domain != domain::DOMAIN || n.inputs.len() != 3 {
+            continue;
+        }
+        let unary_of = |v: &str, of: &str| {
+            g.nodes
+                .iter()
+                .find(|m| m.outputs.first().is_some_and(|o| o == v))
+                .filter(|m| m.op_type == domain::QLUT && m.domain == domain::DOMAIN)
+                .filter(|m| m.inputs.first().is_some_and(|x| x == of))
+                .and_then(|m| table(g, m.input(1)?))
+        };
+        let (a, b) = (n.inputs[0].clone(), n.inputs[1].clone());
+        let Some(pair) = table(g, &n.inputs[2]) else {
+            continue;
+        };
+        let signed = matches!(
+            constant(g, &n.inputs[2]).map(|t| &t.data),
+            Some(Buffer::I8(_))
+        );
+        let (x, composed): (String, Vec<u8>) = if let Some(t1) = unary_of(&b, &a) {
+            (
+                a,
+                (0..256)
+                    .map(|x| pair[x << 8 | usize::from(t1[x])])
+                    .collect(),
+            )
+        } else if let Some(t1) = unary_of(&a, &b) {
+            (
+                b,
+                (0..256)
+                    .map(|y| pair[usize::from(t1[y]) << 8 | y])
+                    .collect(),
+            )
+        } else {
+            continue;
+        };
+        let data = if signed {
+            Buffer::I8(composed.into_iter().map(|c| c as i8).collect())
+        } else {
+            Buffer::U8(composed)
+        };
+        let name = g.nodes[i].name.clone();
+        let t = add_const(
+            g,
+            namer,
+            &format!("{name}_composed"),
+            TensorData {
+                shape: vec![256],
+                data,
+            },
+        );
+        let n = &mut g.nodes[i];
+        n.op_type = domain::QLUT.into();
+        n.inputs = vec![x, t];
+    }
+}
+
+/// Rewrites every binary op of two dequantized values; returns how many.
+fn pair_tables(model: &mut Model, namer: &mut Namer) -> usize {
     let mut done = 0;
     let mut i = 0;
     while i < model.graph.nodes.len() {

@@ -37,11 +37,7 @@ pub fn qlut(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0u8; x.numel()];
         match codes(&x, "QLut input")? {
             Codes::U8(v) => lookup(&table, &v, &mut out),
-            Codes::I8(v) => {
-                // SAFETY: i8 and u8 have one size and alignment; the bytes are read as codes.
-                let bytes = unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len()) };
-                lookup(&table, bytes, &mut out)
-            }
+            c @ Codes::I8(_) => lookup(&table, as_bytes(&c), &mut out),
         }
         Ok(vec![if signed {
             int_value(out.into_iter().map(|c| c as i8).collect(), shape)
@@ -83,12 +79,12 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             }
         };
         let (a, b) = (widen(a)?, widen(b)?);
-        let (ca, cb) = (bytes(&a, "QLut2 input a")?, bytes(&b, "QLut2 input b")?);
-        let out: Vec<u8> = ca
-            .iter()
-            .zip(cb.iter())
-            .map(|(&x, &y)| table[usize::from(x) << 8 | usize::from(y)])
-            .collect();
+        let (ca, cb) = (codes(&a, "QLut2 input a")?, codes(&b, "QLut2 input b")?);
+        let (ca, cb) = (as_bytes(&ca), as_bytes(&cb));
+        let mut out = vec![0u8; ca.len()];
+        for ((o, &x), &y) in out.iter_mut().zip(ca).zip(cb) {
+            *o = table[usize::from(x) << 8 | usize::from(y)];
+        }
         Ok(vec![if signed {
             int_value(out.into_iter().map(|c| c as i8).collect(), shape)
         } else {
@@ -97,10 +93,11 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// The codes of `v` as bytes (an i8 code as its two's-complement byte).
-fn bytes(v: &Value, what: &str) -> Result<Vec<u8>, String> {
-    Ok(match codes(v, what)? {
-        Codes::U8(c) => c.into_owned(),
-        Codes::I8(c) => c.iter().map(|&x| x as u8).collect(),
-    })
+/// Codes as bytes (an i8 code as its two's-complement byte), without copying.
+fn as_bytes<'a>(c: &'a Codes<'_>) -> &'a [u8] {
+    match c {
+        Codes::U8(v) => v,
+        // SAFETY: i8 and u8 have one size and alignment; every byte is a valid u8.
+        Codes::I8(v) => unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len()) },
+    }
 }
