@@ -137,7 +137,7 @@ fn a_model_without_qdq_compiles_as_before() {
     let (on, ops_on) = run(&model, options(true), &inputs);
     let (off, ops_off) = run(&model, options(false), &inputs);
     assert_eq!(ops_on, ops_off);
-    assert!(ops_on.iter().any(|o| o == "Conv"), "{ops_on:?}");
+    assert!(ops_on.iter().any(|o| o.starts_with("Conv")), "{ops_on:?}");
     assert_eq!(on, off);
 }
 
@@ -148,13 +148,12 @@ fn profile_names_the_int8_nodes_after_the_authored_ones() {
     let inputs = read_tensors(quant_fixture("digits_cnn_qdq.inputs.npz")).unwrap();
     let values = session.prepare_inputs(&inputs).unwrap();
     let p = profile(&model, &session, &values, 1).unwrap();
-    let qconv: Vec<&str> = p
+    let mut qconv: Vec<&str> = p
         .nodes
         .iter()
         .filter(|n| n.op_type == "QConv")
         .map(|n| n.name.as_str())
         .collect();
-    let mut qconv = qconv;
     qconv.sort_unstable();
     assert_eq!(qconv, ["/conv1/Conv", "/conv2/Conv"]);
     let row = p.ops.iter().find(|o| o.op_type == "QConv").unwrap();
