@@ -1,11 +1,9 @@
 //! Step 3: dynamic int8 MatMul/Gemm to `com.microsoft::DynamicQuantizeMatMul`.
 
-use burnish_model::query::constant;
+use burnish_model::query::{Namer, add_const, constant, is_op, transpose};
 use burnish_model::{AttrExt, Buffer, DType, Graph, Node, TensorData};
 
 use super::{float_attr, producer};
-use burnish_model::query::transpose;
-use burnish_model::query::{Namer, add_const, is_op};
 
 /// Step 3 at node `i`: `Ok(Some)` rewritten, `Ok(None)` not a dynamic pattern.
 pub(super) fn dynamic_pattern(

@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use burnish_model::query::constant;
+use burnish_model::query::{constant, is_op};
 use burnish_model::{AttrExt, Graph, Node, TensorData};
-
-use burnish_model::query::is_op;
 
 /// Folds every `DequantizeLinear` whose inputs are all constants.
 pub(super) fn fold_constant_dq(g: &mut Graph) -> Result<usize, (String, String)> {

@@ -15,13 +15,11 @@
 //! constant scalars.
 
 use burnish_model::domain;
-use burnish_model::query::{constant, single_use};
+use burnish_model::query::{Namer, add_const, constant, is_op, single_use};
 use burnish_model::{Attribute, Buffer, Graph, Node, TensorData};
 
 use super::static_ops::quantized_tail;
 use super::{producer, scale_zp};
-use burnish_model::query::{Namer, add_const, is_op};
-
 /// Folds every residual `Add` it can into the `QConv` before it; returns how many.
 pub(super) fn fuse_residuals(g: &mut Graph, namer: &mut Namer) -> usize {
     let mut fused = 0;

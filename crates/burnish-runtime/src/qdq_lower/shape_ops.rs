@@ -2,11 +2,9 @@
 //! dequantization) moved onto quantized codes.
 
 use burnish_model::Graph;
-use burnish_model::query::{constant, single_use};
+use burnish_model::query::{constant, is_op, single_use};
 
 use super::{producer, readers, same_const};
-use burnish_model::query::is_op;
-
 pub(super) fn move_shape_ops(g: &mut Graph) -> usize {
     let mut moved = 0;
     let mut i = 0;

@@ -2,13 +2,11 @@
 //! `com.microsoft::QGemm`).
 
 use burnish_model::domain;
-use burnish_model::query::{constant, single_use};
+use burnish_model::query::{Namer, add_const, constant, is_op, single_use};
 use burnish_model::{AttrExt, Attribute, Buffer, DType, Graph, Node, TensorData};
 
 use super::fold::dequantize_node;
 use super::{NOT_QDQ, float_attr, producer, readers, scale_zp};
-use burnish_model::query::{Namer, add_const, is_op};
-
 /// Step 2 at node `i`; `Ok(true)` for a QConv, `Ok(false)` for a QMatMul.
 pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, String> {
     let n = g.nodes[i].clone();
