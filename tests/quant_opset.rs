@@ -27,10 +27,7 @@ fn run(model: &Model, inputs: &BTreeMap<String, TensorData>) -> BTreeMap<String,
         qdq_int8: false,
         ..SessionOptions::threads(Some(1))
     };
-    Session::new(model, options)
-        .unwrap()
-        .run(inputs)
-        .unwrap()
+    Session::new(model, options).unwrap().run(inputs).unwrap()
 }
 
 /// Largest absolute difference over every output in `want`.
