@@ -20,11 +20,14 @@ fn file(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs the graph as written: QDQ nodes in float, int8 ops only after an explicit `lower_qdq`
+/// (a default session would lower the QDQ patterns itself).
 fn run(model: &Model, inputs: &BTreeMap<String, TensorData>) -> BTreeMap<String, TensorData> {
-    Session::new(model, SessionOptions::threads(Some(1)))
-        .unwrap()
-        .run(inputs)
-        .unwrap()
+    let options = SessionOptions {
+        qdq_int8: false,
+        ..SessionOptions::threads(Some(1))
+    };
+    Session::new(model, options).unwrap().run(inputs).unwrap()
 }
 
 /// Largest absolute difference over every output in `want`.

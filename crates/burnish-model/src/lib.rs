@@ -30,6 +30,7 @@ pub mod limits;
 pub mod narrow;
 pub mod npy;
 pub mod onnx;
+pub mod query;
 pub mod samples;
 pub mod schema;
 pub mod synth;

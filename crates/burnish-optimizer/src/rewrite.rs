@@ -1,10 +1,11 @@
 //! Small graph-editing helpers shared by the passes.
 
-use std::sync::Arc;
-
-use burnish_model::{Graph, Node, TensorData};
+use burnish_model::{Graph, TensorData};
 
 pub use crate::index::{Editor, rename_in_subgraphs};
+pub use burnish_model::query::{
+    constant, is_graph_output, is_op, reads_implicitly, single_use, use_count,
+};
 
 /// A value name not yet used in `graph`, derived from `base`.
 pub fn fresh_name(graph: &Graph, base: &str) -> String {
@@ -28,37 +29,6 @@ pub(crate) fn unused_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
         .map(|i| format!("{base}_{i}"))
         .find(|n| !taken(n))
         .expect("an unused name exists")
-}
-
-/// True when `name` is a graph output.
-pub fn is_graph_output(graph: &Graph, name: &str) -> bool {
-    graph.outputs.iter().any(|o| o.name == name)
-}
-
-/// True when a subgraph of `node` reads the enclosing value `name`.
-pub fn reads_implicitly(node: &Node, name: &str) -> bool {
-    node.has_subgraphs() && node.implicit_inputs().iter().any(|n| n == name)
-}
-
-/// Number of readers of `name`: node inputs (a node whose subgraphs read it counts once more)
-/// plus graph outputs.
-pub fn use_count(graph: &Graph, name: &str) -> usize {
-    let nodes: usize = graph
-        .nodes
-        .iter()
-        .map(|n| {
-            n.inputs.iter().filter(|i| *i == name).count() + usize::from(reads_implicitly(n, name))
-        })
-        .sum();
-    nodes + graph.outputs.iter().filter(|o| o.name == name).count()
-}
-
-/// The constant value of `name`: an initializer that is not also a graph input.
-pub fn constant<'g>(graph: &'g Graph, name: &str) -> Option<&'g Arc<TensorData>> {
-    if graph.inputs.iter().any(|i| i.name == name) {
-        return None;
-    }
-    graph.initializers.get(name)
 }
 
 /// Index of the node producing `name`.
@@ -130,16 +100,6 @@ pub fn absorb(ed: &mut Editor, first: usize, second: usize) {
     let outs = ed.node(second).outputs.clone();
     ed.remove(second);
     ed.edit(first, |n| n.outputs = outs);
-}
-
-/// True when value `name` is read exactly once, by a node, and is not a graph output.
-pub fn single_use(graph: &Graph, name: &str) -> bool {
-    !is_graph_output(graph, name) && use_count(graph, name) == 1
-}
-
-/// A node in the default domain with the given op type.
-pub fn is_op(node: &Node, op: &str) -> bool {
-    node.op_type == op && (node.domain.is_empty() || node.domain == "ai.onnx")
 }
 
 /// A float32 scalar-like constant's single value (any shape with one element).

@@ -143,11 +143,15 @@ pub fn observe(
             });
         }
     }
-    let session =
-        Session::new(&probe, SessionOptions::default()).map_err(|source| QuantError::Runtime {
-            context: "compiling the model for calibration".into(),
-            source,
-        })?;
+    // Statistics of the graph as written, QDQ nodes (if any) in float.
+    let options = SessionOptions {
+        qdq_int8: false,
+        ..SessionOptions::default()
+    };
+    let session = Session::new(&probe, options).map_err(|source| QuantError::Runtime {
+        context: "compiling the model for calibration".into(),
+        source,
+    })?;
     let mut batches = calibration.batches(model, batch)?;
     if batches.len() < calibration.samples() && session.run(&batches[0]).is_err() {
         // A graph that only runs at batch 1 (a reshape to a fixed batch): one sample per run.

@@ -39,7 +39,6 @@ pub mod calibrate;
 pub mod config;
 mod error;
 pub mod float16;
-pub mod lower;
 mod macs;
 mod opset;
 pub mod qdq;
@@ -54,14 +53,28 @@ use std::collections::HashMap;
 
 use burnish_model::{DType, Model};
 
+pub use burnish_runtime::LowerRecord;
 pub use calibrate::Calibration;
 pub use config::{ActivationType, QdqTarget, QuantConfig, QuantMode, RangeMethod, WeightBits};
 pub use error::QuantError;
-pub use lower::{LowerRecord, lower_qdq};
 pub use recipe::{Quantized, quantize_for_burnish};
 pub use record::{NodeDecision, QuantRecord, TensorDecision};
 
 use crate::qdq::ActTensor;
+
+/// Rewrites the QDQ patterns of `model` into burnish's int8 ops: the session-build lowering
+/// of [`burnish_runtime::lower_qdq`] (see there), its error as a [`QuantError`].
+pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
+    burnish_runtime::lower_qdq(model).map_err(|e| match e {
+        burnish_runtime::RuntimeError::QdqLowering { node, op, message } => {
+            QuantError::Node { node, op, message }
+        }
+        source => QuantError::Runtime {
+            context: "lowering QDQ patterns".into(),
+            source,
+        },
+    })
+}
 
 /// Note recorded for every int8 mode.
 pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \

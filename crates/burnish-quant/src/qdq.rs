@@ -17,6 +17,8 @@ use std::collections::{HashMap, HashSet};
 use burnish_model::{Buffer, Model, Node, TensorData};
 use burnish_optimizer::rewrite::constant;
 
+pub use burnish_model::query::transpose;
+
 use crate::config::{ActivationType, QuantConfig, QuantMode};
 use crate::select::Candidate;
 use crate::util::{Namer, add_const, int_attr, node};
@@ -430,11 +432,4 @@ fn quantize_weight(
     }
     nodes.push(d);
     Ok((dq_out, Some(b_out)))
-}
-
-/// Row-major `[rows, cols]` -> `[cols, rows]`.
-pub fn transpose<T: Copy>(v: &[T], rows: usize, cols: usize) -> Vec<T> {
-    (0..rows * cols)
-        .map(|i| v[(i % rows) * cols + i / rows])
-        .collect()
 }

@@ -78,6 +78,16 @@ pub enum RuntimeError {
         /// What went wrong.
         message: String,
     },
+    /// A QDQ pattern could not be lowered to int8 ops when the session was built.
+    #[error("QDQ lowering, node `{node}` ({op}): {message}")]
+    QdqLowering {
+        /// Node name.
+        node: String,
+        /// Op type.
+        op: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The thread pool could not be created.
     #[error("cannot create a thread pool of {threads} threads: {message}")]
     Threads {

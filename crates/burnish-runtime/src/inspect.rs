@@ -104,9 +104,11 @@ fn measure_macs(
     model: &Model,
     dims: &HashMap<String, usize>,
 ) -> Result<BTreeMap<String, u64>, String> {
-    // Every node on its own, so the counts are per op type as authored.
+    // Every node on its own and QDQ patterns as written, so the counts are per op type as
+    // authored.
     let options = SessionOptions {
         conv_chains: false,
+        qdq_int8: false,
         ..SessionOptions::default()
     };
     let session = Session::new(model, options).map_err(|e| e.to_string())?;

@@ -28,9 +28,11 @@ pub mod inspect;
 pub mod ops;
 mod plan;
 pub mod profile;
+pub mod qdq_lower;
 mod session;
 pub mod value;
 
 pub use error::RuntimeError;
+pub use qdq_lower::{LowerRecord, lower_qdq};
 pub use session::{NodeTiming, Session, SessionOptions, unsupported_ops};
 pub use value::Value;

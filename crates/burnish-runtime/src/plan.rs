@@ -11,6 +11,7 @@ use crate::fusion::{self, Chain};
 use crate::ops::conv_chain::{Link, chain_op_type, conv_chain};
 use crate::ops::map_chain;
 use crate::ops::{self, BuildCtx, Known, Op};
+use crate::qdq_lower::{has_qdq, lower_qdq};
 use crate::value::Value;
 
 /// One compiled node.
@@ -80,12 +81,23 @@ impl Step {
 }
 
 impl Plan {
-    /// Compiles `model`; with `fuse`, conv chains run as one kernel call ([`crate::fusion`]).
-    pub fn compile(model: &Model, fuse: bool) -> Result<Plan, RuntimeError> {
+    /// Compiles `model`; with `fuse`, conv chains run as one kernel call ([`crate::fusion`]);
+    /// with `qdq_int8`, a graph holding default-domain `DequantizeLinear` is first lowered to
+    /// int8 ops (on a copy, [`crate::qdq_lower`]); other graphs compile as they are.
+    pub fn compile(model: &Model, fuse: bool, qdq_int8: bool) -> Result<Plan, RuntimeError> {
         let missing = unsupported_ops(&model.graph);
         if !missing.is_empty() {
             return Err(RuntimeError::UnsupportedOps { ops: missing });
         }
+        let lowered;
+        let model = if qdq_int8 && has_qdq(&model.graph) {
+            let mut copy = model.clone();
+            lower_qdq(&mut copy)?;
+            lowered = copy;
+            &lowered
+        } else {
+            model
+        };
         Plan::compile_graph(&model.graph, model.opset(), fuse, &Known::new(), &[])
     }
 

@@ -22,6 +22,13 @@ pub struct SessionOptions {
     /// (so the same results) as running them one by one. On by default; off runs every node
     /// on its own (for A/B measurements and debugging).
     pub conv_chains: bool,
+    /// Run QDQ patterns (`DequantizeLinear -> Conv | MatMul | Gemm -> QuantizeLinear`, from
+    /// `burnish optimize --quantize static-int8` or onnxruntime's `quantize_static`) on int8
+    /// kernels: the graph is lowered with [`crate::lower_qdq`] when the session is built, as
+    /// onnxruntime's QDQ transformers do (bit-exact with its `QLinearConv`; at most one code
+    /// off the float QDQ graph). On by default; off runs the QDQ graph as written, in float
+    /// (A/B and debugging).
+    pub qdq_int8: bool,
 }
 
 impl Default for SessionOptions {
@@ -29,6 +36,7 @@ impl Default for SessionOptions {
         Self {
             threads: None,
             conv_chains: true,
+            qdq_int8: true,
         }
     }
 }
@@ -65,10 +73,11 @@ pub struct Session {
 }
 
 impl Session {
-    /// Compiles `model`: checks op support (all unsupported ops reported at once), builds every
-    /// op and uploads every weight once.
+    /// Compiles `model`: checks op support (all unsupported ops reported at once), lowers its
+    /// QDQ patterns to int8 ops (see [`SessionOptions::qdq_int8`]), builds every op and uploads
+    /// every weight once.
     pub fn new(model: &Model, options: SessionOptions) -> Result<Session, RuntimeError> {
-        let plan = Plan::compile(model, options.conv_chains)?;
+        let plan = Plan::compile(model, options.conv_chains, options.qdq_int8)?;
         let pool = match options.threads {
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()

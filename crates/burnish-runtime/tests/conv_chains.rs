@@ -18,6 +18,7 @@ fn options(threads: usize, conv_chains: bool) -> SessionOptions {
     SessionOptions {
         threads: Some(threads),
         conv_chains,
+        ..SessionOptions::default()
     }
 }
 

@@ -10,6 +10,7 @@ use burnish_kernels::{
     Activation as Act, Kernel, PackedB, Weights, gemm_i32, gemm_qlinear, gemm_scaled,
 };
 use burnish_model::DType;
+use burnish_model::query::transpose;
 
 use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
 use super::host::{
@@ -63,18 +64,13 @@ fn pack(w: Weights<'_>, shape: &[usize], zps: &[i32], trans: bool) -> Result<Pac
     let packed = match (w, trans) {
         (w, false) => PackedB::quantized(Kernel::best(), w, zps, k, n),
         (Weights::I8(v), true) => {
-            PackedB::quantized(Kernel::best(), Weights::I8(&transpose(v, k, n)), zps, k, n)
+            PackedB::quantized(Kernel::best(), Weights::I8(&transpose(v, n, k)), zps, k, n)
         }
         (Weights::U8(v), true) => {
-            PackedB::quantized(Kernel::best(), Weights::U8(&transpose(v, k, n)), zps, k, n)
+            PackedB::quantized(Kernel::best(), Weights::U8(&transpose(v, n, k)), zps, k, n)
         }
     };
     packed.map_err(|e| format!("packing B: {e}"))
-}
-
-/// Row-major `[K, N]` from row-major `[N, K]`.
-fn transpose<T: Copy>(v: &[T], k: usize, n: usize) -> Vec<T> {
-    (0..k * n).map(|i| v[(i % n) * k + i / n]).collect()
 }
 
 /// `B` for one call: packed at build, or a run-time value with its zero points.

@@ -16,12 +16,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use burnish_model::query::{Namer, add_const, constant, is_op};
 use burnish_model::{Buffer, DType, Graph, Model, Node, TensorData, ValueInfo, domain};
-use burnish_optimizer::rewrite::constant;
-use burnish_runtime::{Session, SessionOptions};
+
+use crate::{Session, SessionOptions};
 
 use super::readers;
-use crate::util::{Namer, add_const, is};
 
 /// Elementwise ops a chain may hold (one output each, numpy broadcasting of scalar constants).
 const ELEMENTWISE: [&str; 22] = [
@@ -54,7 +54,7 @@ pub(super) fn lookup_tables(model: &mut Model, namer: &mut Namer) -> usize {
     let mut done = 0;
     let mut i = 0;
     while i < model.graph.nodes.len() {
-        if is(&model.graph.nodes[i], "DequantizeLinear")
+        if is_op(&model.graph.nodes[i], "DequantizeLinear")
             && let Some(chain) = find(&model.graph, i)
             && let Some(table) = table(model, &chain)
         {
@@ -115,14 +115,14 @@ fn find(g: &Graph, dq: usize) -> Option<Chain> {
                 continue;
             }
             let n = &g.nodes[r];
-            if is(n, "QuantizeLinear") {
+            if is_op(n, "QuantizeLinear") {
                 if q.is_some() || !values.contains(&n.inputs[0].as_str()) {
                     return None;
                 }
                 q = Some(r);
                 continue;
             }
-            let ready = ELEMENTWISE.iter().any(|op| is(n, op))
+            let ready = ELEMENTWISE.iter().any(|op| is_op(n, op))
                 && n.outputs.len() == 1
                 && n.inputs.iter().filter(|i| !i.is_empty()).all(|i| {
                     values.contains(&i.as_str()) || constant(g, i).is_some_and(scalar_const)
@@ -230,7 +230,15 @@ pub(super) fn run_on_codes(
         ir_version: model.ir_version,
         ..Model::default()
     };
-    let session = Session::new(&mini, SessionOptions::threads(Some(1))).ok()?;
+    let session = Session::new(
+        &mini,
+        SessionOptions {
+            threads: Some(1),
+            qdq_int8: false,
+            ..SessionOptions::default()
+        },
+    )
+    .ok()?;
     let out = session
         .run(&inputs.into_iter().collect())
         .ok()?

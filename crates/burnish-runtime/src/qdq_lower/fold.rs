@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
+use burnish_model::query::{constant, is_op};
 use burnish_model::{AttrExt, Graph, Node, TensorData};
-use burnish_optimizer::rewrite::constant;
-
-use crate::util::is;
 
 /// Folds every `DequantizeLinear` whose inputs are all constants.
 pub(super) fn fold_constant_dq(g: &mut Graph) -> Result<usize, (String, String)> {
@@ -18,7 +16,7 @@ pub(super) fn fold_constant_dq(g: &mut Graph) -> Result<usize, (String, String)>
             .iter()
             .filter(|s| !s.is_empty())
             .all(|s| constant(g, s).is_some());
-        if !is(n, "DequantizeLinear") || !all_const {
+        if !is_op(n, "DequantizeLinear") || !all_const {
             i += 1;
             continue;
         }

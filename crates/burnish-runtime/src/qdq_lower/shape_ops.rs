@@ -2,11 +2,9 @@
 //! dequantization) moved onto quantized codes.
 
 use burnish_model::Graph;
-use burnish_optimizer::rewrite::{constant, single_use};
+use burnish_model::query::{constant, is_op, single_use};
 
 use super::{producer, readers, same_const};
-use crate::util::is;
-
 pub(super) fn move_shape_ops(g: &mut Graph) -> usize {
     let mut moved = 0;
     let mut i = 0;
@@ -22,7 +20,7 @@ pub(super) fn move_shape_ops(g: &mut Graph) -> usize {
             "MaxPool",
         ]
         .iter()
-        .any(|op| is(n, op))
+        .any(|op| is_op(n, op))
             && one_output;
         let hit = shape_op
             .then(|| {
@@ -35,7 +33,7 @@ pub(super) fn move_shape_ops(g: &mut Graph) -> usize {
                 let q = &g.nodes[qi];
                 let per_tensor =
                     |t: Option<&str>| t.and_then(|t| constant(g, t)).is_some_and(|t| t.len() == 1);
-                let ok = is(q, "QuantizeLinear")
+                let ok = is_op(q, "QuantizeLinear")
                     && per_tensor(dq.input(1))
                     && same_const(g, dq.input(1), q.input(1))
                     && same_const(g, dq.input(2), q.input(2))

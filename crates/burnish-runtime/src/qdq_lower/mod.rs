@@ -1,5 +1,7 @@
 //! Lowering QDQ graphs (ours, or onnxruntime's `quantize_static`/`quantize_dynamic` QDQ output)
-//! to burnish's int8 ops, for execution. Steps, in order:
+//! to burnish's int8 ops, for execution. [`crate::Session`] runs it when it is built (as
+//! onnxruntime's QDQ transformers do; `SessionOptions::qdq_int8`), `burnish_quant` re-exports
+//! it for the files it writes. Steps, in order:
 //!
 //! 1. **Move shape ops onto codes.** `DQ(q, s, z) -> Reshape|Flatten|Squeeze|Unsqueeze|Transpose
 //!    |MaxPool -> Q(s, z)` becomes the op on `q`: exact, these ops only move or select elements
@@ -39,12 +41,11 @@
 //! step 3 matches ORT's `DynamicQuantizeMatMul`.
 
 use burnish_model::domain;
+use burnish_model::query::{Namer, add_const, constant, is_op, remove_dead};
 use burnish_model::{AttrExt, Buffer, Graph, Model, Node, TensorData};
-use burnish_optimizer::rewrite::constant;
 use serde::Serialize;
 
-use crate::QuantError;
-use crate::util::{Namer, add_const, is, remove_dead};
+use crate::RuntimeError;
 
 mod concat;
 mod dynamic;
@@ -87,8 +88,15 @@ pub struct LowerRecord {
     pub left_in_float: Vec<String>,
 }
 
-/// Rewrites the QDQ patterns of `model` into int8 ops (see the module documentation).
-pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
+/// True when `graph` holds a default-domain `DequantizeLinear`: a QDQ graph [`lower_qdq`] may
+/// rewrite.
+pub fn has_qdq(graph: &Graph) -> bool {
+    graph.nodes.iter().any(|n| is_op(n, "DequantizeLinear"))
+}
+
+/// Rewrites the QDQ patterns of `model` into int8 ops (see the module documentation). A model
+/// lowered once has no pattern left, so lowering it again changes nothing.
+pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, RuntimeError> {
     let mut rec = LowerRecord::default();
     let g = &mut model.graph;
     rec.shape_ops_on_codes = move_shape_ops(g);
@@ -96,7 +104,7 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     let mut i = 0;
     while i < g.nodes.len() {
         let n = &g.nodes[i];
-        let mac = ["Conv", "MatMul", "Gemm"].iter().any(|op| is(n, op));
+        let mac = ["Conv", "MatMul", "Gemm"].iter().any(|op| is_op(n, op));
         if !mac {
             i += 1;
             continue;
@@ -138,11 +146,12 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     rec.concats_on_codes = concat::concats_on_codes(model, &mut namer);
     let g = &mut model.graph;
     remove_dead(g);
-    rec.folded_dequantize = fold_constant_dq(g).map_err(|(node, message)| QuantError::Node {
-        node,
-        op: "DequantizeLinear".into(),
-        message,
-    })?;
+    rec.folded_dequantize =
+        fold_constant_dq(g).map_err(|(node, message)| RuntimeError::QdqLowering {
+            node,
+            op: "DequantizeLinear".into(),
+            message,
+        })?;
     remove_dead(g);
     if g.nodes.iter().any(domain::is_burnish) {
         model
@@ -162,7 +171,7 @@ fn producer<'g>(g: &'g Graph, value: &str, op: &str) -> Option<&'g Node> {
     g.nodes
         .iter()
         .find(|n| n.outputs.iter().any(|o| o == value))
-        .filter(|n| is(n, op))
+        .filter(|n| is_op(n, op))
 }
 
 fn readers(g: &Graph, value: &str) -> Vec<usize> {

@@ -10,12 +10,11 @@
 //! (monotonic) quantization, so the result is exactly the QDQ graph's. Inputs must all be
 //! dequantized per tensor and the values up to the `Q` read once.
 
+use burnish_model::query::{Namer, add_const, is_op, single_use};
 use burnish_model::{Graph, Model, Node, domain};
-use burnish_optimizer::rewrite::single_use;
 
 use super::lut::{per_tensor_u8_i8, table_of};
 use super::{producer, readers, same_const};
-use crate::util::{Namer, add_const, is};
 
 /// Ops between the `Concat` and the `Q` that run on codes unchanged.
 const MOVES_DATA: [&str; 6] = [
@@ -32,7 +31,7 @@ pub(super) fn concats_on_codes(model: &mut Model, namer: &mut Namer) -> usize {
     let mut done = 0;
     let mut i = 0;
     while i < model.graph.nodes.len() {
-        if is(&model.graph.nodes[i], "Concat")
+        if is_op(&model.graph.nodes[i], "Concat")
             && let Some((dqs, q)) = find(&model.graph, i)
             && rewrite(model, i, &dqs, q, namer).is_some()
         {
@@ -63,11 +62,11 @@ fn find(g: &Graph, c: usize) -> Option<(Vec<usize>, usize)> {
         }
         let r = *readers(g, value).first()?;
         let n = &g.nodes[r];
-        if is(n, "QuantizeLinear") {
+        if is_op(n, "QuantizeLinear") {
             return (n.inputs[0] == value && per_tensor_u8_i8(g, n)).then_some((dqs, r));
         }
         let one_output = n.outputs.iter().skip(1).all(String::is_empty);
-        if !MOVES_DATA.iter().any(|op| is(n, op)) || !one_output || n.inputs[0] != value {
+        if !MOVES_DATA.iter().any(|op| is_op(n, op)) || !one_output || n.inputs[0] != value {
             return None;
         }
         value = n.outputs[0].as_str();

@@ -11,12 +11,11 @@
 //! A pair table one of whose inputs is a `QLut` of the other (onnxruntime's SiLU layout,
 //! `x * Q(Sigmoid(x))`) folds into one 256-entry `QLut` of that input.
 
+use burnish_model::query::{Namer, add_const, constant, is_op, single_use};
 use burnish_model::{Buffer, Graph, Model, Node, TensorData, domain};
-use burnish_optimizer::rewrite::{constant, single_use};
 
 use super::lut::{codes_for, per_tensor_u8_i8, run_on_codes};
 use super::{producer, readers};
-use crate::util::{Namer, add_const, is};
 
 const BINARY: [&str; 6] = ["Mul", "Add", "Sub", "Div", "Max", "Min"];
 
@@ -116,7 +115,7 @@ fn pair_tables(model: &mut Model, namer: &mut Namer) -> usize {
 
 fn find(g: &Graph, i: usize) -> Option<([usize; 2], usize)> {
     let n = &g.nodes[i];
-    if !BINARY.iter().any(|op| is(n, op)) || n.inputs.len() != 2 || n.outputs.len() != 1 {
+    if !BINARY.iter().any(|op| is_op(n, op)) || n.inputs.len() != 2 || n.outputs.len() != 1 {
         return None;
     }
     let index = |v: &str| {
@@ -131,7 +130,7 @@ fn find(g: &Graph, i: usize) -> Option<([usize; 2], usize)> {
         return None;
     }
     let q = *readers(g, y).first()?;
-    (is(&g.nodes[q], "QuantizeLinear") && per_tensor_u8_i8(g, &g.nodes[q])).then_some((dqs, q))
+    (is_op(&g.nodes[q], "QuantizeLinear") && per_tensor_u8_i8(g, &g.nodes[q])).then_some((dqs, q))
 }
 
 fn table(

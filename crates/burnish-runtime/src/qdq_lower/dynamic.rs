@@ -1,11 +1,9 @@
 //! Step 3: dynamic int8 MatMul/Gemm to `com.microsoft::DynamicQuantizeMatMul`.
 
+use burnish_model::query::{Namer, add_const, constant, is_op, transpose};
 use burnish_model::{AttrExt, Buffer, DType, Graph, Node, TensorData};
-use burnish_optimizer::rewrite::constant;
 
 use super::{float_attr, producer};
-use crate::qdq::transpose;
-use crate::util::{Namer, add_const, is};
 
 /// Step 3 at node `i`: `Ok(Some)` rewritten, `Ok(None)` not a dynamic pattern.
 pub(super) fn dynamic_pattern(
@@ -14,7 +12,7 @@ pub(super) fn dynamic_pattern(
     namer: &mut Namer,
 ) -> Result<Option<()>, String> {
     let n = g.nodes[i].clone();
-    if is(&n, "Conv") {
+    if is_op(&n, "Conv") {
         return Ok(None);
     }
     let Some(dx) = producer(g, &n.inputs[0], "DequantizeLinear").cloned() else {
@@ -36,7 +34,7 @@ pub(super) fn dynamic_pattern(
     if w.shape.len() != 2 || !matches!(w.dtype(), DType::I8 | DType::U8) {
         return Err("weight is not a 2-D int8 constant".into());
     }
-    let gemm = is(&n, "Gemm");
+    let gemm = is_op(&n, "Gemm");
     let trans_b = gemm && n.attrs.int_or("transB", 0).unwrap_or(0) != 0;
     if gemm
         && (n.attrs.int_or("transA", 0).unwrap_or(1) != 0

@@ -2,17 +2,15 @@
 //! `com.microsoft::QGemm`).
 
 use burnish_model::domain;
+use burnish_model::query::{Namer, add_const, constant, is_op, single_use};
 use burnish_model::{AttrExt, Attribute, Buffer, DType, Graph, Node, TensorData};
-use burnish_optimizer::rewrite::{constant, single_use};
 
 use super::fold::dequantize_node;
 use super::{NOT_QDQ, float_attr, producer, readers, scale_zp};
-use crate::util::{Namer, add_const, is};
-
 /// Step 2 at node `i`; `Ok(true)` for a QConv, `Ok(false)` for a QMatMul.
 pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Result<bool, String> {
     let n = g.nodes[i].clone();
-    let conv = is(&n, "Conv");
+    let conv = is_op(&n, "Conv");
     let dx = producer(g, &n.inputs[0], "DequantizeLinear")
         .ok_or(NOT_QDQ)?
         .clone();
@@ -32,7 +30,7 @@ pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Resu
         ));
     }
     let trans_b = n.attrs.int_or("transB", 0).unwrap_or(0) != 0;
-    if is(&n, "Gemm")
+    if is_op(&n, "Gemm")
         && (n.attrs.int_or("transA", 0).unwrap_or(1) != 0
             || float_attr(&n, "alpha") != 1.0
             || float_attr(&n, "beta") != 1.0)
@@ -55,7 +53,7 @@ pub(super) fn static_pattern(g: &mut Graph, i: usize, namer: &mut Namer) -> Resu
     }
     let ws = ws.to_f64_vec().unwrap_or_default();
     let tail = quantized_tail(g, &n.outputs[0]);
-    let gemm_float_out = is(&n, "Gemm") && tail.is_err();
+    let gemm_float_out = is_op(&n, "Gemm") && tail.is_err();
     let (act, mut removed, q) = match tail {
         Ok(t) => t,
         Err(_) if gemm_float_out => (None, Vec::new(), None),
@@ -184,7 +182,7 @@ pub(super) fn quantized_tail(
     }
     let mut next = readers(g, &y)[0];
     let cand = &g.nodes[next];
-    if is(cand, "Relu") || is(cand, "Clip") {
+    if is_op(cand, "Relu") || is_op(cand, "Clip") {
         let bound = |k: usize, attr: &str| -> Result<Option<f32>, String> {
             match cand.input(k) {
                 Some(v) => constant(g, v)
@@ -194,7 +192,7 @@ pub(super) fn quantized_tail(
                 None => Ok(cand.attrs.float_opt(attr).ok().flatten()),
             }
         };
-        act = Some(if is(cand, "Relu") {
+        act = Some(if is_op(cand, "Relu") {
             ("Relu".to_string(), None, None)
         } else {
             ("Clip".to_string(), bound(1, "min")?, bound(2, "max")?)
@@ -207,7 +205,7 @@ pub(super) fn quantized_tail(
         next = readers(g, &y)[0];
     }
     let q = g.nodes[next].clone();
-    if !is(&q, "QuantizeLinear") {
+    if !is_op(&q, "QuantizeLinear") {
         return Err("no QuantizeLinear after the op (float output)".into());
     }
     removed.push(next);

@@ -15,18 +15,16 @@
 //! constant scalars.
 
 use burnish_model::domain;
+use burnish_model::query::{Namer, add_const, constant, is_op, single_use};
 use burnish_model::{Attribute, Buffer, Graph, Node, TensorData};
-use burnish_optimizer::rewrite::{constant, single_use};
 
 use super::static_ops::quantized_tail;
 use super::{producer, scale_zp};
-use crate::util::{Namer, add_const, is};
-
 /// Folds every residual `Add` it can into the `QConv` before it; returns how many.
 pub(super) fn fuse_residuals(g: &mut Graph, namer: &mut Namer) -> usize {
     let mut fused = 0;
     // Each fusion removes nodes before the rewritten one: rescan from the start.
-    while (0..g.nodes.len()).any(|i| is(&g.nodes[i], "Add") && fuse_at(g, i, namer).is_some()) {
+    while (0..g.nodes.len()).any(|i| is_op(&g.nodes[i], "Add") && fuse_at(g, i, namer).is_some()) {
         fused += 1;
     }
     fused
