@@ -137,9 +137,17 @@ fn hardswish_f64(v: f64) -> f64 {
     v * (v + 3.0).clamp(0.0, 6.0) / 6.0
 }
 
+/// `(name, chain, its last value, the chain's closed form)`.
+type Case = (
+    &'static str,
+    fn() -> Vec<Node>,
+    &'static str,
+    fn(f64) -> f64,
+);
+
 #[test]
 fn activation_chains_become_lookup_tables_that_match_the_float_graph() {
-    let cases: [(&str, fn() -> Vec<Node>, &str, fn(f64) -> f64); 2] = [
+    let cases: [Case; 2] = [
         ("silu", silu, "silu", silu_f64),
         ("hardswish", hardswish, "hs", hardswish_f64),
     ];
