@@ -105,26 +105,35 @@ fn excluded_nodes_stay_in_float_and_are_recorded() {
     assert!(digits_accuracy(&q) >= float_accuracy() - 0.01);
 }
 
+/// `burnish optimize digits_cnn.onnx -o OUT --quantize static-int8` on the digits calibration
+/// samples with `method`, plus `extra` arguments.
+fn quantize_digits(out: &std::path::Path, method: &str, extra: &[&str]) -> std::process::Output {
+    let (model, calibration) = (
+        fixture("digits_cnn.onnx"),
+        fixture("digits_calibration.npz"),
+    );
+    let mut args = vec![
+        "optimize",
+        &model,
+        "-o",
+        out.to_str().expect("a UTF-8 temp path"),
+        "--quantize",
+        "static-int8",
+        "--calibration",
+        &calibration,
+        "--calibration-method",
+        method,
+    ];
+    args.extend_from_slice(extra);
+    common::burnish(&args)
+}
+
 #[test]
 fn static_export_loads_back_and_keep_fused_writes_int8_ops() {
     let dir = common::temp_dir("quant-export");
     for (file, extra) in [("qdq.onnx", None), ("fused.onnx", Some("--keep-fused"))] {
         let out = dir.join(file);
-        let mut args = vec![
-            "optimize".to_string(),
-            fixture("digits_cnn.onnx"),
-            "-o".into(),
-            out.display().to_string(),
-            "--quantize".into(),
-            "static-int8".into(),
-            "--calibration".into(),
-            fixture("digits_calibration.npz"),
-            "--calibration-method".into(),
-            "percentile:99.99".into(),
-        ];
-        args.extend(extra.map(str::to_string));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = common::burnish(&args);
+        let o = quantize_digits(&out, "percentile:99.99", extra.as_slice());
         assert!(
             o.status.success(),
             "{}\n{}",
@@ -426,23 +435,12 @@ fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
     let dir = common::temp_dir("quant-floor");
     for allow in [false, true] {
         let out = dir.join(format!("digits.{allow}.onnx"));
-        let mut args = vec![
-            "optimize".to_string(),
-            fixture("digits_cnn.onnx"),
-            "-o".into(),
-            out.display().to_string(),
-            "--quantize".into(),
-            "static-int8".into(),
-            "--calibration".into(),
-            fixture("digits_calibration.npz"),
-            "--calibration-method".into(),
-            "percentile:80".into(),
-        ];
-        if allow {
-            args.push("--allow-fidelity-loss".into());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = common::burnish(&args);
+        let extra: &[&str] = if allow {
+            &["--allow-fidelity-loss"]
+        } else {
+            &[]
+        };
+        let o = quantize_digits(&out, "percentile:80", extra);
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(if allow { 0 } else { 1 }), "{stderr}");
         let verdict = if allow { "warning:" } else { "error:" };
@@ -462,16 +460,7 @@ fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
     }
     // The default calibration keeps the floor.
     let out = dir.join("digits.minmax.onnx");
-    let o = common::burnish(&[
-        "optimize",
-        &fixture("digits_cnn.onnx"),
-        "-o",
-        out.to_str().unwrap(),
-        "--quantize",
-        "static-int8",
-        "--calibration",
-        &fixture("digits_calibration.npz"),
-    ]);
+    let o = quantize_digits(&out, "minmax", &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())

@@ -127,7 +127,8 @@ struct Across {
 
 impl Across {
     fn new(axis: Axis, len: usize, out: usize) -> Self {
-        let span = (out - 1) * axis.stride + (axis.kernel - 1) * axis.dilation + 1;
+        let span =
+            out.saturating_sub(1) * axis.stride + axis.kernel.saturating_sub(1) * axis.dilation + 1;
         let padded = vec![0u8; span.max(axis.pads.0 + len)];
         let phase_len = padded.len().div_ceil(axis.stride);
         Self {

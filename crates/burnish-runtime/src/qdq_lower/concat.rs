@@ -69,7 +69,7 @@ fn find(g: &Graph, c: usize) -> Option<(Vec<usize>, usize)> {
         if !MOVES_DATA.iter().any(|op| is_op(n, op)) || !one_output || n.inputs[0] != value {
             return None;
         }
-        value = n.outputs[0].as_str();
+        value = n.outputs.first().filter(|o| !o.is_empty())?.as_str();
     }
 }
 

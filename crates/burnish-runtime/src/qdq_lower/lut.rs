@@ -74,7 +74,8 @@ struct Chain {
     q: usize,
 }
 
-/// Per-tensor constant scale and zero point (of type u8 or i8) of a Q/DQ node.
+/// A Q/DQ node with a named output and a per-tensor constant scale and zero point (of type
+/// u8 or i8).
 pub(super) fn per_tensor_u8_i8(g: &Graph, n: &Node) -> bool {
     let scalar = |i: usize| {
         n.input(i)
@@ -86,7 +87,7 @@ pub(super) fn per_tensor_u8_i8(g: &Graph, n: &Node) -> bool {
         Some(z) => constant(g, z)
             .is_some_and(|t| t.len() == 1 && matches!(t.data, Buffer::U8(_) | Buffer::I8(_))),
     };
-    n.inputs.len() >= 2 && scalar(1) && zp_ok
+    n.inputs.len() >= 2 && n.outputs.first().is_some_and(|o| !o.is_empty()) && scalar(1) && zp_ok
 }
 
 /// A constant of one element that broadcasts without raising a chain value's rank.
@@ -96,7 +97,7 @@ fn scalar_const(t: &Arc<TensorData>) -> bool {
 
 fn find(g: &Graph, dq: usize) -> Option<Chain> {
     let d = &g.nodes[dq];
-    if constant(g, &d.inputs[0]).is_some() || !per_tensor_u8_i8(g, d) || d.outputs.len() != 1 {
+    if !per_tensor_u8_i8(g, d) || d.outputs.len() != 1 || constant(g, &d.inputs[0]).is_some() {
         return None;
     }
     let mut values: Vec<&str> = vec![d.outputs[0].as_str()];
@@ -124,6 +125,7 @@ fn find(g: &Graph, dq: usize) -> Option<Chain> {
             }
             let ready = ELEMENTWISE.iter().any(|op| is_op(n, op))
                 && n.outputs.len() == 1
+                && !n.outputs[0].is_empty()
                 && n.inputs.iter().filter(|i| !i.is_empty()).all(|i| {
                     values.contains(&i.as_str()) || constant(g, i).is_some_and(scalar_const)
                 });
