@@ -11,7 +11,7 @@ use burnish_kernels::f32::conv::{
 /// `(in, out, kernel, stride, pad, h, w, groups)`.
 type Shape = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const SHAPES: [Shape; 8] = [
+const SHAPES: [Shape; 10] = [
     (512, 1000, 1, 1, 0, 13, 13, 1),
     (3, 64, 3, 2, 0, 224, 224, 1),
     (64, 16, 1, 1, 0, 55, 55, 1),
@@ -20,6 +20,8 @@ const SHAPES: [Shape; 8] = [
     (64, 64, 3, 1, 1, 15, 40, 1),
     (128, 128, 3, 1, 1, 8, 20, 1),
     (240, 240, 1, 1, 0, 28, 28, 3),
+    (112, 112, 3, 2, 1, 56, 56, 112),
+    (136, 136, 3, 1, 1, 28, 28, 136),
 ];
 
 fn main() {

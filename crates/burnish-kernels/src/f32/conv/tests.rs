@@ -168,6 +168,13 @@ fn matches_direct_convolution() {
         geometry(1, 5, [7, 7], 19, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 5, [14, 14], 8, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 2, [6, 20], 2, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        // Depthwise on rows wide enough for the vector phase split and several lane blocks:
+        // stride 2 with odd and even left padding, stride 1 and 3, dilation.
+        geometry(1, 3, [9, 37], 3, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 3),
+        geometry(2, 4, [10, 40], 4, [3, 3], [2, 2], [1, 1], [0, 2, 1, 1], 4),
+        geometry(1, 2, [5, 35], 2, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 2),
+        geometry(1, 2, [11, 29], 2, [3, 3], [3, 3], [1, 1], [1, 1, 1, 1], 2),
+        geometry(1, 2, [12, 70], 2, [3, 3], [2, 2], [2, 2], [2, 3, 2, 0], 2),
     ];
     for g in cases {
         check(g, &mut rng);
