@@ -103,8 +103,8 @@ impl Value {
     pub fn reshape(self, shape: &[usize]) -> Value {
         let s = Shape::from(shape.to_vec());
         match self {
-            Value::Float(t) => Value::Float(B::float_reshape(t, s)),
-            Value::Int(t) => Value::Int(B::int_reshape(t, s)),
+            Value::Float(t) => Value::Float(B::float_reshape(crate::ops::util::dense(t), s)),
+            Value::Int(t) => Value::Int(B::int_reshape(crate::ops::util::dense(t), s)),
             Value::Bool(t) => Value::Bool(B::bool_reshape(t, s)),
             Value::Host(t) => {
                 let data = t.data.clone();

@@ -200,11 +200,7 @@ fn with_affine(
 }
 
 fn contiguous(t: FlexTensor) -> FlexTensor {
-    if t.is_contiguous() {
-        t
-    } else {
-        t.to_contiguous()
-    }
+    super::util::dense(t)
 }
 
 fn shape4(s: &[usize]) -> Option<[usize; 4]> {

@@ -132,9 +132,7 @@ fn affine_per_channel(mut x: FlexTensor, a: &[f32], b: &[f32]) -> Result<FlexTen
             plane.iter_mut().for_each(|v| *v = *v * a + b);
         }
     };
-    if !x.is_contiguous() {
-        x = x.to_contiguous();
-    }
+    x = super::util::dense(x);
     if x.layout().start_offset() == 0
         && let Some(buf) = x.try_storage_mut::<f32>().filter(|v| v.len() == numel)
     {

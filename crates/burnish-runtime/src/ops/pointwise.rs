@@ -106,11 +106,7 @@ pub fn in_place(mut y: FlexTensor, f: impl FnOnce(&mut [f32])) -> Result<FlexTen
         f(&mut buf[..numel]);
         return Ok(y);
     }
-    let y = if y.is_contiguous() {
-        y
-    } else {
-        y.to_contiguous()
-    };
+    let y = super::util::dense(y);
     let mut v = match y.as_slice::<f32>() {
         Some(s) => s.to_vec(),
         None => host_f32(&y)?,

@@ -156,11 +156,7 @@ fn max_pool_f32(
     let out_shape = vec![sx[0], sx[1], rows.output, cols.output];
     let planes = sx[0] * sx[1];
     let mut out = vec![0f32; super::util::check_numel(&out_shape)?];
-    let x = if x.is_contiguous() && x.layout().start_offset() == 0 {
-        x
-    } else {
-        x.to_contiguous()
-    };
+    let x = super::util::dense(x);
     let src = match x.as_slice::<f32>() {
         Some(s) => std::borrow::Cow::Borrowed(s),
         None => std::borrow::Cow::Owned(super::util::host_f32(&x)?),

@@ -163,3 +163,111 @@ pub fn check_alloc(shape: &[usize], elem_bytes: usize) -> Result<usize, String> 
 pub fn check_numel(shape: &[usize]) -> Result<usize, String> {
     check_alloc(shape, 4)
 }
+
+/// `t` in row-major order starting at offset 0: unchanged when it already is, else copied.
+/// Views whose innermost (merged) run is contiguous and at least 8 values long, such as a
+/// channel shuffle's transposed `[n, g, c, h, w]`, copy run by run; other views use flex's copy.
+pub fn dense(t: FlexTensor) -> FlexTensor {
+    let layout = t.layout();
+    if layout.is_contiguous() && layout.start_offset() == 0 {
+        return t;
+    }
+    let mut dims: Vec<(usize, isize)> = Vec::new();
+    for (&n, &s) in layout.shape().iter().zip(layout.strides()) {
+        if n == 1 {
+            continue;
+        }
+        match dims.last_mut() {
+            Some((pn, ps)) if *ps == s * n as isize => {
+                *pn *= n;
+                *ps = s;
+            }
+            _ => dims.push((n, s)),
+        }
+    }
+    let Some(&(run, 1)) = dims.last() else {
+        return t.to_contiguous();
+    };
+    if run < 8 || dims.iter().any(|&(_, s)| s < 0) {
+        return t.to_contiguous();
+    }
+    let esize = t.dtype().size();
+    let outer = &dims[..dims.len() - 1];
+    let count: usize = outer.iter().map(|d| d.0).product();
+    let src = t.bytes();
+    let (start, run_bytes) = (layout.start_offset() * esize, run * esize);
+    let mut out = Vec::with_capacity(count * run_bytes);
+    let mut idx = vec![0usize; outer.len()];
+    for _ in 0..count {
+        let at = start
+            + idx
+                .iter()
+                .zip(outer)
+                .map(|(&i, &(_, s))| i * s as usize * esize)
+                .sum::<usize>();
+        out.extend_from_slice(&src[at..at + run_bytes]);
+        for d in (0..outer.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < outer[d].0 {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    let shape = layout.shape().clone();
+    FlexTensor::from_data(burn_backend::TensorData::from_bytes_vec(
+        out,
+        shape,
+        t.dtype(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn_backend::ops::IntTensorOps;
+
+    fn values(t: &FlexTensor) -> Vec<f64> {
+        Value::Float(t.clone()).to_f64_vec().unwrap()
+    }
+
+    #[test]
+    fn dense_matches_flex_copy_on_views() {
+        let x = upload_f32(
+            (0..2 * 6 * 5 * 9).map(|v| v as f32).collect(),
+            vec![2, 6, 5, 9],
+        );
+        let shuffled = B::float_reshape(x.clone(), Shape::from(vec![2, 3, 2, 5, 9]));
+        let views = [
+            B::float_permute(shuffled, &[0, 2, 1, 3, 4]),
+            B::float_permute(x.clone(), &[0, 2, 1, 3]),
+            B::float_permute(x.clone(), &[0, 1, 3, 2]),
+            x.clone().narrow(1, 2, 3),
+            x.clone().narrow(3, 1, 8),
+            B::float_expand(
+                upload_f32((0..9).map(|v| v as f32).collect(), vec![1, 1, 9]),
+                Shape::from(vec![4, 3, 9]),
+            ),
+        ];
+        for v in views {
+            let want = values(&v.to_contiguous());
+            let got = dense(v.clone());
+            assert!(got.is_contiguous() && got.layout().start_offset() == 0);
+            assert_eq!(dims(&got), dims(&v));
+            assert_eq!(values(&got), want, "{:?}", v.layout());
+        }
+        let ints = B::int_permute(
+            B::int_reshape(
+                B::int_from_data(
+                    burn_backend::TensorData::new((0..240i64).collect(), vec![4, 6, 10]),
+                    &crate::value::device(),
+                ),
+                Shape::from(vec![2, 2, 6, 10]),
+            ),
+            &[1, 0, 2, 3],
+        );
+        let got = Value::Int(dense(ints.clone())).to_f64_vec().unwrap();
+        let want = Value::Int(ints.to_contiguous()).to_f64_vec().unwrap();
+        assert_eq!(got, want);
+    }
+}
