@@ -1,14 +1,15 @@
 //! Pools: `MaxPool`, `AveragePool`, `GlobalAveragePool`, `GlobalMaxPool`.
 //!
-//! 1-D and 2-D float pools run on Burn's kernels; 3-D and larger pools, dilated averages and
-//! `MaxPool`'s `Indices` output run on the host ([`nd`]).
+//! 2-D float32 pools run on burnish's kernels (`burnish_kernels::f32::pool`), other 1-D and
+//! 2-D float pools on Burn's; 3-D and larger pools, dilated averages and `MaxPool`'s `Indices`
+//! output run on the host ([`nd`]).
 
 pub(crate) mod nd;
 
 use burn_backend::Shape;
 use burn_backend::ops::{FloatTensorOps, ModuleOps, PadMode};
 use burn_flex::FlexTensor;
-use burnish_kernels::f32::pool::{PoolAxis, max_pool2d};
+use burnish_kernels::f32::pool::{PoolAxis, avg_pool2d, max_pool2d};
 
 use super::conv::Window;
 use super::pool_int::{Axis, max_pool_codes};
@@ -106,7 +107,7 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let sx = dims(&x);
         let p = spec(&win, &sx)?;
         if sx.len() == 4 && x.dtype() == burn_backend::DType::F32 {
-            return Ok(vec![Value::Float(max_pool_f32(x, &sx, &p, ceil)?)]);
+            return Ok(vec![Value::Float(pool_f32(x, &sx, &p, ceil, None)?)]);
         }
         let (x, pad) =
             if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
@@ -133,13 +134,15 @@ pub fn max_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     })
 }
 
-/// 2-D float32 max pooling on [`burnish_kernels::f32::pool::max_pool2d`] (implicit padding,
-/// any pads, strides, dilations and `ceil_mode`).
-fn max_pool_f32(
+/// 2-D float32 pooling on [`burnish_kernels::f32::pool`] (implicit padding, any pads,
+/// strides, dilations and `ceil_mode`): the maximum, or with `avg` (`count_include_pad`) the
+/// average.
+fn pool_f32(
     x: FlexTensor,
     sx: &[usize],
     p: &PoolSpec,
     ceil: bool,
+    avg: Option<bool>,
 ) -> Result<FlexTensor, String> {
     let axes = p.axes();
     let geo = |i: usize| -> Result<PoolAxis, String> {
@@ -150,6 +153,7 @@ fn max_pool_f32(
             stride: p.strides[i],
             dilation: p.dilations[i],
             pad: p.pads[i].0,
+            pad_end: p.pads[i].1,
         })
     };
     let (rows, cols) = (geo(0)?, geo(1)?);
@@ -162,8 +166,11 @@ fn max_pool_f32(
         None => std::borrow::Cow::Owned(super::util::host_f32(&x)?),
     };
     let n: usize = sx.iter().product();
-    max_pool2d(&src[..n], planes, rows, cols, &mut out)
-        .ok_or_else(|| format!("MaxPool window {:?} does not fit input {sx:?}", p.kernel))?;
+    match avg {
+        None => max_pool2d(&src[..n], planes, rows, cols, &mut out),
+        Some(include) => avg_pool2d(&src[..n], planes, rows, cols, include, &mut out),
+    }
+    .ok_or_else(|| format!("pool window {:?} does not fit input {sx:?}", p.kernel))?;
     Ok(super::util::upload_f32(out, out_shape))
 }
 
@@ -212,6 +219,9 @@ pub fn average_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let x = float(x)?;
         let sx = dims(&x);
+        if sx.len() == 4 && x.dtype() == burn_backend::DType::F32 {
+            return Ok(vec![Value::Float(pool_f32(x, &sx, &p, ceil, Some(include))?)]);
+        }
         if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
             let pad: Vec<usize> = p.pads.iter().map(|a| a.0).collect();
             return Ok(vec![Value::Float(avg(x, &p, &pad, include, ceil)?)]);
