@@ -220,7 +220,13 @@ pub fn average_pool(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = float(x)?;
         let sx = dims(&x);
         if sx.len() == 4 && x.dtype() == burn_backend::DType::F32 {
-            return Ok(vec![Value::Float(pool_f32(x, &sx, &p, ceil, Some(include))?)]);
+            return Ok(vec![Value::Float(pool_f32(
+                x,
+                &sx,
+                &p,
+                ceil,
+                Some(include),
+            )?)]);
         }
         if symmetric(&p.pads) && p.pads.iter().zip(&p.kernel).all(|(a, k)| a.0 <= k / 2) {
             let pad: Vec<usize> = p.pads.iter().map(|a| a.0).collect();

@@ -119,8 +119,11 @@ unsafe fn run(
     } else {
         Layout::Packed
     };
-    let padded = Padded::new(x, geo, layout == Layout::Runs);
+    // Unpadded stride-1 rows are read in place too; the few blocks whose fixed-width reads
+    // would pass the end of the input are gathered (bounds-checked) instead.
+    let padded = Padded::new(x, geo, layout != Layout::Packed);
     let offsets = padded.offsets(geo);
+    let max_offset = HALF + offsets.iter().max().copied().unwrap_or(0);
     let blocks = blocks(layout, &padded, oh, ow);
     let threads = rayon::current_num_threads();
     let planes = geo.batch * geo.groups;
@@ -157,6 +160,15 @@ unsafe fn run(
             let (image, g) = (plane / geo.groups, plane % geo.groups);
             let mine = &blocks[t * per_task..blocks.len().min((t + 1) * per_task)];
             let xg = padded.channels_from(image * geo.in_channels + g * cin_g);
+            let gathered = |block: &Block| {
+                layout == Layout::Packed || block.hi.max(block.lo) + max_offset > xg.len()
+            };
+            if layout != Layout::Packed && mine.iter().any(gathered) {
+                packed.resize(mine.len() * k * NR + NR, 0.0);
+                for (j, block) in mine.iter().enumerate().filter(|(_, b)| gathered(b)) {
+                    gather_in_bounds(xg, &offsets, block, &mut packed[j * k * NR..][..k * NR]);
+                }
+            }
             if layout == Layout::Packed {
                 packed.resize(mine.len() * k * NR + NR, 0.0);
                 for (j, block) in mine.iter().enumerate() {
@@ -176,9 +188,10 @@ unsafe fn run(
                 let co = g * out_g + p * MR;
                 let terms = w.terms(co, rows);
                 let panel = &w.panel(g, p)[ks.start * MR..ks.end * MR];
-                let b = if layout == Layout::Packed {
+                let b = if gathered(block) {
                     BRows::Packed(&packed[j * k * NR + ks.start * NR..][..ks.len() * NR + NR])
                 } else {
+                    debug_assert!(block.lo.max(block.hi) + max_offset <= xg.len());
                     BRows::Indirect {
                         lo: xg[block.lo..].as_ptr(),
                         hi: xg[block.hi..].as_ptr(),
@@ -347,6 +360,19 @@ fn pack_block(
         for &(c0, at) in runs {
             let start = row * NR + c0;
             dst[start..start + NR].copy_from_slice(&xg[at + off..at + off + NR]);
+        }
+    }
+}
+
+/// A block of an in-place layout gathered into a packed panel (`[k][NR]`) with every read
+/// checked against the end of `xg` (values past it, which only discarded columns read, are 0).
+fn gather_in_bounds(xg: &[f32], offsets: &[usize], block: &Block, dst: &mut [f32]) {
+    for (row, &off) in offsets.iter().enumerate() {
+        let line = &mut dst[row * NR..][..NR];
+        for (half, base) in [(0, block.lo), (HALF, block.hi)] {
+            for c in 0..HALF {
+                line[half + c] = xg.get(base + off + c).copied().unwrap_or(0.0);
+            }
         }
     }
 }

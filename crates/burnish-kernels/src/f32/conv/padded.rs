@@ -40,7 +40,7 @@ enum Store<'a> {
 
 impl<'a> Padded<'a> {
     /// Pads and phase-splits `x`; `in_place_ok` allows reading an unpadded stride-1 input
-    /// directly (the caller never reads past the end of an input row).
+    /// directly (the caller keeps its reads inside `x`: the buffer has no slack then).
     pub(crate) fn new(x: &'a [f32], geo: &Conv2dGeometry, in_place_ok: bool) -> Self {
         let [h, w] = geo.input;
         let [sh, sw] = geo.stride;

@@ -168,6 +168,11 @@ fn matches_direct_convolution() {
         geometry(1, 5, [7, 7], 19, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 5, [14, 14], 8, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 2, [6, 20], 2, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        // Unpadded stride-1 rows of 16+ values, not a multiple of 8: read in place, the last
+        // blocks gathered where a fixed-width read would pass the end of the input.
+        geometry(2, 5, [7, 23], 6, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 4, [9, 21], 7, [3, 3], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 6, [4, 19], 8, [1, 2], [1, 1], [1, 1], [0, 0, 0, 0], 2),
         // Depthwise on rows wide enough for the vector phase split and several lane blocks:
         // stride 2 with odd and even left padding, stride 1 and 3, dilation.
         geometry(1, 3, [9, 37], 3, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 3),
@@ -193,6 +198,7 @@ fn matches_direct_convolution_on_threads() {
         geometry(1, 16, [8, 8], 16, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 8, [7, 7], 20, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(3, 8, [12, 20], 12, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 2),
+        geometry(1, 16, [27, 27], 24, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     ];
     pool.install(|| {
         for g in cases {

@@ -1,0 +1,55 @@
+//! Times the f32 pools (one thread) on real-model layer shapes: SqueezeNet's and ShuffleNet's
+//! 3x3 stride-2 max pools and ShuffleNet's 3x3 stride-2 average pool.
+//! `cargo run --release -p burnish-kernels --example pool_bench [REPS]`
+
+use std::time::Instant;
+
+use burnish_kernels::f32::pool::{PoolAxis, avg_pool2d, max_pool2d};
+
+/// `(planes, height/width, kernel, stride, pad, average)`.
+const SHAPES: [(usize, usize, usize, usize, usize, bool); 4] = [
+    (96, 109, 3, 2, 0, false),
+    (24, 112, 3, 2, 1, false),
+    (136, 28, 3, 2, 1, true),
+    (256, 27, 3, 2, 0, false),
+];
+
+fn main() {
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    for (planes, size, k, s, p, avg) in SHAPES {
+        let out = (size + 2 * p - k) / s + 1;
+        let axis = PoolAxis {
+            input: size,
+            output: out,
+            kernel: k,
+            stride: s,
+            dilation: 1,
+            pad: p,
+            pad_end: p,
+        };
+        let x: Vec<f32> = (0..planes * size * size)
+            .map(|i| (i % 17) as f32 * 0.3)
+            .collect();
+        let mut y = vec![0f32; planes * out * out];
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = Instant::now();
+            for _ in 0..reps {
+                if avg {
+                    avg_pool2d(&x, planes, axis, axis, false, &mut y).expect("pool");
+                } else {
+                    max_pool2d(&x, planes, axis, axis, &mut y).expect("pool");
+                }
+            }
+            best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+        }
+        let kind = if avg { "avg" } else { "max" };
+        println!(
+            "{kind} {planes:>4}x{size}x{size} k{k} s{s} p{p}: {:8.1} us",
+            best * 1e6
+        );
+    }
+}
