@@ -5,5 +5,6 @@ pub mod conv;
 pub mod linear;
 pub mod map;
 pub mod math;
+pub mod phase;
 pub mod pool;
 pub mod softmax;

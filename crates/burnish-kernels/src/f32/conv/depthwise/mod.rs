@@ -128,7 +128,7 @@ impl Scratch {
                 } else {
                     (&mut odd[pl / 2..], &mut even[pl.div_ceil(2)..])
                 };
-                deinterleave2(line, evens, odds);
+                crate::f32::phase::deinterleave2(line, evens, odds);
             } else {
                 for phase in 0..sw {
                     let first = (phase + sw - pl % sw) % sw;
@@ -139,32 +139,6 @@ impl Scratch {
                 }
             }
         }
-    }
-}
-
-/// Splits `line` into its even- and odd-indexed values (`evens`/`odds` hold at least
-/// `line.len().div_ceil(2)` and `line.len() / 2` values).
-#[inline(always)]
-fn deinterleave2(line: &[f32], evens: &mut [f32], odds: &mut [f32]) {
-    let pairs = line.len() / 2;
-    let mut i = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        let f = crate::cpu::features();
-        if f.avx512() {
-            // SAFETY: AVX-512F is present; the routine stays inside the first `pairs` pairs.
-            i = unsafe { x86::deinterleave2_avx512(line, evens, odds, pairs) };
-        } else if f.avx2_fma() && pairs >= 8 {
-            // SAFETY: AVX2 is present; the routine stays inside the first `pairs` pairs.
-            i = unsafe { x86::deinterleave2(line, evens, odds, pairs) };
-        }
-    }
-    for j in i..pairs {
-        evens[j] = line[2 * j];
-        odds[j] = line[2 * j + 1];
-    }
-    if line.len() % 2 == 1 {
-        evens[pairs] = line[line.len() - 1];
     }
 }
 

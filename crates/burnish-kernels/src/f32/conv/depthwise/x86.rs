@@ -1,74 +1,10 @@
-//! The depthwise plane loop and the stride-2 phase split with explicit vectors: `LANES` outputs
+//! The depthwise plane loop with explicit vectors: `LANES` outputs
 //! in one `zmm` or two `ymm` accumulators, each tap a broadcast multiply and an add (no FMA, like
 //! the portable `plane_out`).
 
 use std::arch::x86_64::*;
 
 use super::{Epilogue, LANES, Plane, Scratch};
-
-/// Splits all `pairs` pairs of `line` 16 at a time (the last block masked); returns
-/// `pairs`.
-///
-/// # Safety
-/// The CPU must have AVX-512F; `line` holds `2 * pairs` values, `evens` and `odds` `pairs`.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn deinterleave2_avx512(
-    line: &[f32],
-    evens: &mut [f32],
-    odds: &mut [f32],
-    pairs: usize,
-) -> usize {
-    assert!(line.len() >= 2 * pairs && evens.len() >= pairs && odds.len() >= pairs);
-    let even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    let odd_idx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    let mask = |n: usize| -> __mmask16 { if n >= 16 { !0 } else { (1u16 << n) - 1 } };
-    let mut j = 0;
-    while j < pairs {
-        let r = (pairs - j).min(16);
-        let (m_lo, m_hi) = (mask(2 * r), mask((2 * r).saturating_sub(16)));
-        // SAFETY: the masks touch values `2j..2(j+r)` of `line` and `j..j+r` of outputs.
-        unsafe {
-            let a = _mm512_maskz_loadu_ps(m_lo, line.as_ptr().add(2 * j));
-            let b = _mm512_maskz_loadu_ps(m_hi, line.as_ptr().wrapping_add(2 * j + 16));
-            let e = _mm512_permutex2var_ps(a, even_idx, b);
-            let o = _mm512_permutex2var_ps(a, odd_idx, b);
-            _mm512_mask_storeu_ps(evens.as_mut_ptr().add(j), mask(r), e);
-            _mm512_mask_storeu_ps(odds.as_mut_ptr().add(j), mask(r), o);
-        }
-        j += r;
-    }
-    pairs
-}
-
-/// Splits the first `pairs` pairs of `line` 8 at a time; returns the pairs done.
-///
-/// # Safety
-/// The CPU must have AVX2; `line` holds `2 * pairs` values, `evens` and `odds` `pairs`.
-#[target_feature(enable = "avx2")]
-pub unsafe fn deinterleave2(
-    line: &[f32],
-    evens: &mut [f32],
-    odds: &mut [f32],
-    pairs: usize,
-) -> usize {
-    assert!(line.len() >= 2 * pairs && evens.len() >= pairs && odds.len() >= pairs);
-    let mut j = 0;
-    while j + 8 <= pairs {
-        // SAFETY: values `2j..2j+16` of `line` and `j..j+8` of the outputs exist.
-        unsafe {
-            let a = _mm256_loadu_ps(line.as_ptr().add(2 * j));
-            let b = _mm256_loadu_ps(line.as_ptr().add(2 * j + 8));
-            let e = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
-            let o = _mm256_shuffle_ps::<0b11_01_11_01>(a, b);
-            let e = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(e)));
-            let o = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(o)));
-            _mm256_storeu_ps(evens.as_mut_ptr().add(j), e);
-            _mm256_storeu_ps(odds.as_mut_ptr().add(j), o);
-        }
-        j += 8;
-    }
-    j
-}
 
 /// # Safety
 /// The CPU must have AVX-512F; `buf` holds the scratch plane `s` describes.

@@ -204,17 +204,10 @@ fn plane_avx2<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut 
 fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]) {
     let w = cols.input;
     let mut tmp = vec![R::EMPTY; w];
+    let (mut evens, mut odds) = (vec![0f32; w.div_ceil(2)], vec![0f32; w / 2]);
     let (lo, hi) = cols.interior();
     for (oy, out_row) in dst.chunks_exact_mut(cols.output).enumerate() {
-        tmp.fill(R::EMPTY);
-        for ky in 0..rows.kernel {
-            if let Some(iy) = rows.tap(oy, ky) {
-                let row = &src[iy * w..(iy + 1) * w];
-                for (t, &v) in tmp.iter_mut().zip(row) {
-                    *t = R::combine(*t, v);
-                }
-            }
-        }
+        vertical::<R>(src, rows, oy, w, &mut tmp);
         let edge = |ox: usize| {
             let mut m = R::EMPTY;
             for kx in 0..cols.kernel {
@@ -228,6 +221,26 @@ fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]
             out_row[ox] = edge(ox);
         }
         let interior = &mut out_row[lo..hi];
+        if cols.stride == 2 && cols.dilation == 1 && matches!(cols.kernel, 2 | 3) && hi - lo >= 24 {
+            let n = interior.len();
+            let base = lo * 2 - cols.pad;
+            let span = &tmp[base..(base + 2 * n + cols.kernel - 2).min(w)];
+            crate::f32::phase::deinterleave2(span, &mut evens, &mut odds);
+            let pairs = interior.iter_mut().zip(&evens[..n]).zip(&odds[..n]);
+            if cols.kernel == 3 {
+                for ((o, &a), (&b, &c)) in pairs
+                    .zip(evens[1..=n].iter())
+                    .map(|(((o, a), b), c)| ((o, a), (b, c)))
+                {
+                    *o = R::combine(R::combine(a, b), c);
+                }
+            } else {
+                for ((o, &a), &b) in pairs {
+                    *o = R::combine(a, b);
+                }
+            }
+            continue;
+        }
         match (cols.kernel, cols.dilation) {
             (2, 1) => horizontal::<R, 2>(&tmp, cols, lo, interior),
             (3, 1) => horizontal::<R, 3>(&tmp, cols, lo, interior),
@@ -236,6 +249,44 @@ fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]
                 .enumerate()
                 .for_each(|(i, o)| *o = edge(lo + i)),
         }
+    }
+}
+
+/// Reduces the in-range input rows of output row `oy` into `tmp`, up to three rows per pass
+/// (each pass writes `tmp` whole, without reading it back per row).
+#[inline(always)]
+fn vertical<R: Reduce>(src: &[f32], rows: PoolAxis, oy: usize, w: usize, tmp: &mut [f32]) {
+    let mut taps = (0..rows.kernel)
+        .filter_map(|ky| rows.tap(oy, ky))
+        .map(|iy| &src[iy * w..(iy + 1) * w]);
+    let mut first = true;
+    loop {
+        let (a, b, c) = (taps.next(), taps.next(), taps.next());
+        match (first, a, b, c) {
+            (_, None, _, _) => break,
+            (true, Some(a), None, _) => tmp.copy_from_slice(a),
+            (true, Some(a), Some(b), None) => {
+                for ((t, &x), &y) in tmp.iter_mut().zip(a).zip(b) {
+                    *t = R::combine(x, y);
+                }
+            }
+            (true, Some(a), Some(b), Some(c)) => {
+                for (((t, &x), &y), &z) in tmp.iter_mut().zip(a).zip(b).zip(c) {
+                    *t = R::combine(R::combine(x, y), z);
+                }
+            }
+            (false, Some(a), b, c) => {
+                for row in [Some(a), b, c].into_iter().flatten() {
+                    for (t, &v) in tmp.iter_mut().zip(row) {
+                        *t = R::combine(*t, v);
+                    }
+                }
+            }
+        }
+        first = false;
+    }
+    if first {
+        tmp.fill(R::EMPTY);
     }
 }
 
@@ -254,136 +305,4 @@ fn horizontal<R: Reduce, const K: usize>(tmp: &[f32], cols: PoolAxis, lo: usize,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reference(x: &[f32], rows: PoolAxis, cols: PoolAxis) -> Vec<f32> {
-        let mut out = Vec::new();
-        for oy in 0..rows.output {
-            for ox in 0..cols.output {
-                let mut m = f32::NEG_INFINITY;
-                for ky in 0..rows.kernel {
-                    for kx in 0..cols.kernel {
-                        if let (Some(iy), Some(ix)) = (rows.tap(oy, ky), cols.tap(ox, kx)) {
-                            m = m.max(x[iy * cols.input + ix]);
-                        }
-                    }
-                }
-                out.push(m);
-            }
-        }
-        out
-    }
-
-    fn axis(
-        input: usize,
-        kernel: usize,
-        stride: usize,
-        dilation: usize,
-        pads: (usize, usize),
-        ceil: bool,
-    ) -> PoolAxis {
-        let span = (kernel - 1) * dilation + 1;
-        let room = input + pads.0 + pads.1 - span;
-        let output = if ceil {
-            room.div_ceil(stride) + 1
-        } else {
-            room / stride + 1
-        };
-        PoolAxis {
-            input,
-            output,
-            kernel,
-            stride,
-            dilation,
-            pad: pads.0,
-            pad_end: pads.1,
-        }
-    }
-
-    /// The average by its definition, in f64: in-range taps over their count, or over the taps
-    /// inside the explicit padding.
-    fn average(x: &[f32], rows: PoolAxis, cols: PoolAxis, include: bool) -> Vec<f32> {
-        let inside = |a: &PoolAxis, o: usize, t: usize| {
-            o * a.stride + t * a.dilation < a.pad + a.input + a.pad_end
-        };
-        let mut out = Vec::new();
-        for oy in 0..rows.output {
-            for ox in 0..cols.output {
-                let (mut sum, mut n) = (0f64, 0usize);
-                for ky in 0..rows.kernel {
-                    for kx in 0..cols.kernel {
-                        let tap = (rows.tap(oy, ky), cols.tap(ox, kx));
-                        if let (Some(iy), Some(ix)) = tap {
-                            sum += f64::from(x[iy * cols.input + ix]);
-                            n += 1;
-                        } else if include && inside(&rows, oy, ky) && inside(&cols, ox, kx) {
-                            n += 1;
-                        }
-                    }
-                }
-                out.push((sum / n as f64) as f32);
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn averages_match_the_definition() {
-        let x: Vec<f32> = (0..3 * 14 * 37)
-            .map(|i| ((i * 37 % 23) as f32) * 0.25 - 2.0)
-            .collect();
-        for (k, s, d, pads, ceil) in [
-            (3, 2, 1, (1, 1), false),
-            (3, 2, 1, (0, 1), true),
-            (2, 2, 1, (0, 0), false),
-            (3, 1, 1, (1, 1), false),
-            (5, 3, 1, (2, 0), true),
-            (3, 1, 2, (2, 2), false),
-            (2, 1, 1, (1, 0), true),
-        ] {
-            for include in [false, true] {
-                let rows = axis(14, k, s, d, pads, ceil);
-                let cols = axis(37, k, s, d, pads, ceil);
-                let mut out = vec![0f32; 3 * rows.output * cols.output];
-                avg_pool2d(&x, 3, rows, cols, include, &mut out).unwrap();
-                let want: Vec<f32> = x
-                    .chunks(14 * 37)
-                    .flat_map(|p| average(p, rows, cols, include))
-                    .collect();
-                for (i, (a, b)) in out.iter().zip(&want).enumerate() {
-                    assert!(
-                        (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                        "k{k} s{s} d{d} pads{pads:?} ceil {ceil} include {include}: {i}: {a} vs {b}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn matches_the_definition() {
-        let x: Vec<f32> = (0..3 * 13 * 11)
-            .map(|i| ((i * 37 % 23) as f32) - 11.0)
-            .collect();
-        for (k, s, d, pads, ceil) in [
-            (3, 2, 1, (1, 1), false),
-            (3, 2, 1, (0, 1), true),
-            (2, 2, 1, (0, 0), false),
-            (3, 1, 1, (1, 1), false),
-            (5, 3, 1, (2, 0), true),
-            (3, 1, 2, (2, 2), false),
-            (1, 1, 1, (0, 0), false),
-        ] {
-            let rows = axis(13, k, s, d, pads, ceil);
-            let cols = axis(11, k, s, d, pads, ceil);
-            let mut out = vec![0f32; 3 * rows.output * cols.output];
-            max_pool2d(&x, 3, rows, cols, &mut out).unwrap();
-            let want: Vec<f32> = x
-                .chunks(13 * 11)
-                .flat_map(|p| reference(p, rows, cols))
-                .collect();
-            assert_eq!(out, want, "k{k} s{s} d{d} pads{pads:?} ceil {ceil}");
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,135 @@
+//! The pools against their definitions.
+
+use super::*;
+
+fn reference(x: &[f32], rows: PoolAxis, cols: PoolAxis) -> Vec<f32> {
+    let mut out = Vec::new();
+    for oy in 0..rows.output {
+        for ox in 0..cols.output {
+            let mut m = f32::NEG_INFINITY;
+            for ky in 0..rows.kernel {
+                for kx in 0..cols.kernel {
+                    if let (Some(iy), Some(ix)) = (rows.tap(oy, ky), cols.tap(ox, kx)) {
+                        m = m.max(x[iy * cols.input + ix]);
+                    }
+                }
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn axis(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    pads: (usize, usize),
+    ceil: bool,
+) -> PoolAxis {
+    let span = (kernel - 1) * dilation + 1;
+    let room = input + pads.0 + pads.1 - span;
+    let output = if ceil {
+        room.div_ceil(stride) + 1
+    } else {
+        room / stride + 1
+    };
+    PoolAxis {
+        input,
+        output,
+        kernel,
+        stride,
+        dilation,
+        pad: pads.0,
+        pad_end: pads.1,
+    }
+}
+
+/// The average by its definition, in f64: in-range taps over their count, or over the taps
+/// inside the explicit padding.
+fn average(x: &[f32], rows: PoolAxis, cols: PoolAxis, include: bool) -> Vec<f32> {
+    let inside = |a: &PoolAxis, o: usize, t: usize| {
+        o * a.stride + t * a.dilation < a.pad + a.input + a.pad_end
+    };
+    let mut out = Vec::new();
+    for oy in 0..rows.output {
+        for ox in 0..cols.output {
+            let (mut sum, mut n) = (0f64, 0usize);
+            for ky in 0..rows.kernel {
+                for kx in 0..cols.kernel {
+                    let tap = (rows.tap(oy, ky), cols.tap(ox, kx));
+                    if let (Some(iy), Some(ix)) = tap {
+                        sum += f64::from(x[iy * cols.input + ix]);
+                        n += 1;
+                    } else if include && inside(&rows, oy, ky) && inside(&cols, ox, kx) {
+                        n += 1;
+                    }
+                }
+            }
+            out.push((sum / n as f64) as f32);
+        }
+    }
+    out
+}
+
+#[test]
+fn averages_match_the_definition() {
+    let x: Vec<f32> = (0..3 * 14 * 61)
+        .map(|i| ((i * 37 % 23) as f32) * 0.25 - 2.0)
+        .collect();
+    for (k, s, d, pads, ceil) in [
+        (3, 2, 1, (1, 1), false),
+        (3, 2, 1, (0, 1), true),
+        (2, 2, 1, (0, 0), false),
+        (3, 1, 1, (1, 1), false),
+        (5, 3, 1, (2, 0), true),
+        (3, 1, 2, (2, 2), false),
+        (2, 1, 1, (1, 0), true),
+    ] {
+        for include in [false, true] {
+            let rows = axis(14, k, s, d, pads, ceil);
+            let cols = axis(61, k, s, d, pads, ceil);
+            let mut out = vec![0f32; 3 * rows.output * cols.output];
+            avg_pool2d(&x, 3, rows, cols, include, &mut out).unwrap();
+            let want: Vec<f32> = x
+                .chunks(14 * 61)
+                .flat_map(|p| average(p, rows, cols, include))
+                .collect();
+            for (i, (a, b)) in out.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                    "k{k} s{s} d{d} pads{pads:?} ceil {ceil} include {include}: {i}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn matches_the_definition() {
+    for (h, w) in [(13, 11), (9, 64), (6, 57)] {
+        let x: Vec<f32> = (0..3 * h * w)
+            .map(|i| ((i * 37 % 23) as f32) - 11.0)
+            .collect();
+        for (k, s, d, pads, ceil) in [
+            (3, 2, 1, (1, 1), false),
+            (3, 2, 1, (0, 1), true),
+            (2, 2, 1, (0, 0), false),
+            (3, 1, 1, (1, 1), false),
+            (5, 3, 1, (2, 0), true),
+            (3, 1, 2, (2, 2), false),
+            (1, 1, 1, (0, 0), false),
+        ] {
+            let rows = axis(h, k, s, d, pads, ceil);
+            let cols = axis(w, k, s, d, pads, ceil);
+            let mut out = vec![0f32; 3 * rows.output * cols.output];
+            max_pool2d(&x, 3, rows, cols, &mut out).unwrap();
+            let want: Vec<f32> = x
+                .chunks(h * w)
+                .flat_map(|p| reference(p, rows, cols))
+                .collect();
+            assert_eq!(out, want, "{h}x{w} k{k} s{s} d{d} pads{pads:?} ceil {ceil}");
+        }
+    }
+}
