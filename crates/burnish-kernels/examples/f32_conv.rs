@@ -11,7 +11,7 @@ use burnish_kernels::f32::conv::{
 /// `(in, out, kernel, stride, pad, h, w, groups)`.
 type Shape = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const SHAPES: [Shape; 10] = [
+const SHAPES: [Shape; 12] = [
     (512, 1000, 1, 1, 0, 13, 13, 1),
     (3, 64, 3, 2, 0, 224, 224, 1),
     (64, 16, 1, 1, 0, 55, 55, 1),
@@ -22,6 +22,8 @@ const SHAPES: [Shape; 10] = [
     (240, 240, 1, 1, 0, 28, 28, 3),
     (112, 112, 3, 2, 1, 56, 56, 112),
     (136, 136, 3, 1, 1, 28, 28, 136),
+    (96, 96, 3, 1, 1, 52, 52, 1),
+    (48, 96, 3, 2, 1, 104, 104, 1),
 ];
 
 fn main() {

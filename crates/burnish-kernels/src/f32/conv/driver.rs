@@ -97,12 +97,58 @@ struct Block {
     hi: usize,
 }
 
-/// The GEMM-style driver for non-depthwise convolutions.
+/// The GEMM-style driver for non-depthwise convolutions. An input that is copied anyway (padded
+/// or strided) whose output rows are 16+ wide but not a multiple of 8 is computed with rows
+/// widened to the next multiple of 8 (more right padding) into a scratch output, so every block
+/// is whole; the extra columns are dropped when the rows are copied out.
 ///
 /// # Safety
 /// `out` must be valid for writes of `geo.output_len()` values (and reads of them with
 /// `epi.accumulate`), untouched by anything else during the call; `geo` was checked.
 unsafe fn run(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: OutPtr,
+) -> Result<(), String> {
+    let [oh, ow] = geo.output()?;
+    let copied = geo.pad_begin != [0, 0] || geo.pad_end != [0, 0] || geo.stride != [1, 1];
+    if !copied || ow < NR || ow % HALF == 0 {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { run_blocks(x, geo, w, epi, out) };
+    }
+    let wide = ow.next_multiple_of(HALF);
+    let mut widened = *geo;
+    widened.pad_end[1] += (wide - ow) * geo.stride[1];
+    if widened.output()? != [oh, wide] {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { run_blocks(x, geo, w, epi, out) };
+    }
+    let rows = geo.batch * geo.out_channels * oh;
+    let mut scratch = vec![0f32; rows * wide];
+    if epi.accumulate {
+        for (r, dst) in scratch.chunks_exact_mut(wide).enumerate() {
+            // SAFETY: row `r` of `out` holds `ow` readable values (the caller's contract).
+            let src = unsafe { std::slice::from_raw_parts(out.at(r * ow), ow) };
+            dst[..ow].copy_from_slice(src);
+        }
+    }
+    // SAFETY: `scratch` holds the widened geometry's output, owned by this call.
+    unsafe { run_blocks(x, &widened, w, epi, OutPtr(scratch.as_mut_ptr()))? };
+    for (r, src) in scratch.chunks_exact(wide).enumerate() {
+        // SAFETY: row `r` of `out` holds `ow` writable values no one else touches.
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.at(r * ow), ow) };
+        dst.copy_from_slice(&src[..ow]);
+    }
+    Ok(())
+}
+
+/// The blocked driver proper (see [`run`]).
+///
+/// # Safety
+/// As for [`run`].
+unsafe fn run_blocks(
     x: &[f32],
     geo: &Conv2dGeometry,
     w: &PackedConvWeights,

@@ -173,6 +173,11 @@ fn matches_direct_convolution() {
         geometry(2, 5, [7, 23], 6, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
         geometry(1, 4, [9, 21], 7, [3, 3], [1, 1], [1, 1], [0, 0, 0, 0], 1),
         geometry(1, 6, [4, 19], 8, [1, 2], [1, 1], [1, 1], [0, 0, 0, 0], 2),
+        // Padded or strided inputs with 16+ wide rows, not a multiple of 8: computed on rows
+        // widened to a multiple of 8, the extra columns dropped.
+        geometry(1, 5, [6, 52], 7, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(2, 3, [9, 45], 9, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 4, [5, 37], 6, [1, 1], [1, 2], [1, 1], [0, 0, 0, 0], 2),
         // Depthwise on rows wide enough for the vector phase split and several lane blocks:
         // stride 2 with odd and even left padding, stride 1 and 3, dilation.
         geometry(1, 3, [9, 37], 3, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 3),
