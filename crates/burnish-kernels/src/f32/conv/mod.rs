@@ -11,11 +11,13 @@
 //! | piece | file |
 //! |---|---|
 //! | weight packing, geometry | [`pack`] |
-//! | block layouts (in-place runs, packed panels) and the threaded driver | [`driver`] |
+//! | the threaded driver | [`driver`] |
+//! | block layouts (in-place runs, packed panels), reduction chunks | `blocks` |
 //! | padding and phase split into a per-thread scratch buffer | `padded` |
 //! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 
+mod blocks;
 pub mod depthwise;
 pub mod driver;
 pub mod micro;
@@ -29,6 +31,8 @@ pub use pack::{Conv2dGeometry, Epilogue, PackedConvWeights, Terms};
 pub const MR: usize = 6;
 /// Output pixels per microkernel tile.
 pub const NR: usize = 16;
+/// Half a block: the microkernel reads each reduction step as two runs of `HALF` values.
+const HALF: usize = NR / 2;
 
 #[cfg(test)]
 mod tests;
