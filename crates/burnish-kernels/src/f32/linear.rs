@@ -1,7 +1,7 @@
 //! `y = x W + bias` for a constant f32 weight packed once, for the few-row products of
 //! recurrent cells, decoders and batch-1 dense layers: a general GEMM packs its operands on
 //! every call, which dominates when `x` has one or a handful of rows. Here the weight is stored
-//! as panels of [`NB`] columns, each `k` x `NB` contiguous (the last one zero-padded), so a
+//! as panels of `NB` (64) columns, each `k` x `NB` contiguous (the last one zero-padded), so a
 //! block of outputs streams its panel sequentially with the accumulators in registers.
 
 use rayon::prelude::*;
