@@ -70,6 +70,9 @@ impl MapStep {
             MapStep::Abs => v.iter_mut().for_each(|x| *x = x.abs()),
             MapStep::Sqrt => v.iter_mut().for_each(|x| *x = x.sqrt()),
             MapStep::Gate(p) => {
+                if p.sweep_gate(v) {
+                    return;
+                }
                 for v in v.chunks_mut(BLOCK) {
                     let mut g = [0f32; BLOCK];
                     let g = &mut g[..v.len()];
