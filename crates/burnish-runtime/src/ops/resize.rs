@@ -26,6 +26,14 @@ fn resample_axis(data: &[f32], shape: &[usize], d: usize, t: &Taps, fill: f32) -
     let inner: usize = shape[d + 1..].iter().product();
     let (in_len, out_len) = (shape[d], t.outside.len());
     let mut out = vec![0f32; outer * out_len * inner];
+    if inner == 1 && t.n == 1 && in_len > 0 {
+        for (src, dst) in data.chunks_exact(in_len).zip(out.chunks_exact_mut(out_len)) {
+            for ((y, &i), &outside) in dst.iter_mut().zip(&t.idx).zip(&t.outside) {
+                *y = if outside { fill } else { src[i] };
+            }
+        }
+        return out;
+    }
     for o in 0..outer {
         let src = &data[o * in_len * inner..(o + 1) * in_len * inner];
         let dst = &mut out[o * out_len * inner..(o + 1) * out_len * inner];

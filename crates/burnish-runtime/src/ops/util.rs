@@ -126,6 +126,11 @@ pub fn dims(t: &FlexTensor) -> Vec<usize> {
 
 /// Converts a float tensor to a Vec<f32> on the host (any float dtype).
 pub fn host_f32(t: &FlexTensor) -> Result<Vec<f32>, String> {
+    if t.dtype() == burn_backend::DType::F32
+        && let Some(s) = dense(t.clone()).as_slice::<f32>()
+    {
+        return Ok(s.to_vec());
+    }
     let v = Value::Float(t.clone()).to_f64_vec()?;
     Ok(v.into_iter().map(|x| x as f32).collect())
 }
