@@ -49,18 +49,6 @@ impl PoolAxis {
             })
             .count()
     }
-
-    /// Outputs whose every tap is inside the input: `lo..hi`.
-    fn interior(&self) -> (usize, usize) {
-        let span = (self.kernel - 1) * self.dilation;
-        let lo = self.pad.div_ceil(self.stride).min(self.output);
-        let hi = if self.input + self.pad > span {
-            ((self.input + self.pad - span - 1) / self.stride + 1).min(self.output)
-        } else {
-            0
-        };
-        (lo, hi.max(lo))
-    }
 }
 
 /// Max-pools `planes` planes of `rows.input x cols.input` (contiguous) into `out`
@@ -200,34 +188,24 @@ fn plane_avx2<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut 
     plane::<R>(src, rows, cols, dst);
 }
 
+/// One plane: each output row's window rows are reduced into a row buffer that holds the input
+/// row between `R::EMPTY` margins (the padding and any `ceil_mode` overhang), so every output
+/// column reads its taps without bounds checks.
 #[inline(always)]
 fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]) {
-    let w = cols.input;
-    let mut tmp = vec![R::EMPTY; w];
-    let (mut evens, mut odds) = (vec![0f32; w.div_ceil(2)], vec![0f32; w / 2]);
-    let (lo, hi) = cols.interior();
-    for (oy, out_row) in dst.chunks_exact_mut(cols.output).enumerate() {
-        vertical::<R>(src, rows, oy, w, &mut tmp);
-        let edge = |ox: usize| {
-            let mut m = R::EMPTY;
-            for kx in 0..cols.kernel {
-                if let Some(ix) = cols.tap(ox, kx) {
-                    m = R::combine(m, tmp[ix]);
-                }
-            }
-            m
-        };
-        for ox in (0..lo).chain(hi..cols.output) {
-            out_row[ox] = edge(ox);
-        }
-        let interior = &mut out_row[lo..hi];
-        if cols.stride == 2 && cols.dilation == 1 && matches!(cols.kernel, 2 | 3) && hi - lo >= 24 {
-            let n = interior.len();
-            let base = lo * 2 - cols.pad;
-            let span = &tmp[base..(base + 2 * n + cols.kernel - 2).min(w)];
-            crate::f32::phase::deinterleave2(span, &mut evens, &mut odds);
-            let pairs = interior.iter_mut().zip(&evens[..n]).zip(&odds[..n]);
-            if cols.kernel == 3 {
+    let (w, n) = (cols.input, cols.output);
+    let span = (n - 1) * cols.stride + (cols.kernel - 1) * cols.dilation + 1;
+    let mut tmp = vec![R::EMPTY; span.max(cols.pad + w)];
+    let (mut evens, mut odds) = (vec![0f32; span.div_ceil(2)], vec![0f32; span / 2]);
+    for (oy, out_row) in dst.chunks_exact_mut(n).enumerate() {
+        vertical::<R>(src, rows, oy, w, &mut tmp[cols.pad..cols.pad + w]);
+        let (k, d) = (cols.kernel, cols.dilation);
+        if cols.stride == 1 {
+            reduce_runs::<R>((0..k).map(|t| &tmp[t * d..][..n]), out_row);
+        } else if cols.stride == 2 && d == 1 && matches!(k, 2 | 3) && n >= 24 {
+            crate::f32::phase::deinterleave2(&tmp[..2 * n + k - 2], &mut evens, &mut odds);
+            let pairs = out_row.iter_mut().zip(&evens[..n]).zip(&odds[..n]);
+            if k == 3 {
                 for ((o, &a), (&b, &c)) in pairs
                     .zip(evens[1..=n].iter())
                     .map(|(((o, a), b), c)| ((o, a), (b, c)))
@@ -239,15 +217,17 @@ fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]
                     *o = R::combine(a, b);
                 }
             }
-            continue;
-        }
-        match (cols.kernel, cols.dilation) {
-            (2, 1) => horizontal::<R, 2>(&tmp, cols, lo, interior),
-            (3, 1) => horizontal::<R, 3>(&tmp, cols, lo, interior),
-            _ => interior
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, o)| *o = edge(lo + i)),
+        } else {
+            match (k, d) {
+                (2, 1) => horizontal::<R, 2>(&tmp, cols.stride, out_row),
+                (3, 1) => horizontal::<R, 3>(&tmp, cols.stride, out_row),
+                _ => {
+                    for (ox, o) in out_row.iter_mut().enumerate() {
+                        let taps = (0..k).map(|t| tmp[ox * cols.stride + t * d]);
+                        *o = taps.fold(R::EMPTY, R::combine);
+                    }
+                }
+            }
         }
     }
 }
@@ -256,9 +236,16 @@ fn plane<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]
 /// (each pass writes `tmp` whole, without reading it back per row).
 #[inline(always)]
 fn vertical<R: Reduce>(src: &[f32], rows: PoolAxis, oy: usize, w: usize, tmp: &mut [f32]) {
-    let mut taps = (0..rows.kernel)
+    let taps = (0..rows.kernel)
         .filter_map(|ky| rows.tap(oy, ky))
         .map(|iy| &src[iy * w..(iy + 1) * w]);
+    reduce_runs::<R>(taps, tmp);
+}
+
+/// Reduces the runs `taps` (each at least `tmp.len()` long) into `tmp`, up to three per pass;
+/// no runs leave `R::EMPTY`.
+#[inline(always)]
+fn reduce_runs<'a, R: Reduce>(mut taps: impl Iterator<Item = &'a [f32]>, tmp: &mut [f32]) {
     let mut first = true;
     loop {
         let (a, b, c) = (taps.next(), taps.next(), taps.next());
@@ -290,11 +277,11 @@ fn vertical<R: Reduce>(src: &[f32], rows: PoolAxis, oy: usize, w: usize, tmp: &m
     }
 }
 
-/// The interior outputs of a `K`-wide undilated window: every tap is in range.
+/// A `K`-wide undilated window at every output of a margin-padded row buffer.
 #[inline(always)]
-fn horizontal<R: Reduce, const K: usize>(tmp: &[f32], cols: PoolAxis, lo: usize, out: &mut [f32]) {
+fn horizontal<R: Reduce, const K: usize>(tmp: &[f32], stride: usize, out: &mut [f32]) {
     for (i, o) in out.iter_mut().enumerate() {
-        let base = (lo + i) * cols.stride - cols.pad;
+        let base = i * stride;
         let taps: &[f32; K] = tmp[base..base + K].try_into().expect("K taps");
         let mut m = taps[0];
         for &v in &taps[1..] {

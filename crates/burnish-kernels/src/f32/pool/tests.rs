@@ -86,6 +86,8 @@ fn averages_match_the_definition() {
         (5, 3, 1, (2, 0), true),
         (3, 1, 2, (2, 2), false),
         (2, 1, 1, (1, 0), true),
+        (5, 1, 1, (2, 2), false),
+        (4, 1, 2, (3, 1), true),
     ] {
         for include in [false, true] {
             let rows = axis(14, k, s, d, pads, ceil);
@@ -120,6 +122,9 @@ fn matches_the_definition() {
             (5, 3, 1, (2, 0), true),
             (3, 1, 2, (2, 2), false),
             (1, 1, 1, (0, 0), false),
+            (5, 1, 1, (2, 2), false),
+            (9, 1, 1, (4, 4), false),
+            (4, 1, 2, (3, 1), true),
         ] {
             let rows = axis(h, k, s, d, pads, ceil);
             let cols = axis(w, k, s, d, pads, ceil);
