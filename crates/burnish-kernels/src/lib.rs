@@ -79,6 +79,7 @@ mod pack;
 mod quant;
 pub mod reference;
 mod requant;
+mod runs;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;

@@ -10,6 +10,7 @@
 //! it refuses, the op is decomposed instead.
 
 use burnish_model::domain;
+use burnish_model::query::node;
 use std::sync::Arc;
 
 use burnish_model::{AttrExt, Attribute, Graph, Model, Node, TensorData};
@@ -57,17 +58,6 @@ fn scalar(g: &mut Graph, base: &str, v: f32) -> String {
         Arc::new(TensorData::from_f32(vec![], vec![v])),
     );
     name
-}
-
-fn node(name: String, op: &str, inputs: Vec<String>, outputs: Vec<String>) -> Node {
-    Node {
-        name,
-        op_type: op.to_string(),
-        domain: String::new(),
-        inputs,
-        outputs,
-        attrs: Default::default(),
-    }
 }
 
 /// Splits every `burnish` node into its base op plus its activation (and, for a `FusedConv`

@@ -436,3 +436,32 @@ fn element_wise_chains_take_gates() {
     let ops = assert_same("gate fallback", &model, &feeds);
     assert_eq!(maps(&ops), ["Sigmoid+Mul+Mul"]);
 }
+
+/// A chained depthwise conv whose padding is huge but whose stride keeps the output tiny: the
+/// padded input the kernel would materialize is refused against the memory budget, with an
+/// error, before anything is allocated.
+#[test]
+fn a_chained_conv_with_huge_padding_is_refused_not_allocated() {
+    let mut rng = Rng::new(9);
+    let mut g = Builder::default();
+    g.input("x", vec![1, 2, 4, 4], rng.vec(32, -1.0, 1.0));
+    g.constant("w", vec![2, 1, 1, 1], rng.vec(2, -0.5, 0.5));
+    let huge = 1i64 << 40;
+    let attrs = vec![
+        ("pads", Attribute::Ints(vec![huge; 4])),
+        ("strides", Attribute::Ints(vec![huge; 2])),
+        ("group", Attribute::Int(2)),
+    ];
+    g.node("Conv", &["x", "w"], "c", attrs);
+    g.node("Relu", &["c"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    let session = Session::new(&model, options(1, true)).expect("session");
+    let err = session
+        .run(&feeds)
+        .expect_err("a padded input of 2^82 values");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Conv_0") && msg.contains("fit in memory"),
+        "{msg}"
+    );
+}

@@ -226,14 +226,7 @@ fn gather<T: Lane>(
     dst: &mut [T],
 ) {
     let lanes = T::LANES;
-    let mut runs = [(0usize, 0usize); NR];
-    let (mut n, mut c) = (0, 0);
-    while c < cols {
-        let (oy, ox) = ((p0 + c) / ow, (p0 + c) % ow);
-        runs[n] = (c, padded.origin(oy, ox));
-        n += 1;
-        c += (ow - ox).min(cols - c);
-    }
+    let (runs, n) = crate::runs::row_runs::<NR>(p0, cols, ow, |oy, ox| padded.origin(oy, ox));
     for (s, &off) in offsets.iter().enumerate() {
         for &(c0, at) in &runs[..n] {
             let start = (s * NR + c0) * lanes;

@@ -79,6 +79,14 @@ impl FastConv {
         z: Option<FlexTensor>,
     ) -> Result<FlexTensor, String> {
         let (sx, sw) = (dims(&x), dims(w));
+        if sx.len() != sw.len() || sx.len() < 3 {
+            return Err(format!(
+                "Conv input {sx:?} and weight {sw:?} ranks do not fit"
+            ));
+        }
+        // The padded input and the output fit the memory budget (a conv chain reaches here
+        // without the plain Conv op's check).
+        super::conv::forward_output(&self.win, &sx, &sw[2..], sw[0])?;
         let one_d = sx.len() == 3;
         let lift = |s: &[usize]| -> Vec<usize> {
             if one_d {

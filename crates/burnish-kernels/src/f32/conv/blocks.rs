@@ -98,14 +98,7 @@ fn pack_block(
     &Block { p0, cols, .. }: &Block,
     dst: &mut [f32],
 ) {
-    let mut runs = [(0usize, 0usize); NR];
-    let (mut n, mut c) = (0, 0);
-    while c < cols {
-        let (oy, ox) = ((p0 + c) / ow, (p0 + c) % ow);
-        runs[n] = (c, padded.origin(oy, ox));
-        n += 1;
-        c += (ow - ox).min(cols - c);
-    }
+    let (runs, n) = crate::runs::row_runs::<NR>(p0, cols, ow, |oy, ox| padded.origin(oy, ox));
     let runs = &runs[..n];
     for (row, &off) in offsets.iter().enumerate() {
         for &(c0, at) in runs {
