@@ -1,6 +1,7 @@
 //! `MatMul` and `Gemm`; a constant 2-D float32 weight takes the packed path ([`packed`]).
 
 mod packed;
+mod shared;
 
 pub(crate) use packed::PackedMatMul;
 

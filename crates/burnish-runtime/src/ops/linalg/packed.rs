@@ -3,14 +3,17 @@
 //! kernel (no per-call packing or transposition), larger ones on Burn's GEMM with the weight
 //! already contiguous; a constant bias is added in the same pass as the activation would be.
 
+use std::sync::Arc;
+
 use burn_backend::Shape;
 use burn_backend::ops::FloatTensorOps;
 use burn_flex::FlexTensor;
-use burnish_kernels::f32::linear::PackedLinear;
 use burnish_model::TensorData;
 
+use super::shared::{self, SharedWeight};
+
 use super::super::pointwise::{self, Pointwise};
-use super::super::util::{dims, float, upload_f32};
+use super::super::util::{dense, dims, float, upload_f32};
 use super::super::{Inputs, Op};
 use crate::value::{B, Value};
 
@@ -19,8 +22,7 @@ const SMALL_ROWS: usize = 16;
 
 /// A product with a constant weight.
 pub(crate) struct PackedMatMul {
-    packed: PackedLinear,
-    weight: FlexTensor,
+    weight: Arc<SharedWeight>,
     bias: Option<FlexTensor>,
     /// Input positions the op took at build (the weight, a constant bias).
     captured: Vec<usize>,
@@ -32,10 +34,11 @@ pub(crate) struct PackedMatMul {
 
 impl PackedMatMul {
     /// The op for weight `w` (2-D f32; `transposed` for `Gemm(transB=1)`), scaled by `alpha`,
-    /// and an optional constant bias broadcast along the last axis. `None` when the weight or
-    /// bias does not fit this form (the caller falls back to the general op).
+    /// and an optional constant bias broadcast along the last axis; ops on the same weight
+    /// share one packing ([`shared`]). `None` when the weight or bias does not fit this form
+    /// (the caller falls back to the general op).
     pub(crate) fn build(
-        w: &TensorData,
+        w: &Arc<TensorData>,
         transposed: bool,
         alpha: f32,
         bias: Option<Vec<f32>>,
@@ -46,23 +49,14 @@ impl PackedMatMul {
             [r, c] => (*r, *c),
             _ => return None,
         };
-        let values = w.as_f32()?;
         let (k, n) = if transposed {
             (cols, rows)
         } else {
             (rows, cols)
         };
-        let mut packed = PackedLinear::new(values, k, n, transposed)?.scaled(alpha);
-        let bias_tensor = match bias {
-            Some(b) => {
-                packed = packed.with_bias(b.clone())?;
-                Some(upload_f32(b, vec![n]))
-            }
-            None => None,
-        };
-        let weight = upload_f32(packed.weight(), vec![k, n]);
+        let bias_tensor = bias.as_ref().map(|b| upload_f32(b.clone(), vec![n]));
+        let weight = shared::packed(w, k, n, transposed, alpha, bias)?;
         Some(PackedMatMul {
-            packed,
             weight,
             bias: bias_tensor,
             captured,
@@ -83,7 +77,8 @@ impl PackedMatMul {
 
     fn forward(&self, a: FlexTensor) -> Result<FlexTensor, String> {
         let shape = dims(&a);
-        let (k, n) = (self.packed.k(), self.packed.n());
+        let packed = &self.weight.packed;
+        let (k, n) = (packed.k(), packed.n());
         let Some((&last, lead)) = shape.split_last() else {
             return Err("MatMul operands must have rank >= 1".into());
         };
@@ -96,13 +91,12 @@ impl PackedMatMul {
         let mut out_shape = lead.to_vec();
         out_shape.push(n);
         super::super::util::check_numel(&out_shape)?;
-        let contiguous = a.is_contiguous() && a.layout().start_offset() == 0;
+        let a = if m <= SMALL_ROWS { dense(a) } else { a };
         if m <= SMALL_ROWS
-            && contiguous
             && let Some(x) = a.as_slice::<f32>()
         {
             let mut out = vec![0f32; m * n];
-            self.packed
+            packed
                 .forward(&x[..m * k], m, &mut out)
                 .ok_or("packed product: operand sizes do not match")?;
             if self.act != Pointwise::Identity {
@@ -111,7 +105,7 @@ impl PackedMatMul {
             return Ok(upload_f32(out, out_shape));
         }
         let flat = B::float_reshape(a, Shape::from(vec![m, k]));
-        let y = B::float_matmul(flat, self.weight.clone());
+        let y = B::float_matmul(flat, self.weight.dense().clone());
         let y = match (&self.bias, self.act) {
             (None, Pointwise::Identity) => y,
             (b, act) => pointwise::apply(y, b.as_ref(), act)?,
