@@ -17,6 +17,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch_projections;
 pub mod capture;
 pub mod conformance;
 pub mod error;

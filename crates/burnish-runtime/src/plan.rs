@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use burnish_model::{Graph, Model, Node, ValueInfo};
 
+use crate::batch_projections;
 use crate::error::RuntimeError;
 use crate::fold::fold_constants;
 use crate::fusion::{self, Chain};
@@ -111,6 +112,14 @@ impl Plan {
         outer: &Known,
         implicit: &[String],
     ) -> Result<Plan, RuntimeError> {
+        let batched;
+        let graph = match fuse.then(|| batch_projections::rewrite(graph)).flatten() {
+            Some(g) => {
+                batched = g;
+                &batched
+            }
+            None => graph,
+        };
         let mut next = 0usize;
         let mut slot = |name: &str, map: &mut HashMap<String, usize>| -> usize {
             *map.entry(name.to_string()).or_insert_with(|| {

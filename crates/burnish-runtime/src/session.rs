@@ -19,8 +19,9 @@ pub struct SessionOptions {
     pub threads: Option<usize>,
     /// Run each `Conv` with the `BatchNormalization`, residual `Add` and `Relu`/`Clip` nodes
     /// that only it feeds as one kernel call, with the same f32 operations in the same order
-    /// (so the same results) as running them one by one. On by default; off runs every node
-    /// on its own (for A/B measurements and debugging).
+    /// (so the same results) as running them one by one; likewise batch the per-step input
+    /// projections of an unrolled recurrence into one product (see `batch_projections.rs`).
+    /// On by default; off runs every node on its own (for A/B measurements and debugging).
     pub conv_chains: bool,
     /// Run QDQ patterns (`DequantizeLinear -> Conv | MatMul | Gemm -> QuantizeLinear`, from
     /// `burnish optimize --quantize static-int8` or onnxruntime's `quantize_static`) on int8

@@ -10,6 +10,9 @@ use crate::cpu;
 
 /// Columns per register block (four AVX-512 vectors, eight AVX2 ones).
 const NB: usize = 64;
+/// Reduction steps per pass over a panel: a `KC` x `NB` slice (64 KiB) stays in L2 while
+/// every row reads it.
+const KC: usize = 256;
 /// Weight elements above which a call splits its column blocks across threads.
 const PARALLEL_WEIGHTS: usize = 1 << 16;
 
@@ -95,123 +98,138 @@ impl PackedLinear {
     }
 
     /// `out (m x n) = x (m x k) W + bias`. `None` when the slice lengths do not match.
+    ///
+    /// Each column panel is read in slices of [`KC`] reduction steps that stay in cache while
+    /// every row accumulates over them, rows in groups that share each weight load. Every
+    /// output is summed in the same order whatever `m` is (products in `k` order, then the
+    /// bias), so a row's result does not depend on the rows computed with it.
     pub fn forward(&self, x: &[f32], m: usize, out: &mut [f32]) -> Option<()> {
         let (k, n) = (self.k, self.n);
         if x.len() != m.checked_mul(k)? || out.len() != m.checked_mul(n)? {
             return None;
         }
         let blocks = n.div_ceil(NB);
-        let work = |b: usize, out_block: &mut [Vec<f32>]| {
-            let j0 = b * NB;
-            let width = NB.min(n - j0);
-            for (r, dst) in out_block.iter_mut().enumerate() {
-                dispatch(
-                    &x[r * k..(r + 1) * k],
-                    &self.panels[b * k * NB..][..k * NB],
-                    j0,
-                    width,
-                    self.bias.as_deref(),
-                    dst,
-                );
+        let work = |b: usize, tile: &mut [f32]| {
+            tile.fill(0.0);
+            let panel = &self.panels[b * k * NB..][..k * NB];
+            for k0 in (0..k).step_by(KC) {
+                let kc = KC.min(k - k0);
+                dispatch(x, k, k0, &panel[k0 * NB..][..kc * NB], tile);
             }
         };
-        if self.panels.len() >= PARALLEL_WEIGHTS && blocks > 1 && rayon::current_num_threads() > 1 {
-            let parts: Vec<Vec<Vec<f32>>> = (0..blocks)
-                .into_par_iter()
-                .map(|b| {
-                    let mut block = vec![Vec::new(); m];
-                    work(b, &mut block);
-                    block
-                })
-                .collect();
-            for (b, block) in parts.into_iter().enumerate() {
-                for (r, vals) in block.into_iter().enumerate() {
-                    out[r * n + b * NB..][..vals.len()].copy_from_slice(&vals);
+        let emit = |b: usize, tile: &[f32], out: &mut [f32]| {
+            let j0 = b * NB;
+            let width = NB.min(n - j0);
+            for (r, acc) in tile.chunks_exact(NB).enumerate() {
+                let dst = &mut out[r * n + j0..][..width];
+                match &self.bias {
+                    Some(bias) => {
+                        for ((d, a), c) in dst.iter_mut().zip(acc).zip(&bias[j0..]) {
+                            *d = a + c;
+                        }
+                    }
+                    None => dst.copy_from_slice(&acc[..width]),
                 }
             }
+        };
+        let tile_len = m * NB;
+        if self.panels.len() >= PARALLEL_WEIGHTS && blocks > 1 && rayon::current_num_threads() > 1 {
+            let tiles: Vec<Vec<f32>> = (0..blocks)
+                .into_par_iter()
+                .map(|b| {
+                    let mut tile = vec![0f32; tile_len];
+                    work(b, &mut tile);
+                    tile
+                })
+                .collect();
+            for (b, tile) in tiles.iter().enumerate() {
+                emit(b, tile, out);
+            }
         } else {
-            let mut block = vec![Vec::with_capacity(NB); m];
+            let mut tile = vec![0f32; tile_len];
             for b in 0..blocks {
-                work(b, &mut block);
-                for (r, vals) in block.iter_mut().enumerate() {
-                    out[r * n + b * NB..][..vals.len()].copy_from_slice(vals);
-                    vals.clear();
-                }
+                work(b, &mut tile);
+                emit(b, &tile, out);
             }
         }
         Some(())
     }
 }
 
-fn dispatch(
-    x: &[f32],
-    w: &[f32],
-    j0: usize,
-    width: usize,
-    bias: Option<&[f32]>,
-    dst: &mut Vec<f32>,
-) {
+/// Adds `x[:, k0..k0 + kc] w` to `tile` (`m` x [`NB`]), `w` the `kc` x `NB` panel slice.
+fn dispatch(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
         let feats = cpu::features();
         if feats.avx512() {
             // SAFETY: the CPU has AVX-512F and FMA (probed).
-            return unsafe { block_avx512(x, w, j0, width, bias, dst) };
+            return unsafe { slice_avx512(x, k, k0, w, tile) };
         }
         if feats.avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (probed).
-            return unsafe { block_avx2(x, w, j0, width, bias, dst) };
+            return unsafe { slice_avx2(x, k, k0, w, tile) };
         }
     }
-    block(x, w, j0, width, bias, dst);
+    slice_rows::<1>(x, k, k0, w, tile);
 }
 
+/// Four rows share each weight load: 16 accumulators of the 32 vector registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-fn block_avx512(
-    x: &[f32],
-    w: &[f32],
-    j0: usize,
-    width: usize,
-    bias: Option<&[f32]>,
-    dst: &mut Vec<f32>,
-) {
-    block(x, w, j0, width, bias, dst);
+fn slice_avx512(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
+    slice_rows::<4>(x, k, k0, w, tile);
 }
 
+/// One row at a time: a row's 64 accumulators take half of the 16 vector registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn block_avx2(
-    x: &[f32],
-    w: &[f32],
-    j0: usize,
-    width: usize,
-    bias: Option<&[f32]>,
-    dst: &mut Vec<f32>,
-) {
-    block(x, w, j0, width, bias, dst);
+fn slice_avx2(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
+    slice_rows::<1>(x, k, k0, w, tile);
 }
 
-/// One row's `width` (at most [`NB`]) outputs from column `j0`: `dst = x W[:, j0..] + bias`,
-/// `w` the `k` x `NB` panel of those columns.
+/// The rows of `tile` in groups of `R`, then one by one.
 #[inline(always)]
-fn block(x: &[f32], w: &[f32], j0: usize, width: usize, bias: Option<&[f32]>, dst: &mut Vec<f32>) {
-    let mut acc = [0f32; NB];
-    for (&xi, row) in x.iter().zip(w.chunks_exact(NB)) {
+fn slice_rows<const R: usize>(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
+    let kc = w.len() / NB;
+    let mut groups = tile.chunks_exact_mut(R * NB);
+    let mut r0 = 0;
+    for group in &mut groups {
+        rows::<R>(x, k, r0, k0, kc, w, group);
+        r0 += R;
+    }
+    for one in groups.into_remainder().chunks_exact_mut(NB) {
+        rows::<1>(x, k, r0, k0, kc, w, one);
+        r0 += 1;
+    }
+}
+
+/// `R` rows from `r0`: `acc[r] += x[r0 + r, k0..k0 + kc] w` with the accumulators in registers.
+#[inline(always)]
+fn rows<const R: usize>(
+    x: &[f32],
+    k: usize,
+    r0: usize,
+    k0: usize,
+    kc: usize,
+    w: &[f32],
+    acc: &mut [f32],
+) {
+    let xs: [&[f32]; R] = std::array::from_fn(|r| &x[(r0 + r) * k + k0..][..kc]);
+    let mut a = [[0f32; NB]; R];
+    for (dst, src) in a.iter_mut().zip(acc.chunks_exact(NB)) {
+        dst.copy_from_slice(src);
+    }
+    for (i, row) in w.chunks_exact(NB).take(kc).enumerate() {
         let row: &[f32; NB] = row.try_into().expect("NB columns");
-        for t in 0..NB {
-            acc[t] += xi * row[t];
+        for r in 0..R {
+            let xi = xs[r][i];
+            for t in 0..NB {
+                a[r][t] += xi * row[t];
+            }
         }
     }
-    dst.clear();
-    match bias {
-        Some(b) => dst.extend(
-            acc[..width]
-                .iter()
-                .zip(&b[j0..j0 + width])
-                .map(|(a, c)| a + c),
-        ),
-        None => dst.extend_from_slice(&acc[..width]),
+    for (src, dst) in a.iter().zip(acc.chunks_exact_mut(NB)) {
+        dst.copy_from_slice(src);
     }
 }
 
@@ -248,6 +266,8 @@ mod tests {
             (3, 17, 65),
             (4, 64, 64),
             (2, 5, 130),
+            (5, 600, 70),
+            (9, 257, 64),
         ] {
             let x: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)
@@ -277,6 +297,30 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_rows_result_does_not_depend_on_the_rows_beside_it() {
+        let (k, n) = (700, 130);
+        let w: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 31 % 97) as f32 - 48.0) * 0.013)
+            .collect();
+        let p = PackedLinear::new(&w, k, n, false)
+            .unwrap()
+            .with_bias((0..n).map(|j| j as f32 * 0.1).collect())
+            .unwrap();
+        let m = 7;
+        let x: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 23) as f32 - 11.0) * 0.07)
+            .collect();
+        let mut all = vec![0f32; m * n];
+        p.forward(&x, m, &mut all).unwrap();
+        for r in 0..m {
+            let mut one = vec![0f32; n];
+            p.forward(&x[r * k..(r + 1) * k], 1, &mut one).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&one), bits(&all[r * n..(r + 1) * n]), "row {r}");
         }
     }
 

@@ -17,8 +17,8 @@ use super::super::util::{dense, dims, float, upload_f32};
 use super::super::{Inputs, Op};
 use crate::value::{B, Value};
 
-/// Rows up to which the streaming kernel beats a packed GEMM.
-const SMALL_ROWS: usize = 16;
+/// Rows up to which the streaming kernel beats Burn's GEMM (which packs the weight per call).
+const SMALL_ROWS: usize = 32;
 
 /// A product with a constant weight.
 pub(crate) struct PackedMatMul {
