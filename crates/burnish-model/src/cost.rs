@@ -27,7 +27,7 @@ pub fn node_macs(
         "ConvTranspose" => {
             let x = inputs.first()?;
             let w = inputs.get(1)?;
-            Some(prod(x) * prod(&w[1..]))
+            Some(prod(x) * prod(w.get(1..)?))
         }
         "MatMul"
         | "MatMulInteger"
@@ -51,8 +51,8 @@ pub fn node_macs(
             let gates = if op_type == "LSTM" { 4 } else { 3 };
             let x = inputs.first()?;
             let r = inputs.get(2)?;
-            let (dirs, gh, h) = (r[0] as u64, r[1] as u64, r[2] as u64);
-            let steps_batch = (x[0] * x[1]) as u64;
+            let [dirs, gh, h] = [r.first()?, r.get(1)?, r.get(2)?].map(|&v| v as u64);
+            let steps_batch = (*x.first()? * *x.get(1)?) as u64;
             let input = *x.get(2)? as u64;
             Some(steps_batch * dirs * gh * (input + h) / gates * gates)
         }
@@ -109,5 +109,25 @@ mod tests {
         let mm = node_macs("QMatMul", &attrs, &[vec![2, 5, 16]], &[vec![2, 5, 8]]);
         assert_eq!(mm, Some(2 * 5 * 8 * 16));
         assert_eq!(node_macs("Relu", &attrs, &[vec![4]], &[vec![4]]), None);
+    }
+
+    #[test]
+    fn weights_an_op_captured_at_build_leave_the_count_unknown() {
+        let attrs = Attributes::default();
+        let none = Vec::new();
+        let x = vec![3, 2, 5];
+        for op in ["LSTM", "GRU", "ConvTranspose"] {
+            let ins = [x.clone(), none.clone(), none.clone()];
+            assert_eq!(
+                node_macs(op, &attrs, &ins, &[vec![3, 1, 2, 6]]),
+                None,
+                "{op}"
+            );
+        }
+        let lstm = [x, vec![1, 24, 5], vec![1, 24, 6]];
+        assert_eq!(
+            node_macs("LSTM", &attrs, &lstm, &[vec![3, 1, 2, 6]]),
+            Some(3 * 2 * 24 * (5 + 6))
+        );
     }
 }

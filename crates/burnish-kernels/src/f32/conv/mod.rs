@@ -16,10 +16,12 @@
 //! | padding and phase split into a per-thread scratch buffer | `padded` |
 //! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
+//! | a few output pixels per image: a few-row product | `few` |
 
 mod blocks;
 pub mod depthwise;
 pub mod driver;
+mod few;
 pub mod micro;
 pub mod pack;
 mod padded;

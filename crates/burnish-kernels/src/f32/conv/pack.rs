@@ -1,6 +1,9 @@
 //! Convolution geometry, epilogue description, and weights packed for the microkernel.
 
+use std::sync::OnceLock;
+
 use super::MR;
+use crate::f32::linear::PackedLinear;
 
 /// Shape of one 2-D convolution call (a 1-D convolution is a 2-D one with height 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +108,9 @@ pub struct PackedConvWeights {
     pub(crate) panels: Vec<f32>,
     /// The unpacked weights, kept for the depthwise kernel.
     pub(crate) raw: Vec<f32>,
+    /// The weights as the `k` x `out` operand of a few-row product (one group), packed on the
+    /// first call with few output pixels ([`super::few`]).
+    linear: OnceLock<PackedLinear>,
 }
 
 impl PackedConvWeights {
@@ -155,6 +161,7 @@ impl PackedConvWeights {
             affine: None,
             panels,
             raw: w.to_vec(),
+            linear: OnceLock::new(),
         })
     }
 
@@ -198,6 +205,14 @@ impl PackedConvWeights {
     pub(crate) fn panel(&self, g: usize, p: usize) -> &[f32] {
         let len = self.k() * MR;
         &self.panels[(g * self.panels_per_group() + p) * len..][..len]
+    }
+
+    /// The weights of a one-group convolution as a `k` x `out` product operand.
+    pub(crate) fn linear(&self) -> &PackedLinear {
+        self.linear.get_or_init(|| {
+            PackedLinear::new(&self.raw, self.k(), self.out_channels, true)
+                .expect("raw weights hold out x k values")
+        })
     }
 
     /// True when every group maps one input channel to one output channel.

@@ -185,6 +185,12 @@ fn matches_direct_convolution() {
         geometry(1, 2, [5, 35], 2, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 2),
         geometry(1, 2, [11, 29], 2, [3, 3], [3, 3], [1, 1], [1, 1, 1, 1], 2),
         geometry(1, 2, [12, 70], 2, [3, 3], [2, 2], [2, 2], [2, 3, 2, 0], 2),
+        // A few output pixels per image (few.rs): a strided 1-D STFT-style conv, padded 2-D
+        // with batch 2, dilated with more output channels than a weight panel holds.
+        geometry(1, 1, [1, 40], 20, [1, 16], [1, 8], [1, 1], [0, 0, 0, 0], 1),
+        geometry(2, 3, [3, 3], 7, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
+        geometry(1, 5, [4, 6], 70, [3, 3], [1, 1], [2, 2], [1, 1, 1, 1], 1),
+        geometry(3, 300, [1, 1], 9, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     ];
     for g in cases {
         check(g, &mut rng);

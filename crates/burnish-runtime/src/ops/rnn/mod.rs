@@ -2,7 +2,10 @@
 //! default activations).
 //!
 //! The input projection of all time steps is one matrix product; each step then adds the
-//! recurrent product and applies the gates.
+//! recurrent product and applies the gates. With constant weights the cells run on packed
+//! weights over plain slices ([`packed`]); this general path takes the rest.
+
+mod packed;
 
 use burn_backend::ops::{ActivationOps, FloatTensorOps};
 use burn_backend::{Scalar, Shape, Slice};
@@ -14,7 +17,7 @@ use super::{BuildCtx, Inputs, Op, op};
 use crate::value::{B, Value};
 
 #[derive(Clone)]
-struct RnnAttrs {
+pub(super) struct RnnAttrs {
     hidden: usize,
     dirs: usize,
     reverse: bool,
@@ -229,6 +232,9 @@ fn step_order(seq: usize, backward: bool) -> Vec<usize> {
 /// `LSTM` (gates i, o, f, c; peepholes `P` = `[p_i, p_o, p_f]` per direction).
 pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let a = attrs(ctx)?;
+    if let Some(p) = packed::build(ctx, packed::Cell::Lstm, &a) {
+        return Ok(Box::new(p));
+    }
     op(move |mut ins| {
         let peep = ins.opt(7).map(float).transpose()?;
         let c = common(&mut ins, &a, 4)?;
@@ -300,6 +306,12 @@ pub fn lstm(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// `GRU` (gates z, r, h; `linear_before_reset` either way).
 pub fn gru(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let a = attrs(ctx)?;
+    let cell = packed::Cell::Gru {
+        linear_before_reset: a.linear_before_reset,
+    };
+    if let Some(p) = packed::build(ctx, cell, &a) {
+        return Ok(Box::new(p));
+    }
     op(move |mut ins| {
         let c = common(&mut ins, &a, 3)?;
         let h = a.hidden;
@@ -345,6 +357,9 @@ pub fn gru(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// `RNN` (`H = tanh(X W^T + H R^T + Wb + Rb)`).
 pub fn rnn(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let a = attrs(ctx)?;
+    if let Some(p) = packed::build(ctx, packed::Cell::Rnn, &a) {
+        return Ok(Box::new(p));
+    }
     op(move |mut ins| {
         let c = common(&mut ins, &a, 1)?;
         let h = a.hidden;
