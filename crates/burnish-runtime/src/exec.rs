@@ -88,14 +88,27 @@ impl Plan {
                     ),
                 });
             }
-            // Shapes name the failing step's inputs when it panics (and feed the timings).
-            let input_shapes: Vec<Vec<usize>> = args
-                .iter()
-                .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
-                .collect();
+            // Profiled runs record the input shapes (captured constants included); they also
+            // name a panicking step's inputs there. Plain runs skip the per-step allocations.
+            let input_shapes: Vec<Vec<usize>> = match timings.is_some() {
+                true => {
+                    let mut shapes: Vec<Vec<usize>> = args
+                        .iter()
+                        .map(|a| a.as_ref().map(Value::shape).unwrap_or_default())
+                        .collect();
+                    for (p, shape) in &step.captured_shapes {
+                        if let Some(s) = shapes.get_mut(*p) {
+                            s.clone_from(shape);
+                        }
+                    }
+                    shapes
+                }
+                false => Vec::new(),
+            };
             let start = timings.as_ref().map(|_| Instant::now());
             let result = catch(|| step.op.run(Inputs::new(args)));
             let outs = result.map_err(|m| match m.strip_prefix(PANIC) {
+                Some(text) if input_shapes.is_empty() => node_err(text.to_string()),
                 Some(text) => node_err(format!("{text} (inputs of shapes {input_shapes:?})")),
                 None => node_err(m),
             })?;

@@ -24,6 +24,9 @@ pub(crate) struct Step {
     pub inputs: Vec<Option<(usize, bool)>>,
     /// Per output position: the slot, or `None` when the output is omitted or never read.
     pub outputs: Vec<Option<usize>>,
+    /// The shapes of the constant inputs the op captured at build (which runs do not pass),
+    /// by input position, for the timings' input shapes.
+    pub captured_shapes: Vec<(usize, Vec<usize>)>,
 }
 
 /// A graph ready to run.
@@ -77,6 +80,7 @@ impl Step {
             op,
             inputs,
             outputs,
+            captured_shapes: Vec::new(),
         }
     }
 }
@@ -253,6 +257,10 @@ impl Plan {
                 .copied()
                 .filter(|&p| ctx.consts.get(p).is_some_and(Option::is_some))
                 .collect();
+            let captured_shapes: Vec<(usize, Vec<usize>)> = captured
+                .iter()
+                .filter_map(|&p| Some((p, ctx.consts.get(p)?.as_ref()?.shape.clone())))
+                .collect();
             if node.op_type == "Constant"
                 && let Some(out) = node.outputs.first()
             {
@@ -302,6 +310,7 @@ impl Plan {
                 for p in captured {
                     step.inputs[p] = None;
                 }
+                step.captured_shapes = captured_shapes;
                 steps.push(step);
                 continue;
             }
