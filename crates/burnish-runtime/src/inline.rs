@@ -1,17 +1,21 @@
-//! One-thread runs on the caller's own thread, as ONNX Runtime runs `intra_op_num_threads = 1`.
+//! Runs on the caller's own thread, as ONNX Runtime runs a session's intra-op work with the
+//! calling thread as one of its threads.
 //!
-//! A one-thread session that handed every run to its pool's worker paid two cross-thread wakeups
-//! per run (the worker picks the job up, then wakes the caller that sleeps until it is done).
-//! Instead, each calling thread joins a private one-thread rayon pool as its only worker
+//! A session that handed every run to its pool's workers paid two cross-thread wakeups per run
+//! (a worker picks the job up, then wakes the caller that sleeps until it is done): ~25 us on a
+//! shared 2-core machine, a third of a streaming VAD model's run. Instead, each calling thread
+//! joins a private rayon pool of the session's size as one of its workers
 //! (`use_current_thread`), so `install` runs the graph inline and every `par_iter` inside it,
-//! ours or Burn's, runs sequentially on that thread.
+//! ours or Burn's, splits between that thread and the pool's other workers. Threads that call
+//! sessions concurrently each have their own pool (like one instance per thread in Triton),
+//! instead of queueing on one.
 //!
-//! A thread joins such a pool once and stays its worker (rayon cannot detach it): rayon work
-//! the thread starts later outside a session also runs on it alone. Sessions that ask for every
-//! core ([`crate::SessionOptions::threads`] `None`) therefore run on a shared pool when called
-//! from such a thread, not inline. At most [`MAX_JOINED`] threads join one (rayon leaks a joined
-//! pool's registry when its thread exits); one-thread runs from further threads are handed to
-//! the session's pool as before.
+//! A thread joins such a pool once and stays its worker (rayon cannot detach it): rayon work the
+//! thread starts later outside a session also runs on that pool, and sessions of another size
+//! called from it go through their own pool as before. Sessions that ask for every core
+//! ([`crate::SessionOptions::threads`] `None`) run on a shared pool when called from a joined
+//! thread. Joined pools hold at most [`MAX_JOINED`] threads in all (rayon leaks a joined pool's
+//! registry when its thread exits); past that, runs are handed to the session's pool.
 
 use std::cell::OnceCell;
 use std::sync::OnceLock;
@@ -19,36 +23,42 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::ThreadPool;
 
-/// Threads that may join a private pool. rayon leaks such a pool's registry (a few KiB) when its
-/// thread exits, so a program that starts a thread per request would leak without bound; past
-/// this many threads, one-thread runs go through the session's own pool instead.
+/// Threads (callers and the workers started for them) that joined pools may hold. rayon leaks
+/// such a pool's registry (a few KiB) when its thread exits, so a program that starts a thread
+/// per request would leak without bound; past this many, runs go through the session's pool.
 const MAX_JOINED: usize = 256;
 
 static JOINED: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// This thread's private one-thread pool; `None` when the thread already belonged to
-    /// another rayon pool (then it cannot join one of its own).
-    static OWN: OnceCell<Option<ThreadPool>> = const { OnceCell::new() };
+    /// This thread's private pool and its size; `None` when the thread already belonged to
+    /// another rayon pool (then it cannot join one of its own) or the budget was spent.
+    static OWN: OnceCell<Option<(usize, ThreadPool)>> = const { OnceCell::new() };
 }
 
-/// Runs `f` inline on the calling thread with rayon limited to that thread, or with
-/// `fallback` (a one-thread pool) when this thread is already a worker of another pool.
-pub(crate) fn run_one_thread<T: Send>(fallback: &ThreadPool, f: impl FnOnce() -> T + Send) -> T {
+/// Runs `f` inline on the calling thread with rayon limited to a pool of `threads` threads
+/// (the caller and `threads - 1` workers), or with `fallback` (the session's pool of that size)
+/// when this thread cannot join one or joined one of another size.
+pub(crate) fn run_joined<T: Send>(
+    threads: usize,
+    fallback: &ThreadPool,
+    f: impl FnOnce() -> T + Send,
+) -> T {
     OWN.with(|own| {
         let pool = own.get_or_init(|| {
-            if JOINED.fetch_add(1, Ordering::Relaxed) >= MAX_JOINED {
+            if JOINED.fetch_add(threads, Ordering::Relaxed) + threads > MAX_JOINED {
                 return None;
             }
             rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
+                .num_threads(threads)
                 .use_current_thread()
                 .build()
                 .ok()
+                .map(|pool| (threads, pool))
         });
         match pool {
-            Some(pool) => pool.install(f),
-            None => fallback.install(f),
+            Some((n, pool)) if *n == threads => pool.install(f),
+            _ => fallback.install(f),
         }
     })
 }
@@ -88,12 +98,41 @@ mod tests {
         std::thread::spawn(move || {
             let caller = std::thread::current().id();
             for _ in 0..2 {
-                let (threads, ran_on) = run_one_thread(&fallback, || {
+                let (threads, ran_on) = run_joined(1, &fallback, || {
                     (rayon::current_num_threads(), std::thread::current().id())
                 });
                 assert_eq!((threads, ran_on), (1, caller));
             }
             assert_eq!(run_all_cores(rayon::current_num_threads), every_core);
+        })
+        .join()
+        .expect("thread");
+    }
+
+    #[test]
+    fn a_caller_joins_a_pool_of_the_sessions_size_once() {
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool");
+        std::thread::spawn(move || {
+            let caller = std::thread::current().id();
+            let probe = || (rayon::current_num_threads(), std::thread::current().id());
+            for _ in 0..2 {
+                assert_eq!(run_joined(2, &two, probe), (2, caller));
+            }
+            let (threads, ran_on) = run_joined(3, &three, probe);
+            assert_eq!(threads, 3);
+            assert_ne!(ran_on, caller, "another size runs on its own pool");
+            let (sum, _) = run_joined(2, &two, || {
+                use rayon::prelude::*;
+                ((0..1000u64).into_par_iter().sum::<u64>(), 0)
+            });
+            assert_eq!(sum, 499_500);
         })
         .join()
         .expect("thread");
@@ -108,7 +147,7 @@ mod tests {
             .expect("pool");
         other.install(|| {
             let caller = std::thread::current().id();
-            let (threads, ran_on) = run_one_thread(&fallback, || {
+            let (threads, ran_on) = run_joined(1, &fallback, || {
                 (rayon::current_num_threads(), std::thread::current().id())
             });
             assert_eq!(threads, 1);

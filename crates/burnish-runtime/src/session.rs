@@ -14,8 +14,9 @@ pub use crate::plan::unsupported_ops;
 /// How a session runs.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
-    /// Intra-op threads; `None` uses every core. With one thread, runs execute on the calling
-    /// thread, which joins a private one-thread rayon pool for good (see the `inline` module).
+    /// Intra-op threads; `None` uses every core. Runs execute on the calling thread, which
+    /// joins a private rayon pool of this many threads for good and works in it (see the
+    /// `inline` module).
     pub threads: Option<usize>,
     /// Run each `Conv` with the `BatchNormalization`, residual `Add` and `Relu`/`Clip` nodes
     /// that only it feeds as one kernel call, with the same f32 operations in the same order
@@ -185,8 +186,7 @@ impl Session {
 
     fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
-            Some(pool) if pool.current_num_threads() == 1 => crate::inline::run_one_thread(pool, f),
-            Some(pool) => pool.install(f),
+            Some(pool) => crate::inline::run_joined(pool.current_num_threads(), pool, f),
             None => crate::inline::run_all_cores(f),
         }
     }
