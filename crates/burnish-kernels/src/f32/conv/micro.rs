@@ -1,7 +1,8 @@
 //! The `MR x NR` microkernel: a tile of output channels x output pixels, reduced over `k`,
 //! with the epilogue applied before the tile leaves registers.
 //!
-//! The AVX2+FMA kernel keeps the 6 x 16 tile in twelve `ymm` accumulators and issues 12 FMAs per
+//! On AVX-512 CPUs the tile runs in `zmm` registers ([`super::zmm`], same results). The
+//! AVX2+FMA kernel keeps the 6 x 16 tile in twelve `ymm` accumulators and issues 12 FMAs per
 //! step of `k` (two loads of input, six broadcasts of weights); a panel's last, partial tile
 //! (e.g. channels 12..16 of 16) is a separate instantiation that computes only its rows. The
 //! portable kernel is the same computation in plain Rust, used on CPUs without AVX2/FMA and as
@@ -91,6 +92,13 @@ pub unsafe fn tile(
     debug_assert!(a.len() >= k * MR && terms.bias.len() >= out.rows);
     #[cfg(target_arch = "x86_64")]
     {
+        // Packed rows only: in-place rows are read at any alignment, and 16-wide loads that
+        // straddle two cache lines cost more than the kernel saves (measured on Zen 4).
+        if crate::cpu::features().avx512() && matches!(b, BRows::Packed(_)) {
+            // SAFETY: the CPU has AVX-512F (checked above); the caller upholds the rest.
+            unsafe { super::zmm::tile(k, a, b, terms, out, epi, partial) };
+            return;
+        }
         if crate::cpu::features().avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked above); the caller upholds the rest.
             unsafe { avx2::tile(k, a, b, terms, out, epi, partial) };
@@ -175,7 +183,7 @@ pub fn clamp(v: f32, epi: &Epilogue) -> f32 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
+pub(super) mod avx2 {
     use std::arch::x86_64::*;
 
     use super::{BRows, Epilogue, MR, NR, Partial, Terms, TileOut};

@@ -15,6 +15,7 @@
 //! | block layouts (in-place runs, packed panels), reduction chunks | `blocks` |
 //! | padding and phase split into a per-thread scratch buffer | `padded` |
 //! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
+//! | the 6x16 microkernel in AVX-512 registers | `zmm` |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 //! | a few output pixels per image: a few-row product | `few` |
 
@@ -25,6 +26,8 @@ mod few;
 pub mod micro;
 pub mod pack;
 mod padded;
+#[cfg(target_arch = "x86_64")]
+mod zmm;
 
 pub use driver::{conv2d, conv2d_uninit};
 pub use pack::{Conv2dGeometry, Epilogue, PackedConvWeights, Terms};
