@@ -20,6 +20,7 @@
 //! weight, no `C` or a constant one of `N` values, reading a `Gather` on axis 0 by a constant
 //! index of rank 0 or 1; at least two such nodes on the same sequence, weight, `C` and `transB`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use burnish_model::query::{self, Namer, is_op};
@@ -35,8 +36,17 @@ struct Step {
 /// What the steps of one recurrence share: sequence, weight, `C`, `transB`.
 type Key = (String, String, Option<String>, bool);
 
+/// `graph` with its projections batched when `fuse` is on and there is a group to batch;
+/// `graph` itself otherwise.
+pub(crate) fn when(fuse: bool, graph: &Graph) -> Cow<'_, Graph> {
+    match fuse.then(|| rewrite(graph)).flatten() {
+        Some(g) => Cow::Owned(g),
+        None => Cow::Borrowed(graph),
+    }
+}
+
 /// The graph with every batchable group of projections rewritten, or `None` when there is none.
-pub(crate) fn rewrite(graph: &Graph) -> Option<Graph> {
+fn rewrite(graph: &Graph) -> Option<Graph> {
     let producer: HashMap<&str, usize> = graph
         .nodes
         .iter()

@@ -46,7 +46,10 @@ pub(crate) fn run_joined<T: Send>(
 ) -> T {
     OWN.with(|own| {
         let pool = own.get_or_init(|| {
-            if JOINED.fetch_add(threads, Ordering::Relaxed) + threads > MAX_JOINED {
+            let taken = JOINED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |joined| {
+                joined.checked_add(threads).filter(|&n| n <= MAX_JOINED)
+            });
+            if taken.is_err() {
                 return None;
             }
             rayon::ThreadPoolBuilder::new()

@@ -116,14 +116,7 @@ impl Plan {
         outer: &Known,
         implicit: &[String],
     ) -> Result<Plan, RuntimeError> {
-        let batched;
-        let graph = match fuse.then(|| batch_projections::rewrite(graph)).flatten() {
-            Some(g) => {
-                batched = g;
-                &batched
-            }
-            None => graph,
-        };
+        let graph = &*batch_projections::when(fuse, graph);
         let mut next = 0usize;
         let mut slot = |name: &str, map: &mut HashMap<String, usize>| -> usize {
             *map.entry(name.to_string()).or_insert_with(|| {

@@ -33,7 +33,9 @@ pub(super) fn conv(
     for (r, field) in fields.chunks_exact_mut(k.max(1)).enumerate() {
         receptive_field(x, geo, r / pixels, (r % pixels) / ow, r % ow, field);
     }
-    let linear = w.linear();
+    let linear = w
+        .linear()
+        .ok_or("few-pixel convolution: the weights do not form one product operand")?;
     let mut sums = vec![0f32; rows * co];
     linear
         .forward(&fields, rows, &mut sums)

@@ -182,6 +182,22 @@ pub fn clamp(v: f32, epi: &Epilogue) -> f32 {
     }
 }
 
+/// Calls `rows::<R>(args)` with the tile's valid row count as `R` (1 to [`MR`]), so a partial
+/// panel (e.g. channels 12..16 of 16) costs only its rows; the SIMD kernels share it.
+macro_rules! by_rows {
+    ($n:expr, $rows:ident($($arg:expr),*)) => {
+        match $n {
+            6 => $rows::<6>($($arg),*),
+            5 => $rows::<5>($($arg),*),
+            4 => $rows::<4>($($arg),*),
+            3 => $rows::<3>($($arg),*),
+            2 => $rows::<2>($($arg),*),
+            _ => $rows::<1>($($arg),*),
+        }
+    };
+}
+pub(super) use by_rows;
+
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2 {
     use std::arch::x86_64::*;
@@ -203,16 +219,7 @@ pub(super) mod avx2 {
         partial: Option<Partial>,
     ) {
         // SAFETY: forwarded from this function's contract.
-        unsafe {
-            match out.rows {
-                6 => rows::<6>(k, a, b, terms, out, epi, partial),
-                5 => rows::<5>(k, a, b, terms, out, epi, partial),
-                4 => rows::<4>(k, a, b, terms, out, epi, partial),
-                3 => rows::<3>(k, a, b, terms, out, epi, partial),
-                2 => rows::<2>(k, a, b, terms, out, epi, partial),
-                _ => rows::<1>(k, a, b, terms, out, epi, partial),
-            }
-        }
+        unsafe { by_rows!(out.rows, rows(k, a, b, terms, out, epi, partial)) }
     }
 
     /// The tile for `R` valid rows (`R <= MR`; `a` keeps the `MR`-wide panel layout).

@@ -110,7 +110,7 @@ pub struct PackedConvWeights {
     pub(crate) raw: Vec<f32>,
     /// The weights as the `k` x `out` operand of a few-row product (one group), packed on the
     /// first call with few output pixels ([`super::few`]).
-    linear: OnceLock<PackedLinear>,
+    linear: OnceLock<Option<PackedLinear>>,
 }
 
 impl PackedConvWeights {
@@ -207,12 +207,16 @@ impl PackedConvWeights {
         &self.panels[(g * self.panels_per_group() + p) * len..][..len]
     }
 
-    /// The weights of a one-group convolution as a `k` x `out` product operand.
-    pub(crate) fn linear(&self) -> &PackedLinear {
-        self.linear.get_or_init(|| {
-            PackedLinear::new(&self.raw, self.k(), self.out_channels, true)
-                .expect("raw weights hold out x k values")
-        })
+    /// The weights of a one-group convolution as a `k` x `out` product operand (`None` when
+    /// the convolution has several groups).
+    pub(crate) fn linear(&self) -> Option<&PackedLinear> {
+        self.linear
+            .get_or_init(|| {
+                (self.groups == 1)
+                    .then(|| PackedLinear::new(&self.raw, self.k(), self.out_channels, true))
+                    .flatten()
+            })
+            .as_ref()
     }
 
     /// True when every group maps one input channel to one output channel.

@@ -11,7 +11,7 @@
 
 use std::arch::x86_64::*;
 
-use super::micro::{BRows, Partial, TileOut};
+use super::micro::{BRows, Partial, TileOut, by_rows};
 use super::{Epilogue, MR, NR, Terms};
 
 /// AVX-512 tile: dispatches on the valid rows so a partial panel costs only its rows.
@@ -29,16 +29,7 @@ pub(super) unsafe fn tile(
     partial: Option<Partial>,
 ) {
     // SAFETY: forwarded from this function's contract.
-    unsafe {
-        match out.rows {
-            6 => rows::<6>(k, a, b, terms, out, epi, partial),
-            5 => rows::<5>(k, a, b, terms, out, epi, partial),
-            4 => rows::<4>(k, a, b, terms, out, epi, partial),
-            3 => rows::<3>(k, a, b, terms, out, epi, partial),
-            2 => rows::<2>(k, a, b, terms, out, epi, partial),
-            _ => rows::<1>(k, a, b, terms, out, epi, partial),
-        }
-    }
+    unsafe { by_rows!(out.rows, rows(k, a, b, terms, out, epi, partial)) }
 }
 
 /// The reduction for `R` rows: `acc[r] += a[kk * MR + r] * b_kk` over `k` steps.

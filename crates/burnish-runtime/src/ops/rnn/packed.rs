@@ -7,7 +7,7 @@
 use burnish_kernels::f32::linear::PackedLinear;
 use burnish_kernels::f32::math::{sigmoid, tanh};
 
-use super::super::util::{dense, dims, float, upload_f32};
+use super::super::util::{check_numel, dense, dims, float, upload_f32};
 use super::super::{BuildCtx, Inputs, Op};
 use super::RnnAttrs;
 use crate::value::Value;
@@ -62,12 +62,12 @@ pub(super) fn build(ctx: &BuildCtx, cell: Cell, attrs: &RnnAttrs) -> Option<Pack
     let constant = |i: usize| ctx.consts.get(i)?.as_ref()?.as_f32().map(|v| v.to_vec());
     let (w, r) = (constant(1)?, constant(2)?);
     let (h, g) = (attrs.hidden, cell.gates());
-    let gh = g * h;
+    let gh = g.checked_mul(h)?;
     let wshape = &ctx.consts[1].as_ref()?.shape;
     if wshape.len() != 3
         || wshape[0] != attrs.dirs
         || wshape[1] != gh
-        || r.len() != attrs.dirs * gh * h
+        || Some(r.len()) != attrs.dirs.checked_mul(gh)?.checked_mul(h)
     {
         return None;
     }
@@ -195,6 +195,13 @@ impl Op for PackedRnn {
         } else {
             Vec::new()
         };
+        let (ys, ss) = if a.layout == 0 {
+            (vec![seq, dirs, batch, h], vec![dirs, batch, h])
+        } else {
+            (vec![batch, seq, dirs, h], vec![batch, dirs, h])
+        };
+        check_numel(&ys)?;
+        check_numel(&[seq, batch, gh])?;
         let mut y = vec![0f32; seq * dirs * batch * h];
         let (mut yh, mut yc) = (h0, c0);
         let mut gates = vec![0f32; batch * gh];
@@ -230,11 +237,6 @@ impl Op for PackedRnn {
                 swap01(&yh, dirs, batch, h),
                 yc,
             )
-        };
-        let (ys, ss) = if a.layout == 0 {
-            (vec![seq, dirs, batch, h], vec![dirs, batch, h])
-        } else {
-            (vec![batch, seq, dirs, h], vec![batch, dirs, h])
         };
         let mut outs = vec![
             Value::Float(upload_f32(y, ys)),
