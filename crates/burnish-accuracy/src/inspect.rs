@@ -10,10 +10,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use burnish_kernels::Kernel;
-use burnish_model::cost::node_macs;
 use burnish_model::domain::{DOMAIN, FUSED_CONV, FUSED_GEMM, FUSED_MATMUL, QCONV, QMATMUL};
 use burnish_model::{Model, Node, TensorData};
-use burnish_runtime::{Session, SessionOptions};
+use burnish_runtime::SessionOptions;
+use burnish_runtime::macs::step_macs;
 use serde::Serialize;
 
 use crate::AccuracyError;
@@ -133,32 +133,29 @@ pub struct QuantInspection {
     pub note: Option<String>,
 }
 
-/// Integer ops and where their activation and weight inputs are.
-fn int8_op(node: &Node) -> Option<(&'static str, usize, usize)> {
-    Some(match (node.domain.as_str(), node.op_type.as_str()) {
-        ("" | "ai.onnx", "QLinearConv") => ("Conv", 0, 3),
-        ("" | "ai.onnx", "QLinearMatMul") => ("MatMul", 0, 3),
-        ("" | "ai.onnx", "ConvInteger") => ("Conv", 0, 1),
-        ("" | "ai.onnx", "MatMulInteger") => ("MatMul", 0, 1),
-        ("com.microsoft", "DynamicQuantizeMatMul" | "MatMulIntegerToFloat") => ("MatMul", 0, 1),
-        ("com.microsoft", "QGemm") => ("Gemm", 0, 3),
-        (DOMAIN, QCONV) => ("Conv", 0, 3),
-        (DOMAIN, QMATMUL) => ("MatMul", 0, 3),
-        _ => return None,
-    })
+/// Integer ops that multiply and accumulate.
+fn is_int8_op(node: &Node) -> bool {
+    matches!(
+        (node.domain.as_str(), node.op_type.as_str()),
+        (
+            "" | "ai.onnx",
+            "QLinearConv" | "QLinearMatMul" | "ConvInteger" | "MatMulInteger"
+        ) | (
+            "com.microsoft",
+            "DynamicQuantizeMatMul" | "MatMulIntegerToFloat" | "QGemm"
+        ) | (DOMAIN, QCONV | QMATMUL)
+    )
 }
 
-/// Float ops with MACs, and the op whose MAC formula they share.
-fn float_op(node: &Node) -> Option<&'static str> {
-    Some(match (node.domain.as_str(), node.op_type.as_str()) {
-        ("" | "ai.onnx", "Conv") | (DOMAIN, FUSED_CONV) => "Conv",
-        ("" | "ai.onnx", "ConvTranspose") => "ConvTranspose",
-        ("" | "ai.onnx", "MatMul") | (DOMAIN, FUSED_MATMUL) => "MatMul",
-        ("" | "ai.onnx", "Gemm") | (DOMAIN, FUSED_GEMM) => "Gemm",
-        ("" | "ai.onnx", "LSTM") => "LSTM",
-        ("" | "ai.onnx", "GRU") => "GRU",
-        _ => return None,
-    })
+/// Float ops that multiply and accumulate.
+fn is_float_op(node: &Node) -> bool {
+    matches!(
+        (node.domain.as_str(), node.op_type.as_str()),
+        (
+            "" | "ai.onnx",
+            "Conv" | "ConvTranspose" | "MatMul" | "Gemm" | "LSTM" | "GRU"
+        ) | (DOMAIN, FUSED_CONV | FUSED_MATMUL | FUSED_GEMM)
+    )
 }
 
 fn is_dynamic_quantize_op(node: &Node) -> bool {
@@ -170,47 +167,9 @@ pub fn node_macs_at(
     model: &Model,
     inputs: &BTreeMap<String, TensorData>,
 ) -> Result<HashMap<String, u64>, AccuracyError> {
-    let session = Session::new(model, SessionOptions::default())
-        .map_err(AccuracyError::runtime("compiling the model to count MACs"))?;
-    let values = session
-        .prepare_inputs(inputs)
-        .map_err(AccuracyError::runtime("preparing inputs to count MACs"))?;
-    let (_, timings) = session
-        .run_profiled(values)
+    let steps = step_macs(model, SessionOptions::default(), inputs)
         .map_err(AccuracyError::runtime("running the model to count MACs"))?;
-    let nodes: HashMap<&str, &Node> = model
-        .graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.as_str(), n))
-        .collect();
-    let mut out = HashMap::new();
-    for t in timings {
-        let Some(node) = nodes.get(t.name.as_str()) else {
-            continue;
-        };
-        // Ops that pack a constant at build time (QConv's weight) do not see it at run time:
-        // its shape is the initializer's.
-        let pick = |i: usize| match t.input_shapes.get(i) {
-            Some(s) if !s.is_empty() => s.clone(),
-            _ => node
-                .input(i)
-                .and_then(|name| model.graph.initializers.get(name))
-                .map(|c| c.shape.clone())
-                .unwrap_or_default(),
-        };
-        let macs = if let Some((formula, x, w)) = int8_op(node) {
-            node_macs(formula, &node.attrs, &[pick(x), pick(w)], &t.output_shapes)
-        } else if let Some(formula) = float_op(node) {
-            node_macs(formula, &node.attrs, &t.input_shapes, &t.output_shapes)
-        } else {
-            None
-        };
-        if let Some(m) = macs {
-            out.insert(t.name, m);
-        }
-    }
-    Ok(out)
+    Ok(steps.into_iter().map(|s| (s.name, s.macs)).collect())
 }
 
 /// Classifies every MAC-carrying node of `model` and counts the Q/DQ boundaries. `inputs`
@@ -257,9 +216,9 @@ pub fn inspect_quant(
         if is_dynamic_quantize_op(n) {
             quantize += 1;
         }
-        let precision = if int8_op(n).is_some() {
+        let precision = if is_int8_op(n) {
             Precision::Int8
-        } else if float_op(n).is_some() {
+        } else if is_float_op(n) {
             match (from_dq(n.input(0)), from_dq(n.input(1))) {
                 (true, true) => Precision::Qdq,
                 (false, true) => Precision::WeightOnly,

@@ -35,7 +35,8 @@ pub fn node_macs(
         | domain::LINEAR
         | domain::QMATMUL
         | "QLinearMatMul"
-        | "DynamicQuantizeMatMul" => {
+        | "DynamicQuantizeMatMul"
+        | "MatMulIntegerToFloat" => {
             let a = inputs.first()?;
             let y = outputs.first()?;
             Some(prod(y) * *a.last()? as u64)

@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use burnish_model::{DType, Model, Samples, TensorData, ValueInfo, read_tensors};
+use burnish_model::{DType, Model, Samples, TensorData, read_tensors};
+use burnish_runtime::capture::exposing;
 use burnish_runtime::{Session, SessionOptions};
 
 use crate::QuantError;
@@ -133,16 +134,10 @@ pub fn observe(
     batch: usize,
     histograms: bool,
 ) -> Result<HashMap<String, TensorStats>, QuantError> {
-    let mut probe = model.clone();
-    for name in names {
-        if !probe.graph.outputs.iter().any(|o| &o.name == name) {
-            probe.graph.outputs.push(ValueInfo {
-                name: name.clone(),
-                dtype: None,
-                shape: None,
-            });
-        }
-    }
+    let probe = exposing(model, names).map_err(|source| QuantError::Runtime {
+        context: "exposing the calibrated values".into(),
+        source,
+    })?;
     // Statistics of the graph as written, QDQ nodes (if any) in float.
     let options = SessionOptions {
         qdq_int8: false,

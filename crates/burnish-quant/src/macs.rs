@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use burnish_eval::seeded_inputs;
 use burnish_model::Model;
-use burnish_model::cost::node_macs;
-use burnish_runtime::{Session, SessionOptions};
+use burnish_runtime::SessionOptions;
+use burnish_runtime::macs::step_macs;
 
 use crate::record::NodeDecision;
 use crate::{Calibration, QuantError};
@@ -21,29 +21,14 @@ pub fn fill(
         Some(c) => c.batches(model, 1)?.swap_remove(0),
         None => seeded_inputs(model, 0)?,
     };
-    let rt = |source| QuantError::Runtime {
-        context: "running the float model to count MACs".into(),
-        source,
-    };
-    let session = Session::new(model, SessionOptions::default()).map_err(rt)?;
-    let values = session.prepare_inputs(&inputs).map_err(rt)?;
-    let (_, timings) = session.run_profiled(values).map_err(rt)?;
-    let nodes: HashMap<&str, &burnish_model::Node> = model
-        .graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.as_str(), n))
-        .collect();
-    let mut per_node = HashMap::new();
-    let mut total = 0u64;
-    for t in &timings {
-        let attrs = nodes.get(t.name.as_str()).map(|n| &n.attrs);
-        let Some(attrs) = attrs else { continue };
-        if let Some(m) = node_macs(&t.op_type, attrs, &t.input_shapes, &t.output_shapes) {
-            total += m;
-            per_node.insert(t.name.clone(), m);
+    let steps = step_macs(model, SessionOptions::default(), &inputs).map_err(|source| {
+        QuantError::Runtime {
+            context: "running the float model to count MACs".into(),
+            source,
         }
-    }
+    })?;
+    let total = steps.iter().map(|s| s.macs).sum::<u64>();
+    let per_node: HashMap<String, u64> = steps.into_iter().map(|s| (s.name, s.macs)).collect();
     let mut quantized = 0u64;
     for d in decisions.iter_mut() {
         d.macs = per_node.get(&d.node).copied();

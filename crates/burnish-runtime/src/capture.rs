@@ -19,21 +19,13 @@ use burnish_model::{Attribute, DType, Model, TensorData, ValueInfo};
 
 use crate::{RuntimeError, Session, SessionOptions};
 
-/// Runs `model` on `inputs` and returns the values named in `names` (graph inputs,
-/// intermediate values or outputs), keyed by name.
-///
-/// The model is cloned and the names are appended to its graph outputs, so the interpreter
-/// keeps them alive; nothing else about the run changes.
-pub fn capture(
-    model: &Model,
-    names: &[&str],
-    inputs: &BTreeMap<String, TensorData>,
-    options: SessionOptions,
-) -> Result<BTreeMap<String, TensorData>, RuntimeError> {
-    let graph = &model.graph;
-    let defined = graph.defined_values();
+/// A copy of `model` whose graph also outputs the values named in `names` (graph inputs,
+/// intermediate values or outputs), so a session built from it keeps them alive and returns
+/// them; nothing else about the graph changes. An unknown name is an error.
+pub fn exposing<S: AsRef<str>>(model: &Model, names: &[S]) -> Result<Model, RuntimeError> {
+    let defined = model.graph.defined_values();
     let mut probe = model.clone();
-    for &name in names {
+    for name in names.iter().map(AsRef::as_ref) {
         if !defined.contains(name) {
             return Err(RuntimeError::Value {
                 name: name.into(),
@@ -48,7 +40,18 @@ pub fn capture(
             });
         }
     }
-    let session = Session::new(&probe, options)?;
+    Ok(probe)
+}
+
+/// Runs `model` on `inputs` and returns the values named in `names` (graph inputs,
+/// intermediate values or outputs), keyed by name; see [`exposing`].
+pub fn capture(
+    model: &Model,
+    names: &[&str],
+    inputs: &BTreeMap<String, TensorData>,
+    options: SessionOptions,
+) -> Result<BTreeMap<String, TensorData>, RuntimeError> {
+    let session = Session::new(&exposing(model, names)?, options)?;
     let mut outs = session.run(inputs)?;
     Ok(names.iter().filter_map(|&n| outs.remove_entry(n)).collect())
 }

@@ -2,12 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use burnish_model::cost::node_macs;
 use burnish_model::synth::{random_inputs, resolve_shape};
 use burnish_model::{Model, ValueInfo};
 use serde::Serialize;
 
-use crate::session::{Session, SessionOptions, unsupported_ops};
+use crate::macs::step_macs;
+use crate::session::{SessionOptions, unsupported_ops};
 
 /// A graph input or output as reported.
 #[derive(Debug, Clone, Serialize)]
@@ -111,28 +111,10 @@ fn measure_macs(
         qdq_int8: false,
         ..SessionOptions::default()
     };
-    let session = Session::new(model, options).map_err(|e| e.to_string())?;
     let inputs = random_inputs(&model.graph, dims, 0).map_err(|e| e.to_string())?;
-    let values = session.prepare_inputs(&inputs).map_err(|e| e.to_string())?;
-    let (_, timings) = session.run_profiled(values).map_err(|e| e.to_string())?;
-    let nodes: HashMap<&str, &burnish_model::Node> = model
-        .graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.as_str(), n))
-        .collect();
     let mut out = BTreeMap::new();
-    for t in timings {
-        let attrs = nodes.get(t.name.as_str()).map(|n| &n.attrs);
-        let empty = Default::default();
-        if let Some(m) = node_macs(
-            &t.op_type,
-            attrs.unwrap_or(&empty),
-            &t.input_shapes,
-            &t.output_shapes,
-        ) {
-            *out.entry(t.op_type).or_insert(0) += m;
-        }
+    for s in step_macs(model, options, &inputs).map_err(|e| e.to_string())? {
+        *out.entry(s.op_type).or_insert(0) += s.macs;
     }
     Ok(out)
 }

@@ -26,6 +26,7 @@ mod fold;
 mod fusion;
 mod inline;
 pub mod inspect;
+pub mod macs;
 pub mod ops;
 mod plan;
 pub mod profile;

@@ -3,13 +3,13 @@
 //! Timing every node adds a clock read and shape bookkeeping per node, so profiles slightly
 //! overstate small ops; use them to find where time goes, and `compare` for A/B verdicts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use burnish_model::Model;
-use burnish_model::cost::node_macs;
 use serde::Serialize;
 
 use crate::error::RuntimeError;
+use crate::macs::MacCounter;
 use crate::session::Session;
 use crate::value::Value;
 
@@ -90,24 +90,13 @@ pub fn profile(
             }
         }
     }
-    let attrs: HashMap<&str, &burnish_model::Attributes> = model
-        .graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.as_str(), &n.attrs))
-        .collect();
-    let empty = burnish_model::Attributes::new();
+    let counter = MacCounter::new(model);
     let total: f64 = per_node.iter().map(|r| r.2).sum::<f64>() / runs as f64;
     let mut ops: BTreeMap<String, (usize, f64, Option<u64>)> = BTreeMap::new();
     let mut nodes = Vec::with_capacity(per_node.len());
     for (name, op_type, secs, ins, outs) in per_node {
         let mean = secs / runs as f64;
-        let macs = node_macs(
-            &op_type,
-            attrs.get(name.as_str()).copied().unwrap_or(&empty),
-            &ins,
-            &outs,
-        );
+        let macs = counter.macs(&name, &op_type, &ins, &outs);
         let e = ops.entry(op_type.clone()).or_insert((0, 0.0, None));
         e.0 += 1;
         e.1 += mean;
