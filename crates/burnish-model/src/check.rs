@@ -177,7 +177,7 @@ impl Checker<'_> {
                     "{ni} inputs; {}-{} takes {}",
                     n.op_type,
                     s.since,
-                    range(s.inputs)
+                    range(s.inputs.0, s.inputs.1)
                 ),
             );
         }
@@ -188,7 +188,7 @@ impl Checker<'_> {
                     "{no} outputs; {}-{} gives {}",
                     n.op_type,
                     s.since,
-                    range(s.outputs)
+                    range(s.outputs.0, s.outputs.1)
                 ),
             );
         }
@@ -201,22 +201,27 @@ impl Checker<'_> {
                         n.op_type, s.since
                     ),
                 ),
-                Some(spec) if spec.kind != schema::AttrKind::Other && !spec.kind.admits(value) => {
+                Some(spec)
+                    if spec.kind() != schema::AttrKind::Other && !spec.kind().admits(value) =>
+                {
                     self.report(
                         n,
                         format!(
                             "attribute `{name}` is a {}, {:?} expected",
                             value.kind(),
-                            spec.kind
+                            spec.kind()
                         ),
                     )
                 }
                 Some(_) => {}
             }
         }
-        for spec in s.attrs.iter().filter(|a| a.required) {
-            if !n.attrs.contains_key(spec.name) {
-                self.report(n, format!("required attribute `{}` is missing", spec.name));
+        for spec in s.attrs.iter().filter(|a| a.required()) {
+            if !n.attrs.contains_key(spec.name()) {
+                self.report(
+                    n,
+                    format!("required attribute `{}` is missing", spec.name()),
+                );
             }
         }
         if matches!(n.op_type.as_str(), "QuantizeLinear" | "DequantizeLinear") {
@@ -227,9 +232,9 @@ impl Checker<'_> {
     }
 }
 
-fn range((lo, hi): (usize, usize)) -> String {
+fn range(lo: usize, hi: usize) -> String {
     match hi {
-        usize::MAX => format!("{lo} or more"),
+        schema::VARIADIC.. => format!("{lo} or more"),
         _ if lo == hi => lo.to_string(),
         _ => format!("{lo} to {hi}"),
     }

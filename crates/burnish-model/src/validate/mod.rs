@@ -18,15 +18,14 @@ mod known;
 mod modes;
 mod rnn;
 mod schema;
-mod schemas;
 
 use std::collections::HashSet;
 
 use crate::error::ModelError;
 use crate::graph::{Graph, Model, Node};
 
+pub use crate::schema::IR_VERSION;
 pub use known::Known;
-pub use schemas::IR_VERSION;
 
 /// Largest value of a size-like attribute (kernel, stride, pad, dilation, hidden size, ...):
 /// anything larger overflows the arithmetic of every backend.

@@ -1,59 +1,12 @@
 //! Checks of one node against its ONNX schema: the op exists at the model's opset, input and
 //! output counts, required inputs present, attribute names, types and required attributes.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use super::schemas::{MAX_OPSET, SCHEMAS};
-use crate::attr::Attribute;
 use crate::graph::Node;
-
-/// One version of an op: `inputs`/`outputs` are `(min, max, options)` where `options` has one
-/// letter per formal parameter: `S` single (required), `O` optional, `V` variadic.
-#[derive(Debug)]
-pub struct Schema {
-    /// Domain (`""` is the default ONNX domain).
-    pub domain: &'static str,
-    /// Op type.
-    pub op: &'static str,
-    /// First opset of this version.
-    pub since: i64,
-    /// Input count range and options.
-    pub inputs: (usize, usize, &'static str),
-    /// Output count range and options.
-    pub outputs: (usize, usize, &'static str),
-    /// Attributes: name, ONNX `AttributeProto.AttributeType` code, required.
-    pub attrs: &'static [A],
-}
-
-/// An attribute of a schema: name, ONNX attribute type code, required.
-#[derive(Debug)]
-pub struct A(pub &'static str, pub i32, pub bool);
+use crate::schema::{self, A, AttrKind};
 
 /// The newest opset of a standard domain; `None` for other domains.
 pub fn max_opset(domain: &str) -> Option<i64> {
-    MAX_OPSET
-        .iter()
-        .find(|(d, _)| *d == domain)
-        .map(|(_, v)| *v)
-}
-
-/// `(domain, op)` -> the range of its versions in [`SCHEMAS`].
-type SchemaIndex = HashMap<(&'static str, &'static str), (usize, usize)>;
-
-/// The schema versions of `(domain, op)`, oldest first; `None` when ONNX has no such op.
-fn versions(domain: &str, op: &str) -> Option<&'static [Schema]> {
-    static INDEX: OnceLock<SchemaIndex> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut map: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
-        for (i, s) in SCHEMAS.iter().enumerate() {
-            map.entry((s.domain, s.op))
-                .and_modify(|r| r.1 = i + 1)
-                .or_insert((i, i + 1));
-        }
-        map
-    });
-    index.get(&(domain, op)).map(|&(a, b)| &SCHEMAS[a..b])
+    schema::max_opset_of(domain)
 }
 
 /// Whether the op exists in a standard domain at any opset.
@@ -64,7 +17,7 @@ pub fn is_known_domain(domain: &str) -> bool {
 /// Checks `node` (in a standard domain imported at `opset`) against its schema.
 pub fn check_node(node: &Node, domain: &str, opset: i64) -> Result<(), String> {
     let shown = if domain.is_empty() { "ai.onnx" } else { domain };
-    let Some(all) = versions(domain, &node.op_type) else {
+    let Some(all) = schema::history(domain, &node.op_type) else {
         return Err(format!("`{}` is not an operator of {shown}", node.op_type));
     };
     let Some(schema) = all.iter().rev().find(|s| s.since <= opset) else {
@@ -82,10 +35,11 @@ pub fn check_node(node: &Node, domain: &str, opset: i64) -> Result<(), String> {
                 node.op_type, schema.since
             ));
         };
-        if !type_fits(*ty, value) {
+        let kind = AttrKind::from_code(*ty);
+        if !kind.admits(value) {
             return Err(format!(
                 "attribute `{name}` must be {}, not {}",
-                type_name(*ty),
+                type_name(*ty, kind),
                 value.kind()
             ));
         }
@@ -108,7 +62,7 @@ fn arity(
     if n < min || n > max {
         let range = match (min, max) {
             (a, b) if a == b => format!("{a}"),
-            (a, b) if b >= i32::MAX as usize => format!("at least {a}"),
+            (a, b) if b >= schema::VARIADIC => format!("at least {a}"),
             (a, b) => format!("{a} to {b}"),
         };
         return Err(format!("has {n} {kind}s, the op takes {range}"));
@@ -121,34 +75,12 @@ fn arity(
     Ok(())
 }
 
-fn type_fits(code: i32, value: &Attribute) -> bool {
-    matches!(
-        (code, value),
-        (1, Attribute::Float(_))
-            | (2, Attribute::Int(_))
-            | (3, Attribute::String(_))
-            | (4, Attribute::Tensor(_))
-            | (5, Attribute::Graph(_))
-            | (6, Attribute::Floats(_))
-            | (7, Attribute::Ints(_))
-            | (8, Attribute::Strings(_))
-            | (13, Attribute::Type(_))
-    )
-}
-
-fn type_name(code: i32) -> &'static str {
+fn type_name(code: i32, kind: AttrKind) -> &'static str {
     match code {
-        1 => "a float",
-        2 => "an int",
-        3 => "a string",
-        4 => "a tensor",
-        5 => "a graph",
-        6 => "floats",
-        7 => "ints",
-        8 => "strings",
         9 => "tensors",
         10 => "graphs",
         11 | 12 => "a sparse tensor",
-        _ => "a type",
+        _ if kind == AttrKind::Other => "a type",
+        _ => kind.described(),
     }
 }
