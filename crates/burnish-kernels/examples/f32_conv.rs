@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use burnish_kernels::Conv2dParams;
 use burnish_kernels::f32::conv::{
     Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit,
 };
@@ -46,10 +47,11 @@ fn main() {
             input: [h, w],
             out_channels: oc,
             kernel: [k, k],
-            stride: [s, s],
-            dilation: [1, 1],
-            pad_begin: [p, p],
-            pad_end: [p, p],
+            window: Conv2dParams {
+                stride: [s, s],
+                pads: [p; 4],
+                dilation: [1, 1],
+            },
             groups,
         };
         let wts: Vec<f32> = (0..oc * ic / groups * k * k)

@@ -10,30 +10,9 @@ use rayon::prelude::*;
 use crate::pack::Weights;
 use crate::pack::{Activation, check_len};
 use crate::{
-    Kernel, KernelError, PackedB, QuantOutput, Requant, gemm_i32, gemm_qlinear, gemm_requant,
-    gemm_scaled,
+    Conv2dParams, Kernel, KernelError, PackedB, QuantOutput, Requant, gemm_i32, gemm_qlinear,
+    gemm_requant, gemm_scaled,
 };
-
-/// Geometry of a 2-D convolution (ONNX Conv attributes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conv2dParams {
-    /// Vertical and horizontal stride.
-    pub stride: [usize; 2],
-    /// Padding: top, left, bottom, right (ONNX `pads` order for 2-D).
-    pub pads: [usize; 4],
-    /// Vertical and horizontal dilation.
-    pub dilation: [usize; 2],
-}
-
-impl Default for Conv2dParams {
-    fn default() -> Self {
-        Self {
-            stride: [1, 1],
-            pads: [0; 4],
-            dilation: [1, 1],
-        }
-    }
-}
 
 /// A quantized NCHW input: codes, shape, zero point and scale.
 #[derive(Debug, Clone, Copy)]
@@ -170,25 +149,8 @@ impl Conv2dParams {
                 icg * groups
             )));
         }
-        if self.stride.contains(&0) || self.dilation.contains(&0) {
-            return Err(KernelError::Conv(
-                "stride and dilation must be positive".into(),
-            ));
-        }
-        let extent = |size: usize, pad: usize, k: usize, d: usize, s: usize| {
-            let span = d * (k - 1) + 1;
-            (size + pad >= span).then(|| (size + pad - span) / s + 1)
-        };
-        let [pt, pl, pb, pr] = self.pads;
-        match (
-            extent(h, pt + pb, kh, self.dilation[0], self.stride[0]),
-            extent(wd, pl + pr, kw, self.dilation[1], self.stride[1]),
-        ) {
-            (Some(oh), Some(ow)) => Ok([n, oc, oh, ow]),
-            _ => Err(KernelError::Conv(format!(
-                "kernel `{kh}x{kw}` does not fit the padded `{h}x{wd}` input"
-            ))),
-        }
+        let [oh, ow] = self.output_hw([h, wd], [kh, kw])?;
+        Ok([n, oc, oh, ow])
     }
 }
 

@@ -73,6 +73,7 @@ mod driver;
 mod error;
 pub mod f32;
 mod gemm;
+mod geometry;
 mod kernel;
 pub mod lut;
 mod pack;
@@ -85,8 +86,7 @@ mod scalar;
 mod x86;
 
 pub use conv::{
-    Conv2dParams, PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32, conv2d_qlinear,
-    conv2d_scaled,
+    PackedConv, QuantizedInput, conv2d_int8, conv2d_int8_i32, conv2d_qlinear, conv2d_scaled,
 };
 pub use direct::{
     DirectConv, DirectOutput, MAX_DIRECT_DEPTH, OutputScale, Requantize, Residual, conv2d_direct,
@@ -96,6 +96,7 @@ pub use gemm::{
     OutputQuant, gemm_i8i8_i32, gemm_i32, gemm_qlinear, gemm_requant, gemm_requant_u8, gemm_scaled,
     gemm_u8i8_i32, quantize_u8,
 };
+pub use geometry::{Conv2dGeometry, Conv2dParams};
 pub use kernel::Kernel;
 pub use pack::{Activation, MAX_K, PackedB, Weights};
 pub use quant::{quantize_activations_u8, quantize_weights_per_column};

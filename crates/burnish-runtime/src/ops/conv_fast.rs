@@ -13,6 +13,7 @@ use super::BuildCtx;
 use super::conv::Window;
 use super::util::{dims, host_f32, upload_f32};
 use crate::value::B;
+use burnish_kernels::Conv2dParams;
 use burnish_kernels::f32::conv::{
     Conv2dGeometry, Epilogue, PackedConvWeights, conv2d, conv2d_uninit,
 };
@@ -112,20 +113,26 @@ impl FastConv {
             input: [lx[2], lx[3]],
             out_channels: lw[0],
             kernel: [lw[2], lw[3]],
-            stride: pick(&st, 1),
-            dilation: pick(&dl, 1),
-            pad_begin: pick(&pad.iter().map(|p| p.0).collect::<Vec<_>>(), 0),
-            pad_end: pick(&pad.iter().map(|p| p.1).collect::<Vec<_>>(), 0),
+            window: Conv2dParams {
+                stride: pick(&st, 1),
+                pads: {
+                    let [t, l] = pick(&pad.iter().map(|p| p.0).collect::<Vec<_>>(), 0);
+                    let [b, r] = pick(&pad.iter().map(|p| p.1).collect::<Vec<_>>(), 0);
+                    [t, l, b, r]
+                },
+                dilation: pick(&dl, 1),
+            },
             groups: self.group,
         };
-        let [oh, ow] = geo.output().map_err(|e| format!("Conv {e}"))?;
+        let [oh, ow] = geo.output().map_err(|e| e.to_string())?;
         let packed = match (&self.packed, &b) {
             (Some(p), _) => p.clone(),
             (None, b) => {
                 let bias = b.as_ref().map(host_f32).transpose()?;
                 let shape = [lw[0], lw[1], lw[2], lw[3]];
                 let packed =
-                    PackedConvWeights::new(&host_f32(w)?, shape, self.group, bias.as_deref())?;
+                    PackedConvWeights::new(&host_f32(w)?, shape, self.group, bias.as_deref())
+                        .map_err(|e| e.to_string())?;
                 Arc::new(with_affine(packed, self.affine.as_ref())?)
             }
         };
@@ -169,14 +176,14 @@ impl FastConv {
             && z.layout().start_offset() == 0
             && let Some(buf) = z.try_storage_mut::<f32>().filter(|b| b.len() == numel)
         {
-            conv2d(xs, &geo, &packed, &epi, buf)?;
+            conv2d(xs, &geo, &packed, &epi, buf).map_err(|e| e.to_string())?;
             return Ok(z);
         }
         let mut out = match z.as_slice::<f32>() {
             Some(s) => s.to_vec(),
             None => host_f32(&z)?,
         };
-        conv2d(xs, &geo, &packed, &epi, &mut out)?;
+        conv2d(xs, &geo, &packed, &epi, &mut out).map_err(|e| e.to_string())?;
         Ok(upload_f32(out, out_shape))
     }
 }
@@ -191,7 +198,8 @@ fn uninit_conv(
 ) -> Result<FlexTensor, String> {
     let numel: usize = out_shape.iter().product();
     let mut out = Vec::with_capacity(numel);
-    conv2d_uninit(xs, geo, packed, epi, &mut out.spare_capacity_mut()[..numel])?;
+    conv2d_uninit(xs, geo, packed, epi, &mut out.spare_capacity_mut()[..numel])
+        .map_err(|e| e.to_string())?;
     // SAFETY: `conv2d_uninit` returned Ok, so it wrote all `numel` values.
     unsafe { out.set_len(numel) };
     Ok(upload_f32(out, out_shape))
@@ -202,7 +210,9 @@ fn with_affine(
     affine: Option<&(Vec<f32>, Vec<f32>)>,
 ) -> Result<PackedConvWeights, String> {
     match affine {
-        Some((s, t)) => packed.with_affine(s.clone(), t.clone()),
+        Some((s, t)) => packed
+            .with_affine(s.clone(), t.clone())
+            .map_err(|e| e.to_string()),
         None => Ok(packed),
     }
 }

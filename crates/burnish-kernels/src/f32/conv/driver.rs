@@ -9,6 +9,7 @@ use super::blocks::{Block, Layout, blocks, gather_in_bounds, k_chunks, pack};
 use super::micro::{BRows, Partial, TileOut, tile};
 use super::padded::Padded;
 use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few};
+use crate::KernelError;
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
@@ -40,7 +41,7 @@ pub fn conv2d(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: &mut [f32],
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     check(x, geo, w, out.len())?;
     if w.is_depthwise() {
         return depthwise::conv(x, geo, w, epi, out);
@@ -60,9 +61,11 @@ pub fn conv2d_uninit(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: &mut [MaybeUninit<f32>],
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     if epi.accumulate {
-        return Err("an uninitialized output cannot hold a residual".into());
+        return Err(KernelError::Conv(
+            "an uninitialized output cannot hold a residual".into(),
+        ));
     }
     check(x, geo, w, out.len())?;
     if w.is_depthwise() || few::applies(geo, w) {
@@ -94,16 +97,16 @@ unsafe fn run(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: OutPtr,
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let [oh, ow] = geo.output()?;
-    let copied = geo.pad_begin != [0, 0] || geo.pad_end != [0, 0] || geo.stride != [1, 1];
+    let copied = geo.window.pads != [0; 4] || geo.window.stride != [1, 1];
     if !copied || ow < NR || ow % HALF == 0 {
         // SAFETY: forwarded from this function's contract.
         return unsafe { run_blocks(x, geo, w, epi, out) };
     }
     let wide = ow.next_multiple_of(HALF);
     let mut widened = *geo;
-    widened.pad_end[1] += (wide - ow) * geo.stride[1];
+    widened.window.pads[3] += (wide - ow) * geo.window.stride[1];
     if widened.output()? != [oh, wide] {
         // SAFETY: forwarded from this function's contract.
         return unsafe { run_blocks(x, geo, w, epi, out) };
@@ -137,7 +140,7 @@ unsafe fn run_blocks(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: OutPtr,
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let [oh, ow] = geo.output()?;
     let pixels = oh * ow;
     let k = w.k();
@@ -273,7 +276,12 @@ unsafe fn run_blocks(
     Ok(())
 }
 
-fn check(x: &[f32], geo: &Conv2dGeometry, w: &PackedConvWeights, out: usize) -> Result<(), String> {
+fn check(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    out: usize,
+) -> Result<(), KernelError> {
     if geo.groups == 0
         || !geo.in_channels.is_multiple_of(geo.groups)
         || w.groups != geo.groups
@@ -281,7 +289,7 @@ fn check(x: &[f32], geo: &Conv2dGeometry, w: &PackedConvWeights, out: usize) -> 
         || w.in_per_group != geo.in_per_group()
         || w.kernel != geo.kernel
     {
-        return Err(format!(
+        return Err(KernelError::Conv(format!(
             "weights [{}, {}, {}, {}] (groups {}) do not fit input channels {} in {} groups",
             w.out_channels,
             w.in_per_group,
@@ -290,15 +298,15 @@ fn check(x: &[f32], geo: &Conv2dGeometry, w: &PackedConvWeights, out: usize) -> 
             w.groups,
             geo.in_channels,
             geo.groups
-        ));
+        )));
     }
     let want_x = geo.batch * geo.in_channels * geo.input[0] * geo.input[1];
     if x.len() != want_x || out != geo.output_len()? {
-        return Err(format!(
+        return Err(KernelError::Conv(format!(
             "buffers hold {} input / {out} output values, geometry needs {want_x} / {}",
             x.len(),
             geo.output_len()?
-        ));
+        )));
     }
     Ok(())
 }

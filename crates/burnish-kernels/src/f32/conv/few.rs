@@ -7,6 +7,7 @@
 
 use super::micro::clamp;
 use super::{Conv2dGeometry, Epilogue, PackedConvWeights};
+use crate::KernelError;
 
 /// Output pixels per image up to which a convolution takes this path.
 pub const FEW_PIXELS: usize = 8;
@@ -24,7 +25,7 @@ pub(super) fn conv(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: &mut [f32],
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     let [oh, ow] = geo.output()?;
     let pixels = oh * ow;
     let (k, co) = (w.k(), w.out_channels);
@@ -33,13 +34,15 @@ pub(super) fn conv(
     for (r, field) in fields.chunks_exact_mut(k.max(1)).enumerate() {
         receptive_field(x, geo, r / pixels, (r % pixels) / ow, r % ow, field);
     }
-    let linear = w
-        .linear()
-        .ok_or("few-pixel convolution: the weights do not form one product operand")?;
+    let linear = w.linear().ok_or_else(|| {
+        KernelError::Conv(
+            "few-pixel convolution: the weights do not form one product operand".into(),
+        )
+    })?;
     let mut sums = vec![0f32; rows * co];
-    linear
-        .forward(&fields, rows, &mut sums)
-        .ok_or("few-pixel convolution: operand sizes do not match")?;
+    linear.forward(&fields, rows, &mut sums).ok_or_else(|| {
+        KernelError::Conv("few-pixel convolution: operand sizes do not match".into())
+    })?;
     let terms = w.terms(0, co);
     for (r, acc) in sums.chunks_exact(co.max(1)).enumerate() {
         let (image, p) = (r / pixels, r % pixels);
@@ -72,9 +75,11 @@ fn receptive_field(
     for ci in 0..geo.in_channels {
         let src = &x[(image * geo.in_channels + ci) * plane..][..plane];
         for ky in 0..kh {
-            let iy = (oy * geo.stride[0] + ky * geo.dilation[0]).checked_sub(geo.pad_begin[0]);
+            let iy = (oy * geo.window.stride[0] + ky * geo.window.dilation[0])
+                .checked_sub(geo.window.pad_begin()[0]);
             for kx in 0..kw {
-                let ix = (ox * geo.stride[1] + kx * geo.dilation[1]).checked_sub(geo.pad_begin[1]);
+                let ix = (ox * geo.window.stride[1] + kx * geo.window.dilation[1])
+                    .checked_sub(geo.window.pad_begin()[1]);
                 field[at] = match (iy, ix) {
                     (Some(iy), Some(ix)) if iy < h && ix < wd => src[iy * wd + ix],
                     _ => 0.0,

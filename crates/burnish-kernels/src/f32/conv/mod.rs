@@ -29,8 +29,9 @@ mod padded;
 #[cfg(target_arch = "x86_64")]
 mod zmm;
 
+pub use crate::geometry::Conv2dGeometry;
 pub use driver::{conv2d, conv2d_uninit};
-pub use pack::{Conv2dGeometry, Epilogue, PackedConvWeights, Terms};
+pub use pack::{Epilogue, PackedConvWeights, Terms};
 
 /// Output channels per microkernel tile.
 pub const MR: usize = 6;

@@ -1,69 +1,10 @@
-//! Convolution geometry, epilogue description, and weights packed for the microkernel.
+//! Epilogue description and weights packed for the microkernel.
 
 use std::sync::OnceLock;
 
 use super::MR;
+use crate::KernelError;
 use crate::f32::linear::PackedLinear;
-
-/// Shape of one 2-D convolution call (a 1-D convolution is a 2-D one with height 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conv2dGeometry {
-    /// Batch size.
-    pub batch: usize,
-    /// Input channels (all groups).
-    pub in_channels: usize,
-    /// Input height and width.
-    pub input: [usize; 2],
-    /// Output channels (all groups).
-    pub out_channels: usize,
-    /// Kernel height and width.
-    pub kernel: [usize; 2],
-    /// Strides.
-    pub stride: [usize; 2],
-    /// Dilations.
-    pub dilation: [usize; 2],
-    /// Padding at the start (top, left); the end padding only shapes the output size.
-    pub pad_begin: [usize; 2],
-    /// Padding at the end (bottom, right).
-    pub pad_end: [usize; 2],
-    /// Groups.
-    pub groups: usize,
-}
-
-impl Conv2dGeometry {
-    /// Output height and width, or an error when the kernel does not fit the padded input.
-    pub fn output(&self) -> Result<[usize; 2], String> {
-        let mut out = [0; 2];
-        for (i, out) in out.iter_mut().enumerate() {
-            let span = (self.kernel[i] - 1) * self.dilation[i] + 1;
-            let padded = self.input[i] + self.pad_begin[i] + self.pad_end[i];
-            if padded < span || self.stride[i] == 0 {
-                return Err(format!(
-                    "kernel {:?} (dilation {:?}) does not fit the padded input {:?}",
-                    self.kernel, self.dilation, self.input
-                ));
-            }
-            *out = (padded - span) / self.stride[i] + 1;
-        }
-        Ok(out)
-    }
-
-    /// Input channels per group.
-    pub fn in_per_group(&self) -> usize {
-        self.in_channels / self.groups
-    }
-
-    /// Output channels per group.
-    pub fn out_per_group(&self) -> usize {
-        self.out_channels / self.groups
-    }
-
-    /// Number of output elements.
-    pub fn output_len(&self) -> Result<usize, String> {
-        let [oh, ow] = self.output()?;
-        Ok(self.batch * self.out_channels * oh * ow)
-    }
-}
 
 /// What happens to each output value after the sum of products:
 /// `y = clamp(affine(acc + bias[c]) + residual, min, max)`, where `affine` is the weights'
@@ -120,18 +61,21 @@ impl PackedConvWeights {
         shape: [usize; 4],
         groups: usize,
         bias: Option<&[f32]>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, KernelError> {
         let [out, cin_g, kh, kw] = shape;
         if groups == 0 || out % groups != 0 || w.len() != out * cin_g * kh * kw {
-            return Err(format!(
+            return Err(KernelError::Conv(format!(
                 "weight {shape:?} with {} values does not fit {groups} groups",
                 w.len()
-            ));
+            )));
         }
         if let Some(b) = bias
             && b.len() != out
         {
-            return Err(format!("bias has {} values for {out} channels", b.len()));
+            return Err(KernelError::Conv(format!(
+                "bias has {} values for {out} channels",
+                b.len()
+            )));
         }
         let k = cin_g * kh * kw;
         let out_g = out / groups;
@@ -167,14 +111,14 @@ impl PackedConvWeights {
 
     /// Adds a per-channel `scale` and `shift` after the bias: `(acc + bias) * scale + shift`,
     /// each operation rounded to f32, so the result equals running the two steps apart.
-    pub fn with_affine(mut self, scale: Vec<f32>, shift: Vec<f32>) -> Result<Self, String> {
+    pub fn with_affine(mut self, scale: Vec<f32>, shift: Vec<f32>) -> Result<Self, KernelError> {
         if scale.len() != self.out_channels || shift.len() != self.out_channels {
-            return Err(format!(
+            return Err(KernelError::Conv(format!(
                 "affine has {} scales and {} shifts for {} channels",
                 scale.len(),
                 shift.len(),
                 self.out_channels
-            ));
+            )));
         }
         self.affine = Some((scale, shift));
         Ok(self)

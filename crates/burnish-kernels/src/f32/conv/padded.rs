@@ -43,13 +43,13 @@ impl<'a> Padded<'a> {
     /// directly (the caller keeps its reads inside `x`: the buffer has no slack then).
     pub(crate) fn new(x: &'a [f32], geo: &Conv2dGeometry, in_place_ok: bool) -> Self {
         let [h, w] = geo.input;
-        let [sh, sw] = geo.stride;
-        let [pt, pl] = geo.pad_begin;
-        let ph = h + pt + geo.pad_end[0];
-        let pw = w + pl + geo.pad_end[1];
+        let [sh, sw] = geo.window.stride;
+        let [pt, pl] = geo.window.pad_begin();
+        let ph = h + pt + geo.window.pad_end()[0];
+        let pw = w + pl + geo.window.pad_end()[1];
         let phase = [ph.div_ceil(sh), pw.div_ceil(sw)];
         let [kh, kw] = geo.kernel;
-        let [dh, dw] = geo.dilation;
+        let [dh, dw] = geo.window.dilation;
         let rows_used: Vec<bool> = (0..sh)
             .map(|a| (0..kh).any(|ky| ky * dh % sh == a))
             .collect();
@@ -66,8 +66,8 @@ impl<'a> Padded<'a> {
         }
         let plane = phase[0] * phase[1];
         let channel = used.len() * plane;
-        let unpadded = geo.pad_begin == [0, 0] && geo.pad_end == [0, 0];
-        if in_place_ok && unpadded && geo.stride == [1, 1] {
+        let unpadded = geo.window.pad_begin() == [0, 0] && geo.window.pad_end() == [0, 0];
+        if in_place_ok && unpadded && geo.window.stride == [1, 1] {
             return Self {
                 store: Store::Borrowed(x),
                 phase,
@@ -134,8 +134,8 @@ impl<'a> Padded<'a> {
     /// Offset of every reduction step `(channel, ky, kx)` from a block's base.
     pub(crate) fn offsets(&self, geo: &Conv2dGeometry) -> Vec<usize> {
         let [kh, kw] = geo.kernel;
-        let [dh, dw] = geo.dilation;
-        let [sh, sw] = geo.stride;
+        let [dh, dw] = geo.window.dilation;
+        let [sh, sw] = geo.window.stride;
         let [qh, qw] = self.phase;
         let taps: Vec<usize> = (0..kh)
             .flat_map(|ky| (0..kw).map(move |kx| (ky * dh, kx * dw)))

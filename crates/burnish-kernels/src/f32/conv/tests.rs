@@ -2,6 +2,7 @@
 //! groups, depthwise, 1-D, partial tiles, residual and clamps.
 
 use super::*;
+use crate::Conv2dParams;
 
 struct Lcg(u64);
 
@@ -32,10 +33,12 @@ fn direct(x: &[f32], g: &Conv2dGeometry, w: &[f32], b: &[f32]) -> Vec<f32> {
                     for ci in 0..cig {
                         for ky in 0..kh {
                             for kx in 0..kw {
-                                let iy = (oy * g.stride[0] + ky * g.dilation[0]) as isize
-                                    - g.pad_begin[0] as isize;
-                                let ix = (ox * g.stride[1] + kx * g.dilation[1]) as isize
-                                    - g.pad_begin[1] as isize;
+                                let iy = (oy * g.window.stride[0] + ky * g.window.dilation[0])
+                                    as isize
+                                    - g.window.pad_begin()[0] as isize;
+                                let ix = (ox * g.window.stride[1] + kx * g.window.dilation[1])
+                                    as isize
+                                    - g.window.pad_begin()[1] as isize;
                                 if iy < 0
                                     || ix < 0
                                     || iy >= g.input[0] as isize
@@ -77,10 +80,11 @@ fn geometry(
         input,
         out_channels: cout,
         kernel,
-        stride,
-        dilation,
-        pad_begin: [pads[0], pads[1]],
-        pad_end: [pads[2], pads[3]],
+        window: Conv2dParams {
+            stride,
+            pads,
+            dilation,
+        },
         groups,
     }
 }

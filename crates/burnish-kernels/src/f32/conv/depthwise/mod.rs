@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::micro::clamp;
 use super::{Conv2dGeometry, Epilogue, PackedConvWeights};
+use crate::KernelError;
 
 /// Output columns computed together (one AVX-512 register, two AVX2 registers).
 const LANES: usize = 16;
@@ -22,9 +23,11 @@ pub fn conv(
     w: &PackedConvWeights,
     epi: &Epilogue,
     out: &mut [f32],
-) -> Result<(), String> {
+) -> Result<(), KernelError> {
     if epi.accumulate && w.affine.is_some() {
-        return Err("a depthwise conv cannot scale its output after adding a residual".into());
+        return Err(KernelError::Conv(
+            "a depthwise conv cannot scale its output after adding a residual".into(),
+        ));
     }
     let [oh, ow] = geo.output()?;
     let scratch = Scratch::new(geo, ow);
@@ -82,10 +85,10 @@ struct Scratch {
 impl Scratch {
     fn new(geo: &Conv2dGeometry, ow: usize) -> Self {
         let [h, wd] = geo.input;
-        let [sh, sw] = geo.stride;
-        let [dh, dw] = geo.dilation;
-        let rows = h + geo.pad_begin[0] + geo.pad_end[0];
-        let width = wd + geo.pad_begin[1] + geo.pad_end[1];
+        let [sh, sw] = geo.window.stride;
+        let [dh, dw] = geo.window.dilation;
+        let rows = h + geo.window.pad_begin()[0] + geo.window.pad_end()[0];
+        let width = wd + geo.window.pad_begin()[1] + geo.window.pad_end()[1];
         let len = width.div_ceil(sw).max(ow) + LANES;
         let taps = (0..geo.kernel[0])
             .flat_map(|ky| {
@@ -111,7 +114,7 @@ impl Scratch {
     #[inline(always)]
     fn fill(&self, src: &[f32], geo: &Conv2dGeometry, buf: &mut Vec<f32>) {
         let [h, wd] = geo.input;
-        let [pt, pl] = geo.pad_begin;
+        let [pt, pl] = geo.window.pad_begin();
         let (sw, len) = (self.stride, self.len);
         if buf.len() != self.rows * sw * len {
             buf.clear();
