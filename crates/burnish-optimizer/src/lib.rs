@@ -39,4 +39,3 @@ pub use manager::{Dump, Level, OptimizationRecord, OptimizeOptions, PassManager,
 pub use opset::{OpsetRecord, convert_opset};
 pub use pass::{Pass, PassContext};
 pub use probe::ProbeCache;
-pub use verify::verify_graph;

@@ -6,7 +6,7 @@ use burnish_model::Graph;
 
 /// Checks that every node input is defined before use, every value is defined once, and every
 /// graph output is produced. Returns the first broken rule.
-pub fn verify_graph(graph: &Graph) -> Result<(), String> {
+pub(crate) fn verify_graph(graph: &Graph) -> Result<(), String> {
     let mut defined: HashSet<&str> = HashSet::new();
     for v in &graph.inputs {
         if !defined.insert(&v.name) {
