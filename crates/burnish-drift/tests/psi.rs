@@ -65,13 +65,8 @@ fn epsilon_bounds_empty_bins() {
 fn noise_floor_matches_simulation() {
     use burnish_drift::psi::psi_noise_floor;
     // Mean PSI over 200 pairs of same-law samples, 10 bins, 200 vs 300 values.
-    let mut state = 1u64;
-    let mut uniform = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut rng = burnish_stats::Rng::new(1);
+    let mut uniform = || rng.uniform_f32(0.0, 1.0);
     let mean: f64 = (0..200)
         .map(|_| {
             let a: Vec<f32> = (0..200).map(|_| uniform()).collect();

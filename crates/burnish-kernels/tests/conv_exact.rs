@@ -77,7 +77,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn conv_matches_the_direct_reference_on_every_kernel() {
-    let mut rng = Rng(2024);
+    let mut rng = Rng::new(2024);
     for kernel in Kernel::available() {
         for (i, case) in cases().into_iter().enumerate() {
             let [n, c, h, w] = case.input;

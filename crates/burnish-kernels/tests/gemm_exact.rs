@@ -63,7 +63,7 @@ fn scalar_is_always_available_and_best_is_supported() {
 #[test]
 fn u8_activations_with_zero_points_are_exact() {
     for kernel in Kernel::available() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         for (case, shape @ (m, k, n)) in shapes(&mut rng).into_iter().enumerate() {
             let a = rng.bytes(m * k, case);
             let b = rng.weights(k * n, case + 1);
@@ -77,7 +77,7 @@ fn u8_activations_with_zero_points_are_exact() {
 #[test]
 fn i8_activations_are_exact() {
     for kernel in Kernel::available() {
-        let mut rng = Rng(12345);
+        let mut rng = Rng::new(12345);
         for (case, shape @ (m, k, n)) in shapes(&mut rng).into_iter().enumerate() {
             let a: Vec<i8> = rng.weights(m * k, case + 2);
             let b = rng.weights(k * n, case);
@@ -111,7 +111,7 @@ fn extreme_values_at_large_depth_are_exact() {
 
 #[test]
 fn large_parallel_shape_is_exact() {
-    let mut rng = Rng(77);
+    let mut rng = Rng::new(77);
     let (m, k, n) = (300, 515, 270);
     let a = rng.bytes(m * k, 0);
     let b = rng.weights(k * n, 0);
@@ -122,7 +122,7 @@ fn large_parallel_shape_is_exact() {
 
 #[test]
 fn requantized_outputs_follow_the_documented_formula() {
-    let mut rng = Rng(4242);
+    let mut rng = Rng::new(4242);
     for kernel in Kernel::available() {
         for (m, k, n) in [(1, 64, 10), (37, 129, 45), (130, 70, 33)] {
             let a = rng.bytes(m * k, 0);

@@ -42,7 +42,7 @@ const SHAPES: [(usize, usize, usize); 6] = [
 #[test]
 fn weight_zero_points_and_u8_weights_are_exact() {
     for kernel in Kernel::available() {
-        let mut rng = Rng(0xC0FFEE);
+        let mut rng = Rng::new(0xC0FFEE);
         for (case, shape @ (m, k, n)) in SHAPES.into_iter().enumerate() {
             let a = rng.bytes(m * k, case);
             let azp = rng.next() as u8;
@@ -85,7 +85,7 @@ fn weight_zero_points_and_u8_weights_are_exact() {
 #[test]
 fn qlinear_requantization_matches_the_reference_formula() {
     for kernel in Kernel::available() {
-        let mut rng = Rng(99);
+        let mut rng = Rng::new(99);
         for (case, shape @ (m, k, n)) in SHAPES.into_iter().enumerate() {
             let a = rng.bytes(m * k, case);
             let b = rng.weights(k * n, case);

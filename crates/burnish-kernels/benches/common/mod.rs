@@ -1,15 +1,10 @@
 //! Helpers shared by the kernel benches and examples: seeded data and the f32 GEMM baseline.
 #![allow(dead_code)]
 
-/// A seeded xorshift32 stream of `len` values.
+/// A seeded stream of `len` random 32-bit values (the project's one generator).
 pub fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
-    let mut s = seed;
-    (0..len).map(move |_| {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        s
-    })
+    let mut rng = burnish_stats::Rng::new(u64::from(seed));
+    (0..len).map(move |_| (rng.next_u64() >> 32) as u32)
 }
 
 /// `out[m x n] = a[m x k] * b[k x n]`, row-major, with the `gemm` crate.

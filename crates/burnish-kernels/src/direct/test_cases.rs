@@ -3,18 +3,18 @@
 
 use crate::Conv2dParams;
 
-pub(super) struct Rng(pub(super) u64);
+/// Test data drawn from the project's one seeded generator.
+pub(super) struct Rng(burnish_stats::Rng);
 
 impl Rng {
+    pub(super) fn new(seed: u64) -> Self {
+        Self(burnish_stats::Rng::new(seed))
+    }
     pub(super) fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
+        self.0.next_u64()
     }
     pub(super) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
     pub(super) fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()

@@ -308,14 +308,14 @@ fn fixed_shapes_match_the_reference() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let mut rng = Rng(17);
+        let mut rng = Rng::new(17);
         pool.install(|| fixed_cases().iter().for_each(|c| check(c, &mut rng)));
     }
 }
 
 #[test]
 fn random_shapes_match_the_reference() {
-    let mut rng = Rng(2024);
+    let mut rng = Rng::new(2024);
     for _ in 0..120 {
         let case = random_case(&mut rng);
         check(&case, &mut rng);

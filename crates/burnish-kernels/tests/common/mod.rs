@@ -2,19 +2,20 @@
 
 #![allow(dead_code)]
 
-/// Xorshift generator: deterministic, dependency-free.
-pub struct Rng(pub u64);
+/// Test data drawn from the project's one seeded generator.
+pub struct Rng(burnish_stats::Rng);
 
 impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(burnish_stats::Rng::new(seed))
+    }
+
     pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
 
     /// Bytes drawn from one of several distributions: uniform, extremes only, or mostly zero.
