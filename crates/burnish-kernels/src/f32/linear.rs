@@ -170,26 +170,26 @@ fn dispatch(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
             return unsafe { slice_avx2(x, k, k0, w, tile) };
         }
     }
-    copy_tile_rows::<1>(x, k, k0, w, tile);
+    accumulate_rows::<1>(x, k, k0, w, tile);
 }
 
 /// Four rows share each weight load: 16 accumulators of the 32 vector registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 fn slice_avx512(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
-    copy_tile_rows::<4>(x, k, k0, w, tile);
+    accumulate_rows::<4>(x, k, k0, w, tile);
 }
 
 /// One row at a time: a row's 64 accumulators take half of the 16 vector registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn slice_avx2(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
-    copy_tile_rows::<1>(x, k, k0, w, tile);
+    accumulate_rows::<1>(x, k, k0, w, tile);
 }
 
 /// The rows of `tile` in groups of `R`, then one by one.
 #[inline(always)]
-fn copy_tile_rows<const R: usize>(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
+fn accumulate_rows<const R: usize>(x: &[f32], k: usize, k0: usize, w: &[f32], tile: &mut [f32]) {
     let kc = w.len() / NB;
     let mut groups = tile.chunks_exact_mut(R * NB);
     let mut r0 = 0;
