@@ -436,9 +436,9 @@ fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
     for allow in [false, true] {
         let out = dir.join(format!("digits.{allow}.onnx"));
         let extra: &[&str] = if allow {
-            &["--allow-fidelity-loss"]
+            &["--allow-fidelity-loss", "--no-float-fallback"]
         } else {
-            &[]
+            &["--no-float-fallback"]
         };
         let o = quantize_digits(&out, "percentile:80", extra);
         let stderr = String::from_utf8_lossy(&o.stderr);
@@ -466,4 +466,54 @@ fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
         serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
             .unwrap();
     assert_eq!(record["fidelity_floor"]["outputs"][0]["follows"], true);
+}
+
+/// The floor's automatic float fallback, end to end: `optimize` keeps the one node that breaks
+/// the floor in float, says so, records it in `OUT.json` and succeeds; with
+/// `--no-float-fallback` the same quantization fails the floor.
+#[test]
+fn the_float_fallback_keeps_the_breaking_node_float_unless_disabled() {
+    let dir = common::temp_dir("quant-fallback");
+    let model = fixture("../quant_fallback/model.onnx");
+    let calibration = fixture("../quant_fallback/calibration.npz");
+    for disabled in [false, true] {
+        let out = dir.join(format!("fallback.{disabled}.onnx"));
+        let mut args = vec![
+            "optimize",
+            &model,
+            "-o",
+            out.to_str().expect("a UTF-8 temp path"),
+            "--quantize",
+            "static-int8",
+            "--calibration",
+            &calibration,
+        ];
+        if disabled {
+            args.push("--no-float-fallback");
+        }
+        let o = common::burnish(&args);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(if disabled { 1 } else { 0 }),
+            "{stderr}"
+        );
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
+                .unwrap();
+        if disabled {
+            assert!(record["float_fallback"].is_null(), "{record}");
+            assert!(stderr.contains("fidelity floor"), "{stderr}");
+        } else {
+            assert!(stdout.contains("kept in float: b"), "{stdout}");
+            assert_eq!(
+                record["float_fallback"]["kept_float"],
+                serde_json::json!(["b"])
+            );
+            assert_eq!(record["fidelity_floor"]["outputs"][0]["follows"], true);
+        }
+    }
 }

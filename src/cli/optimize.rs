@@ -57,6 +57,11 @@ pub struct OptimizeArgs {
     /// with status 1.
     #[arg(long)]
     pub allow_fidelity_loss: bool,
+    /// Do not keep nodes in float automatically when the quantized model falls below the
+    /// fidelity floor (by default the nodes that add the most error stay float, a few more
+    /// each round, until the floor holds).
+    #[arg(long)]
+    pub no_float_fallback: bool,
     /// Activation range method: `minmax`, `percentile:99.99`, `entropy` (KL) or `mse`.
     #[arg(long, default_value = "minmax", value_parser = parsed::<RangeMethod>)]
     pub calibration_method: RangeMethod,

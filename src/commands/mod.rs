@@ -7,6 +7,7 @@ mod compare;
 mod conformance;
 mod drift;
 mod eval;
+mod floor;
 mod gate;
 mod inspect;
 mod load;

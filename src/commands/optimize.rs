@@ -11,18 +11,22 @@ use burnish_optimizer::{OptimizeOptions, PassManager, convert_opset, lower_for_e
 
 use crate::cli::OptimizeArgs;
 
+/// What quantizing recorded: the quantizer, the QDQ lowering (`--keep-fused`), the accuracy
+/// gate and the float fallback.
+struct QuantRecords {
+    quant: burnish_quant::QuantRecord,
+    lowering: Option<burnish_quant::LowerRecord>,
+    gate: Option<burnish_accuracy::GateRecord>,
+    fallback: Option<burnish_accuracy::FallbackRecord>,
+}
+
 /// Quantizes the optimized model (unfused to standard ops first); with `--keep-fused` the QDQ
 /// patterns are lowered to the int8 ops burnish executes.
 fn quantize_model(
     model: &burnish_model::Model,
     mode: burnish_quant::QuantMode,
     args: &OptimizeArgs,
-) -> anyhow::Result<(
-    burnish_model::Model,
-    burnish_quant::QuantRecord,
-    Option<burnish_quant::LowerRecord>,
-    Option<burnish_accuracy::GateRecord>,
-)> {
+) -> anyhow::Result<(burnish_model::Model, QuantRecords)> {
     let cfg = burnish_quant::QuantConfig {
         mode,
         method: args.calibration_method,
@@ -43,7 +47,7 @@ fn quantize_model(
         Some(path) => Some(burnish_quant::Calibration::from_npz(path)?),
         None => None,
     };
-    let (q, record, gate) = match super::gate::settings(&args.gate, model)? {
+    let (q, record, gate, fallback) = match super::gate::settings(&args.gate, model)? {
         Some((data, opts)) => {
             let g = burnish_accuracy::gate_quantization(
                 model,
@@ -54,13 +58,32 @@ fn quantize_model(
             )
             .with_context(|| format!("accuracy gate on `{}`", args.model.display()))?;
             super::gate::print(&g.gate.record);
-            (g.qdq, g.quant, Some(g.gate.record))
+            (g.qdq, g.quant, Some(g.gate.record), None)
         }
-        None => {
-            let q = burnish_quant::quantize_for_burnish(model, &cfg, calibration.as_ref())
+        None => match super::floor::data(args).filter(|_| !args.no_float_fallback) {
+            Some(path) => {
+                let samples = burnish_model::Samples::read(&model.graph, path)?;
+                let opts = burnish_accuracy::FallbackOptions {
+                    floor_samples: super::floor::SAMPLES,
+                    ..Default::default()
+                };
+                let f = burnish_accuracy::float_fallback(
+                    model,
+                    &cfg,
+                    calibration.as_ref(),
+                    &samples,
+                    &opts,
+                )
                 .with_context(|| format!("quantizing `{}` ({mode})", args.model.display()))?;
-            (q.qdq, q.record, None)
-        }
+                super::floor::print_fallback(&f.record);
+                (f.quantized.qdq, f.quantized.record, None, Some(f.record))
+            }
+            None => {
+                let q = burnish_quant::quantize_for_burnish(model, &cfg, calibration.as_ref())
+                    .with_context(|| format!("quantizing `{}` ({mode})", args.model.display()))?;
+                (q.qdq, q.record, None, None)
+            }
+        },
     };
     let (q, lowering) = match args.keep_fused {
         true => {
@@ -90,7 +113,15 @@ fn quantize_model(
     for note in &record.notes {
         println!("  note: {note}");
     }
-    Ok((q, record, lowering, gate))
+    Ok((
+        q,
+        QuantRecords {
+            quant: record,
+            lowering,
+            gate,
+            fallback,
+        },
+    ))
 }
 
 /// Whether the model is in QDQ form (quantized by burnish or another tool).
@@ -192,8 +223,8 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         }
         None => (model, None, None),
         Some(mode) => {
-            let (q, rec, lowering, gate) = quantize_model(&model, *mode, &args)?;
-            (q, Some((rec, lowering, gate)), None)
+            let (q, records) = quantize_model(&model, *mode, &args)?;
+            (q, Some(records), None)
         }
     };
     let inputs = match &args.inputs {
@@ -270,7 +301,7 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
                 burnish_quant::lower_qdq(&mut executed)?;
             }
             let why = super::gate::why_not_faster(&args.gate, &original, &executed, &inputs)?;
-            (Some(why), floor(&args, &original, &executed)?)
+            (Some(why), super::floor::check(&args, &original, &executed)?)
         }
         None => (None, None),
     };
@@ -281,11 +312,11 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     let json_path = args.output.with_extension("json");
     let within_budget = quant
         .as_ref()
-        .and_then(|q| q.2.as_ref())
+        .and_then(|q| q.gate.as_ref())
         .is_none_or(|g| g.within_budget);
-    let (quantization, lowering, accuracy_gate) = match quant {
-        Some((q, lowering, gate)) => (Some(q), lowering, gate),
-        None => (None, qdq_lowering, None),
+    let (quantization, lowering, accuracy_gate, float_fallback) = match quant {
+        Some(r) => (Some(r.quant), r.lowering, r.gate, r.fallback),
+        None => (None, qdq_lowering, None, None),
     };
     let out = OptimizeOutput {
         model: args.model.display().to_string(),
@@ -299,6 +330,7 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
         accuracy_gate,
         why_not_faster,
         fidelity_floor,
+        float_fallback,
     };
     write_atomic(&json_path, serde_json::to_string_pretty(&out)?.as_bytes())?;
     println!(
@@ -308,72 +340,10 @@ fn run_inner(args: OptimizeArgs) -> anyhow::Result<ExitCode> {
     );
     let floor_met = out.fidelity_floor.as_ref().is_none_or(|f| f.met());
     if !floor_met {
-        let f = out.fidelity_floor.as_ref().expect("checked");
-        let worst: Vec<String> = f
-            .below()
-            .iter()
-            .map(|o| {
-                let top1 = o
-                    .metrics
-                    .top1_agreement
-                    .map(|t| format!(", top-1 agreement {:.1}%", 100.0 * t))
-                    .unwrap_or_default();
-                format!("`{}` (cosine {:.4}{top1})", o.name, o.metrics.cosine)
-            })
-            .collect();
-        eprintln!(
-            "{}: the quantized model falls below the fidelity floor (cosine and top-1 agreement \
-             {} against the float model) on {} sample(s) of `{}`: {}. Keep the most sensitive \
-             nodes in float (`--sensitivity`, `--exclude-node NODE`), try \
-             `--calibration-method percentile:99.99` or `entropy`, or pass \
-             `--allow-fidelity-loss` to accept it",
-            if args.allow_fidelity_loss {
-                "warning"
-            } else {
-                "error"
-            },
-            f.min_cosine,
-            f.samples,
-            f.data,
-            worst.join(", ")
-        );
+        super::floor::report_below(&out, &args);
     }
     if !within_budget || (!floor_met && !args.allow_fidelity_loss) {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Samples the fidelity floor runs on at most.
-const FLOOR_SAMPLES: usize = 8;
-
-/// The fidelity floor of the quantized model as burnish runs it, on `--inputs` or else the
-/// calibration data; `None` (with a note) without real data.
-fn floor(
-    args: &OptimizeArgs,
-    original: &burnish_model::Model,
-    executed: &burnish_model::Model,
-) -> anyhow::Result<Option<burnish_eval::FidelityFloor>> {
-    let Some(path) = args.inputs.as_ref().or(args.calibration.as_ref()) else {
-        println!("fidelity floor: not checked (no real data: pass `--inputs` or `--calibration`)");
-        return Ok(None);
-    };
-    let samples = burnish_model::Samples::read(&original.graph, path)?;
-    let f = burnish_eval::fidelity_floor(original, executed, &samples, FLOOR_SAMPLES)
-        .context("checking the fidelity floor")?;
-    println!("fidelity floor ({} sample(s) of `{}`):", f.samples, f.data);
-    for o in &f.outputs {
-        let top1 = o
-            .metrics
-            .top1_agreement
-            .map(|t| format!("  top-1 agree {:.2}%", 100.0 * t))
-            .unwrap_or_default();
-        println!(
-            "  {:<32} cos {:.6}{top1}  {}",
-            o.name,
-            o.metrics.cosine,
-            if o.follows { "ok" } else { "BELOW" }
-        );
-    }
-    Ok(Some(f))
 }

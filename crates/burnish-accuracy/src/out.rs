@@ -44,4 +44,7 @@ pub struct OptimizeOutput {
     /// The quantized model (as burnish runs it) against the original on real samples
     /// (`--inputs`, else the calibration data); `None` without real data.
     pub fidelity_floor: Option<burnish_eval::FidelityFloor>,
+    /// The automatic float fallback that brought the quantized model to the floor (or tried
+    /// to); `None` when it did not run (no real data, `--no-float-fallback`, an accuracy gate).
+    pub float_fallback: Option<crate::FallbackRecord>,
 }

@@ -129,6 +129,7 @@ pub fn quantize(
         model.clone()
     };
     let mut notes = Vec::new();
+    let mut activation_ops: Vec<String> = Vec::new();
     let mut cfg = cfg.clone();
     opset::prepare(&mut m, &mut cfg, &mut notes)?;
     let basic = burnish_optimizer::OptimizeOptions {
@@ -191,7 +192,9 @@ pub fn quantize(
             }
             let (cands, mut decisions) = select::select(&m, &cfg);
             let mut layout = match (mode, cfg.target) {
-                (QuantMode::StaticInt8, QdqTarget::Onnxruntime) => qdq::ort::layout(&m, &cands),
+                (QuantMode::StaticInt8, QdqTarget::Onnxruntime) => {
+                    qdq::ort::layout(&m, &cands, &cfg.exclude_nodes)
+                }
                 (QuantMode::StaticInt8, QdqTarget::Burnish) => qdq::ort::Layout {
                     acts: qdq::static_tensors(&m, &cands),
                     ..Default::default()
@@ -205,6 +208,11 @@ pub fn quantize(
                 },
                 _ => Default::default(),
             };
+            activation_ops = layout
+                .qlinear
+                .iter()
+                .map(|&i| m.graph.nodes[i].name.clone())
+                .collect();
             let mut params = HashMap::new();
             if mode == QuantMode::StaticInt8 {
                 let cal = calibration.ok_or_else(|| QuantError::NeedsCalibration {
@@ -293,6 +301,7 @@ pub fn quantize(
     let mut decisions = decisions;
     let (total, share) = macs::fill(&float_model, calibration, &mut decisions)?;
     let record = QuantRecord {
+        activation_ops,
         mode: cfg.mode.to_string(),
         method: (cfg.mode == QuantMode::StaticInt8).then_some(cfg.method),
         per_channel: cfg.per_channel,

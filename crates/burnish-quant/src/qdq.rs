@@ -83,6 +83,13 @@ pub fn insert(
     };
     let cand_at: HashMap<usize, &Candidate> = cands.iter().map(|c| (c.idx, c)).collect();
     let absorbed: HashSet<usize> = acts.iter().filter_map(|a| a.absorbed).collect();
+    // Tensors still computed in float next to their quantized form (not an absorbed Relu's
+    // output): a node kept float on request reads those directly.
+    let float_too: HashSet<&str> = acts
+        .iter()
+        .filter(|a| a.absorbed.is_none())
+        .map(|a| a.tensor.as_str())
+        .collect();
     let mut before: HashMap<usize, Vec<Node>> = HashMap::new();
     let mut rename: HashMap<String, String> = HashMap::new();
     let mut only_in: HashMap<String, HashSet<usize>> = HashMap::new();
@@ -196,6 +203,7 @@ pub fn insert(
         if absorbed.contains(&i) {
             continue;
         }
+        let kept_float = cfg.exclude_nodes.contains(&n.name);
         for (k, input) in n.inputs.iter_mut().enumerate() {
             if let Some(w) = rename.get(&format!("{i}#{k}")) {
                 *input = w.clone();
@@ -203,6 +211,7 @@ pub fn insert(
                 && only_in
                     .get(input.as_str())
                     .is_none_or(|set| set.contains(&i))
+                && !(kept_float && float_too.contains(input.as_str()))
             {
                 *input = dq.clone();
             }

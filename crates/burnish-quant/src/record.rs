@@ -62,6 +62,10 @@ pub struct QuantRecord {
     pub calibration_samples: usize,
     /// One entry per MAC-carrying node.
     pub nodes: Vec<NodeDecision>,
+    /// Nodes without weights that compute on quantized activations (onnxruntime's `QLinear*`
+    /// ops: `Add`, `Mul`, `Concat`, `Sigmoid`, `Softmax`, ...); `exclude_nodes` keeps them float
+    /// too.
+    pub activation_ops: Vec<String>,
     /// Activation tensors quantized (static mode).
     pub tensors: Vec<TensorDecision>,
     /// `QuantizeLinear` + `DynamicQuantizeLinear` nodes (float -> int boundaries).

@@ -64,16 +64,19 @@ pub struct Layout {
     pub constants: Vec<(usize, usize)>,
     /// `MatMul` nodes with two activation inputs.
     pub act_matmuls: Vec<usize>,
+    /// The `QLINEAR` ops quantized around (not MAC nodes).
+    pub qlinear: Vec<usize>,
 }
 
-/// The onnxruntime layout of `model` around the weight-quantized `cands`.
-pub fn layout(model: &Model, cands: &[Candidate]) -> Layout {
+/// The onnxruntime layout of `model` around the weight-quantized `cands`; the nodes named in
+/// `exclude` stay float (no `QLinear*` or activation `QLinearMatMul` anchor).
+pub fn layout(model: &Model, cands: &[Candidate], exclude: &[String]) -> Layout {
     let g = &model.graph;
     let mut out = Layout::default();
     let mac: HashSet<usize> = cands.iter().map(|c| c.idx).collect();
     let mut anchors: Vec<(usize, Vec<usize>)> = cands.iter().map(|c| (c.idx, vec![0])).collect();
     for (i, n) in g.nodes.iter().enumerate() {
-        if mac.contains(&i) {
+        if mac.contains(&i) || exclude.contains(&n.name) {
             continue;
         }
         if is(n, "MatMul") && n.inputs.iter().all(|x| constant(g, x).is_none()) {
@@ -103,6 +106,7 @@ pub fn layout(model: &Model, cands: &[Candidate]) -> Layout {
             continue;
         }
         out.constants.extend(consts.iter().map(|&k| (i, k)));
+        out.qlinear.push(i);
         anchors.push((
             i,
             slots.into_iter().filter(|k| !consts.contains(k)).collect(),
