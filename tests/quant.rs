@@ -108,10 +108,20 @@ fn excluded_nodes_stay_in_float_and_are_recorded() {
 /// `burnish optimize digits_cnn.onnx -o OUT --quantize static-int8` on the digits calibration
 /// samples with `method`, plus `extra` arguments.
 fn quantize_digits(out: &std::path::Path, method: &str, extra: &[&str]) -> std::process::Output {
-    let (model, calibration) = (
-        fixture("digits_cnn.onnx"),
-        fixture("digits_calibration.npz"),
-    );
+    let mut args = vec!["--calibration-method", method];
+    args.extend_from_slice(extra);
+    quantize_static("digits_cnn.onnx", "digits_calibration.npz", out, &args)
+}
+
+/// `burnish optimize MODEL -o OUT --quantize static-int8 --calibration CALIBRATION`, plus
+/// `extra` arguments (fixture paths).
+fn quantize_static(
+    model: &str,
+    calibration: &str,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let (model, calibration) = (fixture(model), fixture(calibration));
     let mut args = vec![
         "optimize",
         &model,
@@ -121,8 +131,6 @@ fn quantize_digits(out: &std::path::Path, method: &str, extra: &[&str]) -> std::
         "static-int8",
         "--calibration",
         &calibration,
-        "--calibration-method",
-        method,
     ];
     args.extend_from_slice(extra);
     common::burnish(&args)
@@ -474,24 +482,19 @@ fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
 #[test]
 fn the_float_fallback_keeps_the_breaking_node_float_unless_disabled() {
     let dir = common::temp_dir("quant-fallback");
-    let model = fixture("../quant_fallback/model.onnx");
-    let calibration = fixture("../quant_fallback/calibration.npz");
     for disabled in [false, true] {
         let out = dir.join(format!("fallback.{disabled}.onnx"));
-        let mut args = vec![
-            "optimize",
-            &model,
-            "-o",
-            out.to_str().expect("a UTF-8 temp path"),
-            "--quantize",
-            "static-int8",
-            "--calibration",
-            &calibration,
-        ];
-        if disabled {
-            args.push("--no-float-fallback");
-        }
-        let o = common::burnish(&args);
+        let extra: &[&str] = if disabled {
+            &["--no-float-fallback"]
+        } else {
+            &[]
+        };
+        let o = quantize_static(
+            "../quant_fallback/model.onnx",
+            "../quant_fallback/calibration.npz",
+            &out,
+            extra,
+        );
         let (stdout, stderr) = (
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use burnish_accuracy::{FallbackOptions, float_fallback};
+use burnish_accuracy::{FallbackOptions, FellBack, float_fallback};
 use burnish_model::{Model, Samples, load_onnx};
 use burnish_quant::{Calibration, QuantConfig};
 
@@ -14,11 +14,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn setup() -> (Model, Calibration, Samples) {
+/// The fallback on the fixture, its calibration samples also the floor's.
+fn fall_back(cfg: &QuantConfig, opts: &FallbackOptions) -> FellBack {
     let model = load_onnx(fixture("model.onnx")).unwrap();
     let calibration = Calibration::from_npz(fixture("calibration.npz")).unwrap();
     let samples = Samples::read(&model.graph, &fixture("calibration.npz")).unwrap();
-    (model, calibration, samples)
+    float_fallback(&model, cfg, Some(&calibration), &samples, opts).unwrap()
 }
 
 /// The node a QDQ model's `node` reads its first input from.
@@ -35,16 +36,7 @@ fn input_producer<'m>(model: &'m Model, node: &str) -> Option<&'m str> {
 
 #[test]
 fn the_node_that_breaks_the_floor_stays_float_and_reads_float() {
-    let (model, calibration, samples) = setup();
-    let cfg = QuantConfig::default();
-    let f = float_fallback(
-        &model,
-        &cfg,
-        Some(&calibration),
-        &samples,
-        &FallbackOptions::default(),
-    )
-    .unwrap();
+    let f = fall_back(&QuantConfig::default(), &FallbackOptions::default());
     let first = &f.record.rounds[0];
     assert!(first.float_nodes.is_empty() && !first.met, "{first:?}");
     assert!(first.worst_cosine < 0.99, "{first:?}");
@@ -77,38 +69,22 @@ fn the_node_that_breaks_the_floor_stays_float_and_reads_float() {
 
 #[test]
 fn a_model_that_meets_the_floor_runs_one_round() {
-    let (model, calibration, samples) = setup();
     let cfg = QuantConfig {
         exclude_nodes: vec!["b".into()],
         ..QuantConfig::default()
     };
-    let f = float_fallback(
-        &model,
-        &cfg,
-        Some(&calibration),
-        &samples,
-        &FallbackOptions::default(),
-    )
-    .unwrap();
+    let f = fall_back(&cfg, &FallbackOptions::default());
     assert_eq!(f.record.rounds.len(), 1, "{:?}", f.record.rounds);
     assert!(f.record.met && f.record.kept_float.is_empty() && f.record.ranking.is_empty());
 }
 
 #[test]
 fn without_a_round_left_the_fully_quantized_model_is_kept_and_flagged() {
-    let (model, calibration, samples) = setup();
     let opts = FallbackOptions {
         max_rounds: 0,
         ..FallbackOptions::default()
     };
-    let f = float_fallback(
-        &model,
-        &QuantConfig::default(),
-        Some(&calibration),
-        &samples,
-        &opts,
-    )
-    .unwrap();
+    let f = fall_back(&QuantConfig::default(), &opts);
     assert!(!f.record.met && !f.floor.met());
     assert!(f.record.kept_float.is_empty());
     assert!(f.quantized.record.nodes.iter().all(|d| d.quantized));
