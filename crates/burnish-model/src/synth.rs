@@ -174,15 +174,16 @@ pub fn format_shape(shape: &[usize]) -> String {
 }
 
 /// Parses `1x3x224x224` (also `1,3,224,224`); an empty text is a scalar.
-pub fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+pub fn parse_shape(text: &str) -> Result<Vec<usize>, ModelError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
     text.split(['x', ','])
         .map(|d| {
-            d.trim()
-                .parse()
-                .map_err(|_| format!("`{d}` in `{text}` is not a dimension size"))
+            d.trim().parse().map_err(|_| ModelError::BadShape {
+                dim: d.to_string(),
+                text: text.to_string(),
+            })
         })
         .collect()
 }

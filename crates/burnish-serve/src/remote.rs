@@ -86,18 +86,22 @@ impl RemoteTarget {
     }
 
     /// Whether the model takes a batch of `batch` (a fixed leading dim takes only itself).
-    pub fn batch_support(&self, batch: usize) -> Result<(), String> {
+    pub fn batch_support(&self, batch: usize) -> Result<(), ClientError> {
         match self.metadata.inputs.first().and_then(|i| i.shape.first()) {
-            Some(&n) if n >= 0 && n as usize != batch => Err(format!(
-                "input `{}` has a fixed batch of {n}",
-                self.metadata.inputs[0].name
-            )),
+            Some(&n) if n >= 0 && n as usize != batch => Err(ClientError::FixedBatch {
+                input: self.metadata.inputs[0].name.clone(),
+                fixed: n,
+            }),
             _ => Ok(()),
         }
     }
 
     /// The tensors of one query of `batch` rows.
-    pub fn batch_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, String> {
+    pub fn batch_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, ClientError> {
+        self.build_inputs(batch).map_err(ClientError::Inputs)
+    }
+
+    fn build_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, String> {
         let mut rng = Rng::new(self.inputs.seed);
         self.metadata
             .inputs
@@ -112,7 +116,8 @@ impl RemoteTarget {
                         return Err(format!("input `{}` has no samples", m.name));
                     }
                     let idx: Vec<usize> = (0..batch).map(|k| k % rows).collect();
-                    return Ok((m.name.clone(), take_rows(t, 0, &idx)?));
+                    let picked = take_rows(t, 0, &idx).map_err(|e| e.to_string())?;
+                    return Ok((m.name.clone(), picked));
                 }
                 let shape = self.shape(&m.name, &m.shape, batch)?;
                 let dtype = parse_datatype(&m.datatype)
@@ -177,7 +182,9 @@ impl Target for RemoteTarget {
         if cache.contains_key(&batch) {
             return Ok(());
         }
-        let inputs = self.batch_inputs(batch).map_err(TargetError::new)?;
+        let inputs = self
+            .batch_inputs(batch)
+            .map_err(|e| TargetError::new(e.to_string()))?;
         let body =
             encode_request(&inputs, self.format).map_err(|e| TargetError::new(e.to_string()))?;
         cache.insert(batch, Arc::new(body));
