@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use burnish_bench::{Target, TargetError};
+use burnish_model::TensorData;
 use burnish_model::samples::take_rows;
-use burnish_model::{Buffer, DType, TensorData};
+use burnish_model::synth::random_buffer;
 use burnish_stats::Rng;
 
 use crate::client::{Client, Format, RequestBody, encode_request};
@@ -96,7 +97,8 @@ impl RemoteTarget {
         }
     }
 
-    /// The tensors of one query of `batch` rows.
+    /// The tensors of one query of `batch` rows: real data cycled along dim 0, else seeded
+    /// random values ([`random_buffer`], integers 0 or 1).
     pub fn batch_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, ClientError> {
         self.build_inputs(batch).map_err(ClientError::Inputs)
     }
@@ -122,11 +124,9 @@ impl RemoteTarget {
                 let shape = self.shape(&m.name, &m.shape, batch)?;
                 let dtype = parse_datatype(&m.datatype)
                     .ok_or_else(|| format!("input `{}`: datatype `{}`", m.name, m.datatype))?;
-                let t = TensorData::new(
-                    shape.clone(),
-                    synth(dtype, shape.iter().product(), &mut rng)?,
-                )
-                .map_err(|e| e.to_string())?;
+                let data = random_buffer(dtype, shape.iter().product(), 2, &mut rng)
+                    .ok_or_else(|| format!("cannot synthesize {dtype} inputs"))?;
+                let t = TensorData::new(shape, data).map_err(|e| e.to_string())?;
                 Ok((m.name.clone(), t))
             })
             .collect()
@@ -146,27 +146,6 @@ impl RemoteTarget {
             })
             .collect()
     }
-}
-
-fn synth(dtype: DType, n: usize, rng: &mut Rng) -> Result<Buffer, String> {
-    let mut ints = || {
-        (0..n)
-            .map(|_| (rng.next_u64() % 2) as i64)
-            .collect::<Vec<_>>()
-    };
-    Ok(match dtype {
-        DType::F32 => Buffer::F32(
-            (0..n)
-                .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
-                .collect(),
-        ),
-        DType::F64 => Buffer::F64((0..n).map(|_| rng.next_f64() * 2.0 - 1.0).collect()),
-        DType::I64 => Buffer::I64(ints()),
-        DType::I32 => Buffer::I32(ints().into_iter().map(|x| x as i32).collect()),
-        DType::U8 => Buffer::U8(ints().into_iter().map(|x| x as u8).collect()),
-        DType::Bool => Buffer::Bool(ints().into_iter().map(|x| x == 1).collect()),
-        other => return Err(format!("cannot synthesize {other} inputs")),
-    })
 }
 
 impl Target for RemoteTarget {
