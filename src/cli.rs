@@ -296,7 +296,8 @@ fn parse_shape_arg(s: &str) -> Result<(String, Vec<usize>), String> {
     let (name, dims) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not INPUT=DIMS (e.g. x=1x3x224x224)"))?;
-    Ok((name.to_string(), burnish_model::synth::parse_shape(dims)?))
+    let dims = burnish_model::synth::parse_shape(dims).map_err(|e| e.to_string())?;
+    Ok((name.to_string(), dims))
 }
 
 fn parse_dim(s: &str) -> Result<(String, usize), String> {

@@ -64,7 +64,7 @@ fn run_inner(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let (target, cold_start) = &targets[0];
-    let support = |b: usize| target.batch_support(b);
+    let support = |b: usize| target.batch_support(b).map_err(|e| e.to_string());
     run_scenarios(&args, &lg, target.as_ref(), &support, &mut file)?;
     file.runs = std::mem::take(&mut file.runs)
         .into_iter()

@@ -34,7 +34,7 @@ pub fn run(args: &BenchArgs, url: &str) -> anyhow::Result<ExitCode> {
         model_sha256: None,
     });
     let mut file = BenchFile::new(Some(env));
-    let support = |b: usize| target.batch_support(b);
+    let support = |b: usize| target.batch_support(b).map_err(|e| e.to_string());
     let before = target.server_stats();
     super::bench::run_scenarios(args, &lg, &target, &support, &mut file)?;
     if let (Some(b), Some(a)) = (before, target.server_stats()) {

@@ -87,8 +87,9 @@ fn score(eval: &Evaluation, scores: &Scores, reference: &Scores) -> Result<Score
 }
 
 /// Runs the gate: `quantize(float_nodes)` must return `original` quantized with those nodes
-/// kept in float (deterministically: the winner is quantized again at the end).
-pub fn gate_model<Q>(
+/// kept in float (deterministically: the winner is quantized again at the end). Its errors
+/// become [`AccuracyError::Quantize`], with their text.
+pub fn gate_model<Q, E>(
     original: &Model,
     data: &Dataset,
     candidates: &[Candidate],
@@ -96,13 +97,14 @@ pub fn gate_model<Q>(
     mut quantize: Q,
 ) -> Result<GateOutcome, AccuracyError>
 where
-    Q: FnMut(&[String]) -> Result<Model, String>,
+    Q: FnMut(&[String]) -> Result<Model, E>,
+    E: std::fmt::Display,
 {
     let (baseline, reference) = evaluate(original, data, &opts.eval)?;
     let mut run = |float: &[String]| -> Result<Score, AccuracyError> {
-        let model = quantize(float).map_err(|message| AccuracyError::Quantize {
+        let model = quantize(float).map_err(|e| AccuracyError::Quantize {
             float: float.len(),
-            message,
+            message: e.to_string(),
         })?;
         let (eval, scores) = evaluate(&model, data, &opts.eval)?;
         score(&eval, &scores, &reference)
@@ -118,9 +120,9 @@ where
     let model = if record.trials.is_empty() {
         original.clone()
     } else {
-        quantize(&record.kept_float).map_err(|message| AccuracyError::Quantize {
+        quantize(&record.kept_float).map_err(|e| AccuracyError::Quantize {
             float: record.kept_float.len(),
-            message,
+            message: e.to_string(),
         })?
     };
     Ok(GateOutcome {

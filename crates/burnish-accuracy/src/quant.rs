@@ -55,7 +55,7 @@ pub fn gate_quantization(
         })
         .collect();
     let gate = gate_model(model, data, &candidates, opts, |float| {
-        Ok(run(float).map_err(|e| e.to_string())?.executed)
+        run(float).map(|q| q.executed)
     })?;
     let Quantized { qdq, record, .. } = run(&gate.record.kept_float)?;
     Ok(GatedQuantization {

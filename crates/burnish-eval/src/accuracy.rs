@@ -184,7 +184,8 @@ fn padded(data: &Dataset, idx: &[usize]) -> Result<BTreeMap<String, TensorData>,
     data.inputs
         .iter()
         .map(|(name, t)| {
-            let rows = take_rows(t, 0, idx).map_err(|m| EvalError::data(&data.source, m))?;
+            let rows =
+                take_rows(t, 0, idx).map_err(|e| EvalError::data(&data.source, e.to_string()))?;
             Ok((name.clone(), rows))
         })
         .collect()

@@ -26,7 +26,7 @@ pub struct OutputDiff {
 /// Compares `actual` with `reference`; `Err` explains a shape, type or content mismatch.
 /// Outputs whose last dimension is 2 or more are read as class scores for the top-1 agreement.
 pub fn fidelity(actual: &TensorData, reference: &TensorData) -> Result<Fidelity, EvalError> {
-    diff(actual, reference).map_err(EvalError::Model)?;
+    diff(actual, reference).map_err(|e| EvalError::Model(e.to_string()))?;
     let values = |t: &TensorData| {
         t.to_f64_vec()
             .ok_or_else(|| EvalError::Model("string tensors cannot be compared".into()))
@@ -59,7 +59,7 @@ pub fn compare_models(
                 .ok_or_else(|| mismatch("missing from the optimized model".into()))?;
             Ok(OutputDiff {
                 name: name.clone(),
-                diff: diff(g, w).map_err(mismatch)?,
+                diff: diff(g, w).map_err(|e| mismatch(e.to_string()))?,
                 metrics: fidelity(g, w).map_err(|e| mismatch(e.to_string()))?,
             })
         })

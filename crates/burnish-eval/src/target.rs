@@ -45,11 +45,11 @@ impl InputSource {
         model: &Model,
         start: usize,
         batch: usize,
-    ) -> Result<BTreeMap<String, TensorData>, String> {
+    ) -> Result<BTreeMap<String, TensorData>, EvalError> {
         let layout = BatchLayout::of(&model.graph);
         layout.accepts(batch)?;
         match self {
-            Self::Data(samples) => samples.cycled(start, batch).map_err(|e| e.to_string()),
+            Self::Data(samples) => Ok(samples.cycled(start, batch)?),
             Self::Synthetic(shapes) => {
                 let mut spec = shapes.clone();
                 spec.dims.insert("batch".into(), batch);
@@ -68,7 +68,7 @@ impl InputSource {
                         spec.dims.insert(name.clone(), batch);
                     }
                 }
-                random_inputs_for(&model.graph, &spec, 0).map_err(|e| e.to_string())
+                Ok(random_inputs_for(&model.graph, &spec, 0)?)
             }
         }
     }
@@ -188,8 +188,8 @@ impl ModelTarget {
     }
 
     /// Whether the model takes a batch of `batch`; else why not (a fixed leading dim).
-    pub fn batch_support(&self, batch: usize) -> Result<(), String> {
-        BatchLayout::of(&self.model.graph).accepts(batch)
+    pub fn batch_support(&self, batch: usize) -> Result<(), EvalError> {
+        Ok(BatchLayout::of(&self.model.graph).accepts(batch)?)
     }
 
     /// Whether the model takes a batch of `batch` (see [`Self::batch_support`]).
@@ -220,7 +220,7 @@ impl ModelTarget {
                 let host = self
                     .source
                     .batch(&self.model, k * batch, batch)
-                    .map_err(TargetError::new)?;
+                    .map_err(|e| TargetError::new(e.to_string()))?;
                 self.session
                     .prepare_inputs(&host)
                     .map_err(|e| TargetError::new(e.to_string()))

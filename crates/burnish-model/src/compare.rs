@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::error::CompareError;
 use crate::tensor::{Buffer, TensorData};
 
 /// How far `actual` is from `expected`.
@@ -19,19 +20,18 @@ pub struct Diff {
 /// Compares two tensors; `Err` explains a shape or type mismatch. NaNs match NaNs; any other
 /// NaN or infinity mismatch counts as an infinite error. String tensors compare exactly: any
 /// differing element is an infinite error.
-pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> {
+pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, CompareError> {
     if actual.shape != expected.shape {
-        return Err(format!(
-            "shape {:?}, expected {:?}",
-            actual.shape, expected.shape
-        ));
+        return Err(CompareError::Shape {
+            actual: actual.shape.clone(),
+            expected: expected.shape.clone(),
+        });
     }
     if actual.dtype() != expected.dtype() {
-        return Err(format!(
-            "type {}, expected {}",
-            actual.dtype(),
-            expected.dtype()
-        ));
+        return Err(CompareError::Type {
+            actual: actual.dtype(),
+            expected: expected.dtype(),
+        });
     }
     if let (Buffer::String(a), Buffer::String(e)) = (&actual.data, &expected.data) {
         let differ = a.iter().zip(e).any(|(x, y)| x != y);
@@ -42,12 +42,8 @@ pub fn diff(actual: &TensorData, expected: &TensorData) -> Result<Diff, String> 
             count: a.len(),
         });
     }
-    let a = actual
-        .to_f64_vec()
-        .ok_or("string tensors cannot be compared")?;
-    let e = expected
-        .to_f64_vec()
-        .ok_or("string tensors cannot be compared")?;
+    let a = actual.to_f64_vec().ok_or(CompareError::NotNumeric)?;
+    let e = expected.to_f64_vec().ok_or(CompareError::NotNumeric)?;
     let scale = e
         .iter()
         .filter(|v| v.is_finite())
@@ -72,13 +68,13 @@ pub fn allclose(
     expected: &TensorData,
     rtol: f64,
     atol: f64,
-) -> Result<bool, String> {
+) -> Result<bool, CompareError> {
     let d = diff(actual, expected)?;
     if actual.dtype() == crate::DType::String {
         return Ok(d.max_abs == 0.0);
     }
-    let a = actual.to_f64_vec().ok_or("not numeric")?;
-    let e = expected.to_f64_vec().ok_or("not numeric")?;
+    let a = actual.to_f64_vec().ok_or(CompareError::NotNumeric)?;
+    let e = expected.to_f64_vec().ok_or(CompareError::NotNumeric)?;
     Ok(a.iter().zip(&e).all(|(&x, &y)| {
         (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
     }))
@@ -98,8 +94,10 @@ mod tests {
         let a = strings(&["a", "bc"]);
         assert_eq!(allclose(&a, &strings(&["a", "bc"]), 1e-3, 1e-7), Ok(true));
         assert_eq!(allclose(&a, &strings(&["a", "b"]), 1e-3, 1e-7), Ok(false));
-        assert!(allclose(&a, &strings(&["a"]), 1e-3, 1e-7).is_err());
+        let short = allclose(&a, &strings(&["a"]), 1e-3, 1e-7).unwrap_err();
+        assert_eq!(short.to_string(), "shape [2], expected [1]");
         let f = TensorData::from_f32(vec![2], vec![1.0, 2.0]);
-        assert!(allclose(&a, &f, 1e-3, 1e-7).is_err());
+        let typed = allclose(&a, &f, 1e-3, 1e-7).unwrap_err();
+        assert_eq!(typed.to_string(), "type string, expected float");
     }
 }

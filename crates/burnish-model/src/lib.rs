@@ -39,7 +39,7 @@ pub mod validate;
 
 pub use attr::{AttrExt, Attribute, Attributes};
 pub use dtype::DType;
-pub use error::ModelError;
+pub use error::{CompareError, LimitError, ModelError, NpyError};
 pub use graph::{Dim, Graph, Model, Node, ValueInfo};
 pub use npy::{read_tensors, write_npz};
 pub use onnx::{decode_onnx, encode_onnx, load_onnx, save_onnx};

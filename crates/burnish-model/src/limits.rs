@@ -8,6 +8,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::error::LimitError;
+
 /// The budget in bytes; 0 until set or first read.
 static MAX_TENSOR_BYTES: AtomicUsize = AtomicUsize::new(0);
 
@@ -42,15 +44,15 @@ pub fn default_max_tensor_bytes() -> usize {
 
 /// Bytes of a tensor of `shape` with `elem_bytes`-byte elements, or an error when the size
 /// overflows or exceeds the budget.
-pub fn check_tensor(shape: &[usize], elem_bytes: usize) -> Result<usize, String> {
+pub fn check_tensor(shape: &[usize], elem_bytes: usize) -> Result<usize, LimitError> {
     if shape.contains(&0) {
         return Ok(0);
     }
     let elements = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| {
-            format!("a tensor of shape {shape:?} has more elements than fit in memory")
+        .ok_or_else(|| LimitError::TooManyElements {
+            shape: shape.to_vec(),
         })?;
     check_bytes(
         elements.checked_mul(elem_bytes.max(1)),
@@ -59,20 +61,23 @@ pub fn check_tensor(shape: &[usize], elem_bytes: usize) -> Result<usize, String>
 }
 
 /// Checks a size in bytes (`None`: it overflowed) against the budget; `what` names the thing.
-pub fn check_bytes(bytes: Option<usize>, what: &str) -> Result<usize, String> {
+pub fn check_bytes(bytes: Option<usize>, what: &str) -> Result<usize, LimitError> {
     let limit = max_tensor_bytes();
     match bytes {
         Some(b) if b <= limit => Ok(b),
-        Some(b) => Err(format!(
-            "{what} needs {} bytes, more than the memory limit of {} bytes (--max-memory)",
-            b, limit
-        )),
-        None => Err(format!("the size of {what} overflows")),
+        Some(bytes) => Err(LimitError::OverBudget {
+            what: what.to_string(),
+            bytes,
+            limit,
+        }),
+        None => Err(LimitError::Overflow {
+            what: what.to_string(),
+        }),
     }
 }
 
 /// Parses a size such as `512M`, `2G`, `2GiB`, `1.5g` or a plain byte count.
-pub fn parse_size(text: &str) -> Result<usize, String> {
+pub fn parse_size(text: &str) -> Result<usize, LimitError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -80,18 +85,18 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     let (num, unit) = t.split_at(split);
     let value: f64 = num
         .parse()
-        .map_err(|_| format!("`{text}` is not a size (e.g. 512M, 2G)"))?;
+        .map_err(|_| LimitError::NotASize { text: text.into() })?;
     let scale = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1u64,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
         "t" | "tb" | "tib" => 1 << 40,
-        _ => return Err(format!("`{text}` has an unknown unit (use K, M, G or T)")),
+        _ => return Err(LimitError::UnknownUnit { text: text.into() }),
     };
     let bytes = value * scale as f64;
     if !(bytes.is_finite() && bytes >= 1.0 && bytes < usize::MAX as f64) {
-        return Err(format!("`{text}` is not a usable size"));
+        return Err(LimitError::UnusableSize { text: text.into() });
     }
     Ok(bytes as usize)
 }
@@ -121,13 +126,21 @@ mod tests {
         assert_eq!(parse_size("100").unwrap(), 100);
         assert!(parse_size("lots").is_err());
         assert!(parse_size("0").is_err());
-        assert!(parse_size("3X").is_err());
+        assert_eq!(
+            parse_size("3X").unwrap_err().to_string(),
+            "`3X` has an unknown unit (use K, M, G or T)"
+        );
     }
 
     #[test]
     fn overflowing_and_oversized_shapes_are_errors() {
         assert!(check_tensor(&[1 << 32, 1 << 32, 1 << 32], 4).is_err());
-        assert!(check_tensor(&[usize::MAX / 2], 4).is_err());
+        assert_eq!(
+            check_tensor(&[usize::MAX / 2], 4).unwrap_err(),
+            LimitError::Overflow {
+                what: format!("a tensor of shape {:?}", [usize::MAX / 2])
+            }
+        );
         let limit = max_tensor_bytes();
         assert!(check_tensor(&[limit / 4 + 1], 4).is_err());
         assert_eq!(check_tensor(&[2, 3], 4).unwrap(), 24);

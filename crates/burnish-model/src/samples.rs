@@ -71,11 +71,13 @@ impl BatchLayout {
     }
 
     /// Whether the model takes a batch of `batch`; else why not.
-    pub fn accepts(&self, batch: usize) -> Result<(), String> {
+    pub fn accepts(&self, batch: usize) -> Result<(), ModelError> {
         match &self.fixed {
-            Some((b, input)) if *b != batch => Err(format!(
-                "input `{input}` has a fixed batch of {b}, so batch {batch} cannot run"
-            )),
+            Some((b, input)) if *b != batch => Err(ModelError::FixedBatch {
+                input: input.clone(),
+                fixed: *b,
+                batch,
+            }),
             _ => Ok(()),
         }
     }
@@ -212,10 +214,10 @@ impl Samples {
             .map(|(name, t)| {
                 let t = match self.layout.axis(name) {
                     Some(axis) => {
-                        take_rows(t, axis, &wrapped).map_err(|m| ModelError::TensorFile {
+                        take_rows(t, axis, &wrapped).map_err(|e| ModelError::TensorFile {
                             path: self.source.clone(),
                             entry: Some(name.clone()),
-                            message: m,
+                            message: e.to_string(),
                         })?
                     }
                     None => t.clone(),
@@ -237,36 +239,34 @@ impl Samples {
 }
 
 /// The slices `rows` of `t` along `axis`, stacked in that order.
-pub fn take_rows(t: &TensorData, axis: usize, rows: &[usize]) -> Result<TensorData, String> {
-    let dim = *t
-        .shape
-        .get(axis)
-        .ok_or_else(|| format!("shape {:?} has no axis {axis}", t.shape))?;
-    if let Some(r) = rows.iter().find(|&&r| r >= dim) {
-        return Err(format!("sample {r} out of {dim} (axis {axis})"));
+pub fn take_rows(t: &TensorData, axis: usize, rows: &[usize]) -> Result<TensorData, ModelError> {
+    let dim = *t.shape.get(axis).ok_or_else(|| ModelError::NoAxis {
+        shape: t.shape.clone(),
+        axis,
+    })?;
+    if let Some(&row) = rows.iter().find(|&&r| r >= dim) {
+        return Err(ModelError::SampleOutOfRange { row, dim, axis });
     }
     let outer: usize = t.shape[..axis].iter().product();
     let inner: usize = t.shape[axis + 1..].iter().product();
     let runs: Vec<(usize, usize)> = (0..outer)
         .flat_map(|o| rows.iter().map(move |&r| ((o * dim + r) * inner, inner)))
         .collect();
-    let data = t
-        .data
-        .runs(&runs)
-        .ok_or_else(|| format!("shape {:?} does not match its data", t.shape))?;
+    let data = t.data.runs(&runs).ok_or_else(|| ModelError::DataMismatch {
+        shape: t.shape.clone(),
+    })?;
     let mut shape = t.shape.clone();
     shape[axis] = rows.len();
-    TensorData::new(shape, data).map_err(|e| e.to_string())
+    TensorData::new(shape, data)
 }
 
 /// Rows `start..end` along axis 0.
-pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, String> {
-    let rows = *t.shape.first().ok_or("a scalar has no rows")?;
+pub fn slice_rows(t: &TensorData, start: usize, end: usize) -> Result<TensorData, ModelError> {
+    let rows = *t.shape.first().ok_or(ModelError::ScalarRows)?;
     if start > end || end > rows {
-        return Err(format!("rows {start}..{end} out of {rows}"));
+        return Err(ModelError::RowsOutOfRange { start, end, rows });
     }
-    let rows: Vec<usize> = (start..end).collect();
-    take_rows(t, 0, &rows)
+    take_rows(t, 0, &(start..end).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(layout.fixed, Some((1, "audio".to_string())));
         assert_eq!(layout.axis("audio"), Some(0));
         assert_eq!(layout.axis("h"), None);
-        let reason = layout.accepts(8).unwrap_err();
+        let reason = layout.accepts(8).unwrap_err().to_string();
         assert!(
             reason.contains("`audio`") && reason.contains("fixed batch of 1"),
             "{reason}"

@@ -174,15 +174,16 @@ pub fn format_shape(shape: &[usize]) -> String {
 }
 
 /// Parses `1x3x224x224` (also `1,3,224,224`); an empty text is a scalar.
-pub fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+pub fn parse_shape(text: &str) -> Result<Vec<usize>, ModelError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
     text.split(['x', ','])
         .map(|d| {
-            d.trim()
-                .parse()
-                .map_err(|_| format!("`{d}` in `{text}` is not a dimension size"))
+            d.trim().parse().map_err(|_| ModelError::BadShape {
+                dim: d.to_string(),
+                text: text.to_string(),
+            })
         })
         .collect()
 }
@@ -254,31 +255,70 @@ pub fn random_inputs_for(
             .map_err(|e| invalid(format!("cannot synthesize it: {e}")))?;
         let n: usize = shape.iter().product();
         let bound = index_bound(graph, &input.name).unwrap_or(2).max(1);
-        let mut ints = || {
-            (0..n)
-                .map(|_| (rng.next_u64() % bound as u64) as i64)
-                .collect::<Vec<_>>()
-        };
-        let data = match dtype {
-            DType::F32 => Buffer::F32(
-                (0..n)
-                    .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
-                    .collect(),
-            ),
-            DType::F64 => Buffer::F64((0..n).map(|_| rng.next_f64() * 2.0 - 1.0).collect()),
-            DType::F16 => Buffer::F16(
-                (0..n)
-                    .map(|_| half::f16::from_f64(rng.next_f64() * 2.0 - 1.0))
-                    .collect(),
-            ),
-            DType::I64 => Buffer::I64(ints()),
-            DType::I32 => Buffer::I32(ints().into_iter().map(|v| v as i32).collect()),
-            DType::U8 => Buffer::U8(ints().into_iter().map(|v| v as u8).collect()),
-            DType::I8 => Buffer::I8(ints().into_iter().map(|v| v as i8).collect()),
-            DType::Bool => Buffer::Bool(ints().into_iter().map(|v| v % 2 == 1).collect()),
-            other => return Err(invalid(format!("cannot synthesize {other} inputs"))),
-        };
+        let data = random_buffer(dtype, n, bound as u64, &mut rng)
+            .ok_or_else(|| invalid(format!("cannot synthesize {dtype} inputs")))?;
         out.insert(input.name.clone(), TensorData::new(shape, data)?);
     }
     Ok(out)
+}
+
+/// `n` random elements of `dtype` drawn from `rng`: the one fill of every synthesized input.
+/// Floats (f32, f64, f16) are uniform in `[-1, 1)`; integers (i64, i32, i8, u8) uniform in
+/// `[0, int_bound)` (a bound of 0 counts as 1); booleans are odd draws below `int_bound`
+/// (fair coins for a bound of 2). `None` for any other type. The same `rng` state gives the
+/// same values.
+pub fn random_buffer(dtype: DType, n: usize, int_bound: u64, rng: &mut Rng) -> Option<Buffer> {
+    let bound = int_bound.max(1);
+    let mut ints = || {
+        (0..n)
+            .map(|_| (rng.next_u64() % bound) as i64)
+            .collect::<Vec<_>>()
+    };
+    Some(match dtype {
+        DType::F32 => Buffer::F32(
+            (0..n)
+                .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
+                .collect(),
+        ),
+        DType::F64 => Buffer::F64((0..n).map(|_| rng.next_f64() * 2.0 - 1.0).collect()),
+        DType::F16 => Buffer::F16(
+            (0..n)
+                .map(|_| half::f16::from_f64(rng.next_f64() * 2.0 - 1.0))
+                .collect(),
+        ),
+        DType::I64 => Buffer::I64(ints()),
+        DType::I32 => Buffer::I32(ints().into_iter().map(|v| v as i32).collect()),
+        DType::U8 => Buffer::U8(ints().into_iter().map(|v| v as u8).collect()),
+        DType::I8 => Buffer::I8(ints().into_iter().map(|v| v as i8).collect()),
+        DType::Bool => Buffer::Bool(ints().into_iter().map(|v| v % 2 == 1).collect()),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_buffers_stay_in_range_and_follow_the_seed() {
+        let ints = random_buffer(DType::I64, 64, 2, &mut Rng::new(5)).unwrap();
+        let Buffer::I64(v) = &ints else {
+            panic!("not i64: {ints:?}")
+        };
+        assert!(v.iter().all(|&x| x == 0 || x == 1), "{v:?}");
+        let bools = random_buffer(DType::Bool, 64, 2, &mut Rng::new(5)).unwrap();
+        let Buffer::Bool(b) = &bools else {
+            panic!("not bool: {bools:?}")
+        };
+        assert!(v.iter().zip(b).all(|(&x, &y)| (x == 1) == y));
+        let Some(Buffer::F32(f)) = random_buffer(DType::F32, 64, 0, &mut Rng::new(5)) else {
+            panic!("no f32 buffer")
+        };
+        assert!(f.iter().all(|x| (-1.0..1.0).contains(x)));
+        assert_eq!(
+            random_buffer(DType::F32, 64, 0, &mut Rng::new(5)),
+            Some(Buffer::F32(f))
+        );
+        assert_eq!(random_buffer(DType::String, 1, 2, &mut Rng::new(5)), None);
+    }
 }

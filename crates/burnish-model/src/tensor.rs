@@ -169,7 +169,7 @@ impl Buffer {
 
     /// Decodes little-endian bytes (ONNX `raw_data`, NPY payloads) into a typed buffer. 4- and
     /// 2-bit elements are unpacked, every code of every byte (the caller drops a pad element).
-    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Result<Buffer, String> {
+    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Result<Buffer, ModelError> {
         if dtype.is_narrow() {
             return Ok(Buffer::Narrow(
                 dtype,
@@ -184,13 +184,13 @@ impl Buffer {
         }
         let size = dtype.size();
         if size == 0 {
-            return Err(format!("{dtype} tensors cannot be decoded from raw bytes"));
+            return Err(ModelError::RawBytes { dtype });
         }
         if !bytes.len().is_multiple_of(size) {
-            return Err(format!(
-                "{} bytes is not a whole number of {dtype} elements",
-                bytes.len()
-            ));
+            return Err(ModelError::PartialElement {
+                bytes: bytes.len(),
+                dtype,
+            });
         }
         Ok(match dtype {
             DType::F32 => Buffer::F32(chunks(bytes, f32::from_le_bytes)),

@@ -72,3 +72,35 @@ impl OptError {
         }
     }
 }
+
+/// A broken graph invariant, as `--verify` finds it after a pass.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    /// A graph input is declared more than once.
+    #[error("graph input `{0}` is declared twice")]
+    DuplicateInput(String),
+    /// A node reads a value no earlier node, input or initializer defines.
+    #[error("node `{node}` ({op}) reads `{value}` before it is defined")]
+    UsedBeforeDefined {
+        /// The node.
+        node: String,
+        /// Its op type.
+        op: String,
+        /// The value it reads.
+        value: String,
+    },
+    /// A value is defined more than once.
+    #[error("value `{value}` is defined twice (again by node `{node}`)")]
+    DefinedTwice {
+        /// The value.
+        value: String,
+        /// The node that defines it again.
+        node: String,
+    },
+    /// A graph output that nothing produces.
+    #[error("graph output `{0}` is never produced")]
+    OutputNotProduced(String),
+    /// A graph output listed more than once.
+    #[error("graph output `{0}` is listed twice")]
+    DuplicateOutput(String),
+}

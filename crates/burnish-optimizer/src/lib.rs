@@ -33,7 +33,7 @@ mod verify;
 
 pub use attention::{AttentionMatch, find_attention};
 pub use dump::dump_graph;
-pub use error::OptError;
+pub use error::{OptError, VerifyError};
 pub use lower::lower_for_export;
 pub use manager::{Dump, Level, OptimizationRecord, OptimizeOptions, PassManager, PassStats};
 pub use opset::{OpsetRecord, convert_opset};

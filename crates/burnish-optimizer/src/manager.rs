@@ -203,9 +203,9 @@ impl PassManager {
                 }
                 total += changes;
                 if self.options.verify {
-                    verify_graph(&model.graph).map_err(|message| OptError::Verify {
+                    verify_graph(&model.graph).map_err(|e| OptError::Verify {
                         pass: pass.name().to_string(),
-                        message,
+                        message: e.to_string(),
                     })?;
                 }
                 if self.options.dump_after.iter().any(|d| d == pass.name()) {

@@ -169,7 +169,7 @@ pub fn measure(
 /// Whether every target takes a batch of `batch`: its declared batch, then one inference.
 fn batch_support(targets: &[&ModelTarget], batch: usize) -> Result<(), String> {
     for t in targets {
-        t.batch_support(batch)?;
+        t.batch_support(batch).map_err(|e| e.to_string())?;
         if batch > 1 {
             t.prepare(batch)
                 .and_then(|_| t.infer(batch))

@@ -54,10 +54,10 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
     });
     source
         .batch(&base.model, 0, 1)
-        .map_err(|message| PipelineError::Target {
+        .map_err(|e| PipelineError::Target {
             variant: base.label.clone(),
             context: "sizing the inputs of batch 1",
-            message,
+            message: e.to_string(),
         })?;
     say(&format!(
         "optimizing {} (level extended)",

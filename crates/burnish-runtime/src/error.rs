@@ -78,6 +78,21 @@ pub enum RuntimeError {
         /// What went wrong.
         message: String,
     },
+    /// A value that is not a tensor where one is needed (a sequence, an optional).
+    #[error("expected a tensor, found {found}")]
+    NotATensor {
+        /// What the value is (`a sequence`, `an optional`).
+        found: String,
+    },
+    /// A tensor without numeric values (strings) where numbers are needed.
+    #[error("expected a numeric tensor")]
+    NotNumeric,
+    /// A tensor could not be read back from the backend.
+    #[error("{message}")]
+    ReadBack {
+        /// What went wrong.
+        message: String,
+    },
     /// A QDQ pattern could not be lowered to int8 ops when the session was built.
     #[error("QDQ lowering, node `{node}` ({op}): {message}")]
     QdqLowering {

@@ -83,7 +83,7 @@ fn evaluate(node: &Node, opset: i64, host: &Known) -> Option<Vec<(String, Value)
             name => host
                 .get(name)
                 .ok_or_else(|| format!("`{name}` is not constant"))
-                .and_then(|t| Value::from_data(t).map(Some)),
+                .and_then(|t| Value::upload(t).map(Some)),
         })
         .collect::<Result<Vec<_>, String>>()
         .ok()?;

@@ -27,7 +27,7 @@ mod fusion;
 mod inline;
 pub mod inspect;
 pub mod macs;
-pub mod ops;
+mod ops;
 mod plan;
 pub mod profile;
 pub mod qdq_lower;
@@ -38,3 +38,9 @@ pub use error::RuntimeError;
 pub use qdq_lower::{LowerRecord, lower_qdq};
 pub use session::{NodeTiming, Session, SessionOptions, unsupported_ops};
 pub use value::Value;
+
+/// Whether the interpreter implements op `op_type` of `domain` (`""` and `ai.onnx` both name
+/// the default domain).
+pub fn supports_op(domain: &str, op_type: &str) -> bool {
+    ops::builder(domain, op_type).is_some()
+}

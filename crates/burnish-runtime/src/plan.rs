@@ -140,9 +140,9 @@ impl Plan {
         {
             let (name, t) = (&name, &t);
             let s = slot(name, &mut names);
-            let v = Value::from_data(t).map_err(|message| RuntimeError::Value {
+            let v = Value::from_data(t).map_err(|e| RuntimeError::Value {
                 name: name.clone(),
-                message,
+                message: e.to_string(),
             })?;
             consts.push((s, v));
             host.insert(name.clone(), t.clone());

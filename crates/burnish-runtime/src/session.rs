@@ -137,9 +137,9 @@ impl Session {
                         expected: expected(),
                     })?;
                 check_input(info, t)?;
-                Value::from_data(t).map_err(|message| RuntimeError::Value {
+                Value::from_data(t).map_err(|e| RuntimeError::Value {
                     name: info.name.clone(),
-                    message,
+                    message: e.to_string(),
                 })
             })
             .collect()
@@ -157,9 +157,9 @@ impl Session {
             .iter()
             .zip(outs)
             .map(|((name, _), v)| {
-                let t = v.to_data().map_err(|message| RuntimeError::Value {
+                let t = v.to_data().map_err(|e| RuntimeError::Value {
                     name: name.clone(),
-                    message,
+                    message: e.to_string(),
                 })?;
                 Ok((name.clone(), t))
             })

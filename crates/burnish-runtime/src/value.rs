@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use burnish_model::{Buffer, DType, TensorData};
 
+use crate::error::RuntimeError;
+
 /// The Burn backend burnish executes on.
 pub type B = Flex;
 
@@ -118,7 +120,7 @@ impl Value {
     }
 
     /// Uploads host data.
-    pub fn from_data(t: &TensorData) -> Result<Value, String> {
+    pub fn from_data(t: &TensorData) -> Result<Value, RuntimeError> {
         let shape = Shape::from(t.shape.clone());
         let d = device();
         Ok(match &t.data {
@@ -142,18 +144,23 @@ impl Value {
     }
 
     /// Downloads to host data.
-    pub fn to_data(&self) -> Result<TensorData, String> {
+    pub fn to_data(&self) -> Result<TensorData, RuntimeError> {
+        let read_back = |message: String| RuntimeError::ReadBack { message };
         let data = match self.clone() {
             Value::Float(t) => try_read_sync(B::float_into_data(t)),
             Value::Int(t) => try_read_sync(B::int_into_data(t)),
             Value::Bool(t) => try_read_sync(B::bool_into_data(t)),
             Value::Host(t) => return Ok(t.as_ref().clone()),
-            other => return Err(format!("expected a tensor, found {}", other.kind())),
+            other => {
+                return Err(RuntimeError::NotATensor {
+                    found: other.kind(),
+                });
+            }
         }
-        .ok_or("the backend cannot read tensors synchronously")?
-        .map_err(|e| format!("reading a tensor back failed: {e:?}"))?;
+        .ok_or_else(|| read_back("the backend cannot read tensors synchronously".into()))?
+        .map_err(|e| read_back(format!("reading a tensor back failed: {e:?}")))?;
         let shape = data.shape().to_vec();
-        let err = |e| format!("reading a tensor back failed: {e:?}");
+        let err = |e| read_back(format!("reading a tensor back failed: {e:?}"));
         let buffer = match data.dtype() {
             BurnDType::F32 => Buffer::F32(data.try_into_vec().map_err(err)?),
             BurnDType::F16 => Buffer::F16(data.try_into_vec().map_err(err)?),
@@ -168,23 +175,43 @@ impl Value {
             BurnDType::U32 => Buffer::U32(data.try_into_vec().map_err(err)?),
             BurnDType::U64 => Buffer::U64(data.try_into_vec().map_err(err)?),
             BurnDType::Bool(_) => Buffer::Bool(data.try_into_vec().map_err(err)?),
-            other => return Err(format!("unsupported backend dtype {other:?}")),
+            other => return Err(read_back(format!("unsupported backend dtype {other:?}"))),
         };
-        TensorData::new(shape, buffer).map_err(|e| e.to_string())
+        TensorData::new(shape, buffer).map_err(|e| read_back(e.to_string()))
     }
 
     /// Values as i64 on the host (for shape-like inputs).
-    pub fn to_i64_vec(&self) -> Result<Vec<i64>, String> {
-        self.to_data()?
-            .to_i64_vec()
-            .ok_or_else(|| "expected a numeric tensor".to_string())
+    pub fn to_i64_vec(&self) -> Result<Vec<i64>, RuntimeError> {
+        self.to_data()?.to_i64_vec().ok_or(RuntimeError::NotNumeric)
     }
 
     /// Values as f64 on the host.
-    pub fn to_f64_vec(&self) -> Result<Vec<f64>, String> {
-        self.to_data()?
-            .to_f64_vec()
-            .ok_or_else(|| "expected a numeric tensor".to_string())
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>, RuntimeError> {
+        self.to_data()?.to_f64_vec().ok_or(RuntimeError::NotNumeric)
+    }
+}
+
+/// The host transfers above with plain-message errors, the error type of op code
+/// ([`crate::ops::Op::run`]) and of the other crate-internal helpers.
+impl Value {
+    /// [`Value::from_data`].
+    pub(crate) fn upload(t: &TensorData) -> Result<Value, String> {
+        Value::from_data(t).map_err(|e| e.to_string())
+    }
+
+    /// [`Value::to_data`].
+    pub(crate) fn host(&self) -> Result<TensorData, String> {
+        self.to_data().map_err(|e| e.to_string())
+    }
+
+    /// [`Value::to_i64_vec`].
+    pub(crate) fn host_i64(&self) -> Result<Vec<i64>, String> {
+        self.to_i64_vec().map_err(|e| e.to_string())
+    }
+
+    /// [`Value::to_f64_vec`].
+    pub(crate) fn host_f64(&self) -> Result<Vec<f64>, String> {
+        self.to_f64_vec().map_err(|e| e.to_string())
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use crate::decode::json_buffer;
 use crate::encode::json_data;
-use crate::error::ClientError;
+use crate::error::{ClientError, ResponseError};
 use crate::protocol::{
     HEADER_LENGTH, InferRequest, InferResponse, ModelMetadata, Parameters, RequestInput,
     ServerMetadata, datatype_name, parse_datatype,
@@ -86,17 +86,19 @@ pub fn encode_request(
 pub fn decode_response(
     body: &[u8],
     header_len: Option<usize>,
-) -> Result<Vec<(String, TensorData)>, String> {
+) -> Result<Vec<(String, TensorData)>, ResponseError> {
     let split = header_len.unwrap_or(body.len()).min(body.len());
     let (head, mut tail) = body.split_at(split);
     let response: InferResponse =
-        serde_json::from_slice(head).map_err(|e| format!("invalid response JSON: {e}"))?;
+        serde_json::from_slice(head).map_err(|e| ResponseError::Json(e.to_string()))?;
     response
         .outputs
         .into_iter()
         .map(|o| {
-            let dtype = parse_datatype(&o.datatype)
-                .ok_or_else(|| format!("output `{}`: datatype `{}`", o.name, o.datatype))?;
+            let dtype = parse_datatype(&o.datatype).ok_or_else(|| ResponseError::Datatype {
+                output: o.name.clone(),
+                datatype: o.datatype.clone(),
+            })?;
             let shape: Vec<usize> = o.shape.iter().map(|&d| d.max(0) as usize).collect();
             let size = o
                 .parameters
@@ -106,17 +108,20 @@ pub fn decode_response(
                 (Some(n), _) => {
                     let n = usize::try_from(n).unwrap_or(usize::MAX);
                     if n > tail.len() {
-                        return Err(format!("output `{}`: binary data past the body", o.name));
+                        return Err(ResponseError::PastBody { output: o.name });
                     }
                     let (bytes, rest) = tail.split_at(n);
                     tail = rest;
-                    Buffer::from_le_bytes(dtype, bytes)?
+                    Buffer::from_le_bytes(dtype, bytes)
+                        .map_err(|e| ResponseError::Data(e.to_string()))?
                 }
-                (None, Some(d)) => json_buffer(dtype, d)?,
-                (None, None) => return Err(format!("output `{}` has no data", o.name)),
+                (None, Some(d)) => json_buffer(dtype, d).map_err(ResponseError::Data)?,
+                (None, None) => return Err(ResponseError::NoData { output: o.name }),
             };
-            let t =
-                TensorData::new(shape, data).map_err(|e| format!("output `{}`: {e}", o.name))?;
+            let t = TensorData::new(shape, data).map_err(|e| ResponseError::Shape {
+                output: o.name.clone(),
+                message: e.to_string(),
+            })?;
             Ok((o.name, t))
         })
         .collect()
@@ -233,9 +238,9 @@ impl Client {
     ) -> Result<Vec<(String, TensorData)>, ClientError> {
         let body = encode_request(inputs, format)?;
         let (bytes, header_len) = self.infer_raw(model, &body)?;
-        decode_response(&bytes, header_len).map_err(|message| ClientError::Protocol {
+        decode_response(&bytes, header_len).map_err(|e| ClientError::Protocol {
             url: format!("{}/v2/models/{model}/infer", self.base),
-            message,
+            message: e.to_string(),
         })
     }
 }

@@ -179,7 +179,9 @@ pub fn decode(
     for p in plans {
         let bad = |m: String| RequestError::bad(format!("input `{}`: {m}", p.name));
         let data = match p.source {
-            Source::Binary(r) => Buffer::from_le_bytes(p.dtype, &binary[r]).map_err(bad)?,
+            Source::Binary(r) => {
+                Buffer::from_le_bytes(p.dtype, &binary[r]).map_err(|e| bad(e.to_string()))?
+            }
             Source::Json(j) => json_buffer(p.dtype, j).map_err(bad)?,
         };
         let t = TensorData::new(p.shape, data).map_err(|e| bad(e.to_string()))?;

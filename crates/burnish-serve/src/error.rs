@@ -1,5 +1,6 @@
 //! Error types: [`ServeError`] for starting a server, [`RequestError`] for one request,
-//! [`ClientError`] for the v2 client.
+//! [`ClientError`] for the v2 client, [`ResponseError`] for decoding an infer response and
+//! [`SignatureError`] for a model the v2 protocol cannot describe.
 
 use std::path::PathBuf;
 
@@ -125,4 +126,60 @@ pub enum ClientError {
     /// Input data could not be built.
     #[error("{0}")]
     Inputs(String),
+    /// The model's fixed leading dim rules out the batch asked for.
+    #[error("input `{input}` has a fixed batch of {fixed}")]
+    FixedBatch {
+        /// The first input.
+        input: String,
+        /// Its fixed leading dim.
+        fixed: i64,
+    },
+}
+
+/// Why an infer response body could not be decoded ([`crate::client::decode_response`]). It
+/// names no URL: [`crate::client::Client::infer`] wraps it in [`ClientError::Protocol`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// The JSON header is not an infer response.
+    #[error("invalid response JSON: {0}")]
+    Json(String),
+    /// An output's datatype is not a v2 datatype burnish reads.
+    #[error("output `{output}`: datatype `{datatype}`")]
+    Datatype {
+        /// The output.
+        output: String,
+        /// Its datatype.
+        datatype: String,
+    },
+    /// An output's binary data runs past the end of the body.
+    #[error("output `{output}`: binary data past the body")]
+    PastBody {
+        /// The output.
+        output: String,
+    },
+    /// An output with neither JSON nor binary data.
+    #[error("output `{output}` has no data")]
+    NoData {
+        /// The output.
+        output: String,
+    },
+    /// An output's data are not elements of its datatype.
+    #[error("{0}")]
+    Data(String),
+    /// An output's data do not fill its shape.
+    #[error("output `{output}`: {message}")]
+    Shape {
+        /// The output.
+        output: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A model input the v2 protocol cannot carry ([`crate::signature::Signature::new`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("input `{input}` has a type v2 cannot carry")]
+pub struct SignatureError {
+    /// The input.
+    pub input: String,
 }

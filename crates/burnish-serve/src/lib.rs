@@ -27,6 +27,6 @@ pub mod signature;
 pub mod stats;
 
 pub use decode::Limits;
-pub use error::{ClientError, RequestError, ServeError};
+pub use error::{ClientError, RequestError, ResponseError, ServeError, SignatureError};
 pub use model::{ModelOptions, ServedModel};
 pub use server::{ModelSource, ServeConfig, Server, repository};

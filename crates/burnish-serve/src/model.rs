@@ -107,7 +107,7 @@ impl ServedModel {
             .iter()
             .filter_map(|n| outputs.get(*n).cloned())
             .collect();
-        let signature = Signature::new(&model.graph, &ordered).map_err(fail)?;
+        let signature = Signature::new(&model.graph, &ordered).map_err(|e| fail(e.to_string()))?;
         let shared = Arc::new(Shared {
             name: name.to_string(),
             session,
@@ -359,7 +359,7 @@ fn execute(shared: &Shared, jobs: &[Job]) -> Result<Vec<Vec<TensorData>>, Reques
         .iter()
         .map(|v| v.to_data())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)?;
+        .map_err(|e| internal(e.to_string()))?;
     let rows: usize = jobs.iter().map(|j| j.rows).sum();
     let parts = if jobs.len() == 1 {
         vec![outs]
@@ -403,7 +403,7 @@ fn split(outs: &[TensorData], jobs: &[Job], rows: usize) -> Result<Vec<Vec<Tenso
         }
         let mut at = 0;
         for (part, job) in parts.iter_mut().zip(jobs) {
-            part.push(slice_rows(out, at, at + job.rows)?);
+            part.push(slice_rows(out, at, at + job.rows).map_err(|e| e.to_string())?);
             at += job.rows;
         }
     }

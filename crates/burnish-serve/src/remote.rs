@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use burnish_bench::{Target, TargetError};
+use burnish_model::TensorData;
 use burnish_model::samples::take_rows;
-use burnish_model::{Buffer, DType, TensorData};
+use burnish_model::synth::random_buffer;
 use burnish_stats::Rng;
 
 use crate::client::{Client, Format, RequestBody, encode_request};
@@ -86,18 +87,23 @@ impl RemoteTarget {
     }
 
     /// Whether the model takes a batch of `batch` (a fixed leading dim takes only itself).
-    pub fn batch_support(&self, batch: usize) -> Result<(), String> {
+    pub fn batch_support(&self, batch: usize) -> Result<(), ClientError> {
         match self.metadata.inputs.first().and_then(|i| i.shape.first()) {
-            Some(&n) if n >= 0 && n as usize != batch => Err(format!(
-                "input `{}` has a fixed batch of {n}",
-                self.metadata.inputs[0].name
-            )),
+            Some(&n) if n >= 0 && n as usize != batch => Err(ClientError::FixedBatch {
+                input: self.metadata.inputs[0].name.clone(),
+                fixed: n,
+            }),
             _ => Ok(()),
         }
     }
 
-    /// The tensors of one query of `batch` rows.
-    pub fn batch_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, String> {
+    /// The tensors of one query of `batch` rows: real data cycled along dim 0, else seeded
+    /// random values ([`random_buffer`], integers 0 or 1).
+    pub fn batch_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, ClientError> {
+        self.build_inputs(batch).map_err(ClientError::Inputs)
+    }
+
+    fn build_inputs(&self, batch: usize) -> Result<Vec<(String, TensorData)>, String> {
         let mut rng = Rng::new(self.inputs.seed);
         self.metadata
             .inputs
@@ -112,16 +118,15 @@ impl RemoteTarget {
                         return Err(format!("input `{}` has no samples", m.name));
                     }
                     let idx: Vec<usize> = (0..batch).map(|k| k % rows).collect();
-                    return Ok((m.name.clone(), take_rows(t, 0, &idx)?));
+                    let picked = take_rows(t, 0, &idx).map_err(|e| e.to_string())?;
+                    return Ok((m.name.clone(), picked));
                 }
                 let shape = self.shape(&m.name, &m.shape, batch)?;
                 let dtype = parse_datatype(&m.datatype)
                     .ok_or_else(|| format!("input `{}`: datatype `{}`", m.name, m.datatype))?;
-                let t = TensorData::new(
-                    shape.clone(),
-                    synth(dtype, shape.iter().product(), &mut rng)?,
-                )
-                .map_err(|e| e.to_string())?;
+                let data = random_buffer(dtype, shape.iter().product(), 2, &mut rng)
+                    .ok_or_else(|| format!("cannot synthesize {dtype} inputs"))?;
+                let t = TensorData::new(shape, data).map_err(|e| e.to_string())?;
                 Ok((m.name.clone(), t))
             })
             .collect()
@@ -143,27 +148,6 @@ impl RemoteTarget {
     }
 }
 
-fn synth(dtype: DType, n: usize, rng: &mut Rng) -> Result<Buffer, String> {
-    let mut ints = || {
-        (0..n)
-            .map(|_| (rng.next_u64() % 2) as i64)
-            .collect::<Vec<_>>()
-    };
-    Ok(match dtype {
-        DType::F32 => Buffer::F32(
-            (0..n)
-                .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
-                .collect(),
-        ),
-        DType::F64 => Buffer::F64((0..n).map(|_| rng.next_f64() * 2.0 - 1.0).collect()),
-        DType::I64 => Buffer::I64(ints()),
-        DType::I32 => Buffer::I32(ints().into_iter().map(|x| x as i32).collect()),
-        DType::U8 => Buffer::U8(ints().into_iter().map(|x| x as u8).collect()),
-        DType::Bool => Buffer::Bool(ints().into_iter().map(|x| x == 1).collect()),
-        other => return Err(format!("cannot synthesize {other} inputs")),
-    })
-}
-
 impl Target for RemoteTarget {
     fn name(&self) -> &str {
         &self.model
@@ -177,7 +161,9 @@ impl Target for RemoteTarget {
         if cache.contains_key(&batch) {
             return Ok(());
         }
-        let inputs = self.batch_inputs(batch).map_err(TargetError::new)?;
+        let inputs = self
+            .batch_inputs(batch)
+            .map_err(|e| TargetError::new(e.to_string()))?;
         let body =
             encode_request(&inputs, self.format).map_err(|e| TargetError::new(e.to_string()))?;
         cache.insert(batch, Arc::new(body));

@@ -3,6 +3,7 @@
 use burnish_model::{DType, Dim, Graph, TensorData};
 use serde_json::json;
 
+use crate::error::SignatureError;
 use crate::protocol::{ModelMetadata, TensorMetadata, config_type_name, datatype_name};
 
 /// The platform string of models served by burnish.
@@ -68,7 +69,7 @@ pub struct Signature {
 impl Signature {
     /// The signature of `graph`; output types the graph leaves undeclared come from
     /// `sample_outputs` (a warm-up run's outputs, in graph order).
-    pub fn new(graph: &Graph, sample_outputs: &[TensorData]) -> Result<Self, String> {
+    pub fn new(graph: &Graph, sample_outputs: &[TensorData]) -> Result<Self, SignatureError> {
         let inputs = graph
             .inputs
             .iter()
@@ -76,14 +77,16 @@ impl Signature {
                 let dtype = i
                     .dtype
                     .filter(|&d| datatype_name(d).is_some())
-                    .ok_or_else(|| format!("input `{}` has a type v2 cannot carry", i.name))?;
+                    .ok_or_else(|| SignatureError {
+                        input: i.name.clone(),
+                    })?;
                 Ok(TensorSpec {
                     name: i.name.clone(),
                     dtype,
                     dims: i.shape.clone(),
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let outputs = graph
             .outputs
             .iter()

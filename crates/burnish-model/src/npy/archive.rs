@@ -47,7 +47,8 @@ pub fn read_tensors_from<R: Read + Seek>(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut stream = MAGIC.chain(reader);
-        let (t, _) = read_npy(&mut stream).map_err(|m| tensor_file_err(path, None, m))?;
+        let (t, _) =
+            read_npy(&mut stream).map_err(|e| tensor_file_err(path, None, e.to_string()))?;
         return Ok(BTreeMap::from([(stem, t)]));
     }
     reader
@@ -77,7 +78,7 @@ pub fn read_tensors_from<R: Read + Seek>(
             return Err(err("the archive holds this array twice".into()));
         }
         let declared = member.size();
-        let (t, read) = read_npy(&mut member).map_err(err)?;
+        let (t, read) = read_npy(&mut member).map_err(|e| err(e.to_string()))?;
         let mut rest = Vec::new();
         (&mut member)
             .take(MAX_TRAILING + 1)
@@ -95,7 +96,7 @@ pub fn read_tensors_from<R: Read + Seek>(
             )));
         }
         total = check_bytes(total.checked_add(t.byte_size()), "the arrays of this file")
-            .map_err(|m| tensor_file_err(path, None, m))?;
+            .map_err(|e| tensor_file_err(path, None, e.to_string()))?;
         out.insert(key, t);
     }
     Ok(out)

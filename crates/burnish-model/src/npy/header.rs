@@ -4,6 +4,7 @@
 //! rather than by searching the text.
 
 use crate::DType;
+use crate::error::NpyError;
 
 /// Largest header numpy reads by default (`max_header_size`).
 pub const MAX_HEADER_BYTES: usize = 10_000;
@@ -23,9 +24,8 @@ pub struct Header {
 
 impl Header {
     /// Bytes of the array data, checked against overflow and the memory budget.
-    pub fn data_bytes(&self) -> Result<usize, String> {
-        crate::limits::check_tensor(&self.shape, self.dtype.size())
-            .map_err(|e| format!("NPY header: {e}"))
+    pub fn data_bytes(&self) -> Result<usize, NpyError> {
+        crate::limits::check_tensor(&self.shape, self.dtype.size()).map_err(NpyError::Size)
     }
 }
 
@@ -55,7 +55,11 @@ pub fn header_span(prefix: &[u8]) -> Result<(usize, usize), String> {
 }
 
 /// Parses the header text (version 3 headers are UTF-8, older ones Latin-1).
-pub fn parse_header(raw: &[u8], utf8: bool) -> Result<Header, String> {
+pub fn parse_header(raw: &[u8], utf8: bool) -> Result<Header, NpyError> {
+    header_fields(raw, utf8).map_err(NpyError::Header)
+}
+
+fn header_fields(raw: &[u8], utf8: bool) -> Result<Header, String> {
     let text: String = if utf8 {
         std::str::from_utf8(raw)
             .map_err(|_| "NPY header is not UTF-8 text")?
@@ -319,7 +323,7 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Header, String> {
+    fn parse(text: &str) -> Result<Header, NpyError> {
         parse_header(text.as_bytes(), false)
     }
 

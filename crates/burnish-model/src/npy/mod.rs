@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::DType;
-use crate::error::ModelError;
+use crate::error::{ModelError, NpyError};
 use crate::tensor::{Buffer, TensorData};
 
 mod archive;
@@ -18,13 +18,14 @@ pub use header::{Header, MAX_HEADER_BYTES, parse_header};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Parses one `.npy` payload held in memory; errors are plain messages. Bytes after the
-/// array data are ignored, as numpy does.
-pub fn parse_npy(bytes: &[u8]) -> Result<TensorData, String> {
-    let (header_len, start) = header::header_span(&bytes[..bytes.len().min(12)])?;
+/// Parses one `.npy` payload held in memory; errors name no file. Bytes after the array data
+/// are ignored, as numpy does.
+pub fn parse_npy(bytes: &[u8]) -> Result<TensorData, NpyError> {
+    let (header_len, start) =
+        header::header_span(&bytes[..bytes.len().min(12)]).map_err(NpyError::Header)?;
     let raw = bytes
         .get(start..start + header_len)
-        .ok_or("truncated NPY header")?;
+        .ok_or_else(|| NpyError::Header("truncated NPY header".into()))?;
     let header = parse_header(raw, bytes[6] == 3)?;
     let need = header.data_bytes()?;
     let payload = &bytes[start + header_len..];
@@ -37,21 +38,15 @@ pub fn parse_npy(bytes: &[u8]) -> Result<TensorData, String> {
 /// Reads one NPY array from a stream, never trusting a declared size: the header is read
 /// first (bounded), then exactly the bytes its shape needs (checked against the memory
 /// budget). Returns the array and the number of bytes read.
-pub fn read_npy(reader: &mut impl Read) -> Result<(TensorData, u64), String> {
+pub fn read_npy(reader: &mut impl Read) -> Result<(TensorData, u64), NpyError> {
     let mut prefix = Vec::with_capacity(12);
-    reader
-        .take(12)
-        .read_to_end(&mut prefix)
-        .map_err(|e| e.to_string())?;
-    let (header_len, start) = header::header_span(&prefix)?;
+    reader.take(12).read_to_end(&mut prefix)?;
+    let (header_len, start) = header::header_span(&prefix).map_err(NpyError::Header)?;
     let mut raw = prefix.split_off(start.min(prefix.len()));
     let missing = (header_len as u64).saturating_sub(raw.len() as u64);
-    reader
-        .take(missing)
-        .read_to_end(&mut raw)
-        .map_err(|e| e.to_string())?;
+    reader.take(missing).read_to_end(&mut raw)?;
     if raw.len() < header_len {
-        return Err("truncated NPY header".into());
+        return Err(NpyError::Header("truncated NPY header".into()));
     }
     let payload_head = raw.split_off(header_len);
     let header = parse_header(&raw, prefix[6] == 3)?;
@@ -59,10 +54,7 @@ pub fn read_npy(reader: &mut impl Read) -> Result<(TensorData, u64), String> {
     let mut payload = Vec::with_capacity(need);
     payload.extend_from_slice(&payload_head[..payload_head.len().min(need)]);
     let missing = (need - payload.len()) as u64;
-    reader
-        .take(missing)
-        .read_to_end(&mut payload)
-        .map_err(|e| e.to_string())?;
+    reader.take(missing).read_to_end(&mut payload)?;
     if payload.len() < need {
         return Err(truncated(payload.len(), &header, need));
     }
@@ -70,15 +62,17 @@ pub fn read_npy(reader: &mut impl Read) -> Result<(TensorData, u64), String> {
     Ok((decode(&header, &payload)?, read))
 }
 
-fn truncated(have: usize, header: &Header, need: usize) -> String {
-    format!(
-        "truncated NPY data: {have} bytes for shape {:?} of {}, need {need}",
-        header.shape, header.dtype
-    )
+fn truncated(have: usize, header: &Header, need: usize) -> NpyError {
+    NpyError::Truncated {
+        have,
+        shape: header.shape.clone(),
+        dtype: header.dtype,
+        need,
+    }
 }
 
 /// Little-endian, row-major elements of `header`'s type from exactly its data bytes.
-fn decode(header: &Header, payload: &[u8]) -> Result<TensorData, String> {
+fn decode(header: &Header, payload: &[u8]) -> Result<TensorData, NpyError> {
     let size = header.dtype.size();
     let swapped;
     let mut bytes = payload;
@@ -95,7 +89,7 @@ fn decode(header: &Header, payload: &[u8]) -> Result<TensorData, String> {
         bytes = &reordered;
     }
     let data = Buffer::from_le_bytes(header.dtype, bytes)?;
-    TensorData::new(header.shape.clone(), data).map_err(|e| e.to_string())
+    Ok(TensorData::new(header.shape.clone(), data)?)
 }
 
 /// Column-major bytes of `shape` (elements of `size` bytes) in row-major order.
@@ -123,7 +117,7 @@ fn fortran_to_c(bytes: &[u8], shape: &[usize], size: usize) -> Vec<u8> {
 }
 
 /// Serializes a tensor as an NPY (version 1) payload.
-pub fn to_npy(t: &TensorData) -> Result<Vec<u8>, String> {
+pub fn to_npy(t: &TensorData) -> Result<Vec<u8>, NpyError> {
     let code = match t.dtype() {
         DType::F32 => "<f4",
         DType::F16 => "<f2",
@@ -137,7 +131,7 @@ pub fn to_npy(t: &TensorData) -> Result<Vec<u8>, String> {
         DType::U32 => "<u4",
         DType::U64 => "<u8",
         DType::Bool => "|b1",
-        other => return Err(format!("{other} tensors cannot be written to NPY")),
+        dtype => return Err(NpyError::Unwritable { dtype }),
     };
     let shape = match t.shape.len() {
         0 => "()".to_string(),
@@ -160,11 +154,9 @@ pub fn to_npy(t: &TensorData) -> Result<Vec<u8>, String> {
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    out.extend(
-        t.data
-            .to_le_bytes()
-            .ok_or("string tensors cannot be written to NPY")?,
-    );
+    out.extend(t.data.to_le_bytes().ok_or(NpyError::Unwritable {
+        dtype: DType::String,
+    })?);
     Ok(out)
 }
 
@@ -193,7 +185,7 @@ pub fn write_npz<'a>(
             .compression_method(zip::CompressionMethod::Stored)
             .large_file(false);
         for (name, t) in tensors {
-            let npy = to_npy(t).map_err(|m| tensor_file_err(path, Some(name), m))?;
+            let npy = to_npy(t).map_err(|e| tensor_file_err(path, Some(name), e.to_string()))?;
             zip.start_file(format!("{name}.npy"), opts)
                 .map_err(|e| tensor_file_err(path, Some(name), e.to_string()))?;
             zip.write_all(&npy).map_err(|e| ModelError::io(path, e))?;
@@ -245,5 +237,16 @@ mod tests {
         for cut in [3, 9, 40, bytes.len() - 1] {
             assert!(parse_npy(&bytes[..cut]).is_err(), "cut at {cut} accepted");
         }
+        assert_eq!(
+            parse_npy(&bytes[..bytes.len() - 1])
+                .unwrap_err()
+                .to_string(),
+            "truncated NPY data: 15 bytes for shape [4] of float, need 16"
+        );
+        let strings = TensorData::new(vec![1], Buffer::String(vec!["a".into()])).unwrap();
+        assert_eq!(
+            to_npy(&strings).unwrap_err().to_string(),
+            "string tensors cannot be written to NPY"
+        );
     }
 }

@@ -206,7 +206,9 @@ impl Ctx<'_> {
                 let t =
                     a.t.as_ref()
                         .ok_or(AttrFail::Msg("tensor attribute without a tensor".into()))?;
-                Attribute::Tensor(decode_tensor(t, self.base_dir).map_err(AttrFail::Msg)?)
+                Attribute::Tensor(
+                    decode_tensor(t, self.base_dir).map_err(|e| AttrFail::Msg(e.to_string()))?,
+                )
             }
             T::GRAPH => {
                 let g =

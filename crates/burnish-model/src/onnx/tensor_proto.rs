@@ -7,11 +7,19 @@ use half::{bf16, f16};
 use onnx_ir::TensorProto;
 
 use crate::DType;
+use crate::error::ModelError;
 use crate::tensor::{Buffer, TensorData};
 
-/// Decodes a tensor. `base_dir` resolves external data; errors are plain messages that the
-/// caller wraps with the file and node.
-pub fn decode_tensor(proto: &TensorProto, base_dir: Option<&Path>) -> Result<TensorData, String> {
+/// Decodes a tensor. `base_dir` resolves external data; errors
+/// ([`ModelError::TensorProto`]) name no file or node: the caller adds them.
+pub fn decode_tensor(
+    proto: &TensorProto,
+    base_dir: Option<&Path>,
+) -> Result<TensorData, ModelError> {
+    decode(proto, base_dir).map_err(|message| ModelError::TensorProto { message })
+}
+
+fn decode(proto: &TensorProto, base_dir: Option<&Path>) -> Result<TensorData, String> {
     let dtype = DType::from_onnx(proto.data_type)
         .ok_or_else(|| format!("unsupported tensor data type code {}", proto.data_type))?;
     let mut shape = Vec::with_capacity(proto.dims.len());
@@ -32,9 +40,9 @@ pub fn decode_tensor(proto: &TensorProto, base_dir: Option<&Path>) -> Result<Ten
             .checked_mul(dtype.bits())
             .ok_or_else(|| format!("dimensions {:?} overflow", proto.dims))?;
         let bytes = read_external(proto, base_dir, bits.div_ceil(8))?;
-        Buffer::from_le_bytes(dtype, &bytes)?
+        Buffer::from_le_bytes(dtype, &bytes).map_err(|e| e.to_string())?
     } else if !proto.raw_data.is_empty() {
-        Buffer::from_le_bytes(dtype, &proto.raw_data)?
+        Buffer::from_le_bytes(dtype, &proto.raw_data).map_err(|e| e.to_string())?
     } else {
         typed_fields(proto, dtype)?
     };
@@ -85,7 +93,7 @@ fn typed_fields(proto: &TensorProto, dtype: DType) -> Result<Buffer, String> {
         ),
         narrow => {
             let bytes: Vec<u8> = i32s.iter().map(|&v| v as u8).collect();
-            Buffer::from_le_bytes(narrow, &bytes)?
+            Buffer::from_le_bytes(narrow, &bytes).map_err(|e| e.to_string())?
         }
     })
 }

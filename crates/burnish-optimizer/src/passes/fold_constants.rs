@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use burnish_model::{Attribute, Graph, Model, ValueInfo};
-use burnish_runtime::{Session, SessionOptions, ops};
+use burnish_runtime::{Session, SessionOptions, supports_op};
 
 use crate::rewrite::{Editor, rewrite_each};
 use crate::{OptError, Pass, PassContext, ProbeCache};
@@ -56,7 +56,7 @@ fn fold_node(
             .attrs
             .values()
             .any(|a| matches!(a, Attribute::Graph(_)))
-        || ops::builder(&node.domain, &node.op_type).is_none()
+        || !supports_op(&node.domain, &node.op_type)
         || node.outputs.iter().any(|o| g.is_graph_output(o))
     {
         return false;

@@ -73,7 +73,7 @@ impl Data {
     /// The runtime value (tensors uploaded).
     pub(super) fn into_value(self) -> Result<Value, String> {
         Ok(match self {
-            Data::Tensor(t) => Value::from_data(&t)?,
+            Data::Tensor(t) => Value::upload(&t)?,
             Data::Sequence(items) => Value::Sequence(
                 items
                     .into_iter()
@@ -90,7 +90,8 @@ impl Data {
 fn tensor(bytes: &[u8], dir: Option<&Path>) -> Result<Data, String> {
     let proto =
         TensorProto::parse_from_bytes(bytes).map_err(|e| format!("not a TensorProto: {e}"))?;
-    Ok(Data::Tensor(decode_tensor(&proto, dir)?))
+    let t = decode_tensor(&proto, dir).map_err(|e| e.to_string())?;
+    Ok(Data::Tensor(t))
 }
 
 /// The value held by field `number` of a `SequenceProto` or `OptionalProto` (both number their

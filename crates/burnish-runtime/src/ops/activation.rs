@@ -70,7 +70,7 @@ pub fn clip(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = ins.take(0)?;
         let bound = |v: Option<Value>| -> Result<Option<f64>, String> {
             v.map(|v| {
-                v.to_f64_vec()?
+                v.host_f64()?
                     .first()
                     .copied()
                     .ok_or("empty bound".to_string())

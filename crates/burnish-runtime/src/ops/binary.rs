@@ -130,10 +130,7 @@ fn int_apply<T: HostInt>(a: &[T], b: &[T], op: IntOp) -> Result<Vec<T>, String> 
 fn int_host(a: Value, b: Value, op: IntOp) -> Result<Value, String> {
     check_same(&a, &b)?;
     let out = broadcast_shape(&a.shape(), &b.shape())?;
-    let (a, b) = (
-        expand_to(a, &out)?.to_data()?,
-        expand_to(b, &out)?.to_data()?,
-    );
+    let (a, b) = (expand_to(a, &out)?.host()?, expand_to(b, &out)?.host()?);
     use burnish_model::Buffer as H;
     let data = match (&a.data, &b.data) {
         (H::I8(x), H::I8(y)) => H::I8(int_apply(x, y, op)?),
@@ -147,7 +144,7 @@ fn int_host(a: Value, b: Value, op: IntOp) -> Result<Value, String> {
         _ => return Err(format!("integer arithmetic on {}", a.dtype())),
     };
     let t = burnish_model::TensorData::new(out, data).map_err(|e| e.to_string())?;
-    Value::from_data(&t)
+    Value::upload(&t)
 }
 
 /// `Pow`: float base with float or integer exponent; integer base with integer exponent.
@@ -300,7 +297,7 @@ fn string_equal(a: Value, b: Value) -> Result<Value, String> {
     };
     let eq = x.iter().zip(y).map(|(p, q)| p == q).collect();
     let t = TensorData::new(out, Buffer::Bool(eq)).map_err(|e| e.to_string())?;
-    Value::from_data(&t)
+    Value::upload(&t)
 }
 /// `Greater`.
 pub fn greater(_: &BuildCtx) -> Result<Box<dyn Op>, String> {

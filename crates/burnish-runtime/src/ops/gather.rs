@@ -14,7 +14,7 @@ fn checked_indices(idx: &Value, dim: usize) -> Result<Vec<i64>, String> {
         return Err(format!("indices must be integers, found {}", idx.dtype()));
     }
     let n = dim as i64;
-    idx.to_i64_vec()?
+    idx.host_i64()?
         .into_iter()
         .map(|i| {
             let j = if i < 0 { i + n } else { i };

@@ -15,7 +15,7 @@ pub use cast::{cast, cast_like, cast_value};
 /// `Constant`: the value is uploaded once and shared by every run.
 pub fn constant(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let data = constant_data(ctx)?;
-    let v = Value::from_data(&data)?;
+    let v = Value::upload(&data)?;
     op(move |_| Ok(vec![v.clone()]))
 }
 
@@ -45,14 +45,14 @@ pub fn constant_of_shape(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         None => TensorData::from_f32(vec![1], vec![0.0]),
     };
     op(move |mut ins| {
-        let shape = ins.take(0)?.to_i64_vec()?;
+        let shape = ins.take(0)?.host_i64()?;
         if shape.iter().any(|&d| d < 0) {
             return Err(format!("negative shape {shape:?}"));
         }
         let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
         let n = super::util::check_numel(&shape)?;
         let data = repeat(&fill.data, n);
-        Ok(vec![Value::from_data(
+        Ok(vec![Value::upload(
             &TensorData::new(shape, data).map_err(|e| e.to_string())?,
         )?])
     })
@@ -78,9 +78,9 @@ pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
         let start = ins.take(0)?;
         let dtype = start.dtype();
-        let s = *start.to_f64_vec()?.first().ok_or("empty start")?;
-        let l = *ins.take(1)?.to_f64_vec()?.first().ok_or("empty limit")?;
-        let d = *ins.take(2)?.to_f64_vec()?.first().ok_or("empty delta")?;
+        let s = *start.host_f64()?.first().ok_or("empty start")?;
+        let l = *ins.take(1)?.host_f64()?.first().ok_or("empty limit")?;
+        let d = *ins.take(2)?.host_f64()?.first().ok_or("empty delta")?;
         if d == 0.0 {
             return Err("Range delta is 0".into());
         }
@@ -106,7 +106,7 @@ pub fn range(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             DType::BF16 => Buffer::BF16(vals.map(half::bf16::from_f64).collect()),
             other => return Err(format!("Range of {other} is not supported")),
         };
-        Ok(vec![Value::from_data(
+        Ok(vec![Value::upload(
             &TensorData::new(vec![n], data).map_err(|e| e.to_string())?,
         )?])
     })
@@ -138,7 +138,7 @@ pub fn eye_like(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 v[i * s[1] + j as usize] = 1.0;
             }
         }
-        cast_value(Value::from_data(&TensorData::from_f32(s, v))?, to).map(|v| vec![v])
+        cast_value(Value::upload(&TensorData::from_f32(s, v))?, to).map(|v| vec![v])
     })
 }
 
@@ -148,7 +148,7 @@ pub fn trilu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         let k = match ins.opt(1) {
-            Some(v) => *v.to_i64_vec()?.first().unwrap_or(&0),
+            Some(v) => *v.host_i64()?.first().unwrap_or(&0),
             None => 0,
         };
         let s = x.shape();
@@ -163,7 +163,7 @@ pub fn trilu(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 m[i * c + j] = if upper { d < k } else { d > k };
             }
         }
-        let mask = Value::from_data(
+        let mask = Value::upload(
             &TensorData::new(vec![r, c], Buffer::Bool(m)).map_err(|e| e.to_string())?,
         )?;
         let Value::Bool(mask) = super::util::expand_to(mask, &s)? else {

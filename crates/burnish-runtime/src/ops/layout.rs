@@ -49,7 +49,7 @@ pub fn split(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let s = x.shape();
         let d = axis(a, s.len())?;
         let sizes: Vec<usize> = match if from_input {
-            ins.opt(1).map(|v| v.to_i64_vec()).transpose()?
+            ins.opt(1).map(|v| v.host_i64()).transpose()?
         } else {
             attr.clone()
         } {
@@ -93,10 +93,10 @@ pub fn slice_op(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 None,
             )
         } else {
-            let get = |v: Option<Value>| v.map(|v| v.to_i64_vec()).transpose();
+            let get = |v: Option<Value>| v.map(|v| v.host_i64()).transpose();
             (
-                ins.take(1)?.to_i64_vec()?,
-                ins.take(2)?.to_i64_vec()?,
+                ins.take(1)?.host_i64()?,
+                ins.take(2)?.host_i64()?,
                 get(ins.opt(3))?,
                 get(ins.opt(4))?,
             )
@@ -153,7 +153,7 @@ pub fn slice_op(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 pub fn tile(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
         let mut x = ins.take(0)?;
-        let reps = ins.take(1)?.to_i64_vec()?;
+        let reps = ins.take(1)?.host_i64()?;
         if reps.len() != x.rank() || reps.iter().any(|&r| r < 0) {
             return Err(format!(
                 "Tile repeats {reps:?} do not fit rank {}",
@@ -200,7 +200,7 @@ fn wrap(mut x: Value, pads: &[(usize, usize)]) -> Result<Value, String> {
         s[d] = len;
         super::util::check_numel(&s)?;
         let idx: Vec<i64> = (0..len).map(|j| ((j + n - a % n) % n) as i64).collect();
-        let idx = Value::from_data(&burnish_model::TensorData::from_i64(vec![len], idx))?;
+        let idx = Value::upload(&burnish_model::TensorData::from_i64(vec![len], idx))?;
         let idx = idx
             .prim()
             .ok_or("Pad indices are not a backend tensor")?
@@ -231,12 +231,12 @@ pub fn pad(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 None,
             )
         } else {
-            let p = ins.take(1)?.to_i64_vec()?;
+            let p = ins.take(1)?.host_i64()?;
             let v = match ins.opt(2) {
-                Some(v) => *v.to_f64_vec()?.first().unwrap_or(&0.0),
+                Some(v) => *v.host_f64()?.first().unwrap_or(&0.0),
                 None => 0.0,
             };
-            (p, v, ins.opt(3).map(|v| v.to_i64_vec()).transpose()?)
+            (p, v, ins.opt(3).map(|v| v.host_i64()).transpose()?)
         };
         let s = x.shape();
         let r = s.len();

@@ -21,7 +21,7 @@ const ML: &str = "ai.onnx.ml";
 
 /// Uploads a host tensor.
 pub(crate) fn upload(shape: Vec<usize>, data: Buffer) -> Result<Value, String> {
-    Value::from_data(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
 }
 
 /// A float buffer of element type `dtype` (f32, f64, f16 or bf16) holding `v`.
@@ -55,7 +55,7 @@ pub(crate) fn numeric_buffer(dtype: DType, v: Vec<f64>) -> Result<Buffer, String
 pub fn binarizer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let threshold = ctx.float("threshold", 0.0)? as f64;
     op(move |mut ins| {
-        let t = ins.take(0)?.to_data()?;
+        let t = ins.take(0)?.host()?;
         let v = t
             .to_f64_vec()
             .filter(|_| t.dtype() != DType::String)
@@ -75,10 +75,10 @@ pub fn binarizer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 /// output is `X.shape[:-1] + [len(Y)]` (`[1, len(Y)]` for a 1-D `X`).
 pub fn array_feature_extractor(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
-        let x = ins.take(0)?.to_data()?;
+        let x = ins.take(0)?.host()?;
         let idx = ins
             .take(1)?
-            .to_data()?
+            .host()?
             .to_i64_vec()
             .ok_or("ArrayFeatureExtractor indices must be integers")?;
         let n = *x
@@ -109,7 +109,7 @@ pub fn array_feature_extractor(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .data
             .select(&sel)
             .ok_or("ArrayFeatureExtractor index is out of range")?;
-        Ok(vec![Value::from_data(
+        Ok(vec![Value::upload(
             &TensorData::new(shape, data).map_err(|e| e.to_string())?,
         )?])
     })

@@ -137,11 +137,6 @@ impl<'a> BuildCtx<'a> {
         &self.node.attrs
     }
 
-    /// Constant input `i` as i64 values.
-    pub fn const_i64(&self, i: usize) -> Option<Vec<i64>> {
-        self.consts.get(i)?.as_ref()?.to_i64_vec()
-    }
-
     /// Integer attribute with a default, error text naming the attribute.
     pub fn int(&self, name: &str, default: i64) -> Result<i64, String> {
         self.node.attrs.int_or(name, default).map_err(|e| e.0)
@@ -195,11 +190,6 @@ impl Inputs {
     /// Number of input positions (including omitted ones).
     pub fn len(&self) -> usize {
         self.values.len()
-    }
-
-    /// True when the node has no input.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
     }
 
     /// The input values by position (`None` for omitted or taken ones).

@@ -146,7 +146,7 @@ fn build(ctx: &BuildCtx, kind: Kind, axes_became_input_at: i64) -> Result<Box<dy
     op(move |mut ins: Inputs| {
         let x = ins.take(0)?;
         let list = if from_input {
-            ins.opt(1).map(|v| v.to_i64_vec()).transpose()?
+            ins.opt(1).map(|v| v.host_i64()).transpose()?
         } else {
             attr_axes.clone()
         };

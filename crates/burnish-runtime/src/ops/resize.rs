@@ -226,18 +226,18 @@ pub fn resize(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         if legacy {
-            let scales = Some(ins.take(1)?.to_f64_vec()?);
+            let scales = Some(ins.take(1)?.host_f64()?);
             return Ok(vec![run(x, None, scales, None, &spec)?]);
         }
-        let roi = ins.opt(1).map(|v| v.to_f64_vec()).transpose()?;
+        let roi = ins.opt(1).map(|v| v.host_f64()).transpose()?;
         let sc = ins
             .opt(2)
-            .map(|v| v.to_f64_vec())
+            .map(|v| v.host_f64())
             .transpose()?
             .filter(|v| !v.is_empty());
         let sz = ins
             .opt(3)
-            .map(|v| v.to_i64_vec())
+            .map(|v| v.host_i64())
             .transpose()?
             .filter(|v| !v.is_empty());
         Ok(vec![run(x, roi, sc, sz, &spec)?])
@@ -253,7 +253,7 @@ pub fn upsample(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         let scales = match ins.opt(1) {
-            Some(v) => v.to_f64_vec()?,
+            Some(v) => v.host_f64()?,
             None => attr
                 .clone()
                 .ok_or("Upsample without scales")?

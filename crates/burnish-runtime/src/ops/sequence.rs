@@ -76,7 +76,7 @@ fn position_value(op_name: &str, v: &Value) -> Result<i64, String> {
             v.kind()
         ));
     }
-    match v.to_i64_vec()?.as_slice() {
+    match v.host_i64()?.as_slice() {
         [p] => Ok(*p),
         other => Err(format!(
             "{op_name}: position must hold one element, found {}",

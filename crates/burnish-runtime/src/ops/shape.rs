@@ -11,7 +11,7 @@ use burnish_model::TensorData;
 
 /// An int64 tensor value from host data.
 pub fn i64_value(shape: Vec<usize>, data: Vec<i64>) -> Result<Value, String> {
-    Value::from_data(&TensorData::from_i64(shape, data))
+    Value::upload(&TensorData::from_i64(shape, data))
 }
 
 pub(super) fn permute(v: Value, perm: &[usize]) -> Result<Value, String> {
@@ -121,7 +121,7 @@ fn cat_host(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
         };
         let n = t.len() as i64;
         let idx = TensorData::from_i64(t.shape.clone(), (offset..offset + n).collect());
-        indices.push(Value::from_data(&idx)?);
+        indices.push(Value::upload(&idx)?);
         offset += n;
         datas.push(t);
     }
@@ -138,7 +138,7 @@ pub fn reshape(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = ins.take(0)?;
         let target = match ins.opt(1) {
-            Some(s) => s.to_i64_vec()?,
+            Some(s) => s.host_i64()?,
             None => attr_shape.clone().ok_or("Reshape without a shape")?,
         };
         let out = reshape_dims(&x.shape(), &target, allow_zero)?;
@@ -228,7 +228,7 @@ pub fn squeeze(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = ins.take(0)?;
         let s = x.shape();
         let list = if from_input {
-            ins.opt(1).map(|v| v.to_i64_vec()).transpose()?
+            ins.opt(1).map(|v| v.host_i64()).transpose()?
         } else {
             attr.clone()
         };
@@ -261,7 +261,7 @@ pub fn unsqueeze(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = ins.take(0)?;
         let s = x.shape();
         let list = if from_input {
-            ins.opt(1).map(|v| v.to_i64_vec()).transpose()?
+            ins.opt(1).map(|v| v.host_i64()).transpose()?
         } else {
             attr.clone()
         };
@@ -313,7 +313,7 @@ pub fn size(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
 pub fn expand(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| {
         let x = ins.take(0)?;
-        let target = ins.take(1)?.to_i64_vec()?;
+        let target = ins.take(1)?.host_i64()?;
         if target.iter().any(|&d| d < 0) {
             return Err(format!("Expand to negative shape {target:?}"));
         }

@@ -31,7 +31,7 @@ pub(crate) fn run_node(
     let built = build(&BuildCtx::new(&node, opset, &HashMap::new()))?;
     let values = inputs
         .iter()
-        .map(|t| t.as_ref().map(Value::from_data).transpose())
+        .map(|t| t.as_ref().map(Value::upload).transpose())
         .collect::<Result<Vec<_>, _>>()?;
     built.run(Inputs::new(values))
 }

@@ -47,7 +47,7 @@ pub(crate) fn string_value(shape: Vec<usize>, data: Vec<String>) -> Result<Value
 
 /// A host tensor uploaded as a backend value.
 pub(crate) fn upload(shape: Vec<usize>, data: Buffer) -> Result<Value, String> {
-    Value::from_data(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
 }
 
 /// `StringConcat(X, Y)`: element-wise concatenation with numpy broadcasting.

@@ -129,10 +129,10 @@ pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let x = ins.take(0)?;
         let ratio = ins.opt(1);
         if let Some(training) = ins.opt(2)
-            && training.to_i64_vec()?.first().is_some_and(|&t| t != 0)
+            && training.host_i64()?.first().is_some_and(|&t| t != 0)
         {
             let ratio = match ratio {
-                Some(r) => match r.to_f64_vec()?.as_slice() {
+                Some(r) => match r.host_f64()?.as_slice() {
                     [r] => *r,
                     other => {
                         return Err(format!(

@@ -103,11 +103,11 @@ pub fn on_host(
     f: impl FnOnce(Value) -> Result<Value, String>,
 ) -> Result<Value, String> {
     let n = t.len() as i64;
-    let idx = Value::from_data(&TensorData::from_i64(t.shape.clone(), (0..n).collect()))?;
+    let idx = Value::upload(&TensorData::from_i64(t.shape.clone(), (0..n).collect()))?;
     let moved = f(idx)?;
     let shape = moved.shape();
     let picked: Vec<usize> = moved
-        .to_i64_vec()?
+        .host_i64()?
         .into_iter()
         .map(|i| usize::try_from(i).unwrap_or(usize::MAX))
         .collect();
@@ -131,7 +131,7 @@ pub fn host_f32(t: &FlexTensor) -> Result<Vec<f32>, String> {
     {
         return Ok(s.to_vec());
     }
-    let v = Value::Float(t.clone()).to_f64_vec()?;
+    let v = Value::Float(t.clone()).host_f64()?;
     Ok(v.into_iter().map(|x| x as f32).collect())
 }
 
@@ -160,7 +160,7 @@ pub fn axes(list: &[i64], rank: usize) -> Result<Vec<usize>, String> {
 /// returns its element count. The one check every op makes before creating a tensor whose
 /// size comes from attributes or data.
 pub fn check_alloc(shape: &[usize], elem_bytes: usize) -> Result<usize, String> {
-    burnish_model::limits::check_tensor(shape, elem_bytes)?;
+    burnish_model::limits::check_tensor(shape, elem_bytes).map_err(|e| e.to_string())?;
     Ok(shape.iter().product())
 }
 

@@ -42,7 +42,7 @@ pub fn rotary_embedding(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let cos = float_input(ins.take(1)?, "cos_cache")?;
         let sin = float_input(ins.take(2)?, "sin_cache")?;
         let pos = match ins.opt(3) {
-            Some(p @ Value::Int(_)) => Some(p.to_i64_vec()?),
+            Some(p @ Value::Int(_)) => Some(p.host_i64()?),
             Some(other) => {
                 return Err(format!(
                     "`position_ids` must be an integer tensor, found {}",

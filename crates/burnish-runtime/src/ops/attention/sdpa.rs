@@ -142,7 +142,7 @@ fn run(cfg: &Config, mut ins: Inputs) -> Result<Vec<Value>, String> {
     if let Some(pv) = ins.opt(5) {
         v = concat_cache(float_input(pv, "past_value")?, v, "past_value", "V")?;
     }
-    let nonpad = ins.opt(6).map(|n| n.to_i64_vec()).transpose()?;
+    let nonpad = ins.opt(6).map(|n| n.host_i64()).transpose()?;
     let (sq_, sk, sv) = (dims(&q), dims(&k), dims(&v));
     let geo = Geo {
         batch: sq_[0],
@@ -255,7 +255,7 @@ fn mask_values(mask: Value) -> Result<(Vec<f32>, [usize; 4]), String> {
     let mut s4 = [1; 4];
     s4[4 - shape.len()..].copy_from_slice(&shape);
     let values = match mask {
-        Value::Bool(_) => match mask.to_data()?.data {
+        Value::Bool(_) => match mask.host()?.data {
             Buffer::Bool(b) => b
                 .into_iter()
                 .map(|keep| if keep { 0.0 } else { f32::NEG_INFINITY })

@@ -56,7 +56,7 @@ pub(crate) fn empty_like(body: &Body, output: usize) -> Result<Value, String> {
         }));
     }
     let data = Buffer::from_le_bytes(dtype, &[]).map_err(|e| e.to_string())?;
-    Value::from_data(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
 }
 
 /// `Loop(M, cond, v_initial...)`: runs `body(iteration, cond, v...)` while the trip count and
@@ -83,7 +83,7 @@ pub fn loop_op(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |ins| {
         let (mut own, implicit) = split_inputs(ins, explicit)?;
         let trip = match own.first_mut().and_then(Option::take) {
-            Some(m) => Some(*m.to_i64_vec()?.first().ok_or("`M` is empty")?),
+            Some(m) => Some(*m.host_i64()?.first().ok_or("`M` is empty")?),
             None => None,
         };
         let mut cond = match own.get_mut(1).and_then(Option::take) {
@@ -124,7 +124,7 @@ pub fn loop_op(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
 }
 
 fn bool_scalar(b: bool) -> Result<Value, String> {
-    Value::from_data(&TensorData::new(vec![], Buffer::Bool(vec![b])).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(vec![], Buffer::Bool(vec![b])).map_err(|e| e.to_string())?)
 }
 
 /// `SequenceMap(input_sequence, additional_inputs...)`: runs `body` on the i-th element of

@@ -180,7 +180,7 @@ fn run_batched(
     let batch = values
         .first()
         .map_or(0, |v| v.shape().first().copied().unwrap_or(0));
-    let lens: Option<Vec<i64>> = lens.map(|l| l.to_i64_vec()).transpose()?;
+    let lens: Option<Vec<i64>> = lens.map(|l| l.host_i64()).transpose()?;
     let spec = Spec {
         input_axes: vec![0; spec.inputs],
         output_axes: vec![0; spec.output_axes.len()],

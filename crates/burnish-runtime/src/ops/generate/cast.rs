@@ -49,7 +49,7 @@ pub fn cast_value_with(v: Value, to: DType, mode: CastMode) -> Result<Value, Str
         return host_cast(t, to, mode);
     }
     if to.is_narrow() || to == DType::String {
-        return host_cast(&v.to_data()?, to, mode);
+        return host_cast(&v.host()?, to, mode);
     }
     let target = to_burn_dtype(to).ok_or_else(|| format!("cannot cast to {to}"))?;
     Ok(match (v, to) {
@@ -106,7 +106,7 @@ fn host_cast(t: &TensorData, to: DType, mode: CastMode) -> Result<Value, String>
         }
         other => return Err(format!("cannot cast {} to {to} on the host", other.dtype())),
     };
-    let v = Value::from_data(&TensorData::new(t.shape.clone(), data).map_err(|e| e.to_string())?)?;
+    let v = Value::upload(&TensorData::new(t.shape.clone(), data).map_err(|e| e.to_string())?)?;
     cast_value_with(v, to, mode)
 }
 

@@ -168,7 +168,7 @@ pub fn roi_align(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(move |mut ins| {
         let x = host_float(&ins.take(0)?, "X")?;
         let rois = host_float(&ins.take(1)?, "rois")?;
-        let batch = ins.take(2)?.to_i64_vec()?;
+        let batch = ins.take(2)?.host_i64()?;
         let (xs, rs) = (&x.shape, &rois.shape);
         if xs.len() != 4 || rs.len() != 2 || rs[1] != 4 || rs[0] != batch.len() {
             return Err(format!(

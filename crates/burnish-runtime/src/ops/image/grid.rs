@@ -219,7 +219,7 @@ pub fn affine_grid(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let align = ctx.int("align_corners", 0)? != 0;
     op(move |mut ins| {
         let theta = host_float(&ins.take(0)?, "theta")?;
-        let size = ins.take(1)?.to_i64_vec()?;
+        let size = ins.take(1)?.host_i64()?;
         let r = size.len().saturating_sub(2);
         let ts = &theta.shape;
         if !(2..=3).contains(&r) || ts.len() != 3 || ts[1] != r || ts[2] != r + 1 {

@@ -25,7 +25,7 @@ pub(crate) fn host_float(v: &Value, what: &str) -> Result<HostFloat, String> {
         ));
     }
     Ok(HostFloat {
-        data: v.to_f64_vec()?,
+        data: v.host_f64()?,
         shape: v.shape(),
         dtype: v.dtype(),
     })
@@ -44,17 +44,17 @@ pub(crate) fn float_value(
         DType::F64 => Buffer::F64(data),
         other => return Err(format!("{other} is not a float type")),
     };
-    Value::from_data(&TensorData::new(shape, buf).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, buf).map_err(|e| e.to_string())?)
 }
 
 /// An int64 value.
 pub(crate) fn i64_value(data: Vec<i64>, shape: Vec<usize>) -> Result<Value, String> {
-    Value::from_data(&TensorData::new(shape, Buffer::I64(data)).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, Buffer::I64(data)).map_err(|e| e.to_string())?)
 }
 
 /// The single element of scalar-like input `what` (shape `[]` or `[1]`), as i64.
 pub(crate) fn scalar_i64(v: &Value, what: &str) -> Result<i64, String> {
-    match v.to_i64_vec()?.as_slice() {
+    match v.host_i64()?.as_slice() {
         [x] => Ok(*x),
         other => Err(format!(
             "input `{what}` must hold one value, found {} values",
@@ -65,7 +65,7 @@ pub(crate) fn scalar_i64(v: &Value, what: &str) -> Result<i64, String> {
 
 /// The single element of scalar-like input `what`, as f64.
 pub(crate) fn scalar_f64(v: &Value, what: &str) -> Result<f64, String> {
-    match v.to_f64_vec()?.as_slice() {
+    match v.host_f64()?.as_slice() {
         [x] => Ok(*x),
         other => Err(format!(
             "input `{what}` must hold one value, found {} values",
@@ -98,5 +98,5 @@ pub(crate) fn numeric_value(data: Vec<f64>, shape: Vec<usize>, code: i64) -> Res
         13 => Buffer::U64(data.into_iter().map(|v| v as u64).collect()),
         c => return float_value(data, shape, float_dtype(c, "output_datatype")?),
     };
-    Value::from_data(&TensorData::new(shape, buf).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, buf).map_err(|e| e.to_string())?)
 }

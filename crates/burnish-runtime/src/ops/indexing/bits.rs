@@ -173,6 +173,7 @@ pub fn bit_cast(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             .data
             .to_le_bytes()
             .ok_or_else(|| format!("cannot BitCast {from} tensors"))?;
-        Ok(vec![value(x.shape, Buffer::from_le_bytes(to, &bytes)?)?])
+        let data = Buffer::from_le_bytes(to, &bytes).map_err(|e| e.to_string())?;
+        Ok(vec![value(x.shape, data)?])
     })
 }

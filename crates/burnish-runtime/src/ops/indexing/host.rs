@@ -174,12 +174,12 @@ pub(crate) use zip_buffers;
 
 /// The host copy of a value.
 pub(crate) fn host(v: &Value) -> Result<TensorData, String> {
-    v.to_data()
+    v.host()
 }
 
 /// A value from a host shape and buffer (the element count must match the shape).
 pub(crate) fn value(shape: Vec<usize>, data: Buffer) -> Result<Value, String> {
-    Value::from_data(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
+    Value::upload(&TensorData::new(shape, data).map_err(|e| e.to_string())?)
 }
 
 /// An int64 value from host data.
@@ -248,7 +248,7 @@ pub(crate) fn int_values(v: &Value, what: &str) -> Result<Vec<i64>, String> {
             v.dtype()
         ));
     }
-    v.to_i64_vec()
+    v.host_i64()
 }
 
 /// A scalar (or one-element) integer input.

@@ -53,7 +53,7 @@ pub fn det_op(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
         let m = shape[r - 1];
         let dtype = x.dtype();
-        let v = x.to_f64_vec()?;
+        let v = x.host_f64()?;
         let out: Vec<f64> = if m == 0 {
             vec![1.0; shape[..r - 2].iter().product()]
         } else {

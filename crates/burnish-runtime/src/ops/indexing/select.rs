@@ -110,7 +110,7 @@ pub fn compress(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         let mut shape = x.shape();
         let picked: Vec<i64> = cond
-            .to_f64_vec()?
+            .host_f64()?
             .iter()
             .enumerate()
             .filter(|(_, c)| **c != 0.0)
@@ -137,7 +137,7 @@ pub fn non_zero(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let rank = shape.len().max(1);
         let st = strides(&shape);
         let hits: Vec<usize> = x
-            .to_f64_vec()?
+            .host_f64()?
             .iter()
             .enumerate()
             .filter(|(_, v)| **v != 0.0)
@@ -178,7 +178,7 @@ pub fn one_hot(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let wrap_negative = ctx.opset >= 11;
     op(move |mut ins| {
         let idx = ins.take(0)?;
-        let depth = ins.take(1)?.to_f64_vec()?;
+        let depth = ins.take(1)?.host_f64()?;
         let vals = host(&ins.take(2)?)?;
         let depth = match depth.as_slice() {
             [d] if *d >= 0.0 && d.is_finite() => *d as usize,
@@ -202,7 +202,7 @@ pub fn one_hot(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let inner: usize = ishape[ax..].iter().product();
         let d = depth as i64;
         let hot: Vec<Option<usize>> = idx
-            .to_i64_vec()?
+            .host_i64()?
             .into_iter()
             .map(|i| {
                 let j = if i < 0 && wrap_negative { i + d } else { i };

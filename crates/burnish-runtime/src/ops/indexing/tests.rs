@@ -44,12 +44,9 @@ fn run(
     let o = build(op, 18, inputs.len(), attrs)?;
     let vals = inputs
         .iter()
-        .map(|t| Value::from_data(t).map(Some))
+        .map(|t| Value::upload(t).map(Some))
         .collect::<Result<Vec<_>, _>>()?;
-    o.run(Inputs::new(vals))?
-        .iter()
-        .map(Value::to_data)
-        .collect()
+    o.run(Inputs::new(vals))?.iter().map(Value::host).collect()
 }
 
 fn f32s(shape: &[usize], v: &[f32]) -> TensorData {

@@ -23,7 +23,7 @@ pub(crate) fn host_float(v: &Value, what: &str) -> Result<HostFloat, String> {
     if !dtype.is_float() {
         return Err(format!("{what} must be a float tensor, found {dtype}"));
     }
-    let t = v.to_data()?;
+    let t = v.host()?;
     let data = t
         .to_f64_vec()
         .ok_or_else(|| format!("{what} is not numeric"))?;
@@ -40,7 +40,7 @@ pub(crate) fn host_int(v: &Value, what: &str) -> Result<(Vec<usize>, Vec<i64>), 
     if !dtype.is_int() {
         return Err(format!("{what} must be an integer tensor, found {dtype}"));
     }
-    let t = v.to_data()?;
+    let t = v.host()?;
     let data = t
         .to_i64_vec()
         .ok_or_else(|| format!("{what} is not numeric"))?;
@@ -49,7 +49,7 @@ pub(crate) fn host_int(v: &Value, what: &str) -> Result<(Vec<usize>, Vec<i64>), 
 
 /// The single value of a one-element tensor `v` as `f64`; `what` names it in the error.
 pub(crate) fn scalar_f64(v: &Value, what: &str) -> Result<f64, String> {
-    match v.to_f64_vec()?.as_slice() {
+    match v.host_f64()?.as_slice() {
         [x] => Ok(*x),
         other => Err(format!(
             "{what} must hold one element, found {}",
@@ -83,5 +83,5 @@ pub(crate) fn buffer(dtype: DType, data: Vec<f64>) -> Result<Buffer, String> {
 /// Uploads `data` with `shape` as a tensor of `dtype`.
 pub(crate) fn upload(dtype: DType, shape: Vec<usize>, data: Vec<f64>) -> Result<Value, String> {
     let t = TensorData::new(shape, buffer(dtype, data)?).map_err(|e| e.to_string())?;
-    Value::from_data(&t)
+    Value::upload(&t)
 }

@@ -25,7 +25,7 @@ fn read_step(mut ins: Inputs, groups: usize, op_type: &str) -> Result<Step, Stri
         ));
     }
     let r = scalar_f64(&ins.take(0)?, "R")?;
-    let t = match ins.take(1)?.to_i64_vec()?.as_slice() {
+    let t = match ins.take(1)?.host_i64()?.as_slice() {
         [t] => *t,
         other => return Err(format!("T must hold one element, found {}", other.len())),
     };

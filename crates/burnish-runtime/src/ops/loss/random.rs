@@ -224,7 +224,7 @@ pub(crate) fn dropout_training(
         .map(|(&v, &k)| if k { v * scale } else { 0.0 })
         .collect();
     let mask = TensorData::new(x.shape.clone(), Buffer::Bool(keep)).map_err(|e| e.to_string())?;
-    Ok((upload(x.dtype, x.shape, y)?, Value::from_data(&mask)?))
+    Ok((upload(x.dtype, x.shape, y)?, Value::upload(&mask)?))
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ impl Encoder {
             .table
             .select(&idx)
             .ok_or("LabelEncoder lookup out of range")?;
-        Value::from_data(&TensorData::new(x.shape.clone(), data).map_err(|e| e.to_string())?)
+        Value::upload(&TensorData::new(x.shape.clone(), data).map_err(|e| e.to_string())?)
     }
 }
 
@@ -124,7 +124,7 @@ pub fn label_encoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             Buffer::String(vec![ctx.string("default_string", "_Unused")?]),
         )?;
         return op(move |mut ins| {
-            let x = ins.take(0)?.to_data()?;
+            let x = ins.take(0)?.host()?;
             let enc = if x.dtype() == DType::String {
                 &to_int
             } else {
@@ -174,5 +174,5 @@ pub fn label_encoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         );
     };
     let enc = build(keys, values, default)?;
-    op(move |mut ins| Ok(vec![enc.run(&ins.take(0)?.to_data()?)?]))
+    op(move |mut ins| Ok(vec![enc.run(&ins.take(0)?.host()?)?]))
 }

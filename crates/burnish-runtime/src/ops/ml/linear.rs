@@ -53,7 +53,7 @@ pub fn linear_regressor(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         ));
     }
     op(move |mut ins| {
-        let (n, f, x) = rows(&ins.take(0)?.to_data()?, "LinearRegressor")?;
+        let (n, f, x) = rows(&ins.take(0)?.host()?, "LinearRegressor")?;
         let (k, mut y) = affine(&x, n, f, &w, &b)
             .filter(|(k, _)| *k as i64 == targets)
             .ok_or_else(|| {
@@ -102,7 +102,7 @@ pub fn linear_classifier(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     }
     let second = classes == 1 && n_labels == 2;
     op(move |mut ins| {
-        let (n, f, x) = rows(&ins.take(0)?.to_data()?, "LinearClassifier")?;
+        let (n, f, x) = rows(&ins.take(0)?.host()?, "LinearClassifier")?;
         if f * classes != w.len() {
             return Err(format!(
                 "LinearClassifier: {} coefficients do not fit {f} features",
@@ -142,7 +142,7 @@ pub fn linear_classifier(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         let y = TensorData::new(vec![n], y).map_err(|e| e.to_string())?;
         Ok(vec![
-            Value::from_data(&y)?,
+            Value::upload(&y)?,
             upload(
                 vec![n, width],
                 Buffer::F32(z.into_iter().map(|v| v as f32).collect()),
@@ -159,7 +159,7 @@ pub fn normalizer(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         return Err(format!("Normalizer norm `{norm}` is not MAX, L1 or L2"));
     }
     op(move |mut ins| {
-        let t = ins.take(0)?.to_data()?;
+        let t = ins.take(0)?.host()?;
         if t.shape.len() > 2 {
             return Err(format!(
                 "Normalizer input must have rank 1 or 2, found {:?}",
@@ -196,7 +196,7 @@ pub fn scaler(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let offset = ctx.floats("offset")?.unwrap_or_default();
     let scale = ctx.floats("scale")?.unwrap_or_default();
     op(move |mut ins| {
-        let t = ins.take(0)?.to_data()?;
+        let t = ins.take(0)?.host()?;
         let (_, f, x) = rows(&t, "Scaler")?;
         let pick = |v: &[f32], i: usize, what: &str, dflt: f32| -> Result<f32, String> {
             match v.len() {

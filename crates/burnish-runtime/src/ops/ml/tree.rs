@@ -345,7 +345,7 @@ pub(crate) fn rows(t: &TensorData, what: &str) -> Result<(usize, usize, Vec<f64>
 pub fn tree_ensemble(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
     let e = parse(ctx)?;
     op(move |mut ins| {
-        let t = ins.take(0)?.to_data()?;
+        let t = ins.take(0)?.host()?;
         let (n, f, x) = rows(&t, "TreeEnsemble")?;
         let mut out = Vec::with_capacity(n * e.n_targets);
         crate::ops::util::check_numel(&[n, e.n_targets])?;

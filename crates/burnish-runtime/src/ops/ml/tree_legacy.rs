@@ -180,7 +180,7 @@ fn per_row(
     width: usize,
     mut f: impl FnMut(&[f64], &mut Vec<f64>) -> Result<(), String>,
 ) -> Result<(usize, Vec<f64>), String> {
-    let t = x.to_data()?;
+    let t = x.host()?;
     let (n, feats, v) = rows(&t, op)?;
     let mut out = Vec::with_capacity(check_numel(&[n, width])?);
     for r in 0..n {
@@ -349,9 +349,7 @@ pub fn tree_ensemble_classifier(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         let z = Buffer::F32(scores.into_iter().map(|v| v as f32).collect());
         Ok(vec![
-            Value::from_data(
-                &burnish_model::TensorData::new(vec![n], y).map_err(|e| e.to_string())?,
-            )?,
+            Value::upload(&burnish_model::TensorData::new(vec![n], y).map_err(|e| e.to_string())?)?,
             upload(vec![n, n_classes], z)?,
         ])
     })

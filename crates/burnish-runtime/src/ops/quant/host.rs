@@ -70,7 +70,7 @@ pub(crate) fn ints(v: &Value) -> Result<Vec<i32>, String> {
     match (v, v.prim().map(|t| t.dtype())) {
         (Value::Int(t), Some(BurnDType::U8)) => Ok(u8s(t).iter().map(|&x| i32::from(x)).collect()),
         (Value::Int(t), Some(BurnDType::I8)) => Ok(i8s(t).iter().map(|&x| i32::from(x)).collect()),
-        (Value::Int(_), _) => Ok(v.to_i64_vec()?.into_iter().map(|x| x as i32).collect()),
+        (Value::Int(_), _) => Ok(v.host_i64()?.into_iter().map(|x| x as i32).collect()),
         _ => Err(format!("expected an integer tensor, found {}", v.dtype())),
     }
 }
@@ -148,7 +148,7 @@ pub(crate) fn const_params(
         .map(|(i, c)| {
             c.as_ref()
                 .filter(|_| positions.contains(&i))
-                .map(|t| Value::from_data(t))
+                .map(|t| Value::upload(t))
                 .transpose()
         })
         .collect::<Result<Vec<_>, _>>()

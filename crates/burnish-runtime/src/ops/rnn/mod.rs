@@ -101,7 +101,7 @@ fn common(ins: &mut Inputs, a: &RnnAttrs, gates: usize) -> Result<Common, String
         return Err(format!("X {sx:?} must be rank 3"));
     }
     if let Some(lens) = ins.opt(4) {
-        let l = lens.to_i64_vec()?;
+        let l = lens.host_i64()?;
         let seq = if a.layout == 0 { sx[0] } else { sx[1] };
         if l.iter().any(|&v| v as usize != seq) {
             return Err("sequence_lens shorter than the sequence are not supported".into());

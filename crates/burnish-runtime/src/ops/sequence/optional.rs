@@ -32,7 +32,7 @@ pub fn optional_has_element(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
             Some(_) => true,
         };
         let t = TensorData::new(vec![], Buffer::Bool(vec![has])).map_err(|e| e.to_string())?;
-        Ok(vec![Value::from_data(&t)?])
+        Ok(vec![Value::upload(&t)?])
     })
 }
 

@@ -118,7 +118,7 @@ fn split_lengths(split: &Value, dim: usize) -> Result<Vec<usize>, String> {
             split.kind()
         ));
     }
-    let v = split.to_i64_vec()?;
+    let v = split.host_i64()?;
     match (split.rank(), v.as_slice()) {
         (0, [len]) => {
             let len = usize::try_from(*len)

@@ -80,7 +80,7 @@ fn sequence_at_out_of_range_is_an_error() {
         &[],
         vec![Some(seq3()), Some(i64s(&[], &[-1]))],
     );
-    assert_eq!(last.and_then(|v| v.to_f64_vec()), Ok(vec![3.0]));
+    assert_eq!(last.and_then(|v| v.host_f64()), Ok(vec![3.0]));
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn optionals() {
     let empty = run("OptionalGetElement", &[], vec![Some(Value::Optional(None))]);
     assert!(empty.is_err());
     let has = run("OptionalHasElement", &[], vec![None]);
-    assert_eq!(has.and_then(|v| v.to_i64_vec()), Ok(vec![0]));
+    assert_eq!(has.and_then(|v| v.host_i64()), Ok(vec![0]));
     let nested = run("Optional", &[], vec![Some(Value::Optional(None))]);
     assert!(nested.is_err());
 }

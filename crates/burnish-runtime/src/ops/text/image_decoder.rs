@@ -155,7 +155,7 @@ pub fn image_decoder(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         }
     };
     op(move |mut ins| {
-        let t = ins.take(0)?.to_data()?;
+        let t = ins.take(0)?.host()?;
         let Buffer::U8(bytes) = &t.data else {
             return Err(format!(
                 "ImageDecoder input must be a uint8 tensor, found {}",

@@ -172,7 +172,7 @@ impl TfIdf {
 
     /// Token ids of the input elements (`None` for tokens outside the pool).
     fn tokens(&self, x: &Value) -> Result<Vec<Option<u32>>, String> {
-        let t = x.to_data()?;
+        let t = x.host()?;
         Ok(match (&self.vocab, &t.data) {
             (Vocab::Strings(m), Buffer::String(v)) => v.iter().map(|s| m.get(s).copied()).collect(),
             (Vocab::Ints(m), Buffer::I32(_) | Buffer::I64(_)) => t
