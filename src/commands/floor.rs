@@ -11,7 +11,7 @@ pub fn data(args: &OptimizeArgs) -> Option<&std::path::Path> {
     args.inputs.as_deref().or(args.calibration.as_deref())
 }
 
-pub fn print_fallback(r: &burnish_accuracy::FallbackRecord) {
+pub fn print_fallback(r: &burnish_quant::fallback::FallbackRecord) {
     if r.rounds.len() <= 1 {
         return;
     }

@@ -17,7 +17,7 @@ struct QuantRecords {
     quant: burnish_quant::QuantRecord,
     lowering: Option<burnish_quant::LowerRecord>,
     gate: Option<burnish_accuracy::GateRecord>,
-    fallback: Option<burnish_accuracy::FallbackRecord>,
+    fallback: Option<burnish_quant::fallback::FallbackRecord>,
 }
 
 /// Quantizes the optimized model (unfused to standard ops first); with `--keep-fused` the QDQ
@@ -63,11 +63,11 @@ fn quantize_model(
         None => match super::floor::data(args).filter(|_| !args.no_float_fallback) {
             Some(path) => {
                 let samples = burnish_model::Samples::read(&model.graph, path)?;
-                let opts = burnish_accuracy::FallbackOptions {
+                let opts = burnish_quant::fallback::FallbackOptions {
                     floor_samples: super::floor::SAMPLES,
                     ..Default::default()
                 };
-                let f = burnish_accuracy::float_fallback(
+                let f = burnish_quant::fallback::float_fallback(
                     model,
                     &cfg,
                     calibration.as_ref(),

@@ -8,8 +8,6 @@
 //!   relative), rank node sensitivity, keep the most sensitive nodes in float until the budget
 //!   holds, within trial and time limits; always return the best model found, say which nodes
 //!   stayed float, and never report a model over budget as within it.
-//! * [`fallback`]: without labels, keep the nodes that add the most error in float until the
-//!   quantized model meets the fidelity floor against the float one.
 //! * [`inspect`]: "why is it not faster?": the CPU's int8 kernels, the share of MACs in int8,
 //!   the quantize/dequantize boundaries; [`profile`]: per-op time, float vs quantized.
 //!
@@ -31,7 +29,6 @@
 //! ```
 
 mod error;
-pub mod fallback;
 pub mod gate;
 pub mod gated;
 pub mod inspect;
@@ -40,7 +37,6 @@ pub mod profile;
 pub mod quant;
 
 pub use error::AccuracyError;
-pub use fallback::{FallbackOptions, FallbackRecord, FellBack, float_fallback};
 pub use gate::{AccuracyBudget, DropKind, GateLimits, GateRecord, Sensitivity, StopReason};
 pub use gated::{GateOptions, GateOutcome, candidates, gate_model};
 pub use inspect::{QuantInspection, cpu_int8, inspect_quant};

@@ -46,5 +46,5 @@ pub struct OptimizeOutput {
     pub fidelity_floor: Option<burnish_eval::FidelityFloor>,
     /// The automatic float fallback that brought the quantized model to the floor (or tried
     /// to); `None` when it did not run (no real data, `--no-float-fallback`, an accuracy gate).
-    pub float_fallback: Option<crate::FallbackRecord>,
+    pub float_fallback: Option<burnish_quant::fallback::FallbackRecord>,
 }

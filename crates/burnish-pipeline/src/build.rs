@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burnish_model::{Model, Samples};
 use burnish_quant::QuantMode;
+use burnish_quant::fallback::FallbackRecord;
 
 use crate::config::{PipelineConfig, VariantKind};
 use crate::error::PipelineError;
@@ -59,8 +60,8 @@ pub fn candidates(
             continue;
         }
         say(&format!("quantizing ({label})"));
-        let built = quant::quantize(mode, optimized, calibration.as_ref().map(|c| &c.0));
-        let (model, record) = match built {
+        let built = quant::quantize(mode, optimized, calibration.as_ref().map(|c| &c.0), data);
+        let (model, record, fallback) = match built {
             Ok(b) => b,
             Err(e) if !explicit => {
                 let note = format!("`{label}` left out: {e}");
@@ -76,6 +77,10 @@ pub fn candidates(
             say(note);
             notes.push(note.clone());
         }
+        if let Some(note) = fallback.as_ref().and_then(|f| fallback_note(label, f)) {
+            say(&note);
+            notes.push(note);
+        }
         say(&format!(
             "{label}: {:.1}% of MACs quantized, {} node(s) left in float",
             100.0 * record.quantized_mac_share,
@@ -84,4 +89,25 @@ pub fn candidates(
         out.push(variants::save(label, model, dir)?);
     }
     Ok(out)
+}
+
+/// What the float fallback did, when it ran rounds beyond the full quantization.
+fn fallback_note(label: &str, f: &FallbackRecord) -> Option<String> {
+    let tried = f.rounds.iter().map(|r| r.float_nodes.len()).max()?;
+    if tried == 0 {
+        return None;
+    }
+    Some(if f.met {
+        format!(
+            "`{label}` fell below the fidelity floor with every node quantized: {} node(s) \
+             kept in float restore it ({})",
+            f.kept_float.len(),
+            f.kept_float.join(", ")
+        )
+    } else {
+        format!(
+            "`{label}` stays below the fidelity floor: keeping up to {tried} node(s) in float did \
+             not restore it, so every node stays quantized"
+        )
+    })
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use burnish_model::{Model, Samples};
+use burnish_quant::fallback::{FallbackOptions, FallbackRecord, float_fallback};
 use burnish_quant::{Calibration, QuantConfig, QuantMode, QuantRecord, quantize_for_burnish};
 
 use crate::config::PipelineConfig;
@@ -54,12 +55,15 @@ pub fn calibration(
 }
 
 /// Quantizes `optimized` with `mode` (static int8 reads `calibration`); returns the model to
-/// execute and the quantizer's record.
+/// execute, the quantizer's record, and what the float fallback did when `floor` samples are
+/// given ([`burnish_quant::fallback`]: nodes kept in float until the quantized model meets the
+/// fidelity floor on them).
 pub fn quantize(
     mode: QuantMode,
     optimized: &Model,
     calibration: Option<&Calibration>,
-) -> Result<(Model, QuantRecord), PipelineError> {
+    floor: Option<&Samples>,
+) -> Result<(Model, QuantRecord, Option<FallbackRecord>), PipelineError> {
     let err = |message: String| PipelineError::Quantize {
         mode: mode.to_string(),
         message,
@@ -74,6 +78,17 @@ pub fn quantize(
         target: burnish_quant::QdqTarget::Burnish,
         ..QuantConfig::default()
     };
+    if let Some(samples) = floor.filter(|_| mode.is_int8()) {
+        let f = float_fallback(
+            optimized,
+            &cfg,
+            calibration,
+            samples,
+            &FallbackOptions::default(),
+        )
+        .map_err(|e| err(e.to_string()))?;
+        return Ok((f.quantized.executed, f.quantized.record, Some(f.record)));
+    }
     let q = quantize_for_burnish(optimized, &cfg, calibration).map_err(|e| err(e.to_string()))?;
-    Ok((q.executed, q.record))
+    Ok((q.executed, q.record, None))
 }

@@ -34,10 +34,14 @@
 //! Nothing restricts activation or weight ranges for the AVX2 `u8 x i8` saturation problem:
 //! burnish's AVX2 int8 kernel multiplies 16-bit operands with `vpmaddwd` (see
 //! `burnish-kernels`), which is exact for every u8/i8 code, so full 8-bit ranges are used.
+//!
+//! [`fallback::float_fallback`] quantizes and then keeps the nodes that add the most error in
+//! float until the quantized model meets the fidelity floor against the float one.
 
 pub mod calibrate;
 pub mod config;
 mod error;
+pub mod fallback;
 pub mod float16;
 mod macs;
 mod opset;

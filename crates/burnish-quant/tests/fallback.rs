@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use burnish_accuracy::{FallbackOptions, FellBack, float_fallback};
 use burnish_model::{Model, Samples, load_onnx};
+use burnish_quant::fallback::{FallbackOptions, FellBack, float_fallback};
 use burnish_quant::{Calibration, QuantConfig};
 
 fn fixture(name: &str) -> PathBuf {

@@ -22,12 +22,11 @@ use std::time::{Duration, Instant};
 
 use burnish_eval::{FidelityFloor, fidelity_floor};
 use burnish_model::{Model, Node, Samples, TensorData};
-use burnish_quant::{Calibration, QuantConfig, Quantized, quantize_for_burnish};
-use burnish_runtime::SessionOptions;
 use burnish_runtime::capture::capture;
+use burnish_runtime::{RuntimeError, SessionOptions};
 use serde::Serialize;
 
-use crate::AccuracyError;
+use crate::{Calibration, QuantConfig, QuantError, Quantized, quantize_for_burnish};
 
 /// Limits of [`float_fallback`].
 #[derive(Debug, Clone, Copy)]
@@ -131,15 +130,12 @@ pub fn float_fallback(
     calibration: Option<&Calibration>,
     samples: &Samples,
     opts: &FallbackOptions,
-) -> Result<FellBack, AccuracyError> {
+) -> Result<FellBack, QuantError> {
     let start = Instant::now();
-    let quantize = |float: &[String]| -> Result<Quantized, AccuracyError> {
+    let quantize = |float: &[String]| -> Result<Quantized, QuantError> {
         let mut c = cfg.clone();
         c.exclude_nodes.extend(float.iter().cloned());
-        quantize_for_burnish(model, &c, calibration).map_err(|e| AccuracyError::Quantize {
-            float: float.len(),
-            message: e.to_string(),
-        })
+        quantize_for_burnish(model, &c, calibration)
     };
     let check = |q: &Quantized| fidelity_floor(model, &q.executed, samples, opts.floor_samples);
     let t0 = Instant::now();
@@ -167,7 +163,7 @@ pub fn float_fallback(
             let q = quantize(&float)?;
             let floor = check(&q)?;
             rounds.push(round(&floor, float.clone(), t0));
-            Ok::<_, AccuracyError>(Some((q, floor, float)))
+            Ok::<_, QuantError>(Some((q, floor, float)))
         };
         // Doubling until the floor holds, then bisection between the last two prefixes.
         let (mut below, mut met) = (0, None);
@@ -241,7 +237,7 @@ fn rank(
     q: &Quantized,
     samples: &Samples,
     max: usize,
-) -> Result<Vec<NodeError>, AccuracyError> {
+) -> Result<Vec<NodeError>, QuantError> {
     let base = burnish_optimizer::lower_for_export(model, false);
     let by_name = |m: &'_ Model| -> HashMap<String, usize> {
         m.graph
@@ -296,10 +292,13 @@ fn rank(
     };
     let mut sums: HashMap<(&str, &str), Vec<(f64, f64)>> = HashMap::new();
     for i in 0..samples.rows().min(max.max(1)) {
-        let inputs = samples
-            .take(&[i])
-            .map_err(|e| AccuracyError::Model(format!("sample {i}: {e}")))?;
-        let runtime = |what: &str| AccuracyError::runtime(format!("capturing the {what} model"));
+        let inputs = samples.take(&[i])?;
+        let runtime = |what: &'static str| {
+            move |source: RuntimeError| QuantError::Runtime {
+                context: format!("capturing the {what} model on sample {i}"),
+                source,
+            }
+        };
         let want = capture(&base, &want_names, &inputs, SessionOptions::default())
             .map_err(runtime("float"))?;
         let got =
