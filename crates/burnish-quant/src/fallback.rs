@@ -8,8 +8,9 @@
 //!    samples with every node output exposed, and take the relative squared error of the
 //!    node's output minus the largest of its inputs' (what arrives already wrong).
 //! 3. Keep the 1, 2, 4, 8, ... most costly nodes in float, quantizing again each round, until
-//!    the floor holds or the round or time limit is reached; then bisect between the last two
-//!    counts for the fewest that still meet it.
+//!    the floor holds or the round or time limit is reached, never more than half of the
+//!    quantized nodes (beyond that the result is a float model, not an int8 one); then bisect
+//!    between the last two counts for the fewest that still meet it.
 //! 4. Return the model with the fewest float nodes that meets the floor; when none does, the
 //!    fully quantized one (a few float nodes that do not reach the floor cost speed and buy
 //!    little), and say so.
@@ -169,7 +170,7 @@ pub fn float_fallback(
         let (mut below, mut met) = (0, None);
         let mut take = 1;
         for _ in 0..opts.max_rounds {
-            if take > ranking.len() {
+            if take > ranking.len().div_ceil(2) {
                 break;
             }
             match try_prefix(take, &mut rounds)? {
