@@ -105,43 +105,12 @@ fn excluded_nodes_stay_in_float_and_are_recorded() {
     assert!(digits_accuracy(&q) >= float_accuracy() - 0.01);
 }
 
-/// `burnish optimize digits_cnn.onnx -o OUT --quantize static-int8` on the digits calibration
-/// samples with `method`, plus `extra` arguments.
-fn quantize_digits(out: &std::path::Path, method: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["--calibration-method", method];
-    args.extend_from_slice(extra);
-    quantize_static("digits_cnn.onnx", "digits_calibration.npz", out, &args)
-}
-
-/// `burnish optimize MODEL -o OUT --quantize static-int8 --calibration CALIBRATION`, plus
-/// `extra` arguments (fixture paths).
-fn quantize_static(
-    model: &str,
-    calibration: &str,
-    out: &std::path::Path,
-    extra: &[&str],
-) -> std::process::Output {
-    let (model, calibration) = (fixture(model), fixture(calibration));
-    let mut args = vec![
-        "optimize",
-        &model,
-        "-o",
-        out.to_str().expect("a UTF-8 temp path"),
-        "--quantize",
-        "static-int8",
-        "--calibration",
-        &calibration,
-    ];
-    args.extend_from_slice(extra);
-    common::burnish(&args)
-}
-
 #[test]
 fn static_export_loads_back_and_keep_fused_writes_int8_ops() {
     let dir = common::temp_dir("quant-export");
     for (file, extra) in [("qdq.onnx", None), ("fused.onnx", Some("--keep-fused"))] {
         let out = dir.join(file);
-        let o = quantize_digits(&out, "percentile:99.99", extra.as_slice());
+        let o = common::quantize_digits(&out, "percentile:99.99", extra.as_slice());
         assert!(
             o.status.success(),
             "{}\n{}",
@@ -431,92 +400,6 @@ fn weight_bits_bound_the_int8_weight_codes_per_op_type() {
             let mut lowered = qdq.clone();
             lower_qdq(&mut lowered).unwrap();
             assert!(digits_accuracy(&lowered) >= float_accuracy() - 0.01);
-        }
-    }
-}
-
-/// A quantization that clips a fifth of every activation range (`percentile:80`) keeps the
-/// digits' classes but not their logits: the floor (cosine 0.99 against the float model on the
-/// calibration samples) fails the command unless `--allow-fidelity-loss` accepts it.
-#[test]
-fn fidelity_floor_fails_a_lossy_quantization_unless_allowed() {
-    let dir = common::temp_dir("quant-floor");
-    for allow in [false, true] {
-        let out = dir.join(format!("digits.{allow}.onnx"));
-        let extra: &[&str] = if allow {
-            &["--allow-fidelity-loss", "--no-float-fallback"]
-        } else {
-            &["--no-float-fallback"]
-        };
-        let o = quantize_digits(&out, "percentile:80", extra);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(if allow { 0 } else { 1 }), "{stderr}");
-        let verdict = if allow { "warning:" } else { "error:" };
-        assert!(
-            stderr.contains(verdict)
-                && stderr.contains("fidelity floor")
-                && stderr.contains("`logits`"),
-            "{stderr}"
-        );
-        let record: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
-                .unwrap();
-        let floor = &record["fidelity_floor"];
-        assert_eq!(floor["samples"], 8, "{floor}");
-        assert_eq!(floor["outputs"][0]["follows"], false, "{floor}");
-        assert!(floor["outputs"][0]["metrics"]["cosine"].as_f64().unwrap() < 0.99);
-    }
-    // The default calibration keeps the floor.
-    let out = dir.join("digits.minmax.onnx");
-    let o = quantize_digits(&out, "minmax", &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
-            .unwrap();
-    assert_eq!(record["fidelity_floor"]["outputs"][0]["follows"], true);
-}
-
-/// The floor's automatic float fallback, end to end: `optimize` keeps the one node that breaks
-/// the floor in float, says so, records it in `OUT.json` and succeeds; with
-/// `--no-float-fallback` the same quantization fails the floor.
-#[test]
-fn the_float_fallback_keeps_the_breaking_node_float_unless_disabled() {
-    let dir = common::temp_dir("quant-fallback");
-    for disabled in [false, true] {
-        let out = dir.join(format!("fallback.{disabled}.onnx"));
-        let extra: &[&str] = if disabled {
-            &["--no-float-fallback"]
-        } else {
-            &[]
-        };
-        let o = quantize_static(
-            "../quant_fallback/model.onnx",
-            "../quant_fallback/calibration.npz",
-            &out,
-            extra,
-        );
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr),
-        );
-        assert_eq!(
-            o.status.code(),
-            Some(if disabled { 1 } else { 0 }),
-            "{stderr}"
-        );
-        let record: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap())
-                .unwrap();
-        if disabled {
-            assert!(record["float_fallback"].is_null(), "{record}");
-            assert!(stderr.contains("fidelity floor"), "{stderr}");
-        } else {
-            assert!(stdout.contains("kept in float: b"), "{stdout}");
-            assert_eq!(
-                record["float_fallback"]["kept_float"],
-                serde_json::json!(["b"])
-            );
-            assert_eq!(record["fidelity_floor"]["outputs"][0]["follows"], true);
         }
     }
 }

@@ -48,3 +48,30 @@ pub fn burnish(args: &[&str]) -> Output {
         .output()
         .expect("burnish binary runs")
 }
+
+/// `burnish optimize digits_cnn.onnx -o OUT --quantize static-int8` on the digits calibration
+/// samples with `method`, plus `extra` arguments.
+pub fn quantize_digits(out: &Path, method: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--calibration-method", method];
+    args.extend_from_slice(extra);
+    quantize_static("digits_cnn.onnx", "digits_calibration.npz", out, &args)
+}
+
+/// `burnish optimize MODEL -o OUT --quantize static-int8 --calibration CALIBRATION`, plus
+/// `extra` arguments (fixture paths).
+pub fn quantize_static(model: &str, calibration: &str, out: &Path, extra: &[&str]) -> Output {
+    let path = |name: &str| fixtures().join(name).display().to_string();
+    let (model, calibration) = (path(model), path(calibration));
+    let mut args = vec![
+        "optimize",
+        &model,
+        "-o",
+        out.to_str().expect("a UTF-8 temp path"),
+        "--quantize",
+        "static-int8",
+        "--calibration",
+        &calibration,
+    ];
+    args.extend_from_slice(extra);
+    burnish(&args)
+}
