@@ -1,6 +1,7 @@
 //! Times the f32 convolution (`f32::conv::conv2d`, one thread) on layer shapes of the real
 //! models where burnish trails onnxruntime most (SqueezeNet, the CRNN, ShuffleNet), printing
-//! GFLOP/s per shape. `cargo run --release -p burnish-kernels --example f32_conv [REPS]`
+//! GFLOP/s per shape. `cargo run --release -p burnish-kernels --example f32_conv [REPS]`;
+//! `SHAPE=in,out,kernel,stride,pad,h,w,groups` times that one shape instead.
 
 use std::time::Instant;
 
@@ -37,7 +38,16 @@ fn main() {
         .build_global()
         .expect("pool");
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|s| s.parse().ok());
-    for (i, &(ic, oc, k, s, p, h, w, groups)) in SHAPES.iter().enumerate() {
+    let custom: Option<Shape> = std::env::var("SHAPE").ok().map(|s| {
+        let v: Vec<usize> = s
+            .split(',')
+            .map(|x| x.parse().expect("SHAPE value"))
+            .collect();
+        assert_eq!(v.len(), 8, "SHAPE=in,out,kernel,stride,pad,h,w,groups");
+        (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+    });
+    let shapes: Vec<Shape> = custom.map_or(SHAPES.to_vec(), |s| vec![s]);
+    for (i, &(ic, oc, k, s, p, h, w, groups)) in shapes.iter().enumerate() {
         if only.is_some_and(|o| o != i) {
             continue;
         }

@@ -232,6 +232,11 @@ impl Plan {
                 ctx.implicit = node_implicit[index].clone();
                 ctx.fuse = fuse;
             }
+            ctx.unread = node
+                .outputs
+                .iter()
+                .map(|o| !o.is_empty() && !readers.contains_key(o.as_str()))
+                .collect();
             let err = |message: String| RuntimeError::Build {
                 node: node.name.clone(),
                 op: node.op_type.clone(),

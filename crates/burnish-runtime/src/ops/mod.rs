@@ -101,6 +101,9 @@ pub struct BuildCtx<'a> {
     pub known: Option<&'a Known>,
     /// Whether subgraphs compile with conv-chain fusion.
     pub fuse: bool,
+    /// Per output, whether nothing reads it (no node, subgraph or graph output); empty when
+    /// unknown, which means every output is read.
+    pub unread: Vec<bool>,
 }
 
 impl<'a> BuildCtx<'a> {
@@ -117,6 +120,7 @@ impl<'a> BuildCtx<'a> {
             implicit: Vec::new(),
             known: Some(host),
             fuse: true,
+            unread: Vec::new(),
         }
     }
 
@@ -129,7 +133,14 @@ impl<'a> BuildCtx<'a> {
             implicit: Vec::new(),
             known: None,
             fuse: true,
+            unread: Vec::new(),
         }
+    }
+
+    /// Whether output `i` is wanted: named, and read by something (as far as is known).
+    pub fn wants_output(&self, i: usize) -> bool {
+        self.node.outputs.get(i).is_some_and(|n| !n.is_empty())
+            && !self.unread.get(i).copied().unwrap_or(false)
     }
 
     /// The node's attributes.

@@ -118,12 +118,12 @@ pub fn identity(_: &BuildCtx) -> Result<Box<dyn Op>, String> {
     op(|mut ins| Ok(vec![ins.take(0)?]))
 }
 
-/// `Dropout`: identity (plus an all-true mask when asked for) in inference mode or with ratio
+/// `Dropout`: identity (plus an all-true mask when something reads it) in inference mode or with ratio
 /// 0; in training mode (opset 12+ `training_mode` input) it drops each element with
 /// probability `ratio` (input, default 0.5) and scales the rest by `1 / (1 - ratio)`, drawing
 /// from a generator seeded by the `seed` attribute.
 pub fn dropout(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
-    let want_mask = ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty();
+    let want_mask = ctx.wants_output(1);
     let rng = super::loss::seeded(ctx)?;
     op(move |mut ins| {
         let x = ins.take(0)?;

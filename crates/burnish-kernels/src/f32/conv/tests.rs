@@ -195,6 +195,12 @@ fn matches_direct_convolution() {
         geometry(2, 3, [3, 3], 7, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 1),
         geometry(1, 5, [4, 6], 70, [3, 3], [1, 1], [2, 2], [1, 1, 1, 1], 1),
         geometry(3, 300, [1, 1], 9, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        // Pointwise convs read as one run per plane; with 16+ panels of output channels they
+        // are packed (AVX-512): odd planes, batch 2, two groups, a reduction split in chunks.
+        geometry(1, 5, [9, 13], 7, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(2, 9, [7, 7], 100, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 8, [5, 11], 194, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 2),
+        geometry(1, 600, [3, 5], 97, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     ];
     for g in cases {
         check(g, &mut rng);
