@@ -289,7 +289,7 @@ fn choose_layout(geo: &Conv2dGeometry, w: &PackedConvWeights, ow: usize) -> Layo
     if pointwise && w.panels_per_group() >= PACK_POINTWISE_PANELS && crate::cpu::features().avx512()
     {
         Layout::Packed
-    } else if ow % HALF == 0 {
+    } else if ow.is_multiple_of(HALF) {
         Layout::Runs
     } else if ow >= NR {
         Layout::Rows

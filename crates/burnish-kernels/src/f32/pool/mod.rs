@@ -3,7 +3,8 @@
 //! and 3-wide windows unrolled. Padding is implicit (out-of-range taps are skipped, as with
 //! `-inf` padding for the maximum; an average divides by its in-range taps, or with
 //! `count_include_pad` by its taps inside the explicit padding), so asymmetric pads and
-//! `ceil_mode` windows cost no copy.
+//! `ceil_mode` windows cost no copy. On AVX-512 CPUs, windows 2 or 3 columns wide with column
+//! stride 2 (the CNN stem and stage pools) run in registers instead (`stride2`).
 
 use rayon::prelude::*;
 
@@ -88,6 +89,8 @@ pub fn avg_pool2d(
 trait Reduce {
     /// The value of a window without taps.
     const EMPTY: f32;
+    /// Whether this is [`Max`] (else [`Sum`]).
+    const MAX: bool;
     fn combine(acc: f32, v: f32) -> f32;
 }
 
@@ -96,6 +99,7 @@ struct Max;
 
 impl Reduce for Max {
     const EMPTY: f32 = f32::NEG_INFINITY;
+    const MAX: bool = true;
     #[inline(always)]
     fn combine(acc: f32, v: f32) -> f32 {
         if v > acc || v.is_nan() { v } else { acc }
@@ -107,6 +111,7 @@ struct Sum;
 
 impl Reduce for Sum {
     const EMPTY: f32 = 0.0;
+    const MAX: bool = false;
     #[inline(always)]
     fn combine(acc: f32, v: f32) -> f32 {
         acc + v
@@ -161,6 +166,9 @@ fn pool2d<R: Reduce>(
 }
 
 fn dispatch<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]) {
+    if stride2::plane(src, rows, cols, R::MAX, dst) {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         let feats = cpu::features();
@@ -291,5 +299,6 @@ fn horizontal<R: Reduce, const K: usize>(tmp: &[f32], stride: usize, out: &mut [
     }
 }
 
+mod stride2;
 #[cfg(test)]
 mod tests;

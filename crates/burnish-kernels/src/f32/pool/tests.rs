@@ -138,3 +138,43 @@ fn matches_the_definition() {
         }
     }
 }
+
+#[test]
+fn a_nan_in_a_window_makes_its_maximum_nan() {
+    let (h, w) = (7, 45);
+    let mut x: Vec<f32> = (0..2 * h * w)
+        .map(|i| ((i * 37 % 23) as f32) - 11.0)
+        .collect();
+    for at in [0, 33, 2 * w + 17, h * w - 1, h * w + 5 * w + 32] {
+        x[at] = f32::NAN;
+    }
+    for (k, pads, ceil) in [(3, (1, 1), false), (3, (0, 1), true), (2, (0, 0), false)] {
+        let rows = axis(h, k, 2, 1, pads, ceil);
+        let cols = axis(w, k, 2, 1, pads, ceil);
+        let mut out = vec![0f32; 2 * rows.output * cols.output];
+        max_pool2d(&x, 2, rows, cols, &mut out).unwrap();
+        let mut i = 0;
+        for p in x.chunks(h * w) {
+            let finite: Vec<f32> = p
+                .iter()
+                .map(|v| if v.is_nan() { 1e9 } else { *v })
+                .collect();
+            let marked = reference(&finite, rows, cols);
+            let clean = reference(
+                &p.iter()
+                    .map(|v| if v.is_nan() { -1e9 } else { *v })
+                    .collect::<Vec<_>>(),
+                rows,
+                cols,
+            );
+            for (m, c) in marked.iter().zip(&clean) {
+                let has_nan = *m == 1e9;
+                assert_eq!(out[i].is_nan(), has_nan, "k{k} pads{pads:?}: output {i}");
+                if !has_nan {
+                    assert_eq!(out[i], *c, "k{k} pads{pads:?}: output {i}");
+                }
+                i += 1;
+            }
+        }
+    }
+}
