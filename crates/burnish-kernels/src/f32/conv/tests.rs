@@ -189,6 +189,12 @@ fn matches_direct_convolution() {
         geometry(1, 2, [5, 35], 2, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 2),
         geometry(1, 2, [11, 29], 2, [3, 3], [3, 3], [1, 1], [1, 1, 1, 1], 2),
         geometry(1, 2, [12, 70], 2, [3, 3], [2, 2], [2, 2], [2, 3, 2, 0], 2),
+        // Depthwise on planes shorter than the kernel (most taps in the padding, skipped):
+        // rows of four vectors and a tail, rows taken in pairs, an odd last row, stride (2, 1).
+        geometry(1, 4, [2, 96], 4, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 4),
+        geometry(2, 3, [3, 21], 3, [5, 5], [1, 1], [1, 1], [2, 2, 2, 2], 3),
+        geometry(1, 2, [7, 40], 2, [3, 3], [2, 1], [1, 1], [1, 1, 1, 1], 2),
+        geometry(1, 2, [1, 9], 2, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 2),
         // A few output pixels per image (few.rs): a strided 1-D STFT-style conv, padded 2-D
         // with batch 2, dilated with more output channels than a weight panel holds.
         geometry(1, 1, [1, 40], 20, [1, 16], [1, 8], [1, 1], [0, 0, 0, 0], 1),

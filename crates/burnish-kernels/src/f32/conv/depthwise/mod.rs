@@ -80,6 +80,9 @@ struct Scratch {
     row_step: usize,
     /// Output row width.
     ow: usize,
+    /// Per output row, the taps (a range of `taps` and of the weights) whose input row is
+    /// inside the input, not in the padding.
+    live: Vec<std::ops::Range<usize>>,
 }
 
 impl Scratch {
@@ -98,6 +101,17 @@ impl Scratch {
                 })
             })
             .collect();
+        let (kh, kw) = (geo.kernel[0], geo.kernel[1]);
+        let pt = geo.window.pad_begin()[0];
+        let oh = geo.output().map_or(0, |[oh, _]| oh);
+        let live = (0..oh)
+            .map(|oy| {
+                let inside = |ky: &usize| (pt..pt + h).contains(&(oy * sh + ky * dh));
+                let first = (0..kh).find(inside).unwrap_or(kh);
+                let end = (0..kh).rev().find(inside).map_or(first, |ky| ky + 1);
+                first * kw..end * kw
+            })
+            .collect();
         Self {
             rows,
             stride: sw,
@@ -105,6 +119,7 @@ impl Scratch {
             taps,
             row_step: sh * sw * len,
             ow,
+            live,
         }
     }
 
@@ -152,6 +167,8 @@ fn plane_out(job: &Plane<'_>, s: &Scratch, buf: &[f32], epi: &Epilogue, dst: &mu
     let clamps = epi.min > f32::NEG_INFINITY || epi.max < f32::INFINITY;
     for (oy, row) in dst.chunks_exact_mut(ow).enumerate() {
         let base = oy * s.row_step;
+        let live = s.live[oy].clone();
+        let (taps, weights) = (&s.taps[live.clone()], &job.weights[live]);
         let mut ox = 0;
         while ox < ow {
             let n = LANES.min(ow - ox);
@@ -161,7 +178,7 @@ fn plane_out(job: &Plane<'_>, s: &Scratch, buf: &[f32], epi: &Epilogue, dst: &mu
                     *a = r + job.bias;
                 }
             }
-            for (&at, &wv) in s.taps.iter().zip(job.weights) {
+            for (&at, &wv) in taps.iter().zip(weights) {
                 let src: &[f32; LANES] = buf[base + at + ox..][..LANES].try_into().expect("lanes");
                 for (a, &v) in acc.iter_mut().zip(src) {
                     *a += wv * v;
