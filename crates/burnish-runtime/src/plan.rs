@@ -263,7 +263,11 @@ impl Plan {
                 && let Some(out) = node.outputs.first()
             {
                 let data = ops::generate::constant_data(&ctx).map_err(err)?;
+                let v = Value::upload(&data).map_err(err)?;
                 host.insert(out.clone(), Arc::new(data));
+                // A constant of the plan, as initializers are: no step runs per inference.
+                consts.push((slot(out, &mut names), v));
+                continue;
             }
             let mut slot_of = |n: &str| slot(n, &mut names);
             if let Some(&(c, k)) = in_map.get(&index) {
