@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::blocks::{Block, Layout, blocks, gather_in_bounds, k_chunks, pack};
-use super::micro::{BRows, Partial, TileOut, tile};
+use super::micro::{BRows, Partial, TileOut, tile, tile_pair};
 use super::padded::Padded;
 use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few};
 use crate::KernelError;
@@ -189,13 +189,21 @@ unsafe fn run_blocks(
                 }
             }
             let mine_panels = chunk * per_chunk..panels.min((chunk + 1) * per_chunk);
-            let one = |p: usize, j: usize, block: &Block, ks: &std::ops::Range<usize>, partial| {
-                let rows = MR.min(out_g - p * MR);
+            // With AVX-512, a packed block takes two weight panels per call (12 x 16 tile).
+            let pairs = crate::cpu::features().avx512();
+            let one = |p: usize,
+                       two: bool,
+                       j: usize,
+                       block: &Block,
+                       ks: &std::ops::Range<usize>,
+                       partial: Option<(Partial, Partial)>| {
+                let rows = (if two { 2 * MR } else { MR }).min(out_g - p * MR);
                 let co = g * out_g + p * MR;
                 let terms = w.terms(co, rows);
                 let panel = &w.panel(g, p)[ks.start * MR..ks.end * MR];
+                let packed_rows = || &packed[j * k * NR + ks.start * NR..][..ks.len() * NR + NR];
                 let b = if gathered(block) {
-                    BRows::Packed(&packed[j * k * NR + ks.start * NR..][..ks.len() * NR + NR])
+                    BRows::Packed(packed_rows())
                 } else {
                     debug_assert!(block.lo.max(block.hi) + max_offset <= xg.len());
                     BRows::Indirect {
@@ -215,15 +223,37 @@ unsafe fn run_blocks(
                 // `p0..p0+cols` of image `image`, a region inside `out`, and its own partial
                 // sums; packed rows hold NR values; in-place halves read HALF values from a
                 // window origin plus a tap offset, inside a phase row for `Runs` and at most
-                // NR values past it for `Rows`, which the padded planes' slack covers.
-                unsafe { tile(ks.len(), panel, b, terms, tile_out, epi, partial) };
+                // NR values past it for `Rows`, which the padded planes' slack covers; a pair
+                // is only asked for on packed rows with AVX-512 and a next panel.
+                unsafe {
+                    if two {
+                        let next = &w.panel(g, p + 1)[ks.start * MR..ks.end * MR];
+                        let ab = (panel, next);
+                        tile_pair(ks.len(), ab, packed_rows(), terms, tile_out, epi, partial);
+                    } else {
+                        tile(
+                            ks.len(),
+                            panel,
+                            b,
+                            terms,
+                            tile_out,
+                            epi,
+                            partial.map(|p| p.0),
+                        );
+                    }
+                }
             };
+            let (start, end) = (mine_panels.start, mine_panels.end);
+            let pair_at = |p: usize, block: &Block| pairs && p + 1 < end && gathered(block);
             if chunks.len() == 1 {
                 // Blocks outer: a block's input rows stay in L1 while the weight panels
                 // stream through in order.
                 for (j, block) in mine.iter().enumerate() {
-                    for p in mine_panels.clone() {
-                        one(p, j, block, &chunks[0], None);
+                    let mut p = start;
+                    while p < end {
+                        let two = pair_at(p, block);
+                        one(p, two, j, block, &chunks[0], None);
+                        p += 1 + usize::from(two);
                     }
                 }
                 return;
@@ -232,17 +262,34 @@ unsafe fn run_blocks(
             // task's blocks, and the blocks' input for the chunk in L2 across the panels.
             let tile_len = MR * NR;
             sums.resize(mine_panels.len() * mine.len() * tile_len, 0.0);
+            let sums = sums.as_mut_ptr();
             for (c, ks) in chunks.iter().enumerate() {
-                for (pi, p) in mine_panels.clone().enumerate() {
+                let partial = |p: usize, j: usize| Partial {
+                    // SAFETY: `(p - start, j)` indexes one of the task's tiles of sums.
+                    sums: unsafe { sums.add(((p - start) * mine.len() + j) * tile_len) },
+                    resume: c > 0,
+                    finish: c + 1 == chunks.len(),
+                };
+                let mut p = start;
+                while p < end {
+                    let step = if pairs && p + 1 < end { 2 } else { 1 };
                     for (j, block) in mine.iter().enumerate() {
-                        let at = (pi * mine.len() + j) * tile_len;
-                        let partial = Partial {
-                            sums: sums[at..at + tile_len].as_mut_ptr(),
-                            resume: c > 0,
-                            finish: c + 1 == chunks.len(),
-                        };
-                        one(p, j, block, ks, Some(partial));
+                        if pair_at(p, block) {
+                            one(
+                                p,
+                                true,
+                                j,
+                                block,
+                                ks,
+                                Some((partial(p, j), partial(p + 1, j))),
+                            );
+                            continue;
+                        }
+                        for q in p..p + step {
+                            one(q, false, j, block, ks, Some((partial(q, j), partial(q, j))));
+                        }
                     }
+                    p += step;
                 }
             }
         },
@@ -250,23 +297,35 @@ unsafe fn run_blocks(
     Ok(())
 }
 
-/// How the blocks of a call read the input. Packed rows feed the AVX-512 microkernel, which
-/// beats reading in place with the AVX2 one once a pointwise conv has enough output channels to
-/// amortize the packing (measured on Zen 4: 512->1000 on 13x13 81 -> 94 GFLOP/s, 32->128 on
-/// 27x27 39 -> 60), and loses below that (64->16 on 55x55: 51 -> 32).
+/// How the blocks of a call read the input: in place when its rows split into whole blocks or
+/// halves, else gathered into packed panels. With AVX-512 and at least four weight panels,
+/// packed rows feed the 12 x 16 `zmm` tile, which beats reading in place with the AVX2 kernel
+/// wherever that would waste lanes on row ends or read strided phases (measured on Zen 4:
+/// 96->96 3x3 on 52x52 77 -> 90 GFLOP/s, 48->96 3x3/2 on 104x104 52 -> 82, 32->128 1x1 on 27x27
+/// 39 -> 60); rows that split into whole halves (64->64 3x3 on 56x56: 94 in place, 85 packed)
+/// and pointwise convs with few output channels (64->16 on 55x55) stay in place.
 fn choose_layout(geo: &Conv2dGeometry, w: &PackedConvWeights, ow: usize) -> Layout {
-    /// Panels (of `MR` output channels) from which packing a pointwise conv pays.
-    const PACK_POINTWISE_PANELS: usize = 16;
-    let pointwise = geo.kernel == [1, 1] && geo.window.stride == [1, 1];
-    if pointwise && w.panels_per_group() >= PACK_POINTWISE_PANELS && crate::cpu::features().avx512()
-    {
-        Layout::Packed
-    } else if ow.is_multiple_of(HALF) {
+    /// Panels (of `MR` output channels) from which packed rows pay with AVX-512.
+    const PACK_PANELS: usize = 4;
+    /// The same for pointwise convs (whose in-place reads are plain runs).
+    const PACK_POINTWISE_PANELS: usize = 8;
+    let natural = if ow.is_multiple_of(HALF) {
         Layout::Runs
     } else if ow >= NR {
         Layout::Rows
     } else {
         Layout::Packed
+    };
+    let panels = w.panels_per_group();
+    if !crate::cpu::features().avx512() || panels < PACK_PANELS {
+        return natural;
+    }
+    let pointwise = geo.kernel == [1, 1] && geo.window.stride == [1, 1];
+    match pointwise {
+        true if panels >= PACK_POINTWISE_PANELS => Layout::Packed,
+        true => natural,
+        false if natural == Layout::Runs => natural,
+        false => Layout::Packed,
     }
 }
 

@@ -72,6 +72,41 @@ impl BRows<'_> {
     }
 }
 
+/// Two adjacent weight panels on one block of packed rows in one 12 x 16 tile (AVX-512 only;
+/// see `zmm::tile_pair`): the same results as two calls of [`tile`].
+///
+/// # Safety
+/// The CPU must have AVX-512F; otherwise as for [`tile`], with `a.0` and `a.1` each `k * MR`
+/// values, `b` `k` packed rows, and `out.rows` more than `MR`.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn tile_pair(
+    k: usize,
+    a: (&[f32], &[f32]),
+    b: &[f32],
+    terms: Terms<'_>,
+    out: TileOut,
+    epi: &Epilogue,
+    partial: Option<(Partial, Partial)>,
+) {
+    debug_assert!(crate::cpu::features().avx512() && out.rows > MR);
+    // SAFETY: forwarded from this function's contract.
+    unsafe { super::zmm::tile_pair(k, a, b, terms, out, epi, partial) };
+}
+
+/// Stands in for the AVX-512 pair tile off x86 (never called: pairs need AVX-512).
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile_pair(
+    _: usize,
+    _: (&[f32], &[f32]),
+    _: &[f32],
+    _: Terms<'_>,
+    _: TileOut,
+    _: &Epilogue,
+    _: Option<(Partial, Partial)>,
+) {
+    unreachable!("pair tiles need AVX-512")
+}
+
 /// Computes one tile: `acc[r][j] = sum_k a[k*MR + r] * b_k[j]`, then
 /// `out[r][j] = clamp(terms(acc) (+ out[r][j] when accumulating), min, max)`, where `terms`
 /// adds the bias and applies the optional scale and shift ([`Terms::apply`]).

@@ -207,6 +207,9 @@ fn matches_direct_convolution() {
         geometry(2, 9, [7, 7], 100, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
         geometry(1, 8, [5, 11], 194, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 2),
         geometry(1, 600, [3, 5], 97, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        // Packed 3x3 rows in pairs of panels (the second of one row) with a chunked reduction.
+        geometry(1, 64, [9, 21], 31, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
+        geometry(2, 7, [12, 19], 26, [3, 3], [2, 2], [1, 1], [1, 0, 1, 2], 1),
     ];
     for g in cases {
         check(g, &mut rng);

@@ -117,6 +117,124 @@ unsafe fn rows<const R: usize>(
         }
         return;
     }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { finish(acc, terms, out, epi) };
+}
+
+/// Two adjacent weight panels (`MR + R2` output channels, the first panel full) on one block
+/// of packed rows: twelve `zmm` accumulators, so each 16-wide input load feeds twelve FMAs
+/// instead of six. Each output's products and their order are those of [`tile`] (bit-identical
+/// results). `partial` holds the two panels' running sums.
+///
+/// # Safety
+/// As for [`tile`], with `b` packed rows, `a0` and `a1` each `k * MR` values, `out.rows` in
+/// `MR + 1..=2 * MR` rows `out.row_stride` apart, and `terms` covering them all.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(super) unsafe fn tile_pair(
+    k: usize,
+    (a0, a1): (&[f32], &[f32]),
+    b: &[f32],
+    terms: Terms<'_>,
+    out: TileOut,
+    epi: &Epilogue,
+    partial: Option<(Partial, Partial)>,
+) {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        by_rows!(
+            out.rows - MR,
+            pair(k, (a0, a1), b, terms, out, epi, partial)
+        )
+    }
+}
+
+/// [`tile_pair`] with `R2` rows in the second panel.
+///
+/// # Safety
+/// As for [`tile_pair`], with `out.rows == MR + R2`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn pair<const R2: usize>(
+    k: usize,
+    (a0, a1): (&[f32], &[f32]),
+    b: &[f32],
+    terms: Terms<'_>,
+    out: TileOut,
+    epi: &Epilogue,
+    partial: Option<(Partial, Partial)>,
+) {
+    const { assert!(R2 <= MR) };
+    let mut top = [_mm512_setzero_ps(); MR];
+    let mut low = [_mm512_setzero_ps(); R2];
+    if let Some((p0, p1)) = partial.filter(|(p, _)| p.resume) {
+        // SAFETY: each panel's partial sums hold MR * NR values (the caller's contract).
+        unsafe {
+            for (r, c) in top.iter_mut().enumerate() {
+                *c = _mm512_loadu_ps(p0.sums.add(r * NR));
+            }
+            for (r, c) in low.iter_mut().enumerate() {
+                *c = _mm512_loadu_ps(p1.sums.add(r * NR));
+            }
+        }
+    }
+    let (mut pa0, mut pa1, mut pb) = (a0.as_ptr(), a1.as_ptr(), b.as_ptr());
+    for _ in 0..k {
+        // SAFETY: `a0`, `a1` hold `k * MR` values and `b` `k` rows of NR (the contract).
+        unsafe {
+            let v = _mm512_loadu_ps(pb);
+            for (r, c) in top.iter_mut().enumerate() {
+                *c = _mm512_fmadd_ps(_mm512_set1_ps(*pa0.add(r)), v, *c);
+            }
+            for (r, c) in low.iter_mut().enumerate() {
+                *c = _mm512_fmadd_ps(_mm512_set1_ps(*pa1.add(r)), v, *c);
+            }
+            pa0 = pa0.add(MR);
+            pa1 = pa1.add(MR);
+            pb = pb.add(NR);
+        }
+    }
+    if let Some((p0, p1)) = partial.filter(|(p, _)| !p.finish) {
+        // SAFETY: as above.
+        unsafe {
+            for (r, c) in top.iter().enumerate() {
+                _mm512_storeu_ps(p0.sums.add(r * NR), *c);
+            }
+            for (r, c) in low.iter().enumerate() {
+                _mm512_storeu_ps(p1.sums.add(r * NR), *c);
+            }
+        }
+        return;
+    }
+    let low_terms = Terms {
+        bias: &terms.bias[MR..],
+        affine: terms.affine.map(|(s, t)| (&s[MR..], &t[MR..])),
+    };
+    let low_out = TileOut {
+        // SAFETY: row MR of the region (the contract's `MR + R2` rows).
+        ptr: unsafe { out.ptr.add(MR * out.row_stride) },
+        rows: R2,
+        ..out
+    };
+    // SAFETY: forwarded from this function's contract (rows `0..MR + R2` of the region).
+    unsafe {
+        finish(top, terms, TileOut { rows: MR, ..out }, epi);
+        finish(low, low_terms, low_out, epi);
+    }
+}
+
+/// The epilogue of a tile's rows (bias, scale and shift, residual, clamps) and the masked
+/// stores of its valid columns.
+///
+/// # Safety
+/// Row `r` of `rows` is written at `out.ptr + r * out.row_stride`, `out.cols` values, inside
+/// the caller's output region; `terms` covers every row. (The rows come by value: taking them
+/// by reference kept the accumulators in memory, stored at every step of the reduction.)
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn finish<const N: usize>(
+    rows: [__m512; N],
+    terms: Terms<'_>,
+    out: TileOut,
+    epi: &Epilogue,
+) {
     let lo = _mm512_set1_ps(epi.min);
     let hi = _mm512_set1_ps(epi.max);
     let mask: __mmask16 = if out.cols >= NR {
@@ -124,14 +242,14 @@ unsafe fn rows<const R: usize>(
     } else {
         (1u16 << out.cols) - 1
     };
-    for (r, c) in acc.iter().enumerate() {
-        let mut v = _mm512_add_ps(*c, _mm512_set1_ps(terms.bias[r]));
+    for (r, c) in rows.into_iter().enumerate() {
+        let mut v = _mm512_add_ps(c, _mm512_set1_ps(terms.bias[r]));
         if let Some((s, t)) = terms.affine {
             // Multiply, then add: two roundings, as the unfused steps make.
             v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(s[r])), _mm512_set1_ps(t[r]));
         }
-        // SAFETY: row `r < R = rows` of the output region the caller vouches for holds
-        // `out.cols` values; the masked load and store touch only those.
+        // SAFETY: row `r` of the output region holds `out.cols` values; the masked load and
+        // store touch only those.
         unsafe {
             let p = out.ptr.add(r * out.row_stride);
             if epi.accumulate {
@@ -179,6 +297,57 @@ mod tests {
             out
         };
         (run(true), run(false))
+    }
+
+    #[test]
+    fn a_pair_of_panels_gives_two_tiles_bits() {
+        let f = crate::cpu::features();
+        if !(f.avx512() && f.avx2_fma()) {
+            eprintln!("skipped: this CPU lacks AVX-512F");
+            return;
+        }
+        let mut seed = 5u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        let k = 29;
+        let (a0, a1): (Vec<f32>, Vec<f32>) = (0..k * MR).map(|_| (next(), next())).unzip();
+        let b: Vec<f32> = (0..k * NR + NR).map(|_| next()).collect();
+        let bias: Vec<f32> = (0..2 * MR).map(|_| next()).collect();
+        let (scale, shift): (Vec<f32>, Vec<f32>) = (0..2 * MR).map(|_| (next(), next())).unzip();
+        let residual: Vec<f32> = (0..2 * MR * NR).map(|_| next()).collect();
+        for (rows, cols) in [(12, 16), (7, 16), (9, 5)] {
+            for (affine, accumulate) in [(false, false), (true, true)] {
+                let terms = |from: usize| Terms {
+                    bias: &bias[from..],
+                    affine: affine.then_some((&scale[from..], &shift[from..])),
+                };
+                let epi = Epilogue {
+                    min: -0.2,
+                    max: 0.3,
+                    accumulate,
+                };
+                let out = |o: &mut Vec<f32>, at: usize, rows: usize| TileOut {
+                    ptr: o[at * NR..].as_mut_ptr(),
+                    row_stride: NR,
+                    rows,
+                    cols,
+                };
+                let (mut pair, mut two) = (residual.clone(), residual.clone());
+                // SAFETY: the CPU was checked; every buffer holds the rows written.
+                unsafe {
+                    let o = out(&mut pair, 0, rows);
+                    tile_pair(k, (&a0, &a1), &b, terms(0), o, &epi, None);
+                    let o = out(&mut two, 0, MR);
+                    tile(k, &a0, BRows::Packed(&b), terms(0), o, &epi, None);
+                    let o = out(&mut two, MR, rows - MR);
+                    tile(k, &a1, BRows::Packed(&b), terms(MR), o, &epi, None);
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&pair), bits(&two), "rows {rows} cols {cols}");
+            }
+        }
     }
 
     #[test]
