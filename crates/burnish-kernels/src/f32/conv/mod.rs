@@ -15,7 +15,7 @@
 //! | block layouts (in-place runs, packed panels), reduction chunks | `blocks` |
 //! | padding and phase split into a per-thread scratch buffer | `padded` |
 //! | 6x16 microkernels (AVX2+FMA, portable) | [`micro`] |
-//! | the 6x16 microkernel in AVX-512 registers | `zmm` |
+//! | the 6x16 and 12x16 (two panels) microkernels in AVX-512 registers | `zmm` |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 //! | a few output pixels per image: a few-row product | `few` |
 
@@ -28,6 +28,8 @@ pub mod pack;
 mod padded;
 #[cfg(target_arch = "x86_64")]
 mod zmm;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod zmm_tests;
 
 pub use crate::geometry::Conv2dGeometry;
 pub use driver::{conv2d, conv2d_uninit};
