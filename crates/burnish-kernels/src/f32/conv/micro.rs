@@ -72,13 +72,12 @@ impl BRows<'_> {
     }
 }
 
-/// Two adjacent weight panels on one block of packed rows in one 12 x 16 tile (AVX-512 only;
-/// see `zmm::tile_pair`): the same results as two calls of [`tile`].
+/// Two adjacent weight panels on one block of packed rows: one 12 x 16 tile on AVX-512 CPUs
+/// (`zmm::tile_pair`), else two calls of [`tile`]; the same results either way.
 ///
 /// # Safety
-/// The CPU must have AVX-512F; otherwise as for [`tile`], with `a.0` and `a.1` each `k * MR`
-/// values, `b` `k` packed rows, and `out.rows` more than `MR`.
-#[cfg(target_arch = "x86_64")]
+/// As for [`tile`], with `a.0` and `a.1` each `k * MR` values, `b` `k` packed rows, `out.rows`
+/// in `MR + 1..=2 * MR` and `terms` covering them all.
 pub unsafe fn tile_pair(
     k: usize,
     a: (&[f32], &[f32]),
@@ -88,23 +87,45 @@ pub unsafe fn tile_pair(
     epi: &Epilogue,
     partial: Option<(Partial, Partial)>,
 ) {
-    debug_assert!(crate::cpu::features().avx512() && out.rows > MR);
-    // SAFETY: forwarded from this function's contract.
-    unsafe { super::zmm::tile_pair(k, a, b, terms, out, epi, partial) };
-}
-
-/// Stands in for the AVX-512 pair tile off x86 (never called: pairs need AVX-512).
-#[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn tile_pair(
-    _: usize,
-    _: (&[f32], &[f32]),
-    _: &[f32],
-    _: Terms<'_>,
-    _: TileOut,
-    _: &Epilogue,
-    _: Option<(Partial, Partial)>,
-) {
-    unreachable!("pair tiles need AVX-512")
+    debug_assert!(out.rows > MR && terms.bias.len() >= out.rows);
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx512() {
+        // SAFETY: the CPU has AVX-512F (checked above); the caller upholds the rest.
+        unsafe { super::zmm::tile_pair(k, a, b, terms, out, epi, partial) };
+        return;
+    }
+    let low_terms = Terms {
+        bias: &terms.bias[MR..],
+        affine: terms.affine.map(|(s, t)| (&s[MR..], &t[MR..])),
+    };
+    let low = TileOut {
+        // SAFETY: row MR of the caller's region (it holds more than MR rows).
+        ptr: unsafe { out.ptr.add(MR * out.row_stride) },
+        rows: out.rows - MR,
+        ..out
+    };
+    let top = TileOut { rows: MR, ..out };
+    // SAFETY: forwarded from this function's contract, one panel at a time.
+    unsafe {
+        tile(
+            k,
+            a.0,
+            BRows::Packed(b),
+            terms,
+            top,
+            epi,
+            partial.map(|p| p.0),
+        );
+        tile(
+            k,
+            a.1,
+            BRows::Packed(b),
+            low_terms,
+            low,
+            epi,
+            partial.map(|p| p.1),
+        );
+    }
 }
 
 /// Computes one tile: `acc[r][j] = sum_k a[k*MR + r] * b_k[j]`, then

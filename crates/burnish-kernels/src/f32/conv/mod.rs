@@ -43,4 +43,6 @@ pub const NR: usize = 16;
 const HALF: usize = NR / 2;
 
 #[cfg(test)]
+mod pair_tests;
+#[cfg(test)]
 mod tests;

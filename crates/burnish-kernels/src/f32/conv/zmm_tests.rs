@@ -1,7 +1,7 @@
-//! The AVX-512 tiles against the AVX2 tile and against each other, bit for bit.
+//! The AVX-512 tile against the AVX2 tile, bit for bit.
 
 use super::micro::{BRows, TileOut};
-use super::zmm::{tile, tile_pair};
+use super::zmm::tile;
 use super::{Epilogue, MR, NR, Terms};
 
 /// Runs one tile with both kernels on the same operands; returns (zmm, avx2) outputs.
@@ -35,57 +35,6 @@ fn both(
         out
     };
     (run(true), run(false))
-}
-
-#[test]
-fn a_pair_of_panels_gives_two_tiles_bits() {
-    let f = crate::cpu::features();
-    if !(f.avx512() && f.avx2_fma()) {
-        eprintln!("skipped: this CPU lacks AVX-512F");
-        return;
-    }
-    let mut seed = 5u32;
-    let mut next = move || {
-        seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-        (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-    };
-    let k = 29;
-    let (a0, a1): (Vec<f32>, Vec<f32>) = (0..k * MR).map(|_| (next(), next())).unzip();
-    let b: Vec<f32> = (0..k * NR + NR).map(|_| next()).collect();
-    let bias: Vec<f32> = (0..2 * MR).map(|_| next()).collect();
-    let (scale, shift): (Vec<f32>, Vec<f32>) = (0..2 * MR).map(|_| (next(), next())).unzip();
-    let residual: Vec<f32> = (0..2 * MR * NR).map(|_| next()).collect();
-    for (rows, cols) in [(12, 16), (7, 16), (9, 5)] {
-        for (affine, accumulate) in [(false, false), (true, true)] {
-            let terms = |from: usize| Terms {
-                bias: &bias[from..],
-                affine: affine.then_some((&scale[from..], &shift[from..])),
-            };
-            let epi = Epilogue {
-                min: -0.2,
-                max: 0.3,
-                accumulate,
-            };
-            let out = |o: &mut Vec<f32>, at: usize, rows: usize| TileOut {
-                ptr: o[at * NR..].as_mut_ptr(),
-                row_stride: NR,
-                rows,
-                cols,
-            };
-            let (mut pair, mut two) = (residual.clone(), residual.clone());
-            // SAFETY: the CPU was checked; every buffer holds the rows written.
-            unsafe {
-                let o = out(&mut pair, 0, rows);
-                tile_pair(k, (&a0, &a1), &b, terms(0), o, &epi, None);
-                let o = out(&mut two, 0, MR);
-                tile(k, &a0, BRows::Packed(&b), terms(0), o, &epi, None);
-                let o = out(&mut two, MR, rows - MR);
-                tile(k, &a1, BRows::Packed(&b), terms(MR), o, &epi, None);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&pair), bits(&two), "rows {rows} cols {cols}");
-        }
-    }
 }
 
 #[test]
