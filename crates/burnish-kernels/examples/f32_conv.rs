@@ -1,4 +1,4 @@
-//! Times the f32 convolution (`f32::conv::conv2d`, one thread) on layer shapes of the real
+//! Times the f32 convolution (`f32::conv::conv2d`, one thread, or `THREADS`) on layer shapes of the real
 //! models where burnish trails onnxruntime most (SqueezeNet, the CRNN, ShuffleNet), printing
 //! GFLOP/s per shape. `cargo run --release -p burnish-kernels --example f32_conv [REPS]`;
 //! `SHAPE=in,out,kernel,stride,pad,h,w,groups` times that one shape instead.
@@ -34,7 +34,12 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(50);
     rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
+        .num_threads(
+            std::env::var("THREADS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1),
+        )
         .build_global()
         .expect("pool");
     let only: Option<usize> = std::env::var("ONLY").ok().and_then(|s| s.parse().ok());

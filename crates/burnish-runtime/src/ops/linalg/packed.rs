@@ -1,7 +1,8 @@
 //! `MatMul` and `Gemm` whose right operand is a constant 2-D float32 weight: the weight is
-//! packed once at build ([`PackedLinear`]), products with a few rows run on its streaming
-//! kernel (no per-call packing or transposition), larger ones on Burn's GEMM with the weight
-//! already contiguous; a constant bias is added in the same pass as the activation would be.
+//! packed once at build ([`PackedLinear`]). Products run on its register-tiled kernel (no
+//! per-call packing or transposition) where it is the faster one (any rows with AVX-512, a few
+//! rows otherwise), larger ones on Burn's GEMM with the weight already contiguous; a constant
+//! bias is added in the same pass as the activation would be.
 
 use std::sync::Arc;
 
@@ -16,9 +17,6 @@ use super::super::pointwise::{self, Pointwise};
 use super::super::util::{dense, dims, float, upload_f32};
 use super::super::{Inputs, Op};
 use crate::value::{B, Value};
-
-/// Rows up to which the streaming kernel beats Burn's GEMM (which packs the weight per call).
-const SMALL_ROWS: usize = 32;
 
 /// A product with a constant weight.
 pub(crate) struct PackedMatMul {
@@ -91,10 +89,9 @@ impl PackedMatMul {
         let mut out_shape = lead.to_vec();
         out_shape.push(n);
         super::super::util::check_numel(&out_shape)?;
-        let a = if m <= SMALL_ROWS { dense(a) } else { a };
-        if m <= SMALL_ROWS
-            && let Some(x) = a.as_slice::<f32>()
-        {
+        let fast = packed.prefers(m);
+        let a = if fast { dense(a) } else { a };
+        if fast && let Some(x) = a.as_slice::<f32>() {
             let mut out = vec![0f32; m * n];
             packed
                 .forward(&x[..m * k], m, &mut out)
