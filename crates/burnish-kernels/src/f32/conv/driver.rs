@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::blocks::{Block, Layout, blocks, gather_in_bounds, k_chunks, pack};
 use super::micro::{BRows, Partial, TileOut, tile, tile_pair};
 use super::padded::Padded;
-use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few};
+use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few, plane};
 use crate::KernelError;
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
@@ -49,6 +49,9 @@ pub fn conv2d(
     if few::applies(geo, w) {
         return few::conv(x, geo, w, epi, out);
     }
+    if plane::applies(geo, w) {
+        return plane::conv(x, geo, w, epi, out);
+    }
     // SAFETY: `out` holds the checked number of initialized values.
     unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr())) }
 }
@@ -68,15 +71,18 @@ pub fn conv2d_uninit(
         ));
     }
     check(x, geo, w, out.len())?;
-    if w.is_depthwise() || few::applies(geo, w) {
+    if w.is_depthwise() || few::applies(geo, w) || plane::applies(geo, w) {
         out.iter_mut().for_each(|v| {
             v.write(0.0);
         });
         // SAFETY: every value was just initialized; `MaybeUninit<f32>` has `f32`'s layout.
         let out = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
-        return match w.is_depthwise() {
-            true => depthwise::conv(x, geo, w, epi, out),
-            false => few::conv(x, geo, w, epi, out),
+        return if w.is_depthwise() {
+            depthwise::conv(x, geo, w, epi, out)
+        } else if few::applies(geo, w) {
+            few::conv(x, geo, w, epi, out)
+        } else {
+            plane::conv(x, geo, w, epi, out)
         };
     }
     // SAFETY: the driver only writes `out` (no residual is read) and writes every value.

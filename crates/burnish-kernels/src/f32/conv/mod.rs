@@ -18,6 +18,7 @@
 //! | the 6x16 and 12x16 (two panels) microkernels in AVX-512 registers | `zmm` |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 //! | a few output pixels per image: a few-row product | `few` |
+//! | small output planes (AVX-512): channels along the vectors, im2col columns as operand | `plane` |
 
 mod blocks;
 pub mod depthwise;
@@ -26,6 +27,7 @@ mod few;
 pub mod micro;
 pub mod pack;
 mod padded;
+mod plane;
 #[cfg(target_arch = "x86_64")]
 mod zmm;
 #[cfg(all(test, target_arch = "x86_64"))]

@@ -63,7 +63,7 @@ fn direct(x: &[f32], g: &Conv2dGeometry, w: &[f32], b: &[f32]) -> Vec<f32> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn geometry(
+const fn geometry(
     batch: usize,
     cin: usize,
     input: [usize; 2],
@@ -124,6 +124,22 @@ fn check(g: Conv2dGeometry, rng: &mut Lcg) {
             "{g:?} uninit+relu: value {i}: want {a}, got {b}"
         );
     }
+    let (scale, shift) = (rng.vec(g.out_channels), rng.vec(g.out_channels));
+    let affine = packed
+        .clone()
+        .with_affine(scale.clone(), shift.clone())
+        .unwrap();
+    let mut got = vec![f32::NAN; want.len()];
+    conv2d(&x, &g, &affine, &Epilogue::default(), &mut got).unwrap();
+    let plane = want.len() / (g.batch * g.out_channels).max(1);
+    for (i, (a, b)) in want.iter().zip(&got).enumerate() {
+        let c = i / plane % g.out_channels;
+        let a = a * scale[c] + shift[c];
+        assert!(
+            (a - b).abs() <= 2.0 * tol,
+            "{g:?} affine: value {i}: want {a}, got {b}"
+        );
+    }
     let z = rng.vec(want.len());
     let mut got = z.clone();
     let epi = Epilogue {
@@ -138,6 +154,48 @@ fn check(g: Conv2dGeometry, rng: &mut Lcg) {
             (a - b).abs() <= tol,
             "{g:?} residual+clip: value {i}: want {a}, got {b}"
         );
+    }
+}
+
+/// Convolutions that take the small-plane path with AVX-512: im2col columns with stride 2,
+/// asymmetric pads and dilation and channels no multiple of 16; unpadded pointwise convs with a
+/// long reduction, read in place, on a small and on a larger plane.
+const PLANE_CASES: [Conv2dGeometry; 4] = [
+    geometry(2, 6, [13, 14], 70, [3, 3], [2, 2], [1, 1], [1, 0, 2, 1], 1),
+    geometry(1, 5, [11, 12], 80, [3, 2], [1, 1], [2, 3], [2, 1, 0, 3], 1),
+    geometry(
+        2,
+        260,
+        [13, 13],
+        64,
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        [0, 0, 0, 0],
+        1,
+    ),
+    geometry(
+        1,
+        300,
+        [24, 24],
+        64,
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        [0, 0, 0, 0],
+        1,
+    ),
+];
+
+#[test]
+fn plane_cases_take_the_small_plane_path() {
+    let mut rng = Lcg::new(5);
+    for g in PLANE_CASES {
+        let w = rng.vec(g.out_channels * g.in_per_group() * g.kernel[0] * g.kernel[1]);
+        let shape = [g.out_channels, g.in_per_group(), g.kernel[0], g.kernel[1]];
+        let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
+        let avx512 = crate::cpu::features().avx512();
+        assert_eq!(super::plane::applies(&g, &packed), avx512, "{g:?}");
     }
 }
 
@@ -210,6 +268,11 @@ fn matches_direct_convolution() {
         // Packed 3x3 rows in pairs of panels (the second of one row) with a chunked reduction.
         geometry(1, 64, [9, 21], 31, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(2, 7, [12, 19], 26, [3, 3], [2, 2], [1, 1], [1, 0, 1, 2], 1),
+        // Small planes with 64+ output channels (plane.rs, AVX-512).
+        PLANE_CASES[0],
+        PLANE_CASES[1],
+        PLANE_CASES[2],
+        PLANE_CASES[3],
     ];
     for g in cases {
         check(g, &mut rng);
@@ -229,6 +292,7 @@ fn matches_direct_convolution_on_threads() {
         geometry(1, 8, [7, 7], 20, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(3, 8, [12, 20], 12, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 2),
         geometry(1, 16, [27, 27], 24, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+        geometry(1, 300, [7, 7], 130, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
     ];
     pool.install(|| {
         for g in cases {

@@ -127,7 +127,16 @@ impl PackedLinear {
         if cpu::features().avx512() {
             // SAFETY: the CPU has AVX-512F and FMA (probed); the lengths were checked above
             // and the panels and bias hold what `new` and `with_bias` made them hold.
-            unsafe { zmm::forward(x, (m, k, n), &self.panels, self.bias.as_deref(), out) };
+            unsafe {
+                zmm::forward(
+                    x,
+                    (k, 1),
+                    (m, k, n),
+                    &self.panels,
+                    self.bias.as_deref(),
+                    out,
+                )
+            };
             return Some(());
         }
         let blocks = n.div_ceil(NB);
@@ -175,6 +184,40 @@ impl PackedLinear {
             }
         }
         Some(())
+    }
+}
+
+impl PackedLinear {
+    /// [`Self::forward`] with `x` given transposed: `xt` is `k` x `m` row-major (an NCHW
+    /// image's channels by pixels, the operand of a convolution with a 1x1 kernel or of its
+    /// im2col columns). The AVX-512 kernel reads it in place; elsewhere it is transposed first.
+    pub fn forward_transposed(&self, xt: &[f32], m: usize, out: &mut [f32]) -> Option<()> {
+        let (k, n) = (self.k, self.n);
+        if xt.len() != m.checked_mul(k)? || out.len() != m.checked_mul(n)? {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if cpu::features().avx512() {
+            // SAFETY: as in `forward`, with `xt` holding `k` rows of `m` values.
+            unsafe {
+                zmm::forward(
+                    xt,
+                    (1, m),
+                    (m, k, n),
+                    &self.panels,
+                    self.bias.as_deref(),
+                    out,
+                )
+            };
+            return Some(());
+        }
+        let mut x = vec![0f32; m * k];
+        for (i, row) in xt.chunks_exact(m.max(1)).enumerate() {
+            for (r, v) in row.iter().enumerate() {
+                x[r * k + i] = *v;
+            }
+        }
+        self.forward(&x, m, out)
     }
 }
 

@@ -30,14 +30,17 @@ impl Out {
     }
 }
 
-/// `out (m x n) = x (m x k) W + bias` over `W`'s panels (see [`super::PackedLinear`]).
+/// `out (m x n) = x (m x k) W + bias` over `W`'s panels (see [`super::PackedLinear`]), with
+/// `x[r][i]` at `x[r * rs + i * ks]`: `(k, 1)` for row-major `x`, `(1, m)` for `x` given
+/// transposed (`k` x `m`, as an NCHW plane is to a convolution's pixels).
 ///
 /// # Safety
-/// The CPU must support AVX-512F and FMA; `x` holds `m * k` values, `out` `m * n`, `panels`
-/// `n.div_ceil(NB) * k * NB`, `bias` (when given) `n`.
+/// The CPU must support AVX-512F and FMA; `x` holds `m * k` values at those strides, `out`
+/// `m * n`, `panels` `n.div_ceil(NB) * k * NB`, `bias` (when given) `n`.
 #[target_feature(enable = "avx512f,fma")]
 pub(super) unsafe fn forward(
     x: &[f32],
+    (rs, ks): (usize, usize),
     (m, k, n): (usize, usize, usize),
     panels: &[f32],
     bias: Option<&[f32]>,
@@ -53,7 +56,11 @@ pub(super) unsafe fn forward(
         return;
     }
     let blocks = n.div_ceil(NB);
+    // Rows in balanced groups of at most RB (49 rows: 4 x 6 + 5 x 5, not 8 x 6 + 1, whose
+    // one-row tile would cost a fifth of the time of a six-row one for a sixth of the work).
     let groups = m.div_ceil(RB);
+    let (base, extra) = (m / groups.max(1), m % groups.max(1));
+    let first_row = |g: usize| g * base + g.min(extra);
     let threads = rayon::current_num_threads();
     let dst = Out(out.as_mut_ptr());
     let task = |b: usize, g0: usize, g1: usize| {
@@ -70,28 +77,27 @@ pub(super) unsafe fn forward(
             let tile = Tile {
                 w: panel[k0 * NB..].as_ptr(),
                 kc,
-                ldx: k,
+                rs,
+                ks,
                 ldo: n,
                 masks,
                 resume: k0 > 0,
                 bias: bias.filter(|_| last).map(|b| b[j0..].as_ptr()),
             };
             for g in g0..g1 {
-                let r0 = g * RB;
-                let rows = RB.min(m - r0);
-                let xp = x[r0 * k + k0..].as_ptr();
+                let r0 = first_row(g);
+                let rows = first_row(g + 1) - r0;
+                let xp = x[r0 * rs + k0 * ks..].as_ptr();
                 let op = dst.at(r0 * n + j0);
                 // SAFETY: rows `r0..r0 + rows` of `x` hold `k` values each from `k0`; the
                 // panel slice holds `kc * NB` values; this task alone writes rows
                 // `r0..r0 + rows`, columns `j0..j0 + width` of `out` (masked stores).
                 unsafe {
-                    match rows {
-                        1 => tile.run::<1>(xp, op),
-                        2 => tile.run::<2>(xp, op),
-                        3 => tile.run::<3>(xp, op),
-                        4 => tile.run::<4>(xp, op),
-                        5 => tile.run::<5>(xp, op),
-                        _ => tile.run::<RB>(xp, op),
+                    match width.div_ceil(16) {
+                        1 => tile.rows::<1>(rows, xp, op),
+                        2 => tile.rows::<2>(rows, xp, op),
+                        3 => tile.rows::<3>(rows, xp, op),
+                        _ => tile.rows::<4>(rows, xp, op),
                     }
                 }
             }
@@ -118,8 +124,10 @@ struct Tile {
     /// The panel's first row of this slice (`kc` rows of `NB`).
     w: *const f32,
     kc: usize,
-    /// Row strides of `x` and of `out`.
-    ldx: usize,
+    /// Strides of `x` between rows and between reduction steps.
+    rs: usize,
+    ks: usize,
+    /// Row stride of `out`.
     ldo: usize,
     /// Valid lanes of the panel's four 16-column vectors.
     masks: [__mmask16; 4],
@@ -130,18 +138,39 @@ struct Tile {
 }
 
 impl Tile {
-    /// `out[r] (+)= x[r] w` for `R` rows, `x` and `out` at the tile's first row and column.
+    /// [`Self::run`] for `rows` (1..=[`RB`]) rows of `V` vectors (a partial last panel only
+    /// computes the vectors its columns reach: 96 channels are one panel and a half, not two).
     ///
     /// # Safety
-    /// AVX-512F and FMA; `R` rows of `x` readable for `kc` values at stride `ldx`; `R` rows of
+    /// As for [`Self::run`].
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn rows<const V: usize>(&self, rows: usize, x: *const f32, out: *mut f32) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            match rows {
+                1 => self.run::<1, V>(x, out),
+                2 => self.run::<2, V>(x, out),
+                3 => self.run::<3, V>(x, out),
+                4 => self.run::<4, V>(x, out),
+                5 => self.run::<5, V>(x, out),
+                _ => self.run::<RB, V>(x, out),
+            }
+        }
+    }
+
+    /// `out[r] (+)= x[r] w` for `R` rows and the panel's first `V` vectors, `x` and `out` at the tile's first row and column.
+    ///
+    /// # Safety
+    /// AVX-512F and FMA; `R` rows of `x` readable for `kc` steps at strides `rs` and `ks`; `R` rows of
     /// `out` writable at the masked lanes at stride `ldo`; `w` readable for `kc * NB` values.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    unsafe fn run<const R: usize>(&self, x: *const f32, out: *mut f32) {
+    unsafe fn run<const R: usize, const V: usize>(&self, x: *const f32, out: *mut f32) {
         let masks = self.masks;
         // SAFETY: all reads and writes stay inside the ranges of this function's contract.
         unsafe {
-            let mut acc = [[_mm512_setzero_ps(); 4]; R];
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
             if self.resume {
                 for (r, row) in acc.iter_mut().enumerate() {
                     for (v, a) in row.iter_mut().enumerate() {
@@ -149,25 +178,25 @@ impl Tile {
                     }
                 }
             }
-            let xs: [*const f32; R] = std::array::from_fn(|r| x.add(r * self.ldx));
+            let xs: [*const f32; R] = std::array::from_fn(|r| x.add(r * self.rs));
             let mut pw = self.w;
-            for i in 0..self.kc {
-                let w = [
-                    _mm512_loadu_ps(pw),
-                    _mm512_loadu_ps(pw.add(16)),
-                    _mm512_loadu_ps(pw.add(32)),
-                    _mm512_loadu_ps(pw.add(48)),
-                ];
+            let mut at = 0;
+            for _ in 0..self.kc {
+                let mut w = [_mm512_setzero_ps(); V];
+                for (v, wv) in w.iter_mut().enumerate() {
+                    *wv = _mm512_loadu_ps(pw.add(16 * v));
+                }
                 for (row, xr) in acc.iter_mut().zip(&xs) {
-                    let xb = _mm512_set1_ps(*xr.add(i));
+                    let xb = _mm512_set1_ps(*xr.add(at));
                     for (a, wv) in row.iter_mut().zip(&w) {
                         *a = _mm512_fmadd_ps(xb, *wv, *a);
                     }
                 }
                 pw = pw.add(NB);
+                at += self.ks;
             }
             if let Some(b) = self.bias {
-                for (v, m) in masks.iter().enumerate() {
+                for (v, m) in masks.iter().enumerate().take(V) {
                     let bv = _mm512_maskz_loadu_ps(*m, b.add(16 * v));
                     for row in acc.iter_mut() {
                         row[v] = _mm512_add_ps(row[v], bv);
