@@ -19,7 +19,7 @@
 
 use std::cell::OnceCell;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::ThreadPool;
 
@@ -63,6 +63,41 @@ pub(crate) fn run_joined<T: Send>(
             Some((n, pool)) if *n == threads => pool.install(f),
             _ => fallback.install(f),
         }
+    })
+}
+
+/// Runs `f` (inside a pool) while the pool's other workers poll it for parallel work, as
+/// onnxruntime's intra-op threads spin between parallel sections, instead of falling asleep
+/// after each one: rayon parks an idle worker within microseconds, so every later `par_iter`
+/// of the run paid a futex wake-up before its second half started (a few microseconds to tens
+/// of them; a graph of small ops has hundreds of such sections per run).
+///
+/// Each helper is a job on this thread's deque that another worker steals and runs until `f`
+/// returns, executing whatever parallel work `f` splits off meanwhile (`rayon::yield_now`).
+/// A helper that this thread picks up itself (while it waits inside a `join`) returns at once.
+pub(crate) fn with_polling_workers<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let helpers = rayon::current_num_threads().saturating_sub(1);
+    if helpers == 0 || rayon::current_thread_index().is_none() {
+        return f();
+    }
+    let done = AtomicBool::new(false);
+    let caller = rayon::current_thread_index();
+    rayon::scope(|s| {
+        for _ in 0..helpers {
+            s.spawn(|_| {
+                if rayon::current_thread_index() == caller {
+                    return;
+                }
+                while !done.load(Ordering::Acquire) {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        let out = f();
+        done.store(true, Ordering::Release);
+        out
     })
 }
 
@@ -156,5 +191,41 @@ mod tests {
             assert_eq!(threads, 1);
             assert_ne!(ran_on, caller);
         });
+    }
+
+    #[test]
+    fn polling_workers_take_the_parallel_work_and_stop_with_the_run() {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool");
+        for _ in 0..50 {
+            let (sum, threads) = pool.install(|| {
+                with_polling_workers(|| {
+                    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+                    let values: Vec<u64> = (0..20_000).collect();
+                    let sum = values
+                        .par_iter()
+                        .copied()
+                        .with_max_len(100)
+                        .map(|v| {
+                            seen.lock()
+                                .expect("lock")
+                                .insert(std::thread::current().id());
+                            v
+                        })
+                        .sum::<u64>();
+                    let nested = rayon::join(|| 1, || with_polling_workers(|| 2));
+                    (
+                        sum + nested.0 + nested.1,
+                        seen.into_inner().expect("lock").len(),
+                    )
+                })
+            });
+            assert_eq!(sum, 199_990_000 + 3);
+            assert!((1..=3).contains(&threads));
+        }
+        assert_eq!(with_polling_workers(|| 7), 7, "outside a pool it just runs");
     }
 }

@@ -31,6 +31,12 @@ pub struct SessionOptions {
     /// off the float QDQ graph). On by default; off runs the QDQ graph as written, in float
     /// (A/B and debugging).
     pub qdq_int8: bool,
+    /// With several threads, keep the other workers polling for parallel work for the whole of
+    /// a run instead of letting them sleep between parallel sections (onnxruntime's
+    /// `session.intra_op.allow_spinning`, also on by default): each section then starts on
+    /// every thread at once, for a core held busy during the run's serial stretches. Off
+    /// leaves idle workers to sleep (shared machines, power).
+    pub spin: bool,
 }
 
 impl Default for SessionOptions {
@@ -39,6 +45,7 @@ impl Default for SessionOptions {
             threads: None,
             conv_chains: true,
             qdq_int8: true,
+            spin: true,
         }
     }
 }
@@ -72,6 +79,8 @@ pub struct NodeTiming {
 pub struct Session {
     plan: Plan,
     pool: Option<rayon::ThreadPool>,
+    /// [`SessionOptions::spin`].
+    spin: bool,
 }
 
 impl Session {
@@ -92,7 +101,11 @@ impl Session {
             ),
             None => None,
         };
-        Ok(Session { plan, pool })
+        Ok(Session {
+            plan,
+            pool,
+            spin: options.spin,
+        })
     }
 
     /// The graph inputs, in declaration order.
@@ -185,6 +198,11 @@ impl Session {
     }
 
     fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let spin = self.spin;
+        let f = move || match spin {
+            true => crate::inline::with_polling_workers(f),
+            false => f(),
+        };
         match &self.pool {
             Some(pool) => crate::inline::run_joined(pool.current_num_threads(), pool, f),
             None => crate::inline::run_all_cores(f),
