@@ -10,20 +10,8 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use std::time::Instant;
-
 use burnish_kernels::{Kernel, PackedB, gemm_requant};
 use common::f32_gemm;
-
-fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 fn main() {
     let reps: usize = std::env::args()
@@ -78,18 +66,18 @@ fn main() {
             let [mut tf, mut ti, mut t7, mut t6] = [f64::INFINITY; 4];
             pool.install(|| {
                 for _ in 0..3 {
-                    tf = tf.min(best_of(reps / 3, || {
+                    tf = tf.min(common::best_of(reps / 3, || {
                         f32_gemm(m, n, k, &af, &bf, &mut out, threads)
                     }));
-                    ti = ti.min(best_of(reps / 3, || {
+                    ti = ti.min(common::best_of(reps / 3, || {
                         gemm_requant(&a8, 128u8, 0.02, &packed, Some(&bias), &mut out)
                             .expect("gemm")
                     }));
-                    t7 = t7.min(best_of(reps / 3, || {
+                    t7 = t7.min(common::best_of(reps / 3, || {
                         gemm_requant(&a8, 128u8, 0.02, &packed7, Some(&bias), &mut out)
                             .expect("gemm")
                     }));
-                    t6 = t6.min(best_of(reps / 3, || {
+                    t6 = t6.min(common::best_of(reps / 3, || {
                         gemm_requant(&a8, 128u8, 0.02, &packed6, Some(&bias), &mut out)
                             .expect("gemm")
                     }));

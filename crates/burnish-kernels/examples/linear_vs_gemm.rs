@@ -4,19 +4,7 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use std::time::Instant;
-
 use burnish_kernels::f32::linear::PackedLinear;
-
-fn best(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 fn main() {
     let reps: usize = std::env::args()
@@ -51,10 +39,10 @@ fn main() {
         let mut out2 = vec![0f32; m * n];
         let flop = 2.0 * (m * n * k) as f64;
         let (a, b) = pool.install(|| {
-            let a = best(reps, || {
+            let a = common::best_of(reps, || {
                 lin.forward(&x, m, &mut out).expect("fits");
             });
-            let b = best(reps, || {
+            let b = common::best_of(reps, || {
                 common::f32_gemm(m, n, k, &x, &w, &mut out2, threads)
             });
             (a, b)

@@ -1,5 +1,17 @@
-//! Helpers shared by the kernel benches and examples: seeded data and the f32 GEMM baseline.
+//! Helpers shared by the kernel benches and examples: seeded data, the f32 GEMM baseline and
+//! a best-of timer.
 #![allow(dead_code)]
+
+/// The fastest of `reps` timed calls of `f`, in seconds (the fairer figure on a shared machine).
+pub fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
 
 /// A seeded stream of `len` random 32-bit values (the project's one generator).
 pub fn pattern(len: usize, seed: u32) -> impl Iterator<Item = u32> {
