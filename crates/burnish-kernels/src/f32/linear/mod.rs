@@ -414,6 +414,32 @@ mod tests {
     }
 
     #[test]
+    fn a_transposed_operand_gives_the_same_bits() {
+        for (m, k, n) in [(49, 300, 70), (7, 5, 130), (1, 16, 16)] {
+            let w: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 17 % 29) as f32 - 14.0) * 0.03)
+                .collect();
+            let x: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 5 % 31) as f32 - 15.0) * 0.04)
+                .collect();
+            let mut xt = vec![0f32; m * k];
+            for r in 0..m {
+                for i in 0..k {
+                    xt[i * m + r] = x[r * k + i];
+                }
+            }
+            let p = PackedLinear::new(&w, k, n, false).unwrap();
+            let (mut a, mut b) = (vec![0f32; m * n], vec![0f32; m * n]);
+            p.forward(&x, m, &mut a).unwrap();
+            p.forward_transposed(&xt, m, &mut b).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{m}x{k}x{n}");
+        }
+        let p = PackedLinear::new(&[1.0; 6], 2, 3, false).unwrap();
+        assert!(p.forward_transposed(&[1.0; 3], 2, &mut [0.0; 6]).is_none());
+    }
+
+    #[test]
     fn rejects_mismatched_lengths() {
         assert!(PackedLinear::new(&[1.0; 5], 2, 3, false).is_none());
         let p = PackedLinear::new(&[1.0; 6], 2, 3, false).unwrap();
