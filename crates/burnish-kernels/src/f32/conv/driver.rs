@@ -10,6 +10,7 @@ use super::micro::{BRows, Partial, TileOut, tile, tile_pair};
 use super::padded::Padded;
 use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few, plane};
 use crate::KernelError;
+use crate::geometry::Conv2dParams;
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
@@ -43,6 +44,7 @@ pub fn conv2d(
     out: &mut [f32],
 ) -> Result<(), KernelError> {
     check(x, geo, w, out.len())?;
+    let geo = &along_rows(geo);
     if w.is_depthwise() {
         return depthwise::conv(x, geo, w, epi, out);
     }
@@ -71,6 +73,7 @@ pub fn conv2d_uninit(
         ));
     }
     check(x, geo, w, out.len())?;
+    let geo = &along_rows(geo);
     if w.is_depthwise() || few::applies(geo, w) || plane::applies(geo, w) {
         out.iter_mut().for_each(|v| {
             v.write(0.0);
@@ -333,6 +336,28 @@ fn choose_layout(geo: &Conv2dGeometry, w: &PackedConvWeights, ow: usize) -> Layo
         false if natural == Layout::Runs => natural,
         false => Layout::Packed,
     }
+}
+
+/// A convolution down planes one column wide (a 1-D convolution exported as `[k, 1]` kernels on
+/// `[h, 1]` planes, as tf2onnx writes Keras' `Conv1D`) as the same convolution along one row:
+/// the input, weights and output have the same memory order, and the blocked driver reads a
+/// row as a run instead of gathering one-pixel rows value by value (magika's 256->512 `[5, 1]`
+/// conv on 512x1, per node at 1 thread on Zen 4: 7.6-8.0 -> 6.5-6.6 ms).
+fn along_rows(geo: &Conv2dGeometry) -> Conv2dGeometry {
+    let p = geo.window;
+    let column = geo.input[1] == 1 && geo.kernel[1] == 1 && p.stride[1] == 1;
+    if !column || p.pads[1] != 0 || p.pads[3] != 0 || geo.input[0] == 1 {
+        return *geo;
+    }
+    let mut g = *geo;
+    g.input = [1, geo.input[0]];
+    g.kernel = [1, geo.kernel[0]];
+    g.window = Conv2dParams {
+        stride: [1, p.stride[0]],
+        pads: [0, p.pads[0], 0, p.pads[2]],
+        dilation: [1, p.dilation[0]],
+    };
+    g
 }
 
 fn check(

@@ -268,6 +268,11 @@ fn matches_direct_convolution() {
         // Packed 3x3 rows in pairs of panels (the second of one row) with a chunked reduction.
         geometry(1, 64, [9, 21], 31, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], 1),
         geometry(2, 7, [12, 19], 26, [3, 3], [2, 2], [1, 1], [1, 0, 1, 2], 1),
+        // Planes one column wide with `[k, 1]` kernels, run along one row: padded, strided
+        // and dilated down the column, batch 2, many channels, depthwise.
+        geometry(2, 6, [20, 1], 9, [5, 1], [2, 1], [1, 1], [2, 0, 1, 0], 1),
+        geometry(1, 40, [70, 1], 70, [3, 1], [1, 1], [2, 1], [0, 0, 0, 0], 1),
+        geometry(1, 4, [33, 1], 4, [3, 1], [1, 1], [1, 1], [1, 0, 1, 0], 4),
         // Small planes with 64+ output channels (plane.rs, AVX-512).
         PLANE_CASES[0],
         PLANE_CASES[1],
