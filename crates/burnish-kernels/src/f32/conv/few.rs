@@ -34,11 +34,7 @@ pub(super) fn conv(
     for (r, field) in fields.chunks_exact_mut(k.max(1)).enumerate() {
         receptive_field(x, geo, r / pixels, (r % pixels) / ow, r % ow, field);
     }
-    let linear = w.linear().ok_or_else(|| {
-        KernelError::Conv(
-            "few-pixel convolution: the weights do not form one product operand".into(),
-        )
-    })?;
+    let linear = w.linear()?;
     let mut sums = vec![0f32; rows * co];
     linear.forward(&fields, rows, &mut sums).ok_or_else(|| {
         KernelError::Conv("few-pixel convolution: operand sizes do not match".into())

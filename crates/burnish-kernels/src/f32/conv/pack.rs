@@ -151,9 +151,9 @@ impl PackedConvWeights {
         &self.panels[(g * self.panels_per_group() + p) * len..][..len]
     }
 
-    /// The weights of a one-group convolution as a `k` x `out` product operand (`None` when
-    /// the convolution has several groups).
-    pub(crate) fn linear(&self) -> Option<&PackedLinear> {
+    /// The weights of a one-group convolution as a `k` x `out` product operand, packed on first
+    /// use (the few-pixel and small-plane paths); an error for several groups.
+    pub(crate) fn linear(&self) -> Result<&PackedLinear, KernelError> {
         self.linear
             .get_or_init(|| {
                 (self.groups == 1)
@@ -161,6 +161,12 @@ impl PackedConvWeights {
                     .flatten()
             })
             .as_ref()
+            .ok_or_else(|| {
+                KernelError::Conv(format!(
+                    "a convolution in {} groups has no single product operand",
+                    self.groups
+                ))
+            })
     }
 
     /// True when every group maps one input channel to one output channel.

@@ -72,9 +72,7 @@ pub(super) fn conv(
     let [oh, ow] = geo.output()?;
     let pixels = oh * ow;
     let (k, co) = (w.k(), w.out_channels);
-    let linear = w.linear().ok_or_else(|| {
-        KernelError::Conv("small-plane convolution: the weights do not form one operand".into())
-    })?;
+    let linear = w.linear()?;
     let plane_in = geo.input[0] * geo.input[1];
     let in_place = reads_in_place(geo, pixels);
     let mut columns = Vec::new();
