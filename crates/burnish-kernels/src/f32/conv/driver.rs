@@ -14,7 +14,7 @@ use crate::geometry::Conv2dParams;
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
+pub(super) struct OutPtr(pub(super) *mut f32);
 // SAFETY: every task writes a disjoint set of output tiles (distinct image, group, pixel block
 // or panel), so sharing the base pointer across threads never creates overlapping accesses.
 unsafe impl Send for OutPtr {}
@@ -27,7 +27,7 @@ impl OutPtr {
     ///
     /// # Safety
     /// `offset` must lie inside the output buffer.
-    unsafe fn at(self, offset: usize) -> *mut f32 {
+    pub(super) unsafe fn at(self, offset: usize) -> *mut f32 {
         // SAFETY: forwarded from this function's contract.
         unsafe { self.0.add(offset) }
     }
@@ -52,7 +52,8 @@ pub fn conv2d(
         return few::conv(x, geo, w, epi, out);
     }
     if plane::applies(geo, w) {
-        return plane::conv(x, geo, w, epi, out);
+        // SAFETY: `out` holds the checked number of initialized values.
+        return unsafe { plane::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr())) };
     }
     // SAFETY: `out` holds the checked number of initialized values.
     unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr())) }
@@ -74,7 +75,11 @@ pub fn conv2d_uninit(
     }
     check(x, geo, w, out.len())?;
     let geo = &along_rows(geo);
-    if w.is_depthwise() || few::applies(geo, w) || plane::applies(geo, w) {
+    if !w.is_depthwise() && !few::applies(geo, w) && plane::applies(geo, w) {
+        // SAFETY: the plane path writes every value and reads none (no residual).
+        return unsafe { plane::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) };
+    }
+    if w.is_depthwise() || few::applies(geo, w) {
         out.iter_mut().for_each(|v| {
             v.write(0.0);
         });
@@ -82,10 +87,8 @@ pub fn conv2d_uninit(
         let out = unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) };
         return if w.is_depthwise() {
             depthwise::conv(x, geo, w, epi, out)
-        } else if few::applies(geo, w) {
-            few::conv(x, geo, w, epi, out)
         } else {
-            plane::conv(x, geo, w, epi, out)
+            few::conv(x, geo, w, epi, out)
         };
     }
     // SAFETY: the driver only writes `out` (no residual is read) and writes every value.

@@ -18,7 +18,7 @@
 //! | the 6x16 and 12x16 (two panels) microkernels in AVX-512 registers | `zmm` |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 //! | a few output pixels per image: a few-row product | `few` |
-//! | small output planes (AVX-512): channels along the vectors, im2col columns as operand | `plane` |
+//! | channels along the vectors (AVX-512): the padded input read in place as a product's operand | `plane` |
 
 mod blocks;
 pub mod depthwise;
@@ -46,5 +46,7 @@ const HALF: usize = NR / 2;
 
 #[cfg(test)]
 mod pair_tests;
+#[cfg(test)]
+mod plane_tests;
 #[cfg(test)]
 mod tests;

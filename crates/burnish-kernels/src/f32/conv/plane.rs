@@ -1,15 +1,20 @@
-//! Convolutions with small output planes (7x7 to 14x14 pixels: the late stages of ImageNet
-//! CNNs, detector necks) on AVX-512. The blocked driver puts 16 output pixels in a vector, so a
-//! 7x7 plane fills 49 of 64 lanes; here vectors run along output channels instead. The
-//! image's im2col columns (`k` x pixels; the input plane itself for an unpadded pointwise conv)
-//! are the transposed left operand of the weight's packed product
-//! ([`crate::f32::linear::PackedLinear::forward_transposed`], 6 pixels x 64 channels per
-//! register tile, no lane left idle), and the epilogue writes the pixels x channels sums back
-//! as NCHW planes (measured on Zen 4, one thread: 512->512 3x3 on 7x7 71 -> 100 GFLOP/s).
+//! Convolutions with channels along the vectors (AVX-512). The blocked driver puts 16 output
+//! pixels in a vector, so a 7x7 plane fills 49 of 64 lanes, and its 6 x 16 tile (six
+//! accumulators) reads the input at arbitrary alignment. Here the input, padded once, is read
+//! in place as the left operand of the weight's packed product
+//! ([`crate::f32::linear::PackedLinear::forward_gathered`]: each output pixel's window origin
+//! plus each reduction step's offset), 6 pixels x 64 channels per register tile with no lane
+//! idle, and the epilogue writes the pixels x channels sums back as NCHW planes, a chunk of
+//! pixels at a time so the sums stay in cache. Measured on Zen 4, one thread, best of four
+//! alternations against the blocked driver: 512->512 3x3 on 7x7 3193 -> 2428 us, 64->64 3x3
+//! on 56x56 2912 -> 2383 us (onnxruntime 2225), 256->64 1x1 on 56x56 1956 -> 1161 us; with
+//! two threads, images and chunks run as tasks (the same three: 0.81-0.83x).
 
 use rayon::prelude::*;
 
+use super::driver::OutPtr;
 use super::micro::clamp;
+use super::padded::Padded;
 use super::{Conv2dGeometry, Epilogue, PackedConvWeights};
 use crate::KernelError;
 
@@ -18,17 +23,25 @@ use crate::KernelError;
 const MIN_PIXELS: usize = super::few::FEW_PIXELS + 1;
 /// Output pixels per image up to which it does.
 const MAX_PIXELS: usize = 196;
-/// Output pixels per image up to which a pointwise conv with a long reduction does.
-const MAX_POINTWISE_PIXELS: usize = 784;
 /// A pointwise reduction from which that holds.
 const LONG_K: usize = 256;
+/// A reduction from which any plane size takes this path when it is at least as long as the
+/// output channels: the transposing epilogue costs about one step per output, which then
+/// stays small beside the product (shorter ones go faster on the blocked driver's pixel lanes:
+/// 1x1 64->128 on 12x160 1.07x, 3x3 16->64 on 56x56 1.02x its time).
+const MIN_K: usize = 192;
 /// Output channels from which it pays (a 64-channel panel per register tile).
 const MIN_CHANNELS: usize = 64;
-/// Values from which the im2col columns and the epilogue are split across threads.
+/// Output pixels whose sums one product computes before the epilogue writes them out, so the
+/// sums stay in cache (larger planes go in equal chunks of about this many).
+const CHUNK_PIXELS: usize = 256;
+/// Sums from which the epilogue is split across threads.
 const PARALLEL_VALUES: usize = 1 << 15;
 
-/// True when `geo` (checked against `w`) runs on this path on this CPU: where the blocked
-/// driver would leave more of its 16 pixel lanes idle than this path leaves channel lanes
+/// True when `geo` (checked against `w`) runs on this path on this CPU: a reduction of at
+/// least `max(co, MIN_K)` steps at any plane size (see [`MIN_K`]); on planes up to
+/// [`MAX_PIXELS`] also where the blocked driver would leave more of its 16 pixel lanes idle
+/// than this path leaves channel lanes
 /// (7x7 3x3 512->512: 2960 -> 2330 us; 13x13 3x3 96->96 stays, 326 against 333), and for
 /// unpadded pointwise convs with a long reduction, read in place (13x13 384->192 292 -> 235,
 /// 28x28 512->128 74 -> 98 GFLOP/s; a short one, 8x20 128->512, stays: 218 against 230).
@@ -44,11 +57,10 @@ pub(super) fn applies(geo: &Conv2dGeometry, w: &PackedConvWeights) -> bool {
     let used = |n: usize| n as f32 / (16 * n.div_ceil(16)) as f32;
     let long = reads_in_place(geo, pixels) && w.k() >= LONG_K;
     let fuller = used(co) > used(pixels) + 0.03;
-    match pixels {
-        p if p < MIN_PIXELS => false,
-        p if p <= MAX_PIXELS => long || fuller,
-        p => long && p <= MAX_POINTWISE_PIXELS && w.k() >= 4 * co,
+    if pixels < MIN_PIXELS {
+        return false;
     }
+    w.k() >= co.max(MIN_K) || (pixels <= MAX_PIXELS && (long || fuller))
 }
 
 /// True for an unpadded pointwise conv with stride 1: the input planes are the transposed
@@ -60,58 +72,90 @@ fn reads_in_place(geo: &Conv2dGeometry, pixels: usize) -> bool {
         && geo.input[0] * geo.input[1] == pixels
 }
 
-/// The convolution of `x` into `out` (see [`super::conv2d`]); `geo` was checked against `w`,
-/// `x` and `out`, and [`applies`] holds.
-pub(super) fn conv(
+/// The convolution of `x` into `y` (see [`super::conv2d`]), writing every output value; `geo`
+/// was checked against `w`, `x` and the output, and [`applies`] holds. Images and large
+/// planes go in chunks of pixels, one task each; a single chunk splits its product and
+/// epilogue across threads instead.
+///
+/// # Safety
+/// `y` is valid for writes of `geo.output_len()` values (and reads of them with
+/// `epi.accumulate`), untouched by anything else during the call.
+pub(super) unsafe fn conv(
     x: &[f32],
     geo: &Conv2dGeometry,
     w: &PackedConvWeights,
     epi: &Epilogue,
-    out: &mut [f32],
+    y: OutPtr,
 ) -> Result<(), KernelError> {
     let [oh, ow] = geo.output()?;
     let pixels = oh * ow;
-    let (k, co) = (w.k(), w.out_channels);
+    let co = w.out_channels;
     let linear = w.linear()?;
-    let plane_in = geo.input[0] * geo.input[1];
-    let in_place = reads_in_place(geo, pixels);
-    let mut columns = Vec::new();
-    let mut sums = vec![0f32; pixels * co];
-    let threads = rayon::current_num_threads() > 1;
-    for (image, y) in out.chunks_exact_mut(co * pixels).enumerate() {
-        let xi = &x[image * geo.in_channels * plane_in..][..geo.in_channels * plane_in];
-        let xt = if in_place {
-            xi
-        } else {
-            columns.resize(k * pixels, 0.0);
-            let fill = |(kk, row): (usize, &mut [f32])| column(xi, geo, [oh, ow], kk, row);
-            if threads && k * pixels >= PARALLEL_VALUES {
-                columns.par_chunks_mut(pixels).enumerate().for_each(fill);
-            } else {
-                columns.chunks_mut(pixels).enumerate().for_each(fill);
-            }
-            &columns[..]
-        };
+    let padded = Padded::new(x, geo, true);
+    let steps = padded.offsets(geo);
+    let origins: Vec<usize> = (0..pixels).map(|p| padded.origin(p / ow, p % ow)).collect();
+    let threads = rayon::current_num_threads();
+    let mut per_image = pixels.div_ceil(CHUNK_PIXELS);
+    if per_image > 1 && !geo.batch.is_multiple_of(threads) {
+        per_image = per_image.next_multiple_of(threads);
+    }
+    let chunk = pixels.div_ceil(per_image);
+    let per_image = pixels.div_ceil(chunk);
+    let tasks = geo.batch * per_image;
+    let terms = w.terms(0, co);
+    let failed = || KernelError::Conv("small-plane convolution: operand sizes do not match".into());
+    if threads > 1 && tasks == 1 {
+        let mut sums = vec![0f32; pixels * co];
+        let xi = padded.channels_from(0);
+        let parallel = sums.len() >= PARALLEL_VALUES;
         linear
-            .forward_transposed(xt, pixels, &mut sums)
-            .ok_or_else(|| {
-                KernelError::Conv("small-plane convolution: operand sizes do not match".into())
-            })?;
-        let terms = w.terms(0, co);
+            .forward_gathered(xi, (&origins, &steps), &mut sums, true)
+            .ok_or_else(failed)?;
         let add_terms = |row: &mut [f32]| with_terms(&terms, epi, row);
-        if threads && co * pixels >= PARALLEL_VALUES {
+        if parallel {
             sums.par_chunks_mut(co).for_each(add_terms);
-            let write =
-                |(b, y): (usize, &mut [f32])| finish(&sums[b * BLOCK..], co, pixels, epi, y);
-            y.par_chunks_mut(BLOCK * pixels).enumerate().for_each(write);
         } else {
             sums.chunks_mut(co).for_each(add_terms);
-            for (b, y) in y.chunks_mut(BLOCK * pixels).enumerate() {
-                finish(&sums[b * BLOCK..], co, pixels, epi, y);
-            }
         }
+        let write = |b: usize| {
+            let channels = b * BLOCK..co.min((b + 1) * BLOCK);
+            // SAFETY: block `b` writes only its own channels' planes of the one image.
+            unsafe { finish(&sums, co, channels, (0, pixels), epi, y) }
+        };
+        if parallel {
+            (0..co.div_ceil(BLOCK)).into_par_iter().for_each(write);
+        } else {
+            (0..co.div_ceil(BLOCK)).for_each(write);
+        }
+        return Ok(());
     }
-    Ok(())
+    let task = |sums: &mut Vec<f32>, t: usize| -> Result<(), KernelError> {
+        let (image, c) = (t / per_image, t % per_image);
+        let rows = &origins[c * chunk..pixels.min((c + 1) * chunk)];
+        sums.resize(rows.len() * co, 0.0);
+        let xi = padded.channels_from(image * geo.in_channels);
+        linear
+            .forward_gathered(xi, (rows, &steps), sums, false)
+            .ok_or_else(failed)?;
+        sums.chunks_mut(co)
+            .for_each(|row| with_terms(&terms, epi, row));
+        // SAFETY: `image` lies inside `out`; this task alone writes its pixels `c * chunk..`.
+        let yi = OutPtr(unsafe { y.at(image * co * pixels) });
+        for b in 0..co.div_ceil(BLOCK) {
+            let channels = b * BLOCK..co.min((b + 1) * BLOCK);
+            // SAFETY: as above, for every channel of the image.
+            unsafe { finish(sums, co, channels, (c * chunk, pixels), epi, yi) };
+        }
+        Ok(())
+    };
+    if threads > 1 {
+        (0..tasks)
+            .into_par_iter()
+            .try_for_each_init(Vec::new, |sums, t| task(sums, t))
+    } else {
+        let mut sums = Vec::new();
+        (0..tasks).try_for_each(|t| task(&mut sums, t))
+    }
 }
 
 /// Adds the bias and affine terms to one pixel's sums (all channels), in the order
@@ -139,65 +183,31 @@ fn with_terms(terms: &super::Terms<'_>, epi: &Epilogue, row: &mut [f32]) {
 /// one L1 set).
 const BLOCK: usize = 16;
 
-/// Writes the planes `y` of up to [`BLOCK`] output channels from their columns of the
-/// pixels x channels `sums` (`sums[p * co + j]` is pixel `p` of the block's channel `j`),
-/// adding the residual and clamping when there is one (else [`with_terms`] clamped).
-fn finish(sums: &[f32], co: usize, pixels: usize, epi: &Epilogue, y: &mut [f32]) {
-    let channels = y.len() / pixels;
-    for p in 0..pixels {
-        let row = &sums[p * co..][..channels];
-        if !epi.accumulate {
-            for (j, &v) in row.iter().enumerate() {
-                y[j * pixels + p] = v;
-            }
-            continue;
-        }
-        for (j, &v) in row.iter().enumerate() {
-            let dst = &mut y[j * pixels + p];
-            *dst = clamp(v + *dst, epi);
-        }
-    }
-}
-
-/// Row `kk` of the im2col columns of one image: reduction step `kk` (input channel, kernel row,
-/// kernel column, the weights' order) for every output pixel, zero where the window reads
-/// padding.
-fn column(x: &[f32], geo: &Conv2dGeometry, [oh, ow]: [usize; 2], kk: usize, row: &mut [f32]) {
-    let [h, wd] = geo.input;
-    let [kh, kw] = geo.kernel;
-    let (ci, ky, kx) = (kk / (kh * kw), kk / kw % kh, kk % kw);
-    let src = &x[ci * h * wd..][..h * wd];
-    let [sy, sx] = geo.window.stride;
-    let [dy, dx] = geo.window.dilation;
-    let [pt, pl] = geo.window.pad_begin();
-    // Output columns whose input column lies inside the plane: `0 <= ox * sx + a < wd`.
-    let a = (kx * dx) as isize - pl as isize;
-    let lo = if a >= 0 {
-        0
-    } else {
-        (-a as usize).div_ceil(sx)
-    };
-    let hi = if (wd as isize) > a {
-        ((wd as isize - a) as usize).div_ceil(sx).min(ow)
-    } else {
-        0
-    };
-    for (oy, out) in row.chunks_exact_mut(ow).enumerate().take(oh) {
-        let iy = (oy * sy + ky * dy).checked_sub(pt).filter(|&iy| iy < h);
-        let (Some(iy), true) = (iy, lo < hi) else {
-            out.fill(0.0);
-            continue;
-        };
-        out[..lo].fill(0.0);
-        out[hi..].fill(0.0);
-        let line = &src[iy * wd..][..wd];
-        let first = (lo * sx) as isize + a;
-        if sx == 1 {
-            out[lo..hi].copy_from_slice(&line[first as usize..][..hi - lo]);
-        } else {
-            for (j, v) in out[lo..hi].iter_mut().enumerate() {
-                *v = line[first as usize + j * sx];
-            }
+/// Writes pixels `p0..` (as many as `sums` holds rows of `co`) of output channels
+/// `channels` (planes of `pixels` values from `y`) from the pixels x channels `sums`
+/// (`sums[p * co + j]` is the chunk's pixel `p` of channel `j`), adding the residual and
+/// clamping when there is one (else [`with_terms`] clamped).
+///
+/// # Safety
+/// `y` holds `co` planes of `pixels` values, `p0` plus the chunk's pixels fit in one, and
+/// nothing else touches the values written.
+unsafe fn finish(
+    sums: &[f32],
+    co: usize,
+    channels: std::ops::Range<usize>,
+    (p0, pixels): (usize, usize),
+    epi: &Epilogue,
+    y: OutPtr,
+) {
+    for (p, row) in sums.chunks_exact(co).enumerate() {
+        for j in channels.clone() {
+            // SAFETY: channel `j < co`, pixel `p0 + p < pixels` (this function's contract).
+            let dst = unsafe { &mut *y.at(j * pixels + p0 + p) };
+            *dst = if epi.accumulate {
+                clamp(row[j] + *dst, epi)
+            } else {
+                row[j]
+            };
         }
     }
 }

@@ -23,6 +23,22 @@ const SMALL_ROWS: usize = 32;
 /// Weight elements above which a call splits its column blocks across threads.
 const PARALLEL_WEIGHTS: usize = 1 << 16;
 
+/// Where the AVX-512 kernel reads `x[r][i]`, row `r` and reduction step `i` of its left
+/// operand.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+enum Operand<'a> {
+    /// `x[r * rs + i * ks]`: `(k, 1)` for row-major `x`, `(1, m)` for `x` given transposed.
+    Strided { x: &'a [f32], rs: usize, ks: usize },
+    /// `x[rows[r] + steps[i]]`: a convolution's input read in place, `rows` the window origins
+    /// of its output pixels, `steps` the offsets of its reduction steps from them.
+    Gathered {
+        x: &'a [f32],
+        rows: &'a [usize],
+        steps: &'a [usize],
+    },
+}
+
 /// A constant weight `W` (`k` x `n`) in column panels and optional bias for `y = x W + bias`.
 #[derive(Debug, Clone)]
 pub struct PackedLinear {
@@ -129,12 +145,12 @@ impl PackedLinear {
             // and the panels and bias hold what `new` and `with_bias` made them hold.
             unsafe {
                 zmm::forward(
-                    x,
-                    (k, 1),
+                    Operand::Strided { x, rs: k, ks: 1 },
                     (m, k, n),
                     &self.panels,
                     self.bias.as_deref(),
                     out,
+                    true,
                 )
             };
             return Some(());
@@ -201,12 +217,16 @@ impl PackedLinear {
             // SAFETY: as in `forward`, with `xt` holding `k` rows of `m` values.
             unsafe {
                 zmm::forward(
-                    xt,
-                    (1, m),
+                    Operand::Strided {
+                        x: xt,
+                        rs: 1,
+                        ks: m,
+                    },
                     (m, k, n),
                     &self.panels,
                     self.bias.as_deref(),
                     out,
+                    true,
                 )
             };
             return Some(());
@@ -218,6 +238,42 @@ impl PackedLinear {
             }
         }
         self.forward(&x, m, out)
+    }
+
+    /// [`Self::forward`] with row `r`'s step `i` read at `x[rows[r] + steps[i]]`: a
+    /// convolution's input read in place, with `rows` its output pixels' window origins and
+    /// `steps` (`k` of them) its reduction steps' offsets; on the calling thread alone unless
+    /// `parallel`. AVX-512 only: `None` elsewhere, or when a read would leave `x` or the
+    /// lengths do not match.
+    pub fn forward_gathered(
+        &self,
+        x: &[f32],
+        (rows, steps): (&[usize], &[usize]),
+        out: &mut [f32],
+        parallel: bool,
+    ) -> Option<()> {
+        let (m, k, n) = (rows.len(), self.k, self.n);
+        let reach = rows.iter().max().copied().unwrap_or(0) + steps.iter().max().copied()?;
+        if steps.len() != k || out.len() != m.checked_mul(n)? || (m > 0 && reach >= x.len()) {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if cpu::features().avx512() {
+            // SAFETY: the CPU has AVX-512F and FMA (probed); every read `rows[r] + steps[i]`
+            // lies inside `x` (checked above), the other lengths as in `forward`.
+            unsafe {
+                zmm::forward(
+                    Operand::Gathered { x, rows, steps },
+                    (m, k, n),
+                    &self.panels,
+                    self.bias.as_deref(),
+                    out,
+                    parallel,
+                )
+            };
+            return Some(());
+        }
+        None
     }
 }
 

@@ -143,6 +143,65 @@ fn a_transposed_operand_gives_the_same_bits() {
     assert!(p.forward_transposed(&[1.0; 3], 2, &mut [0.0; 6]).is_none());
 }
 
+/// A gathered operand (rows at scattered origins, steps at scattered offsets, as a conv reads
+/// its padded input, with a reduction longer than one `KC` slice) gives the bits of the same
+/// rows gathered into a row-major `x`, on one thread and split across three; reads past the
+/// end are refused.
+#[test]
+fn a_gathered_operand_gives_the_same_bits() {
+    if !cpu::features().avx512() {
+        let p = PackedLinear::new(&[1.0; 6], 2, 3, false).unwrap();
+        assert!(
+            p.forward_gathered(&[1.0; 4], (&[0], &[0, 1]), &mut [0.0; 3], false)
+                .is_none()
+        );
+        return;
+    }
+    let (m, k, n) = (23, 300, 70);
+    let src: Vec<f32> = (0..4000)
+        .map(|i| ((i * 7 % 37) as f32 - 18.0) * 0.05)
+        .collect();
+    let rows: Vec<usize> = (0..m).map(|r| (r * 13) % 41 + r / 5).collect();
+    let steps: Vec<usize> = (0..k).map(|i| i * 11 + (i % 3)).collect();
+    let mut x = vec![0f32; m * k];
+    for (r, &o) in rows.iter().enumerate() {
+        for (i, &s) in steps.iter().enumerate() {
+            x[r * k + i] = src[o + s];
+        }
+    }
+    let w: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 17 % 29) as f32 - 14.0) * 0.03)
+        .collect();
+    let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.01).collect();
+    let p = PackedLinear::new(&w, k, n, false)
+        .unwrap()
+        .with_bias(bias)
+        .unwrap();
+    let mut want = vec![0f32; m * n];
+    p.forward(&x, m, &mut want).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    for (threads, parallel) in [(1, false), (3, true)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut got = vec![0f32; m * n];
+        pool.install(|| p.forward_gathered(&src, (&rows, &steps), &mut got, parallel))
+            .unwrap();
+        assert_eq!(bits(&want), bits(&got), "{threads} thread(s)");
+    }
+    let reach = rows.iter().max().unwrap() + steps.iter().max().unwrap();
+    let short = &src[..reach];
+    assert!(
+        p.forward_gathered(short, (&rows, &steps), &mut [0.0; 23 * 70], false)
+            .is_none()
+    );
+    assert!(
+        p.forward_gathered(&src, (&rows, &steps[1..]), &mut [0.0; 23 * 70], false)
+            .is_none()
+    );
+}
+
 #[test]
 fn rejects_mismatched_lengths() {
     assert!(PackedLinear::new(&[1.0; 5], 2, 3, false).is_none());

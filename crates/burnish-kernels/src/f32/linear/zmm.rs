@@ -8,7 +8,7 @@ use std::arch::x86_64::*;
 
 use rayon::prelude::*;
 
-use super::{KC, NB};
+use super::{KC, NB, Operand};
 
 /// Rows per register tile.
 const RB: usize = 6;
@@ -31,20 +31,20 @@ impl Out {
 }
 
 /// `out (m x n) = x (m x k) W + bias` over `W`'s panels (see [`super::PackedLinear`]), with
-/// `x[r][i]` at `x[r * rs + i * ks]`: `(k, 1)` for row-major `x`, `(1, m)` for `x` given
-/// transposed (`k` x `m`, as an NCHW plane is to a convolution's pixels).
+/// `x[r][i]` where `x` says; split across the rayon pool when `parallel` and large enough.
 ///
 /// # Safety
-/// The CPU must support AVX-512F and FMA; `x` holds `m * k` values at those strides, `out`
-/// `m * n`, `panels` `n.div_ceil(NB) * k * NB`, `bias` (when given) `n`.
+/// The CPU must support AVX-512F and FMA; `x` reads inside its slice for `m` rows and `k`
+/// steps, `out` holds `m * n` values, `panels` `n.div_ceil(NB) * k * NB`, `bias` (when given)
+/// `n`.
 #[target_feature(enable = "avx512f,fma")]
 pub(super) unsafe fn forward(
-    x: &[f32],
-    (rs, ks): (usize, usize),
+    x: Operand<'_>,
     (m, k, n): (usize, usize, usize),
     panels: &[f32],
     bias: Option<&[f32]>,
     out: &mut [f32],
+    parallel: bool,
 ) {
     if k == 0 {
         for row in out.chunks_exact_mut(n.max(1)) {
@@ -77,8 +77,14 @@ pub(super) unsafe fn forward(
             let tile = Tile {
                 w: panel[k0 * NB..].as_ptr(),
                 kc,
-                rs,
-                ks,
+                ks: match x {
+                    Operand::Strided { ks, .. } => ks,
+                    Operand::Gathered { .. } => 0,
+                },
+                steps: match x {
+                    Operand::Strided { .. } => std::ptr::null(),
+                    Operand::Gathered { steps, .. } => steps[k0..].as_ptr(),
+                },
                 ldo: n,
                 masks,
                 resume: k0 > 0,
@@ -87,23 +93,30 @@ pub(super) unsafe fn forward(
             for g in g0..g1 {
                 let r0 = first_row(g);
                 let rows = first_row(g + 1) - r0;
-                let xp = x[r0 * rs + k0 * ks..].as_ptr();
+                let xs: [*const f32; RB] = std::array::from_fn(|r| match x {
+                    Operand::Strided { x, rs, ks } => x
+                        .as_ptr()
+                        .wrapping_add((r0 + r.min(rows - 1)) * rs + k0 * ks),
+                    Operand::Gathered { x, rows: at, .. } => {
+                        x.as_ptr().wrapping_add(at[r0 + r.min(rows - 1)])
+                    }
+                });
                 let op = dst.at(r0 * n + j0);
                 // SAFETY: rows `r0..r0 + rows` of `x` hold `k` values each from `k0`; the
                 // panel slice holds `kc * NB` values; this task alone writes rows
                 // `r0..r0 + rows`, columns `j0..j0 + width` of `out` (masked stores).
                 unsafe {
                     match width.div_ceil(16) {
-                        1 => tile.rows::<1>(rows, xp, op),
-                        2 => tile.rows::<2>(rows, xp, op),
-                        3 => tile.rows::<3>(rows, xp, op),
-                        _ => tile.rows::<4>(rows, xp, op),
+                        1 => tile.rows::<1>(rows, &xs, op),
+                        2 => tile.rows::<2>(rows, &xs, op),
+                        3 => tile.rows::<3>(rows, &xs, op),
+                        _ => tile.rows::<4>(rows, &xs, op),
                     }
                 }
             }
         }
     };
-    if threads > 1 && m * k * n >= PARALLEL_MACS {
+    if parallel && threads > 1 && m * k * n >= PARALLEL_MACS {
         let want = 4 * threads;
         let bands = want.div_ceil(blocks).clamp(1, groups);
         let per_band = groups.div_ceil(bands);
@@ -124,9 +137,10 @@ struct Tile {
     /// The panel's first row of this slice (`kc` rows of `NB`).
     w: *const f32,
     kc: usize,
-    /// Strides of `x` between rows and between reduction steps.
-    rs: usize,
+    /// Stride of a strided `x` between reduction steps.
     ks: usize,
+    /// A gathered `x`'s step offsets from this slice's first (null for a strided `x`).
+    steps: *const usize,
     /// Row stride of `out`.
     ldo: usize,
     /// Valid lanes of the panel's four 16-column vectors.
@@ -145,7 +159,7 @@ impl Tile {
     /// As for [`Self::run`].
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    unsafe fn rows<const V: usize>(&self, rows: usize, x: *const f32, out: *mut f32) {
+    unsafe fn rows<const V: usize>(&self, rows: usize, x: &[*const f32; RB], out: *mut f32) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
             match rows {
@@ -159,14 +173,16 @@ impl Tile {
         }
     }
 
-    /// `out[r] (+)= x[r] w` for `R` rows and the panel's first `V` vectors, `x` and `out` at the tile's first row and column.
+    /// `out[r] (+)= x[r] w` for `R` rows and the panel's first `V` vectors, `x` the rows'
+    /// first values of this slice and `out` at the tile's first row and column.
     ///
     /// # Safety
-    /// AVX-512F and FMA; `R` rows of `x` readable for `kc` steps at strides `rs` and `ks`; `R` rows of
-    /// `out` writable at the masked lanes at stride `ldo`; `w` readable for `kc * NB` values.
+    /// AVX-512F and FMA; the first `R` rows of `x` readable for `kc` steps at stride `ks` or at
+    /// the `steps` offsets; `R` rows of `out` writable at the masked lanes at stride `ldo`; `w`
+    /// readable for `kc * NB` values.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    unsafe fn run<const R: usize, const V: usize>(&self, x: *const f32, out: *mut f32) {
+    unsafe fn run<const R: usize, const V: usize>(&self, x: &[*const f32; RB], out: *mut f32) {
         let masks = self.masks;
         // SAFETY: all reads and writes stay inside the ranges of this function's contract.
         unsafe {
@@ -178,10 +194,9 @@ impl Tile {
                     }
                 }
             }
-            let xs: [*const f32; R] = std::array::from_fn(|r| x.add(r * self.rs));
+            let xs: [*const f32; R] = std::array::from_fn(|r| x[r]);
             let mut pw = self.w;
-            let mut at = 0;
-            for _ in 0..self.kc {
+            let mut step = |at: usize| {
                 let mut w = [_mm512_setzero_ps(); V];
                 for (v, wv) in w.iter_mut().enumerate() {
                     *wv = _mm512_loadu_ps(pw.add(16 * v));
@@ -193,7 +208,15 @@ impl Tile {
                     }
                 }
                 pw = pw.add(NB);
-                at += self.ks;
+            };
+            if self.steps.is_null() {
+                for i in 0..self.kc {
+                    step(i * self.ks);
+                }
+            } else {
+                for i in 0..self.kc {
+                    step(*self.steps.add(i));
+                }
             }
             if let Some(b) = self.bias {
                 for (v, m) in masks.iter().enumerate().take(V) {
