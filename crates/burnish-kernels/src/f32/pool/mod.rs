@@ -32,6 +32,15 @@ pub struct PoolAxis {
 impl PoolAxis {
     /// Input index of tap `t` of output `o`, when inside the input.
     #[inline(always)]
+    /// One window that reads exactly the whole input: no padding, no dilated gaps.
+    fn covers_input(&self) -> bool {
+        self.output == 1
+            && self.kernel == self.input
+            && self.pad == 0
+            && self.pad_end == 0
+            && (self.dilation == 1 || self.kernel == 1)
+    }
+
     fn tap(&self, o: usize, t: usize) -> Option<usize> {
         (o * self.stride + t * self.dilation)
             .checked_sub(self.pad)
@@ -147,8 +156,13 @@ fn pool2d<R: Reduce>(
     if plane_out == 0 {
         return Some(());
     }
+    let whole = plane_out == 1 && rows.covers_input() && cols.covers_input();
     let one = |(src, dst): (&[f32], &mut [f32])| {
-        dispatch::<R>(src, rows, cols, dst);
+        if whole {
+            dst[0] = reduce_all::<R>(src);
+        } else {
+            dispatch::<R>(src, rows, cols, dst);
+        }
         if !counts.is_empty() {
             dst.iter_mut().zip(counts).for_each(|(v, &c)| *v /= c);
         }
@@ -163,6 +177,23 @@ fn pool2d<R: Reduce>(
             .for_each(one);
     }
     Some(())
+}
+
+/// `R` over all of `src` (a window that is the whole plane: the global pools of classifier
+/// heads exported as `AveragePool` with a 7x7 kernel), in sixteen interleaved lanes.
+fn reduce_all<R: Reduce>(src: &[f32]) -> f32 {
+    let mut lanes = [R::EMPTY; 16];
+    let mut chunks = src.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l = R::combine(*l, v);
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(R::EMPTY, |a, &v| R::combine(a, v));
+    lanes.iter().fold(tail, |a, &v| R::combine(a, v))
 }
 
 fn dispatch<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]) {

@@ -178,3 +178,34 @@ fn a_nan_in_a_window_makes_its_maximum_nan() {
         }
     }
 }
+
+/// A window that is the whole plane (7x7 on 7x7, 13x21 on 13x21: the classifier-head pools)
+/// gives the definition's average and maximum, NaN included, on several planes.
+#[test]
+fn a_whole_plane_window_matches_the_definition() {
+    for (h, w) in [(7, 7), (13, 21), (1, 5)] {
+        let mut x: Vec<f32> = (0..4 * h * w)
+            .map(|i| ((i * 37 % 23) as f32) * 0.25 - 2.0)
+            .collect();
+        x[2 * h * w + h * w / 2] = f32::NAN;
+        let rows = axis(h, h, 1, 1, (0, 0), false);
+        let cols = axis(w, w, 1, 1, (0, 0), false);
+        let mut avg = vec![0f32; 4];
+        avg_pool2d(&x, 4, rows, cols, false, &mut avg).unwrap();
+        let mut max = vec![0f32; 4];
+        max_pool2d(&x, 4, rows, cols, &mut max).unwrap();
+        for (p, plane) in x.chunks(h * w).enumerate() {
+            let want = average(plane, rows, cols, false)[0];
+            let top = reference(plane, rows, cols)[0];
+            if p == 2 {
+                assert!(avg[p].is_nan() && max[p].is_nan(), "{h}x{w} plane {p}");
+                continue;
+            }
+            assert!(
+                (avg[p] - want).abs() <= 1e-6 * want.abs().max(1.0),
+                "{h}x{w} plane {p}"
+            );
+            assert_eq!(max[p], top, "{h}x{w} plane {p}");
+        }
+    }
+}
