@@ -8,6 +8,8 @@ use rayon::prelude::*;
 use super::blocks::{Block, Layout, blocks, gather_in_bounds, k_chunks, pack};
 use super::micro::{BRows, Partial, TileOut, tile, tile_pair};
 use super::padded::Padded;
+#[cfg(target_arch = "x86_64")]
+use super::pointwise;
 use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few, plane};
 use crate::KernelError;
 use crate::geometry::Conv2dParams;
@@ -51,6 +53,11 @@ pub fn conv2d(
     if few::applies(geo, w) {
         return few::conv(x, geo, w, epi, out);
     }
+    #[cfg(target_arch = "x86_64")]
+    if pointwise::applies(geo, w) {
+        // SAFETY: `out` holds the checked number of initialized values.
+        return unsafe { pointwise::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr())) };
+    }
     if plane::applies(geo, w) {
         // SAFETY: `out` holds the checked number of initialized values.
         return unsafe { plane::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr())) };
@@ -75,6 +82,11 @@ pub fn conv2d_uninit(
     }
     check(x, geo, w, out.len())?;
     let geo = &along_rows(geo);
+    #[cfg(target_arch = "x86_64")]
+    if !few::applies(geo, w) && pointwise::applies(geo, w) {
+        // SAFETY: the pointwise path writes every value and reads none (no residual).
+        return unsafe { pointwise::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) };
+    }
     if !w.is_depthwise() && !few::applies(geo, w) && plane::applies(geo, w) {
         // SAFETY: the plane path writes every value and reads none (no residual).
         return unsafe { plane::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) };

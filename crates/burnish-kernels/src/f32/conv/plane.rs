@@ -23,8 +23,6 @@ use crate::KernelError;
 const MIN_PIXELS: usize = super::few::FEW_PIXELS + 1;
 /// Output pixels per image up to which it does.
 const MAX_PIXELS: usize = 196;
-/// A pointwise reduction from which that holds.
-const LONG_K: usize = 256;
 /// A reduction from which any plane size takes this path when it is at least as long as the
 /// output channels: the transposing epilogue costs about one step per output, which then
 /// stays small beside the product (shorter ones go faster on the blocked driver's pixel lanes:
@@ -38,14 +36,12 @@ const CHUNK_PIXELS: usize = 256;
 /// Sums from which the epilogue is split across threads.
 const PARALLEL_VALUES: usize = 1 << 15;
 
-/// True when `geo` (checked against `w`) runs on this path on this CPU: a reduction of at
-/// least `max(co, MIN_K)` steps at any plane size (see [`MIN_K`]); on planes up to
-/// [`MAX_PIXELS`] also where the blocked driver would leave more of its 16 pixel lanes idle
-/// than this path leaves channel lanes
-/// (7x7 3x3 512->512: 2960 -> 2330 us; 13x13 3x3 96->96 stays, 326 against 333), and for
-/// unpadded pointwise convs with a long reduction, read in place (13x13 384->192 292 -> 235,
-/// 28x28 512->128 74 -> 98 GFLOP/s; a short one, 8x20 128->512, stays: 218 against 230).
-/// Measured on Zen 4, one thread, best of four alternations.
+/// True when `geo` (checked against `w`) runs on this path on this CPU (pointwise convs that
+/// [`super::pointwise`] takes aside): a reduction of at least `max(co, MIN_K)` steps at any
+/// plane size (see [`MIN_K`]); on planes up to [`MAX_PIXELS`] also where the blocked driver
+/// would leave more of its 16 pixel lanes idle than this path leaves channel lanes (7x7 3x3
+/// 512->512: 2960 -> 2330 us; 13x13 3x3 96->96 stays, 326 against 333). Measured on Zen 4,
+/// one thread, best of four alternations.
 pub(super) fn applies(geo: &Conv2dGeometry, w: &PackedConvWeights) -> bool {
     let Ok([oh, ow]) = geo.output() else {
         return false;
@@ -54,22 +50,14 @@ pub(super) fn applies(geo: &Conv2dGeometry, w: &PackedConvWeights) -> bool {
     if !crate::cpu::features().avx512() || w.groups != 1 || co < MIN_CHANNELS {
         return false;
     }
-    let used = |n: usize| n as f32 / (16 * n.div_ceil(16)) as f32;
-    let long = reads_in_place(geo, pixels) && w.k() >= LONG_K;
-    let fuller = used(co) > used(pixels) + 0.03;
-    if pixels < MIN_PIXELS {
-        return false;
-    }
-    w.k() >= co.max(MIN_K) || (pixels <= MAX_PIXELS && (long || fuller))
+    pixels >= MIN_PIXELS && (w.k() >= co.max(MIN_K) || lanes_fuller(pixels, co))
 }
 
-/// True for an unpadded pointwise conv with stride 1: the input planes are the transposed
-/// operand as they are.
-fn reads_in_place(geo: &Conv2dGeometry, pixels: usize) -> bool {
-    geo.kernel == [1, 1]
-        && geo.window.stride == [1, 1]
-        && geo.window.pads == [0; 4]
-        && geo.input[0] * geo.input[1] == pixels
+/// True when a plane of `pixels` (up to [`MAX_PIXELS`]) leaves more of 16 pixel lanes idle
+/// than `co` channels leave of 16 channel lanes.
+pub(super) fn lanes_fuller(pixels: usize, co: usize) -> bool {
+    let used = |n: usize| n as f32 / (16 * n.div_ceil(16)) as f32;
+    pixels <= MAX_PIXELS && co >= MIN_CHANNELS && used(co) > used(pixels) + 0.03
 }
 
 /// The convolution of `x` into `y` (see [`super::conv2d`]), writing every output value; `geo`

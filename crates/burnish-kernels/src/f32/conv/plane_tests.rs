@@ -1,31 +1,21 @@
-//! The channel-lane path (`plane.rs`, AVX-512) against a direct f64 convolution, on one
-//! thread and on three (single chunks split inside, several chunks as tasks).
+//! The channel-lane and pointwise paths (`plane.rs`, `pointwise.rs`, AVX-512) against a direct
+//! f64 convolution, on one thread and on three (tasks and single chunks split inside).
 
 use super::tests::{Lcg, check, geometry};
 use super::*;
 
 /// Convolutions that take the channel-lane path with AVX-512: small planes with stride 2,
-/// asymmetric pads and dilation and channels no multiple of 16; unpadded pointwise convs with a
-/// long reduction on a small and on a larger plane; planes of several chunks of pixels (3x3
-/// padded, batch 2; stride 2 with asymmetric pads; pointwise), whose chunks run as tasks.
-const PLANE_CASES: [Conv2dGeometry; 7] = [
+/// asymmetric pads and dilation and channels no multiple of 16; a pointwise conv on a small
+/// plane whose channels fill the lanes better; planes of several chunks of pixels (3x3
+/// padded, batch 2; stride 2 with asymmetric pads; a strided pointwise conv), whose chunks
+/// run as tasks.
+const PLANE_CASES: [Conv2dGeometry; 6] = [
     geometry(2, 6, [13, 14], 70, [3, 3], [2, 2], [1, 1], [1, 0, 2, 1], 1),
     geometry(1, 5, [11, 12], 80, [3, 2], [1, 1], [2, 3], [2, 1, 0, 3], 1),
     geometry(
         2,
         260,
         [13, 13],
-        64,
-        [1, 1],
-        [1, 1],
-        [1, 1],
-        [0, 0, 0, 0],
-        1,
-    ),
-    geometry(
-        1,
-        300,
-        [24, 24],
         64,
         [1, 1],
         [1, 1],
@@ -41,11 +31,45 @@ const PLANE_CASES: [Conv2dGeometry; 7] = [
         [17, 19],
         100,
         [1, 1],
+        [2, 2],
+        [1, 1],
+        [0, 0, 0, 0],
+        1,
+    ),
+];
+
+/// Pointwise convolutions that take `pointwise.rs` with AVX-512: channels no multiple of 6
+/// (partial row tiles), planes no multiple of 16 (masked last vectors) and exactly 32 pixels,
+/// several groups (ShuffleNet), batch 3, a reduction of hundreds of steps, and the squeeze
+/// and expand layers of SqueezeNet.
+const POINTWISE_CASES: [Conv2dGeometry; 7] = [
+    geometry(2, 40, [9, 23], 70, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    geometry(
+        1,
+        128,
+        [27, 27],
+        32,
+        [1, 1],
         [1, 1],
         [1, 1],
         [0, 0, 0, 0],
         1,
     ),
+    geometry(
+        1,
+        32,
+        [27, 27],
+        128,
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        [0, 0, 0, 0],
+        1,
+    ),
+    geometry(1, 24, [12, 12], 48, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 3),
+    geometry(3, 16, [5, 13], 7, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    geometry(1, 8, [4, 8], 6, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    geometry(1, 520, [8, 9], 20, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
 ];
 
 #[test]
@@ -57,11 +81,26 @@ fn plane_cases_take_the_channel_lane_path() {
         let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
         let avx512 = crate::cpu::features().avx512();
         assert_eq!(super::plane::applies(&g, &packed), avx512, "{g:?}");
+        #[cfg(target_arch = "x86_64")]
+        assert!(!super::pointwise::applies(&g, &packed), "{g:?}");
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn pointwise_cases_take_the_pointwise_path() {
+    let mut rng = Lcg::new(17);
+    for g in POINTWISE_CASES {
+        let w = rng.vec(g.out_channels * g.in_per_group());
+        let shape = [g.out_channels, g.in_per_group(), 1, 1];
+        let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
+        let avx512 = crate::cpu::features().avx512();
+        assert_eq!(super::pointwise::applies(&g, &packed), avx512, "{g:?}");
     }
 }
 
 #[test]
-fn plane_cases_match_direct_convolution() {
+fn plane_and_pointwise_cases_match_direct_convolution() {
     let mut rng = Lcg::new(13);
     for threads in [1, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -69,7 +108,7 @@ fn plane_cases_match_direct_convolution() {
             .build()
             .unwrap();
         pool.install(|| {
-            for g in PLANE_CASES {
+            for g in PLANE_CASES.into_iter().chain(POINTWISE_CASES) {
                 check(g, &mut rng);
             }
         });

@@ -229,7 +229,7 @@ unsafe fn pair<const R2: usize>(
 /// the caller's output region; `terms` covers every row. (The rows come by value: taking them
 /// by reference kept the accumulators in memory, stored at every step of the reduction.)
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn finish<const N: usize>(
+pub(super) unsafe fn finish<const N: usize>(
     rows: [__m512; N],
     terms: Terms<'_>,
     out: TileOut,
