@@ -43,7 +43,7 @@ pub(super) fn applies(geo: &Conv2dGeometry, w: &PackedConvWeights) -> bool {
 
 /// The convolution of `x` into `y` (see [`super::conv2d`]); `geo` was checked against `w`, `x`
 /// and the output, and [`applies`] holds. Tasks take runs of 64-pixel panels of one image and
-/// group, every output channel of the group each.
+/// group, and all its output channels or, on planes of few panels, a band of them.
 ///
 /// # Safety
 /// `y` is valid for writes of `geo.output_len()` values (and reads of them with
@@ -73,15 +73,19 @@ pub(super) unsafe fn conv(
     let row_groups = co_g.div_ceil(RB);
     let (base, extra) = (co_g / row_groups.max(1), co_g % row_groups.max(1));
     let first_row = |r: usize| r * base + r.min(extra);
+    // Few panels (a small plane): the channels split into bands too.
+    let per_band = row_groups.div_ceil(want.div_ceil(planes * chunks).clamp(1, row_groups.max(1)));
+    let bands = row_groups.div_ceil(per_band.max(1));
     let task = |t: usize| {
-        let (plane, c) = (t / chunks, t % chunks);
+        let (plane, rest) = (t / (chunks * bands), t % (chunks * bands));
+        let (c, band) = (rest / bands, rest % bands);
         let (image, g) = (plane / groups, plane % groups);
         let xg = &x[plane * k * pixels..][..k * pixels];
         let a = &w.raw[g * co_g * k..][..co_g * k];
         for p in c * per_task..panels.min((c + 1) * per_task) {
             let j0 = p * NB;
             let width = NB.min(pixels - j0);
-            for rg in 0..row_groups {
+            for rg in band * per_band..row_groups.min((band + 1) * per_band) {
                 let (r0, r1) = (first_row(rg), first_row(rg + 1));
                 let ch = g * co_g + r0;
                 let tile = Tile {
@@ -101,7 +105,7 @@ pub(super) unsafe fn conv(
             }
         }
     };
-    let tasks = planes * chunks;
+    let tasks = planes * chunks * bands;
     if parallel && tasks > 1 {
         (0..tasks).into_par_iter().for_each(task);
     } else {
