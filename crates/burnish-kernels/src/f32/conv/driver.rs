@@ -9,7 +9,7 @@ use super::blocks::{Block, Layout, blocks, gather_in_bounds, k_chunks, pack};
 use super::micro::{BRows, Partial, TileOut, tile, tile_pair};
 use super::padded::Padded;
 #[cfg(target_arch = "x86_64")]
-use super::pointwise;
+use super::wide;
 use super::{Conv2dGeometry, Epilogue, HALF, MR, NR, PackedConvWeights, depthwise, few, plane};
 use crate::KernelError;
 use crate::geometry::Conv2dParams;
@@ -54,9 +54,9 @@ pub fn conv2d(
         return few::conv(x, geo, w, epi, out);
     }
     #[cfg(target_arch = "x86_64")]
-    if pointwise::applies(geo, w) {
+    if wide::applies(geo, w) {
         // SAFETY: `out` holds the checked number of initialized values.
-        return unsafe { pointwise::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr())) };
+        return unsafe { wide::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr())) };
     }
     if plane::applies(geo, w) {
         // SAFETY: `out` holds the checked number of initialized values.
@@ -64,6 +64,21 @@ pub fn conv2d(
     }
     // SAFETY: `out` holds the checked number of initialized values.
     unsafe { run(x, geo, w, epi, OutPtr(out.as_mut_ptr())) }
+}
+
+/// The blocked driver alone, whatever path [`conv2d`] would take (tests keep it covered on
+/// CPUs where the other paths take nearly every shape).
+#[cfg(test)]
+pub(super) fn conv2d_blocked(
+    x: &[f32],
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    epi: &Epilogue,
+    out: &mut [f32],
+) -> Result<(), KernelError> {
+    check(x, geo, w, out.len())?;
+    // SAFETY: `out` holds the checked number of initialized values.
+    unsafe { run(x, &along_rows(geo), w, epi, OutPtr(out.as_mut_ptr())) }
 }
 
 /// [`conv2d`] into an uninitialized buffer, which holds the result (every value written) when
@@ -83,9 +98,9 @@ pub fn conv2d_uninit(
     check(x, geo, w, out.len())?;
     let geo = &along_rows(geo);
     #[cfg(target_arch = "x86_64")]
-    if !few::applies(geo, w) && pointwise::applies(geo, w) {
-        // SAFETY: the pointwise path writes every value and reads none (no residual).
-        return unsafe { pointwise::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) };
+    if !few::applies(geo, w) && wide::applies(geo, w) {
+        // SAFETY: the wide path writes every value and reads none (no residual).
+        return unsafe { wide::conv(x, geo, w, epi, OutPtr(out.as_mut_ptr().cast())) };
     }
     if !w.is_depthwise() && !few::applies(geo, w) && plane::applies(geo, w) {
         // SAFETY: the plane path writes every value and reads none (no residual).

@@ -18,7 +18,7 @@
 //! | the 6x16 and 12x16 (two panels) microkernels in AVX-512 registers | `zmm` |
 //! | depthwise convolution (one input channel per group) | [`depthwise`] |
 //! | a few output pixels per image: a few-row product | `few` |
-//! | pointwise convs (AVX-512): `W X` with the input planes read in place, 6 x 64 tiles | `pointwise` |
+//! | 6 channels x 64 pixels per tile (AVX-512), the padded input read in place | `wide` |
 //! | channels along the vectors (AVX-512): the padded input read in place as a product's operand | `plane` |
 
 mod blocks;
@@ -30,7 +30,7 @@ pub mod pack;
 mod padded;
 mod plane;
 #[cfg(target_arch = "x86_64")]
-mod pointwise;
+mod wide;
 #[cfg(target_arch = "x86_64")]
 mod zmm;
 #[cfg(all(test, target_arch = "x86_64"))]

@@ -82,20 +82,20 @@ fn plane_cases_take_the_channel_lane_path() {
         let avx512 = crate::cpu::features().avx512();
         assert_eq!(super::plane::applies(&g, &packed), avx512, "{g:?}");
         #[cfg(target_arch = "x86_64")]
-        assert!(!super::pointwise::applies(&g, &packed), "{g:?}");
+        assert!(!super::wide::applies(&g, &packed), "{g:?}");
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn pointwise_cases_take_the_pointwise_path() {
+fn pointwise_cases_take_the_wide_path() {
     let mut rng = Lcg::new(17);
     for g in POINTWISE_CASES {
         let w = rng.vec(g.out_channels * g.in_per_group());
         let shape = [g.out_channels, g.in_per_group(), 1, 1];
         let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
         let avx512 = crate::cpu::features().avx512();
-        assert_eq!(super::pointwise::applies(&g, &packed), avx512, "{g:?}");
+        assert_eq!(super::wide::applies(&g, &packed), avx512, "{g:?}");
     }
 }
 
