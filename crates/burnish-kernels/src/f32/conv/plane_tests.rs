@@ -40,9 +40,10 @@ const PLANE_CASES: [Conv2dGeometry; 6] = [
 
 /// Pointwise convolutions that take `pointwise.rs` with AVX-512: channels no multiple of 6
 /// (partial row tiles), planes no multiple of 16 (masked last vectors) and exactly 32 pixels,
-/// several groups (ShuffleNet), batch 3, a reduction of hundreds of steps, and the squeeze
-/// and expand layers of SqueezeNet.
-const POINTWISE_CASES: [Conv2dGeometry; 7] = [
+/// several groups (ShuffleNet), batch 3, a reduction of hundreds of steps, the squeeze and
+/// expand layers of SqueezeNet, and 1x1 and 2x2 convs with stride 2 (rows merged: their
+/// windows lie back to back in the phase planes).
+const POINTWISE_CASES: [Conv2dGeometry; 9] = [
     geometry(2, 40, [9, 23], 70, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     geometry(
         1,
@@ -70,6 +71,8 @@ const POINTWISE_CASES: [Conv2dGeometry; 7] = [
     geometry(3, 16, [5, 13], 7, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     geometry(1, 8, [4, 8], 6, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
     geometry(1, 520, [8, 9], 20, [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 1),
+    geometry(2, 40, [15, 40], 70, [1, 1], [2, 2], [1, 1], [0, 0, 0, 0], 1),
+    geometry(1, 12, [18, 30], 20, [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], 1),
 ];
 
 #[test]
@@ -91,8 +94,8 @@ fn plane_cases_take_the_channel_lane_path() {
 fn pointwise_cases_take_the_wide_path() {
     let mut rng = Lcg::new(17);
     for g in POINTWISE_CASES {
-        let w = rng.vec(g.out_channels * g.in_per_group());
-        let shape = [g.out_channels, g.in_per_group(), 1, 1];
+        let w = rng.vec(g.out_channels * g.in_per_group() * g.kernel[0] * g.kernel[1]);
+        let shape = [g.out_channels, g.in_per_group(), g.kernel[0], g.kernel[1]];
         let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
         let avx512 = crate::cpu::features().avx512();
         assert_eq!(super::wide::applies(&g, &packed), avx512, "{g:?}");

@@ -78,7 +78,12 @@ pub(super) unsafe fn conv(
         ));
     }
     let padded = (!flat).then(|| Padded::new(x, geo, true));
-    let (rows, row_len) = if flat { (1, pixels) } else { (oh, ow) };
+    // Rows whose windows lie back to back in the planes (a flat conv, a 1x1 or 2x2 one with
+    // stride 2) run as one: tiles cross row ends, the addresses per pixel unchanged.
+    let merged = padded
+        .as_ref()
+        .is_none_or(|p| oh == 1 || p.origin(1, 0) == ow);
+    let (rows, row_len) = if merged { (1, pixels) } else { (oh, ow) };
     let steps: Vec<usize> = match &padded {
         None => (0..k).map(|i| i * pixels).collect(),
         Some(p) => p.offsets(geo),
@@ -111,6 +116,7 @@ pub(super) unsafe fn conv(
             let (row, j0) = (p / per_row, p % per_row * NB);
             let width = NB.min(row_len - j0);
             let origin = padded.as_ref().map_or(j0, |pd| pd.origin(row, j0));
+            debug_assert!(!merged || row == 0);
             for rg in band * per_band..row_groups.min((band + 1) * per_band) {
                 let (r0, r1) = (first_row(rg), first_row(rg + 1));
                 let ch = g * co_g + r0;
