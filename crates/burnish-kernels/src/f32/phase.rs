@@ -29,6 +29,49 @@ pub fn deinterleave2(line: &[f32], evens: &mut [f32], odds: &mut [f32]) {
     }
 }
 
+/// The even-indexed values of `line` into `out`: `out[j] = line[2 j]`; `line` holds at least
+/// `2 out.len() - 1` values (a stride-2 view's run, as a Focus layer's `Slice` makes).
+pub fn evens(line: &[f32], out: &mut [f32]) {
+    assert!(out.is_empty() || line.len() > 2 * (out.len() - 1));
+    let mut j = 0;
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx512() {
+        // SAFETY: AVX-512F is present; the lengths were checked above.
+        j = unsafe { evens_avx512(line, out) };
+    }
+    for (k, o) in out.iter_mut().enumerate().skip(j) {
+        *o = line[2 * k];
+    }
+}
+
+/// [`evens`] 16 outputs at a time (the last block masked, reading no value past
+/// `line[2 (out.len() - 1)]`); returns `out.len()`.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `line` holds at least `2 out.len() - 1` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn evens_avx512(line: &[f32], out: &mut [f32]) -> usize {
+    let n = out.len();
+    let even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    let mask = |k: usize| -> __mmask16 { if k >= 16 { !0 } else { (1u16 << k) - 1 } };
+    let mut j = 0;
+    while j < n {
+        let r = (n - j).min(16);
+        let reach = 2 * r - 1;
+        let (m_lo, m_hi) = (mask(reach), mask(reach.saturating_sub(16)));
+        // SAFETY: the masks touch values `2j..2j + 2r - 1` of `line` and `j..j + r` of `out`.
+        unsafe {
+            let a = _mm512_maskz_loadu_ps(m_lo, line.as_ptr().add(2 * j));
+            let b = _mm512_maskz_loadu_ps(m_hi, line.as_ptr().wrapping_add(2 * j + 16));
+            let e = _mm512_permutex2var_ps(a, even_idx, b);
+            _mm512_mask_storeu_ps(out.as_mut_ptr().add(j), mask(r), e);
+        }
+        j += r;
+    }
+    n
+}
+
 #[cfg(target_arch = "x86_64")]
 /// Splits all `pairs` pairs of `line` 16 at a time (the last block masked); returns
 /// `pairs`.

@@ -35,7 +35,18 @@ pub fn slice(v: Value, s: &[Slice]) -> Result<Value, String> {
     })
 }
 
+/// `Concat` along `dim`; float32 views (a Focus layer's stride-2 `Slice`s) are made dense
+/// first, so the block copies of [`cat_f32`] take them instead of Burn's element-wise copy.
 pub(super) fn cat(vs: Vec<Value>, dim: usize) -> Result<Value, String> {
+    let vs: Vec<Value> = vs
+        .into_iter()
+        .map(|v| match v {
+            Value::Float(t) if t.dtype() == burn_backend::DType::F32 => {
+                Value::Float(super::util::dense(t))
+            }
+            v => v,
+        })
+        .collect();
     if let Some(t) = cat_f32(&vs, dim) {
         return Ok(Value::Float(t));
     }
