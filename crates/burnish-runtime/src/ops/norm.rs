@@ -4,6 +4,7 @@
 use burn_backend::ops::FloatTensorOps;
 use burn_backend::{DType as BurnDType, Scalar, Shape};
 use burn_flex::FlexTensor;
+use rayon::prelude::*;
 
 use super::util::{axis, dims, float, upload_f32};
 use super::{BuildCtx, Op, op};
@@ -119,6 +120,9 @@ fn fold_constants(ctx: &BuildCtx, eps: f32) -> Option<(Vec<f32>, Vec<f32>)> {
 
 /// `y[n, c, ..] = x[n, c, ..] * a[c] + b[c]` for a contiguous f32 `x` with `a.len()` channels,
 /// in place when this op holds the only reference to `x`; gives `x` back when it does not fit.
+/// Elements from which the per-channel sweep splits its planes across threads.
+const PARALLEL_ELEMENTS: usize = 1 << 15;
+
 fn affine_per_channel(mut x: FlexTensor, a: &[f32], b: &[f32]) -> Result<FlexTensor, FlexTensor> {
     let shape = dims(&x);
     if x.dtype() != BurnDType::F32 || shape.len() < 2 || shape[1] != a.len() || a.is_empty() {
@@ -126,10 +130,18 @@ fn affine_per_channel(mut x: FlexTensor, a: &[f32], b: &[f32]) -> Result<FlexTen
     }
     let inner: usize = shape[2..].iter().product();
     let numel = shape[0] * a.len() * inner;
+    let plane = |(i, plane): (usize, &mut [f32])| {
+        let c = i % a.len();
+        let (a, b) = (a[c], b[c]);
+        plane.iter_mut().for_each(|v| *v = *v * a + b);
+    };
     let sweep = |v: &mut [f32]| {
-        for (plane, c) in v.chunks_exact_mut(inner.max(1)).zip((0..a.len()).cycle()) {
-            let (a, b) = (a[c], b[c]);
-            plane.iter_mut().for_each(|v| *v = *v * a + b);
+        if numel >= PARALLEL_ELEMENTS && rayon::current_num_threads() > 1 {
+            v.par_chunks_exact_mut(inner.max(1))
+                .enumerate()
+                .for_each(plane);
+        } else {
+            v.chunks_exact_mut(inner.max(1)).enumerate().for_each(plane);
         }
     };
     x = super::util::dense(x);
@@ -255,6 +267,21 @@ mod tests {
             for (got, want) in host_f32(&y).unwrap().iter().zip(&want) {
                 assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
             }
+        }
+        let big: Vec<f32> = (0..2 * 2 * 9000)
+            .map(|i| (i % 97) as f32 * 0.5 - 20.0)
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let y = pool
+            .install(|| affine_per_channel(upload_f32(big.clone(), vec![2, 2, 9000]), &a, &b))
+            .ok()
+            .unwrap();
+        for (i, (got, x)) in host_f32(&y).unwrap().iter().zip(&big).enumerate() {
+            let c = (i / 9000) % 2;
+            assert_eq!(*got, x * a[c] + b[c], "value {i}");
         }
         let wrong_channels = upload_f32(vec![0.0; 6], vec![1, 3, 2]);
         assert!(affine_per_channel(wrong_channels, &a, &b).is_err());
