@@ -37,7 +37,7 @@ const CHUNK_PIXELS: usize = 256;
 const PARALLEL_VALUES: usize = 1 << 15;
 
 /// True when `geo` (checked against `w`) runs on this path on this CPU (pointwise convs that
-/// [`super::pointwise`] takes aside): a reduction of at least `max(co, MIN_K)` steps at any
+/// [`super::wide`] takes aside): a reduction of at least `max(co, MIN_K)` steps at any
 /// plane size (see [`MIN_K`]); on planes up to [`MAX_PIXELS`] also where the blocked driver
 /// would leave more of its 16 pixel lanes idle than this path leaves channel lanes (7x7 3x3
 /// 512->512: 2960 -> 2330 us; 13x13 3x3 96->96 stays, 326 against 333). Measured on Zen 4,
