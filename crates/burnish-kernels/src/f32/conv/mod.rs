@@ -48,6 +48,10 @@ pub const NR: usize = 16;
 const HALF: usize = NR / 2;
 
 #[cfg(test)]
+mod blocked_tests;
+#[cfg(test)]
+mod cases;
+#[cfg(test)]
 mod pair_tests;
 #[cfg(test)]
 mod plane_tests;

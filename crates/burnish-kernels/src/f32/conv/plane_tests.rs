@@ -1,7 +1,7 @@
 //! The channel-lane and pointwise paths (`plane.rs`, `pointwise.rs`, AVX-512) against a direct
 //! f64 convolution, on one thread and on three (tasks and single chunks split inside).
 
-use super::tests::{Lcg, check, geometry};
+use super::tests::{Case, Lcg, check, geometry};
 use super::*;
 
 /// Convolutions that take the channel-lane path with AVX-512: small planes with stride 2,
@@ -79,9 +79,7 @@ const POINTWISE_CASES: [Conv2dGeometry; 9] = [
 fn plane_cases_take_the_channel_lane_path() {
     let mut rng = Lcg::new(5);
     for g in PLANE_CASES {
-        let w = rng.vec(g.out_channels * g.in_per_group() * g.kernel[0] * g.kernel[1]);
-        let shape = [g.out_channels, g.in_per_group(), g.kernel[0], g.kernel[1]];
-        let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
+        let packed = Case::new(&g, &mut rng).packed;
         let avx512 = crate::cpu::features().avx512();
         assert_eq!(super::plane::applies(&g, &packed), avx512, "{g:?}");
         #[cfg(target_arch = "x86_64")]
@@ -94,9 +92,7 @@ fn plane_cases_take_the_channel_lane_path() {
 fn pointwise_cases_take_the_wide_path() {
     let mut rng = Lcg::new(17);
     for g in POINTWISE_CASES {
-        let w = rng.vec(g.out_channels * g.in_per_group() * g.kernel[0] * g.kernel[1]);
-        let shape = [g.out_channels, g.in_per_group(), g.kernel[0], g.kernel[1]];
-        let packed = PackedConvWeights::new(&w, shape, g.groups, None).unwrap();
+        let packed = Case::new(&g, &mut rng).packed;
         let avx512 = crate::cpu::features().avx512();
         assert_eq!(super::wide::applies(&g, &packed), avx512, "{g:?}");
     }
