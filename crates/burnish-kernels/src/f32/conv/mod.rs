@@ -20,6 +20,7 @@
 //! | a few output pixels per image: a few-row product | `few` |
 //! | 6 channels x 64 pixels per tile (AVX-512), the padded input read in place | `wide` |
 //! | channels along the vectors (AVX-512): the padded input read in place as a product's operand | `plane` |
+//! | the channel-lane epilogue: 16 x 16 register transposes to NCHW planes | `transpose` |
 
 mod blocks;
 pub mod depthwise;
@@ -29,6 +30,8 @@ pub mod micro;
 pub mod pack;
 mod padded;
 mod plane;
+#[cfg(target_arch = "x86_64")]
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod wide;
 #[cfg(target_arch = "x86_64")]

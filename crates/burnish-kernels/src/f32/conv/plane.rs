@@ -99,16 +99,10 @@ pub(super) unsafe fn conv(
         linear
             .forward_gathered(xi, (&origins, &steps), &mut sums, true)
             .ok_or_else(failed)?;
-        let add_terms = |row: &mut [f32]| with_terms(&terms, epi, row);
-        if parallel {
-            sums.par_chunks_mut(co).for_each(add_terms);
-        } else {
-            sums.chunks_mut(co).for_each(add_terms);
-        }
         let write = |b: usize| {
             let channels = b * BLOCK..co.min((b + 1) * BLOCK);
             // SAFETY: block `b` writes only its own channels' planes of the one image.
-            unsafe { finish(&sums, co, channels, (0, pixels), epi, y) }
+            unsafe { finish(&sums, co, channels, (0, pixels), (&terms, epi), y) }
         };
         if parallel {
             (0..co.div_ceil(BLOCK)).into_par_iter().for_each(write);
@@ -125,14 +119,12 @@ pub(super) unsafe fn conv(
         linear
             .forward_gathered(xi, (rows, &steps), sums, false)
             .ok_or_else(failed)?;
-        sums.chunks_mut(co)
-            .for_each(|row| with_terms(&terms, epi, row));
         // SAFETY: `image` lies inside `out`; this task alone writes its pixels `c * chunk..`.
         let yi = OutPtr(unsafe { y.at(image * co * pixels) });
         for b in 0..co.div_ceil(BLOCK) {
             let channels = b * BLOCK..co.min((b + 1) * BLOCK);
             // SAFETY: as above, for every channel of the image.
-            unsafe { finish(sums, co, channels, (c * chunk, pixels), epi, yi) };
+            unsafe { finish(sums, co, channels, (c * chunk, pixels), (&terms, epi), yi) };
         }
         Ok(())
     };
@@ -146,26 +138,6 @@ pub(super) unsafe fn conv(
     }
 }
 
-/// Adds the bias and affine terms to one pixel's sums (all channels), in the order
-/// [`super::Terms::apply`] uses, and clamps them when no residual comes after.
-fn with_terms(terms: &super::Terms<'_>, epi: &Epilogue, row: &mut [f32]) {
-    for (v, b) in row.iter_mut().zip(terms.bias) {
-        *v += b;
-    }
-    if let Some((scale, shift)) = terms.affine {
-        for ((v, s), t) in row.iter_mut().zip(scale).zip(shift) {
-            *v = *v * s + t;
-        }
-    }
-    if !epi.accumulate {
-        let (lo, hi) = (epi.min, epi.max);
-        for v in row.iter_mut() {
-            let c = if *v < lo { lo } else { *v };
-            *v = if c > hi { hi } else { c };
-        }
-    }
-}
-
 /// Output channels the epilogue transposes at a time: one cache line of each pixel's sums (a
 /// column walk would read lines `co` values apart, which with `co` a power of two all fall in
 /// one L1 set).
@@ -173,29 +145,36 @@ const BLOCK: usize = 16;
 
 /// Writes pixels `p0..` (as many as `sums` holds rows of `co`) of output channels
 /// `channels` (planes of `pixels` values from `y`) from the pixels x channels `sums`
-/// (`sums[p * co + j]` is the chunk's pixel `p` of channel `j`), adding the residual and
-/// clamping when there is one (else [`with_terms`] clamped).
+/// (`sums[p * co + j]` is the chunk's pixel `p` of channel `j`): the bias and affine terms,
+/// then the residual when there is one, then the clamp; in AVX-512 registers
+/// ([`super::transpose`]) where the CPU has them.
 ///
 /// # Safety
-/// `y` holds `co` planes of `pixels` values, `p0` plus the chunk's pixels fit in one, and
-/// nothing else touches the values written.
+/// `y` holds `co` planes of `pixels` values, `p0` plus the chunk's pixels fit in one,
+/// `channels` lies in `0..co`, and nothing else touches the values written.
 unsafe fn finish(
     sums: &[f32],
     co: usize,
     channels: std::ops::Range<usize>,
     (p0, pixels): (usize, usize),
-    epi: &Epilogue,
+    (terms, epi): (&super::Terms<'_>, &Epilogue),
     y: OutPtr,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx512() {
+        for c in channels.clone().step_by(BLOCK) {
+            let block = c..channels.end.min(c + BLOCK);
+            // SAFETY: AVX-512 was checked; the rest is this function's contract.
+            unsafe { super::transpose::planes(sums, co, block, (p0, pixels), terms, epi, y) };
+        }
+        return;
+    }
     for (p, row) in sums.chunks_exact(co).enumerate() {
         for j in channels.clone() {
             // SAFETY: channel `j < co`, pixel `p0 + p < pixels` (this function's contract).
             let dst = unsafe { &mut *y.at(j * pixels + p0 + p) };
-            *dst = if epi.accumulate {
-                clamp(row[j] + *dst, epi)
-            } else {
-                row[j]
-            };
+            let v = terms.apply(j, row[j]);
+            *dst = clamp(if epi.accumulate { v + *dst } else { v }, epi);
         }
     }
 }
