@@ -1,5 +1,6 @@
-//! Times the f32 pools (one thread) on real-model layer shapes: SqueezeNet's and ShuffleNet's
-//! 3x3 stride-2 max pools and ShuffleNet's 3x3 stride-2 average pool.
+//! Times the f32 pools (one thread) on real-model layer shapes: SqueezeNet's, ShuffleNet's and
+//! ResNet's 3x3 stride-2 max pools, ShuffleNet's 3x3 stride-2 average pool, Inception's 3x3
+//! stride-1 max pools and YOLOX's 5/9/13 SPP max pools.
 //! `cargo run --release -p burnish-kernels --example pool_bench [REPS]`
 
 use std::time::Instant;
@@ -7,11 +8,19 @@ use std::time::Instant;
 use burnish_kernels::f32::pool::{PoolAxis, avg_pool2d, max_pool2d};
 
 /// `(planes, height/width, kernel, stride, pad, average)`.
-const SHAPES: [(usize, usize, usize, usize, usize, bool); 4] = [
+const SHAPES: [(usize, usize, usize, usize, usize, bool); 12] = [
     (96, 109, 3, 2, 0, false),
     (24, 112, 3, 2, 1, false),
     (136, 28, 3, 2, 1, true),
+    (64, 111, 3, 2, 0, false),
+    (128, 55, 3, 2, 0, false),
     (256, 27, 3, 2, 0, false),
+    (64, 112, 3, 2, 1, false),
+    (192, 27, 3, 1, 1, false),
+    (512, 13, 3, 1, 1, false),
+    (192, 13, 5, 1, 2, false),
+    (192, 13, 9, 1, 4, false),
+    (192, 13, 13, 1, 6, false),
 ];
 
 fn main() {

@@ -4,7 +4,8 @@
 //! `-inf` padding for the maximum; an average divides by its in-range taps, or with
 //! `count_include_pad` by its taps inside the explicit padding), so asymmetric pads and
 //! `ceil_mode` windows cost no copy. On AVX-512 CPUs, windows 2 or 3 columns wide with column
-//! stride 2 (the CNN stem and stage pools) run in registers instead (`stride2`).
+//! stride 2 (the CNN stem and stage pools) run in registers instead (`stride2`), and so do
+//! stride-1 windows that keep a small plane's size (`stride1`).
 
 use rayon::prelude::*;
 
@@ -197,7 +198,8 @@ fn reduce_all<R: Reduce>(src: &[f32]) -> f32 {
 }
 
 fn dispatch<R: Reduce>(src: &[f32], rows: PoolAxis, cols: PoolAxis, dst: &mut [f32]) {
-    if stride2::plane(src, rows, cols, R::MAX, dst) {
+    if stride2::plane(src, rows, cols, R::MAX, dst) || stride1::plane(src, rows, cols, R::MAX, dst)
+    {
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -330,6 +332,7 @@ fn horizontal<R: Reduce, const K: usize>(tmp: &[f32], stride: usize, out: &mut [
     }
 }
 
+mod stride1;
 mod stride2;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Pools whose windows are 2 or 3 columns wide with column stride 2 (the 2x2 and 3x3
 //! stride-2 pools of CNN stems and stages) in AVX-512 registers: per output row and 16
 //! outputs, the window's input rows are loaded (masked where columns fall in the padding) and
-//! reduced in registers, then split into even and odd columns by two permutes (a third,
+//! reduced in registers (one `max` per tap where the plane has no NaN), then split into even and odd columns by two permutes (a third,
 //! shifted by one, gives the 3-wide window's last tap). No row buffer, no per-row setup; the
 //! taps combine in the row-buffer path's order (rows first, then columns).
 
@@ -30,11 +30,13 @@ pub(super) fn plane(
     if fits && crate::cpu::features().avx512() {
         // SAFETY: the CPU has AVX-512F (probed); the sizes were checked above.
         unsafe {
-            match (cols.kernel, max) {
-                (2, true) => avx512::<2, true>(src, rows, cols, dst),
-                (2, false) => avx512::<2, false>(src, rows, cols, dst),
-                (_, true) => avx512::<3, true>(src, rows, cols, dst),
-                (_, false) => avx512::<3, false>(src, rows, cols, dst),
+            match (cols.kernel, max, max && super::stride1::has_nan(src)) {
+                (2, true, false) => avx512::<2, true, false>(src, rows, cols, dst),
+                (2, true, true) => avx512::<2, true, true>(src, rows, cols, dst),
+                (2, false, _) => avx512::<2, false, false>(src, rows, cols, dst),
+                (_, true, false) => avx512::<3, true, false>(src, rows, cols, dst),
+                (_, true, true) => avx512::<3, true, true>(src, rows, cols, dst),
+                (_, false, _) => avx512::<3, false, false>(src, rows, cols, dst),
             }
         }
         return true;
@@ -43,19 +45,8 @@ pub(super) fn plane(
     false
 }
 
-/// The maximum as [`super::Max`] combines (`v` wins when greater or NaN), or the sum.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn combine<const MAX: bool>(acc: __m512, v: __m512) -> __m512 {
-    if MAX {
-        // `max(v, acc)` returns `acc` when either is NaN; a NaN `v` then replaces it.
-        let m = _mm512_max_ps(v, acc);
-        _mm512_mask_mov_ps(m, _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v), v)
-    } else {
-        _mm512_add_ps(acc, v)
-    }
-}
+use super::stride1::combine;
 
 /// Lanes `j` of a 16-wide load at column `c + j` that lie inside `0..w` (`c` may be negative).
 #[cfg(target_arch = "x86_64")]
@@ -75,7 +66,7 @@ fn lanes(c: isize, w: isize) -> __mmask16 {
 /// `cols` is a stride-2, undilated, `K`-wide window with `pad < K`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avx512<const K: usize, const MAX: bool>(
+unsafe fn avx512<const K: usize, const MAX: bool, const NAN: bool>(
     src: &[f32],
     rows: PoolAxis,
     cols: PoolAxis,
@@ -122,13 +113,13 @@ unsafe fn avx512<const K: usize, const MAX: bool>(
                     (a, b, e) = (ra, rb, re);
                 } else {
                     (a, b, e) = (
-                        combine::<MAX>(a, ra),
-                        combine::<MAX>(b, rb),
-                        combine::<MAX>(e, re),
+                        combine::<MAX, NAN>(a, ra),
+                        combine::<MAX, NAN>(b, rb),
+                        combine::<MAX, NAN>(e, re),
                     );
                 }
             }
-            let mut v = combine::<MAX>(
+            let mut v = combine::<MAX, NAN>(
                 _mm512_permutex2var_ps(a, even, b),
                 _mm512_permutex2var_ps(a, odd, b),
             );
@@ -136,7 +127,7 @@ unsafe fn avx512<const K: usize, const MAX: bool>(
                 let third = _mm512_permutex2var_ps(a, next, b);
                 // Lane 15's third tap is column c + 32: the first lane of `e`.
                 let third = _mm512_mask_permutexvar_ps(third, 1 << 15, _mm512_setzero_si512(), e);
-                v = combine::<MAX>(v, third);
+                v = combine::<MAX, NAN>(v, third);
             }
             let keep: __mmask16 = if r >= 16 { !0 } else { (1u16 << r) - 1 };
             // SAFETY: outputs `i..i + r` of this row exist.

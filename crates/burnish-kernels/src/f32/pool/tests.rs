@@ -209,3 +209,60 @@ fn a_whole_plane_window_matches_the_definition() {
         }
     }
 }
+
+/// Stride-1 windows that keep the plane's size (the register path on AVX-512 CPUs, which
+/// these tests require to be taken there): maxima with NaN and averages against the definition.
+#[test]
+fn size_keeping_stride_one_windows_match_the_definition() {
+    for (h, w) in [(13, 13), (5, 3), (1, 17), (27, 20)] {
+        let mut x: Vec<f32> = (0..2 * h * w)
+            .map(|i| ((i * 37 % 23) as f32) * 0.5 - 5.0)
+            .collect();
+        x[h * w + (h / 2) * w + w / 2] = f32::NAN;
+        for (k, pads) in [
+            (3, (1, 1)),
+            (5, (2, 2)),
+            (13, (6, 6)),
+            (4, (2, 1)),
+            (2, (0, 1)),
+        ] {
+            let (rows, cols) = (axis(h, k, 1, 1, pads, false), axis(w, k, 1, 1, pads, false));
+            let mut probe = vec![0f32; h * w];
+            let taken = stride1::plane(&x[..h * w], rows, cols, true, &mut probe);
+            assert_eq!(taken, cpu::features().avx512(), "{h}x{w} k{k}");
+            let mut out = vec![0f32; 2 * h * w];
+            max_pool2d(&x, 2, rows, cols, &mut out).unwrap();
+            let marked: Vec<f32> = x
+                .iter()
+                .map(|v| if v.is_nan() { 1e9 } else { *v })
+                .collect();
+            let clean: Vec<f32> = x
+                .iter()
+                .map(|v| if v.is_nan() { -1e9 } else { *v })
+                .collect();
+            for (p, got) in out.chunks(h * w).enumerate() {
+                let plane = p * h * w..(p + 1) * h * w;
+                let nan = reference(&marked[plane.clone()], rows, cols);
+                let want = reference(&clean[plane], rows, cols);
+                for (i, g) in got.iter().enumerate() {
+                    let what = format!("{h}x{w} k{k} pads{pads:?} plane {p} output {i}");
+                    assert_eq!(g.is_nan(), nan[i] == 1e9, "{what}");
+                    assert!(g.is_nan() || *g == want[i], "{what}: {g} vs {}", want[i]);
+                }
+            }
+            for include in [false, true] {
+                avg_pool2d(&clean, 2, rows, cols, include, &mut out).unwrap();
+                let want: Vec<f32> = clean
+                    .chunks(h * w)
+                    .flat_map(|p| average(p, rows, cols, include))
+                    .collect();
+                for (i, (a, b)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                        "{h}x{w} k{k} average {i}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
