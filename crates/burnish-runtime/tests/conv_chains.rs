@@ -381,6 +381,48 @@ fn element_wise_chains_match_the_nodes_one_by_one() {
     }
 }
 
+/// Per-channel steps: an inference `BatchNormalization` and `Mul`/`Add` by `[C, 1, 1]` and
+/// `[1, C, 1, 1]` constants (Caffe2's DenseNet pre-activation) join an element-wise chain, on
+/// planes below and above the parallel split; a 2-D input, tiny planes, and a constant whose
+/// broadcast lands on another axis than 1 run the nodes' own ops, with the same results.
+#[test]
+fn per_channel_steps_join_element_wise_chains() {
+    let shapes = [
+        vec![1, 6, 9, 11],
+        vec![2, 12, 40, 50],
+        vec![3, 5, 2, 2],
+        vec![3, 5],
+    ];
+    for (seed, shape) in (13..).zip(shapes) {
+        let mut rng = Rng::new(seed);
+        let mut g = Builder::default();
+        let (n, c, rank) = (shape.iter().product(), shape[1], shape.len());
+        g.input("x", shape, rng.vec(n, -3.0, 3.0));
+        g.batch_norm(&mut rng, "x", c, "bn");
+        let mut tail = vec![1; rank - 1];
+        tail[0] = c;
+        g.constant("m", tail.clone(), rng.vec(c, 0.5, 2.0));
+        tail.insert(0, 1);
+        g.constant("a", tail, rng.vec(c, -1.0, 1.0));
+        g.constant("half", vec![1], vec![0.5]);
+        g.node("Mul", &["bn", "m"], "s", vec![]);
+        g.node("Add", &["a", "s"], "t", vec![]);
+        g.node("Relu", &["t"], "r", vec![]);
+        g.node("Mul", &["r", "half"], "y", vec![]);
+        let (model, feeds) = g.finish(&["y"]);
+        let ops = assert_same("per-channel", &model, &feeds);
+        assert_eq!(maps(&ops), ["BatchNormalization+Mul+Add+Relu+Mul"]);
+    }
+    let mut rng = Rng::new(17);
+    let mut g = Builder::default();
+    g.input("x", vec![5, 5, 12], rng.vec(300, -3.0, 3.0));
+    g.constant("m", vec![5, 1, 1], rng.vec(5, 0.5, 2.0));
+    g.node("Mul", &["x", "m"], "s", vec![]);
+    g.node("Relu", &["s"], "y", vec![]);
+    let (model, feeds) = g.finish(&["y"]);
+    assert_eq!(maps(&assert_same("axis 0", &model, &feeds)), ["Mul+Relu"]);
+}
+
 /// A value read elsewhere (here a graph output) ends a chain; a constant of higher rank than
 /// the input broadcasts the output up, so that chain runs its nodes' own ops.
 #[test]

@@ -6,6 +6,10 @@
 //! `Neg`, `Abs`, `Sqrt`, or `Add`/`Sub`/`Mul`/`Div` with a one-element float32 constant on
 //! either side. Exports write hard-swish as `Add`/`Clip`/`Mul`/`Div` and affine blocks as
 //! `Mul`/`Add` by scalars; run one by one, each node is a full sweep and an allocation.
+//! Steps may also vary per channel (axis 1): an inference `BatchNormalization` with constant
+//! parameters, or `Add`/`Sub`/`Mul`/`Div` by a constant such as `[C, 1, 1]` (Caffe2's
+//! DenseNet writes each pre-activation as `BatchNormalization`, `Mul`, `Add`, `Relu`, which no
+//! conv before it can absorb); such a chain goes plane by plane.
 //!
 //! The chain applies each node's f32 operation in the node's order, block by block of a
 //! cache-resident size, with the functions the standalone ops use, so the result is
@@ -15,75 +19,19 @@
 use std::collections::{HashMap, HashSet};
 
 use burn_backend::DType as BurnDType;
-use burnish_model::{Graph, Node};
-use rayon::prelude::*;
+use burnish_model::Graph;
 
+use super::map_step::{BLOCK, Channel, MapStep, step_of, sweep_all};
 use super::pointwise::{self, Pointwise};
 use super::util::{dims, float};
-use super::{BuildCtx, Inputs, Known, Op};
+use super::{Inputs, Known, Op};
 use crate::value::Value;
 
-/// Elements per block: each step sweeps a block while it sits in L1.
-const BLOCK: usize = 2048;
+/// Values per plane from which a chain with per-channel steps runs plane by plane (smaller
+/// planes run its nodes' own ops).
+const MIN_PLANE: usize = 16;
 /// Elements below which a chain stays on the calling thread.
 const PARALLEL_ELEMENTS: usize = 1 << 15;
-
-/// One node's operation on an f32 element.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum MapStep {
-    /// An activation, with the kernels of the standalone op.
-    Act(Pointwise),
-    /// `x + c`.
-    Add(f32),
-    /// `x - c`, or `c - x` when the flag is set.
-    Sub(f32, bool),
-    /// `x * c`.
-    Mul(f32),
-    /// `x / c`, or `c / x` when the flag is set.
-    Div(f32, bool),
-    /// `Relu` as the standalone op computes it (`x <= 0` gives 0; NaN stays NaN).
-    Relu,
-    /// `-x`.
-    Neg,
-    /// `|x|`.
-    Abs,
-    /// `sqrt(x)`.
-    Sqrt,
-    /// `x * f(x)`: a gate (`Mul` of a value and its `Sigmoid` or `HardSigmoid`).
-    Gate(Pointwise),
-}
-
-impl MapStep {
-    fn sweep(self, v: &mut [f32]) {
-        match self {
-            MapStep::Act(p) => p.sweep(v, None),
-            MapStep::Relu => v
-                .iter_mut()
-                .for_each(|x| *x = if *x <= 0.0 { 0.0 } else { *x }),
-            MapStep::Add(c) => v.iter_mut().for_each(|x| *x += c),
-            MapStep::Sub(c, false) => v.iter_mut().for_each(|x| *x -= c),
-            MapStep::Sub(c, true) => v.iter_mut().for_each(|x| *x = c - *x),
-            MapStep::Mul(c) => v.iter_mut().for_each(|x| *x *= c),
-            MapStep::Div(c, false) => v.iter_mut().for_each(|x| *x /= c),
-            MapStep::Div(c, true) => v.iter_mut().for_each(|x| *x = c / *x),
-            MapStep::Neg => v.iter_mut().for_each(|x| *x = -*x),
-            MapStep::Abs => v.iter_mut().for_each(|x| *x = x.abs()),
-            MapStep::Sqrt => v.iter_mut().for_each(|x| *x = x.sqrt()),
-            MapStep::Gate(p) => {
-                if p.sweep_gate(v) {
-                    return;
-                }
-                for v in v.chunks_mut(BLOCK) {
-                    let mut g = [0f32; BLOCK];
-                    let g = &mut g[..v.len()];
-                    g.copy_from_slice(v);
-                    p.sweep(g, None);
-                    v.iter_mut().zip(g.iter()).for_each(|(x, g)| *x *= g);
-                }
-            }
-        }
-    }
-}
 
 /// Where a chain member reads the chained values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,6 +51,8 @@ pub(crate) struct Chain {
     fed: Vec<Fed>,
     /// Largest rank of a constant operand.
     const_rank: usize,
+    /// Steps (by index) whose constants vary per channel.
+    channels: Vec<(usize, Channel)>,
 }
 
 impl Chain {
@@ -142,7 +92,7 @@ pub(crate) fn find(
     // `Mul(x, f(x))` from gate node `i` reading `x`: the Mul's index and its `Fed`.
     let gate = |i: usize, claimed: &[bool]| -> Option<(Pointwise, usize, Fed)> {
         let node = &graph.nodes[i];
-        let (MapStep::Act(act), _, _) = step_of(node, opset, host, None)? else {
+        let MapStep::Act(act) = step_of(node, opset, host, None)?.step else {
             return None;
         };
         if !matches!(act, Pointwise::Sigmoid | Pointwise::HardSigmoid(..)) {
@@ -185,6 +135,7 @@ pub(crate) fn find(
             steps: Vec::new(),
             fed: Vec::new(),
             const_rank: 0,
+            channels: Vec::new(),
         };
         let mut at = Some((start, None::<&str>));
         while let Some((i, from)) = at {
@@ -201,12 +152,15 @@ pub(crate) fn find(
                 chain.steps.push(MapStep::Gate(act));
                 chain.fed.extend([Fed::Input(0), fed]);
                 graph.nodes[m].outputs[0].as_str()
-            } else if let Some((step, fed, rank)) = step_of(&graph.nodes[i], opset, host, from) {
+            } else if let Some(found) = step_of(&graph.nodes[i], opset, host, from) {
                 chain.nodes.push(i);
                 in_chain[i] = start + 1;
-                chain.steps.push(step);
-                chain.fed.push(Fed::Input(fed));
-                chain.const_rank = chain.const_rank.max(rank);
+                if let Some(channel) = found.channel {
+                    chain.channels.push((chain.steps.len(), channel));
+                }
+                chain.steps.push(found.step);
+                chain.fed.push(Fed::Input(found.fed));
+                chain.const_rank = chain.const_rank.max(found.const_rank);
                 graph.nodes[i].outputs[0].as_str()
             } else {
                 break;
@@ -223,84 +177,6 @@ pub(crate) fn find(
     chains
 }
 
-/// The step of `node` reading the chain's value at `from` (any non-constant input when
-/// `None`), the position of that input and the rank of its constant operand.
-fn step_of(
-    node: &Node,
-    opset: i64,
-    host: &Known,
-    from: Option<&str>,
-) -> Option<(MapStep, usize, usize)> {
-    if !node.domain.is_empty() || node.outputs.len() != 1 || node.has_subgraphs() {
-        return None;
-    }
-    let ctx = BuildCtx::new(node, opset, host);
-    let scalar = |name: &str| -> Option<(f32, usize)> {
-        let t = host.get(name)?;
-        match t.as_f32()? {
-            [v] => Some((*v, t.shape.len())),
-            _ => None,
-        }
-    };
-    let unary = |step| {
-        (node.inputs.len() == 1 && !host.contains_key(&node.inputs[0])).then_some((step, 0, 0))
-    };
-    let fits = |pos: usize| from.is_none_or(|f| node.input(pos) == Some(f));
-    match node.op_type.as_str() {
-        "Add" | "Sub" | "Mul" | "Div" if node.inputs.len() == 2 => {
-            let (pos, (c, rank)) = match (scalar(&node.inputs[0]), scalar(&node.inputs[1])) {
-                (None, Some(c)) => (0, c),
-                (Some(c), None) => (1, c),
-                _ => return None,
-            };
-            if !fits(pos) {
-                return None;
-            }
-            let rev = pos == 1;
-            let step = match node.op_type.as_str() {
-                "Add" => MapStep::Add(c),
-                "Sub" => MapStep::Sub(c, rev),
-                "Mul" => MapStep::Mul(c),
-                _ => MapStep::Div(c, rev),
-            };
-            Some((step, pos, rank))
-        }
-        _ if !fits(0) => None,
-        "Relu" => unary(MapStep::Relu),
-        "Sigmoid" => unary(MapStep::Act(Pointwise::Sigmoid)),
-        "Tanh" => unary(MapStep::Act(Pointwise::Tanh)),
-        "Exp" => unary(MapStep::Act(Pointwise::Exp)),
-        "Erf" => unary(MapStep::Act(Pointwise::Erf)),
-        "HardSwish" => unary(MapStep::Act(Pointwise::HardSwish)),
-        "Neg" => unary(MapStep::Neg),
-        "Abs" => unary(MapStep::Abs),
-        "Sqrt" => unary(MapStep::Sqrt),
-        "HardSigmoid" => unary(MapStep::Act(Pointwise::HardSigmoid(
-            ctx.float("alpha", 0.2).ok()?,
-            ctx.float("beta", 0.5).ok()?,
-        ))),
-        "LeakyRelu" => unary(MapStep::Act(Pointwise::LeakyRelu(
-            ctx.float("alpha", 0.01).ok()?,
-        ))),
-        "Clip" => {
-            let bound = |pos: usize, attr: &str, default: f32| -> Option<f32> {
-                match node.input(pos) {
-                    Some(name) => Some(scalar(name)?.0),
-                    None if opset < 11 => ctx.float(attr, default).ok(),
-                    None => Some(default),
-                }
-            };
-            if host.contains_key(node.input(0)?) {
-                return None;
-            }
-            let lo = bound(1, "min", f32::NEG_INFINITY)?;
-            let hi = bound(2, "max", f32::INFINITY)?;
-            Some((MapStep::Act(Pointwise::Clip(lo, hi)), 0, 0))
-        }
-        _ => None,
-    }
-}
-
 /// A member's own op and its inputs other than the chained value, for the fallback.
 pub(crate) struct Member {
     /// The node's op as built on its own.
@@ -315,6 +191,7 @@ pub(crate) fn op(chain: &Chain, members: Vec<Member>) -> Box<dyn Op> {
         steps: chain.steps.clone(),
         fed: chain.fed.clone(),
         const_rank: chain.const_rank,
+        channels: chain.channels.clone(),
         members,
     })
 }
@@ -323,6 +200,7 @@ struct MapChain {
     steps: Vec<MapStep>,
     fed: Vec<Fed>,
     const_rank: usize,
+    channels: Vec<(usize, Channel)>,
     members: Vec<Member>,
 }
 
@@ -358,20 +236,34 @@ impl MapChain {
 impl Op for MapChain {
     fn run(&self, mut ins: Inputs) -> Result<Vec<Value>, String> {
         let x = ins.take(0)?;
-        let fast = matches!(&x, Value::Float(t) if t.dtype() == BurnDType::F32
-            && dims(t).len() >= self.const_rank);
-        if !fast {
+        let shape = match &x {
+            Value::Float(t) if t.dtype() == BurnDType::F32 => dims(t),
+            _ => return Ok(vec![self.one_by_one(x)?]),
+        };
+        let inner = shape.get(2..).map_or(0, |s| s.iter().product::<usize>());
+        let planes_fit = inner >= MIN_PLANE && self.channels.iter().all(|(_, c)| c.fits(&shape));
+        if shape.len() < self.const_rank || !(self.channels.is_empty() || planes_fit) {
             return Ok(vec![self.one_by_one(x)?]);
         }
-        let steps = &self.steps;
-        let y = pointwise::in_place(float(x)?, |v| {
-            let run = |block: &mut [f32]| steps.iter().for_each(|s| s.sweep(block));
-            if v.len() >= PARALLEL_ELEMENTS && rayon::current_num_threads() > 1 {
-                v.par_chunks_mut(BLOCK).for_each(run);
-            } else {
-                v.chunks_mut(BLOCK).for_each(run);
-            }
-        })?;
+        let (steps, channels) = (&self.steps, &self.channels);
+        let parallel = shape.iter().product::<usize>() >= PARALLEL_ELEMENTS
+            && rayon::current_num_threads() > 1;
+        let y = if channels.is_empty() {
+            pointwise::chunked(float(x)?, BLOCK, parallel, |_, block| {
+                sweep_all(steps.iter().copied(), block)
+            })?
+        } else {
+            pointwise::chunked(float(x)?, inner, parallel, |at, plane| {
+                let c = (at / inner) % shape[1];
+                let step = |(k, s): (usize, &MapStep)| match channels.iter().find(|p| p.0 == k) {
+                    Some((_, per)) => s.at_channel(per, c),
+                    None => *s,
+                };
+                for block in plane.chunks_mut(BLOCK) {
+                    sweep_all(steps.iter().enumerate().map(step), block);
+                }
+            })?
+        };
         Ok(vec![Value::Float(y)])
     }
 }

@@ -22,6 +22,7 @@ mod layout;
 mod linalg;
 mod loss;
 pub(crate) mod map_chain;
+mod map_step;
 mod ml;
 pub(crate) mod norm;
 mod pointwise;

@@ -6,10 +6,13 @@
 //! so the compiler vectorizes it; `Gelu` uses a rational `erf` approximation (below) instead
 //! of a scalar library call per element.
 
+use std::mem::MaybeUninit;
+
 use burn_backend::DType as BurnDType;
 use burn_flex::FlexTensor;
 use burnish_kernels::f32::map::{map_inplace, map_rows};
 use burnish_kernels::f32::math;
+use rayon::prelude::*;
 
 use super::util::{dims, host_f32, upload_f32};
 
@@ -129,6 +132,73 @@ pub fn in_place(mut y: FlexTensor, f: impl FnOnce(&mut [f32])) -> Result<FlexTen
     };
     f(&mut v);
     Ok(upload_f32(v, shape))
+}
+
+/// Applies `f` to `y`'s f32 values chunk by chunk (`f` gets each chunk's offset): in place
+/// when `y` is contiguous and this call holds its only reference, else each chunk is copied
+/// into a fresh output and transformed while it is in cache (one pass over memory, where a
+/// copy and then a sweep make two). Chunks go to rayon's threads when `parallel`.
+pub fn chunked(
+    mut y: FlexTensor,
+    chunk: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) -> Result<FlexTensor, String> {
+    if y.dtype() != BurnDType::F32 {
+        return Err(format!("an f32 kernel on {:?} data", y.dtype()));
+    }
+    let chunk = chunk.max(1);
+    let shape = dims(&y);
+    let numel: usize = shape.iter().product();
+    let at_start = y.is_contiguous() && y.layout().start_offset() == 0;
+    if at_start && let Some(buf) = y.try_storage_mut::<f32>().filter(|b| b.len() >= numel) {
+        let each = |(i, c): (usize, &mut [f32])| f(i * chunk, c);
+        if parallel {
+            buf[..numel]
+                .par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(each);
+        } else {
+            buf[..numel].chunks_mut(chunk).enumerate().for_each(each);
+        }
+        return Ok(y);
+    }
+    let y = super::util::dense(y);
+    let Some(src) = y.as_slice::<f32>().and_then(|s| s.get(..numel)) else {
+        return in_place(y, |v| {
+            v.chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(i, c)| f(i * chunk, c))
+        });
+    };
+    let mut out: Vec<f32> = Vec::with_capacity(numel);
+    let each = |(i, (dst, src)): (usize, (&mut [MaybeUninit<f32>], &[f32]))| {
+        let dst = dst.as_mut_ptr().cast::<f32>();
+        // SAFETY: `dst` and `src` are chunks of equal length of two distinct buffers; after
+        // the copy every value of `dst` is initialized, so it can be viewed as `[f32]`.
+        let dst = unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+            std::slice::from_raw_parts_mut(dst, src.len())
+        };
+        f(i * chunk, dst);
+    };
+    let spare = &mut out.spare_capacity_mut()[..numel];
+    if parallel {
+        spare
+            .par_chunks_mut(chunk)
+            .zip(src.par_chunks(chunk))
+            .enumerate()
+            .for_each(each);
+    } else {
+        spare
+            .chunks_mut(chunk)
+            .zip(src.chunks(chunk))
+            .enumerate()
+            .for_each(each);
+    }
+    // SAFETY: the chunks above initialized all `numel` values.
+    unsafe { out.set_len(numel) };
+    Ok(upload_f32(out, shape))
 }
 
 /// Applies `bias` (broadcast along the last axis, or none) and `act` to `y` in one pass,
