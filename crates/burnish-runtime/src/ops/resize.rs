@@ -64,6 +64,59 @@ fn resample_axis(data: &[f32], shape: &[usize], d: usize, t: &Taps, fill: f32) -
     out
 }
 
+/// Nearest resizing of at most the last two axes (the 2x upsampling of FPN and YOLO necks) in
+/// one pass per plane, when every output reads an input value: each output row gathers its
+/// columns from one input row, and a row with the same source row as the one before is a copy
+/// of it. `None` when `steps` (resized axes and their taps) do not fit.
+fn nearest_planes(
+    data: &[f32],
+    shape: &[usize],
+    steps: &[(usize, Option<Taps>)],
+) -> Option<Vec<f32>> {
+    let r = shape.len();
+    let single = |t: &Taps| t.n == 1 && !t.outside.contains(&true);
+    if r < 2 || steps.is_empty() {
+        return None;
+    }
+    let (h, w) = (shape[r - 2], shape[r - 1]);
+    let mut rows: Vec<usize> = (0..h).collect();
+    let mut cols: Vec<usize> = (0..w).collect();
+    for (d, taps) in steps {
+        let t = taps.as_ref().filter(|t| single(t))?;
+        match r - d {
+            2 => rows = t.idx.clone(),
+            1 => cols = t.idx.clone(),
+            _ => return None,
+        }
+    }
+    let (oh, ow) = (rows.len(), cols.len());
+    let planes = data.len() / (h * w).max(1);
+    let mut out = vec![0f32; planes * oh * ow];
+    let plane = |(src, dst): (&[f32], &mut [f32])| {
+        for (oy, &iy) in rows.iter().enumerate() {
+            let (done, row) = dst.split_at_mut(oy * ow);
+            let row = &mut row[..ow];
+            if oy > 0 && rows[oy - 1] == iy {
+                row.copy_from_slice(&done[(oy - 1) * ow..]);
+            } else {
+                let src = &src[iy * w..(iy + 1) * w];
+                row.iter_mut().zip(&cols).for_each(|(y, &ix)| *y = src[ix]);
+            }
+        }
+    };
+    let (from, to) = ((h * w).max(1), (oh * ow).max(1));
+    if out.len() >= 1 << 15 && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        let src = data.par_chunks_exact(from);
+        src.zip(out.par_chunks_exact_mut(to)).for_each(plane);
+    } else {
+        data.chunks_exact(from)
+            .zip(out.chunks_exact_mut(to))
+            .for_each(plane);
+    }
+    Some(out)
+}
+
 /// Spreads per-axis values given for `axes` over every dim of rank `r` (others: `fill`).
 fn spread<T: Copy>(vals: &[T], axes: &[usize], r: usize, fill: impl Fn(usize) -> T) -> Vec<T> {
     let mut out: Vec<T> = (0..r).map(fill).collect();
@@ -145,27 +198,38 @@ fn run(
         }
         None => None,
     };
-    let mut data = host_f32(&t)?;
-    let mut cur = shape.clone();
+    let mut steps = Vec::new();
     for &d in &axes {
         let region = roi.as_ref().map_or((0.0, 1.0), |v| v[d]);
-        if out_shape[d] == cur[d] && scales[d] == 1.0 && region == (0.0, 1.0) {
+        if out_shape[d] == shape[d] && scales[d] == 1.0 && region == (0.0, 1.0) {
             continue;
         }
         let a = AxisPlan {
-            in_len: cur[d],
+            in_len: shape[d],
             out_len: out_shape[d],
             scale: scales[d],
             roi: region,
         };
-        if a.out_len == 0 {
-            cur[d] = 0;
-            data.clear();
-            continue;
+        let taps = if a.out_len == 0 {
+            None
+        } else {
+            Some(plan(&spec.mode, &a)?)
+        };
+        steps.push((d, taps));
+    }
+    let mut data = host_f32(&t)?;
+    let mut cur = shape.clone();
+    if let Some(y) = nearest_planes(&data, &shape, &steps) {
+        data = y;
+        cur = out_shape;
+    } else {
+        for (d, taps) in steps {
+            match taps {
+                None => data.clear(),
+                Some(taps) => data = resample_axis(&data, &cur, d, &taps, spec.extrapolation),
+            }
+            cur[d] = out_shape[d];
         }
-        let taps = plan(&spec.mode, &a)?;
-        data = resample_axis(&data, &cur, d, &taps, spec.extrapolation);
-        cur[d] = out_shape[d];
     }
     let y = upload_f32(data, cur);
     let dtype = t.dtype();
@@ -263,4 +327,53 @@ pub fn upsample(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         };
         Ok(vec![run(x, None, Some(scales), None, &spec)?])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass nearest planes equal the axis-by-axis resampling, for upsampling by 2
+    /// (repeated rows), downsampling by 3, a non-integer ratio, one axis only and a 3-D input.
+    #[test]
+    fn nearest_planes_match_the_axis_by_axis_path() {
+        let mode = Mode {
+            interp: Interp::Nearest,
+            coord: "half_pixel".into(),
+            nearest: "round_prefer_floor".into(),
+            exclude_outside: false,
+            antialias: false,
+        };
+        let cases: [(&[usize], &[usize]); 5] = [
+            (&[2, 3, 5, 7], &[2, 3, 10, 14]),
+            (&[1, 2, 9, 12], &[1, 2, 3, 4]),
+            (&[1, 4, 6, 5], &[1, 4, 11, 8]),
+            (&[2, 2, 4, 6], &[2, 2, 4, 13]),
+            (&[3, 5, 4], &[3, 10, 8]),
+        ];
+        for (shape, out) in cases {
+            let n: usize = shape.iter().product();
+            let data: Vec<f32> = (0..n).map(|i| (i * 7 % 31) as f32 - 15.0).collect();
+            let r = shape.len();
+            let steps: Vec<(usize, Option<Taps>)> = (r - 2..r)
+                .filter(|&d| shape[d] != out[d])
+                .map(|d| {
+                    let a = AxisPlan {
+                        in_len: shape[d],
+                        out_len: out[d],
+                        scale: out[d] as f64 / shape[d] as f64,
+                        roi: (0.0, 1.0),
+                    };
+                    (d, Some(plan(&mode, &a).expect("taps")))
+                })
+                .collect();
+            let (mut want, mut cur) = (data.clone(), shape.to_vec());
+            for (d, taps) in &steps {
+                want = resample_axis(&want, &cur, *d, taps.as_ref().expect("taps"), 0.0);
+                cur[*d] = out[*d];
+            }
+            let got = nearest_planes(&data, shape, &steps).expect("fits");
+            assert_eq!(got, want, "{shape:?} -> {out:?}");
+        }
+    }
 }
