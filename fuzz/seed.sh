@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{onnx_import,onnx_run,npy_npz,qdq_lower}
+mkdir -p "$corpus"/{onnx_import,onnx_run,npy_npz,qdq_lower,v2_request}
 copy() { # copy DEST FILES... (by content hash, so seeding twice adds nothing)
     local dest=$1; shift
     for f in "$@"; do cp "$f" "$corpus/$dest/$(sha1sum "$f" | cut -c1-16)"; done
@@ -17,6 +17,7 @@ mapfile -t qdq < <(printf '%s\n' "${models[@]}" | grep -iE 'qdq|quant')
 copy qdq_lower "${qdq[@]}"
 mapfile -t arrays < <(find tests/fixtures crates \( -name '*.npy' -o -name '*.npz' \) -size -64k | sort)
 copy npy_npz "${arrays[@]}"
+copy v2_request tests/fixtures/fuzz/v2_request/*
 if [ -n "${PYTHON:-}" ]; then
     hostile=$(mktemp -d)
     "$PYTHON" tests/hostile/gen_hostile.py "$hostile" >/dev/null

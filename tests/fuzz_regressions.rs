@@ -1,6 +1,8 @@
-//! Replays the minimized inputs the fuzz targets found (`tests/fixtures/fuzz/TARGET/*`)
-//! through the same harness the targets run (`fuzz/src/harness.rs`): each must now end in a
-//! result or an error, never a panic. `fuzz/README.md` says how findings get here.
+//! Replays the minimized inputs the fuzz targets found (`tests/fixtures/fuzz/TARGET/*`), and
+//! the committed seeds of targets whose inputs are easy to write (`v2_request`, from
+//! `tests/fixtures/fuzz/gen_v2_request_seeds.py`), through the same harness the targets run
+//! (`fuzz/src/harness.rs`): each must end in a result or an error, never a panic.
+//! `fuzz/README.md` says how findings get here.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -56,5 +58,24 @@ fn every_target_has_a_regression_folder_or_none_yet() {
                 "tests/fixtures/fuzz/{name} names no fuzz target"
             );
         }
+    }
+}
+
+/// The valid `v2_request` seeds get through every check, so the harness's invariants on
+/// decoded tensors run; the near misses are refused.
+#[test]
+fn v2_request_seeds_reach_the_decoded_tensors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/v2_request");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    for (seed, inputs) in [
+        ("http_json", 5),
+        ("http_binary", 5),
+        ("grpc_typed", 5),
+        ("grpc_raw", 5),
+    ] {
+        assert_eq!(harness::v2_decoded(&read(seed)), Some(inputs), "{seed}");
+    }
+    for seed in ["http_short_binary", "grpc_wrong_dtype"] {
+        assert_eq!(harness::v2_decoded(&read(seed)), None, "{seed}");
     }
 }

@@ -60,6 +60,32 @@ struct Planned<'a> {
     source: Source<'a>,
 }
 
+/// Splits an HTTP infer body into its JSON request and binary section: the first
+/// `header_len` bytes (the `Inference-Header-Content-Length` header) are the JSON, or the whole
+/// body when there is no such header.
+pub fn split_body(
+    body: &[u8],
+    header_len: Option<usize>,
+) -> Result<(InferRequest, &[u8]), RequestError> {
+    let (head, tail) = match header_len {
+        None => (body, &body[..0]),
+        Some(n) if n <= body.len() => body.split_at(n),
+        Some(n) => {
+            return Err(RequestError::bad(format!(
+                "Inference-Header-Content-Length is {n} but the body has only {} bytes",
+                body.len()
+            )));
+        }
+    };
+    let request = serde_json::from_slice(head).map_err(|e| {
+        RequestError::bad(format!(
+            "the request's JSON is invalid ({e}); a binary body needs the \
+             Inference-Header-Content-Length header"
+        ))
+    })?;
+    Ok((request, tail))
+}
+
 /// Checks `request` (with `binary`, the body after the JSON header) against `sig` and decodes
 /// its tensors.
 pub fn decode(

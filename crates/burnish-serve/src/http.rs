@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use crate::decode::{Limits, decode};
+use crate::decode::{Limits, decode, split_body};
 use crate::encode::encode;
 use crate::error::RequestError;
 use crate::model::ServedModel;
-use crate::protocol::{EXTENSIONS, ErrorBody, HEADER_LENGTH, InferRequest, ServerMetadata};
+use crate::protocol::{EXTENSIONS, ErrorBody, HEADER_LENGTH, ServerMetadata};
 use crate::stats::StatsBody;
 
 /// What the handlers share.
@@ -212,22 +212,7 @@ async fn infer_inner(
             size: declared.unwrap_or(limit + 1),
             limit,
         })?;
-    let (head, tail) = match header_len {
-        None => (&body[..], &body[..0]),
-        Some(n) if n <= body.len() => body.split_at(n),
-        Some(n) => {
-            return Err(RequestError::bad(format!(
-                "Inference-Header-Content-Length is {n} but the body has only {} bytes",
-                body.len()
-            )));
-        }
-    };
-    let request: InferRequest = serde_json::from_slice(head).map_err(|e| {
-        RequestError::bad(format!(
-            "the request's JSON is invalid ({e}); a binary body needs the \
-             Inference-Header-Content-Length header"
-        ))
-    })?;
+    let (request, tail) = split_body(&body, header_len)?;
     let decoded = decode(model.signature(), &request, tail, &st.limits)?;
     let rx = model.submit(decoded.inputs)?;
     let outputs = rx

@@ -11,7 +11,7 @@ use crate::decode::decode;
 use crate::error::RequestError;
 use crate::http::AppState;
 use crate::model::ServedModel;
-use crate::protocol::EXTENSIONS;
+use crate::protocol::{EXTENSIONS, InferRequest};
 
 mod convert;
 
@@ -21,6 +21,14 @@ use convert::{as_rest, config, statistics};
 #[allow(missing_docs, clippy::all)]
 pub mod pb {
     tonic::include_proto!("inference");
+}
+
+/// Decodes a `ModelInferRequest` message into the REST request and binary section that
+/// [`crate::decode::decode`] checks, as the ModelInfer endpoint does (its fuzz target's entry).
+pub fn infer_request_from_bytes(bytes: &[u8]) -> Result<(InferRequest, Vec<u8>), Status> {
+    let req = <pb::ModelInferRequest as prost::Message>::decode(bytes)
+        .map_err(|e| Status::invalid_argument(format!("ModelInferRequest: {e}")))?;
+    as_rest(&req)
 }
 
 use pb::grpc_inference_service_server::GrpcInferenceService;
