@@ -161,10 +161,7 @@ fn pool_f32(
     let planes = sx[0] * sx[1];
     let mut out = vec![0f32; super::util::check_numel(&out_shape)?];
     let x = super::util::dense(x);
-    let src = match x.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(super::util::host_f32(&x)?),
-    };
+    let src = super::util::f32s(&x)?;
     let n: usize = sx.iter().product();
     match avg {
         None => max_pool2d(&src[..n], planes, rows, cols, &mut out),
@@ -287,10 +284,7 @@ fn global_f32(
         pad_end: 0,
     };
     let x = super::util::dense(x);
-    let src = match x.as_slice::<f32>() {
-        Some(v) => std::borrow::Cow::Borrowed(v),
-        None => std::borrow::Cow::Owned(super::util::host_f32(&x)?),
-    };
+    let src = super::util::f32s(&x)?;
     let mut out = vec![0f32; planes];
     let (rows, cols) = (whole(1), whole(len));
     let src = src

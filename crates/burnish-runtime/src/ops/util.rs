@@ -169,6 +169,19 @@ pub fn check_numel(shape: &[usize]) -> Result<usize, String> {
     check_alloc(shape, 4)
 }
 
+/// The elements of a float tensor as f32, in row-major order (other float types converted).
+pub(crate) fn f32s(t: &FlexTensor) -> Result<std::borrow::Cow<'_, [f32]>, String> {
+    if t.dtype() == burn_backend::DType::F32 {
+        if let Some(s) = t.as_slice::<f32>() {
+            return Ok(std::borrow::Cow::Borrowed(s));
+        }
+        if let Some(s) = t.to_contiguous().as_slice::<f32>() {
+            return Ok(std::borrow::Cow::Owned(s.to_vec()));
+        }
+    }
+    Ok(std::borrow::Cow::Owned(host_f32(t)?))
+}
+
 /// `t` in row-major order starting at offset 0: unchanged when it already is, else copied.
 /// Views whose innermost (merged) run is at least 8 values long copy run by run: contiguous
 /// runs (a channel shuffle's transposed `[n, g, c, h, w]`, a time-reversed sequence's

@@ -1,31 +1,17 @@
 //! Host access for this family's loops: f32 views of float tensors (borrowed when already
 //! contiguous f32) and uploads back in the input's element type.
 
-use std::borrow::Cow;
-
 use burn_backend::DType as BurnDType;
 use burn_backend::ops::FloatTensorOps;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use crate::ops::util::{host_f32, upload_f32};
+pub(super) use crate::ops::util::f32s;
+use crate::ops::util::upload_f32;
 use crate::value::{B, Value};
 
 /// Elements below which a row loop stays on the calling thread.
 const PARALLEL_ELEMENTS: usize = 1 << 15;
-
-/// The elements of a float tensor as f32, in row-major order (other float types converted).
-pub(super) fn f32s(t: &FlexTensor) -> Result<Cow<'_, [f32]>, String> {
-    if t.dtype() == BurnDType::F32 {
-        if let Some(s) = t.as_slice::<f32>() {
-            return Ok(Cow::Borrowed(s));
-        }
-        if let Some(s) = t.to_contiguous().as_slice::<f32>() {
-            return Ok(Cow::Owned(s.to_vec()));
-        }
-    }
-    Ok(Cow::Owned(host_f32(t)?))
-}
 
 /// A float input as a tensor, with an error naming the input when it is not float.
 pub(super) fn float_input(v: Value, what: &str) -> Result<FlexTensor, String> {
