@@ -1,6 +1,64 @@
 //! Byte lookup tables: `dst[i] = table[src[i]]` over 256 entries, the kernel of int8 ops that
 //! compute an elementwise function of codes (`burnish::QLut`). With AVX-512 VBMI, 64 bytes per
 //! two `vpermi2b` (one per half of the table) and a blend on the index's top bit.
+//!
+//! Two-input functions (`burnish::QLut2`) use a 65,536-entry [`Table2`]; where one input holds
+//! one code over a run of the other (a per-channel gate broadcast over a plane), that code
+//! selects a 256-entry row and the run takes the one-input kernel.
+
+use crate::KernelError;
+
+/// A function of two codes, `t[a << 8 | b]`, kept in both index orders so that either input
+/// held fixed selects a contiguous 256-entry row.
+#[derive(Debug, Clone)]
+pub struct Table2 {
+    by_a: Vec<u8>,
+    by_b: Vec<u8>,
+}
+
+impl Table2 {
+    /// The table `t[a << 8 | b]` (65,536 entries).
+    pub fn new(t: Vec<u8>) -> Result<Self, KernelError> {
+        crate::pack::check_len("two-input table", 1 << 16, t.len())?;
+        let mut by_b = vec![0u8; 1 << 16];
+        for (a, row) in t.chunks_exact(256).enumerate() {
+            for (b, &v) in row.iter().enumerate() {
+                by_b[b << 8 | a] = v;
+            }
+        }
+        Ok(Self { by_a: t, by_b })
+    }
+
+    /// `dst[i] = t[a[i], b[i]]` (all three of one length).
+    ///
+    /// # Panics
+    /// When the lengths differ.
+    pub fn pairs(&self, a: &[u8], b: &[u8], dst: &mut [u8]) {
+        assert!(
+            a.len() == dst.len() && b.len() == dst.len(),
+            "lookup lengths"
+        );
+        for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+            *d = self.by_a[usize::from(x) << 8 | usize::from(y)];
+        }
+    }
+
+    /// `dst[i] = t[a[i], b]`: `b` fixed over the run.
+    pub fn fixed_b(&self, a: &[u8], b: u8, dst: &mut [u8]) {
+        lookup(Self::row(&self.by_b, b), a, dst);
+    }
+
+    /// `dst[i] = t[a, b[i]]`: `a` fixed over the run.
+    pub fn fixed_a(&self, a: u8, b: &[u8], dst: &mut [u8]) {
+        lookup(Self::row(&self.by_a, a), b, dst);
+    }
+
+    fn row(t: &[u8], code: u8) -> &[u8; 256] {
+        t[usize::from(code) << 8..][..256]
+            .try_into()
+            .expect("256 entries")
+    }
+}
 
 /// `dst[i] = table[src[i]]` (`dst` and `src` of one length).
 ///
@@ -64,5 +122,35 @@ mod tests {
         let mut dst = vec![0u8; 256];
         lookup(&table, &all, &mut dst);
         assert_eq!(dst, table);
+    }
+
+    #[test]
+    fn a_fixed_input_reads_the_same_entries_as_the_pairs() {
+        let f = |a: usize, b: usize| (a * 31 + b * 7 + a * b / 5) as u8;
+        let t = Table2::new((0..1 << 16).map(|i| f(i >> 8, i & 255)).collect()).unwrap();
+        let run: Vec<u8> = (0..300).map(|i| (i * 89 + 7) as u8).collect();
+        let mut got = vec![0u8; run.len()];
+        for code in [0u8, 1, 127, 128, 200, 255] {
+            t.fixed_b(&run, code, &mut got);
+            assert!(
+                run.iter()
+                    .zip(&got)
+                    .all(|(&a, &g)| g == f(a.into(), code.into()))
+            );
+            t.fixed_a(code, &run, &mut got);
+            assert!(
+                run.iter()
+                    .zip(&got)
+                    .all(|(&b, &g)| g == f(code.into(), b.into()))
+            );
+            let fixed = vec![code; run.len()];
+            t.pairs(&run, &fixed, &mut got);
+            assert!(
+                run.iter()
+                    .zip(&got)
+                    .all(|(&a, &g)| g == f(a.into(), code.into()))
+            );
+        }
+        assert!(Table2::new(vec![0; 256]).is_err());
     }
 }

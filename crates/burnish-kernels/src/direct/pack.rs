@@ -6,11 +6,15 @@
 //! the input is 16 consecutive output pixels x the pair's two channels (two 256-bit loads).
 
 use super::MR;
+use crate::f32::conv::PackedConvWeights;
 use crate::pack::check_len;
 use crate::{KernelError, Weights};
 
 /// Largest reduction depth accumulated exactly in i32: `depth * 255 * 255 < 2^31`.
 pub const MAX_DIRECT_DEPTH: usize = 33_000;
+
+/// Most depthwise taps whose sums f32 holds exactly: `taps * 255 * 255 < 2^24`.
+pub(crate) const EXACT_F32_TAPS: usize = 258;
 
 /// Int8 convolution weights `[out_channels, in_channels / groups, kh, kw]` packed once for
 /// [`super::conv2d_direct`]: zero points removed, panels of six output channels.
@@ -29,6 +33,9 @@ pub struct DirectConv {
     /// channels per word (`[group][panel][quad][tap][MR]`), and each output channel's weight
     /// sum for the activation zero-point correction.
     pub(crate) quads: Option<Quads>,
+    /// A depthwise conv's weights minus their zero points as f32, for the float-lane kernel
+    /// (exact while the kernel has at most [`EXACT_F32_TAPS`] taps; `None` otherwise).
+    pub(crate) float: Option<PackedConvWeights>,
 }
 
 /// Weights packed four channels per word (bytes) for the u8 x i8 kernels.
@@ -128,6 +135,12 @@ impl DirectConv {
         let eight_bit = raw.iter().all(|v| (-128..=127).contains(v));
         let quads = (seven_bit || (eight_bit && crate::cpu::features().vnni_256()))
             .then(|| pack_quads(&raw, shape, groups, seven_bit));
+        let float = (icg == 1 && oc == groups && taps <= EXACT_F32_TAPS)
+            .then(|| {
+                let values: Vec<f32> = raw.iter().map(|&v| f32::from(v)).collect();
+                PackedConvWeights::new(&values, shape, groups, None).ok()
+            })
+            .flatten();
         Ok(Self {
             shape,
             groups,
@@ -135,6 +148,7 @@ impl DirectConv {
             panels,
             raw,
             quads,
+            float,
         })
     }
 

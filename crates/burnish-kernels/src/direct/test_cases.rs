@@ -93,6 +93,10 @@ pub(super) fn fixed_cases() -> Vec<Case> {
         case([1, 7, 1, 30], 5, [1, 3], 1, p([1, 1], [0, 1, 0, 1], [1, 1])),
         case([1, 1, 1, 1], 1, [1, 1], 1, p([1, 1], [0; 4], [1, 1])),
         case([2, 8, 13, 21], 8, [3, 3], 8, p([2, 2], [1; 4], [1, 1])),
+        // Depthwise past the taps f32 sums exactly: the i32 row kernel; and a large plane on
+        // the float-lane one.
+        case([1, 3, 20, 24], 3, [17, 17], 3, p([1, 1], [8; 4], [1, 1])),
+        case([1, 24, 30, 45], 24, [3, 3], 24, p([2, 2], [1; 4], [1, 1])),
         // Outputs 8 pixels wide: two output rows per block read in place (odd and even
         // heights, stride 1 and 2).
         case([1, 6, 7, 8], 7, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),

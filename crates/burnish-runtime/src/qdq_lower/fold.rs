@@ -7,6 +7,20 @@ use burnish_model::{AttrExt, Graph, Node, TensorData};
 
 /// Folds every `DequantizeLinear` whose inputs are all constants.
 pub(super) fn fold_constant_dq(g: &mut Graph) -> Result<usize, (String, String)> {
+    fold_dq_where(g, |_| true)
+}
+
+/// Folds the constant `DequantizeLinear`s of one element (onnxruntime's layout quantizes the
+/// `3` and `6` of a HardSwish written as `Add/Clip/Mul`), so that the chains reading them
+/// become tables of one input.
+pub(super) fn fold_scalar_dq(g: &mut Graph) -> Result<usize, (String, String)> {
+    fold_dq_where(g, |x| x.len() == 1)
+}
+
+fn fold_dq_where(
+    g: &mut Graph,
+    keep: impl Fn(&TensorData) -> bool,
+) -> Result<usize, (String, String)> {
     let mut folded = 0;
     let mut i = 0;
     while i < g.nodes.len() {
@@ -16,7 +30,13 @@ pub(super) fn fold_constant_dq(g: &mut Graph) -> Result<usize, (String, String)>
             .iter()
             .filter(|s| !s.is_empty())
             .all(|s| constant(g, s).is_some());
-        if !is_op(n, "DequantizeLinear") || !all_const {
+        if !is_op(n, "DequantizeLinear")
+            || !all_const
+            || !n
+                .input(0)
+                .and_then(|x| constant(g, x))
+                .is_some_and(|x| keep(&x))
+        {
             i += 1;
             continue;
         }

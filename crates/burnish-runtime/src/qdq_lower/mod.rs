@@ -57,7 +57,7 @@ mod shape_ops;
 mod static_ops;
 
 use dynamic::dynamic_pattern;
-use fold::fold_constant_dq;
+use fold::{fold_constant_dq, fold_scalar_dq};
 use residual::fuse_residuals;
 use shape_ops::move_shape_ops;
 use static_ops::static_pattern;
@@ -141,12 +141,18 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, RuntimeError> {
     }
     rec.residual_adds = fuse_residuals(g, &mut namer);
     remove_dead(g);
+    rec.folded_dequantize =
+        fold_scalar_dq(g).map_err(|(node, message)| RuntimeError::QdqLowering {
+            node,
+            op: "DequantizeLinear".into(),
+            message,
+        })?;
     rec.lookup_tables = lut::lookup_tables(model, &mut namer);
     rec.binary_tables = lut2::binary_tables(model, &mut namer);
     rec.concats_on_codes = concat::concats_on_codes(model, &mut namer);
     let g = &mut model.graph;
     remove_dead(g);
-    rec.folded_dequantize =
+    rec.folded_dequantize +=
         fold_constant_dq(g).map_err(|(node, message)| RuntimeError::QdqLowering {
             node,
             op: "DequantizeLinear".into(),

@@ -3,7 +3,7 @@
 //! chains of one activation: the chain run once on all 256 codes gives the table, so
 //! `table[x]` is what the float chain between the two quantizations computes for code `x`.
 
-use burnish_kernels::lut::lookup;
+use burnish_kernels::lut::{Table2, lookup};
 use burnish_model::Buffer;
 
 use super::host::{Codes, codes, int_value};
@@ -68,22 +68,31 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             table.len()
         ));
     }
+    let table = Table2::new(table).map_err(|e| format!("QLut2: {e}"))?;
     op(move |mut ins| {
         let (a, b) = (ins.take(0)?, ins.take(1)?);
         let shape = broadcast_shape(&a.shape(), &b.shape())?;
-        let widen = |v: Value| {
-            if v.shape() == shape {
-                Ok(v)
-            } else {
-                expand_to(v, &shape)
-            }
-        };
-        let (a, b) = (widen(a)?, widen(b)?);
+        let mut out = vec![0u8; shape.iter().product()];
+        let (sa, sb) = (a.shape(), b.shape());
         let (ca, cb) = (codes(&a, "QLut2 input a")?, codes(&b, "QLut2 input b")?);
-        let (ca, cb) = (as_bytes(&ca), as_bytes(&cb));
-        let mut out = vec![0u8; ca.len()];
-        for ((o, &x), &y) in out.iter_mut().zip(ca).zip(cb) {
-            *o = table[usize::from(x) << 8 | usize::from(y)];
+        let (ba, bb) = (as_bytes(&ca), as_bytes(&cb));
+        match (run_len(&sa, &shape), run_len(&sb, &shape)) {
+            (Some(1), Some(n)) if n >= MIN_RUN => {
+                for ((d, x), &y) in out.chunks_mut(n).zip(ba.chunks(n)).zip(bb) {
+                    table.fixed_b(x, y, d);
+                }
+            }
+            (Some(n), Some(1)) if n >= MIN_RUN => {
+                for ((d, y), &x) in out.chunks_mut(n).zip(bb.chunks(n)).zip(ba) {
+                    table.fixed_a(x, y, d);
+                }
+            }
+            _ => {
+                let wide = |v: &Value| expand_to(v.clone(), &shape);
+                let (a, b) = (wide(&a)?, wide(&b)?);
+                let (ca, cb) = (codes(&a, "QLut2 input a")?, codes(&b, "QLut2 input b")?);
+                table.pairs(as_bytes(&ca), as_bytes(&cb), &mut out);
+            }
         }
         Ok(vec![if signed {
             int_value(out.into_iter().map(|c| c as i8).collect(), shape)
@@ -91,6 +100,24 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
             int_value(out, shape)
         }])
     })
+}
+
+/// Runs shorter than this take the pairwise table even when one input is fixed over them.
+const MIN_RUN: usize = 16;
+
+/// When an input of shape `s` holds one value per run of `n` consecutive outputs of shape
+/// `out` (equal to `out` on the leading axes, 1 on the trailing ones): `n` (1 when the
+/// shapes are equal).
+fn run_len(s: &[usize], out: &[usize]) -> Option<usize> {
+    let pad = out.len().checked_sub(s.len())?;
+    let dim = |i: usize| if i < pad { 1 } else { s[i - pad] };
+    let lead = (0..out.len())
+        .rev()
+        .find(|&i| dim(i) != 1)
+        .map_or(0, |i| i + 1);
+    (0..lead)
+        .all(|i| dim(i) == out[i])
+        .then(|| out[lead..].iter().product())
 }
 
 /// Codes as bytes (an i8 code as its two's-complement byte), without copying.

@@ -61,6 +61,48 @@ pub fn conv(
     Ok(())
 }
 
+/// The depthwise kernel for callers whose planes are not f32 tensors (the int8 convolution
+/// runs exact integer sums through it): `load(idx, src)` writes input plane `idx` (image x
+/// channel, `h * w` values) into `src`, the kernel computes the plane with no bias and no
+/// epilogue, and `take(idx, sums)` consumes its `oh * ow` outputs. Planes run in parallel when
+/// there are enough outputs; each thread reuses its buffers.
+pub(crate) fn conv_planes(
+    geo: &Conv2dGeometry,
+    w: &PackedConvWeights,
+    load: impl Fn(usize, &mut [f32]) + Sync,
+    take: impl Fn(usize, &[f32]) + Sync,
+) -> Result<(), KernelError> {
+    let [oh, ow] = geo.output()?;
+    let scratch = Scratch::new(geo, ow);
+    let [h, wd] = geo.input;
+    let (channels, taps) = (geo.out_channels, geo.kernel[0] * geo.kernel[1]);
+    let isa = Isa::probe();
+    let epi = Epilogue::default();
+    let planes = geo.batch * channels;
+    let run = |(buf, src, dst): &mut (Vec<f32>, Vec<f32>, Vec<f32>), idx: usize| {
+        src.resize(h * wd, 0.0);
+        dst.resize(oh * ow, 0.0);
+        load(idx, src);
+        let c = idx % channels;
+        let job = Plane {
+            src,
+            weights: &w.raw[c * taps..][..taps],
+            bias: 0.0,
+            affine: None,
+        };
+        isa.run(&job, geo, &scratch, &epi, buf, dst);
+        take(idx, dst);
+    };
+    let init = || (Vec::new(), Vec::new(), Vec::new());
+    if rayon::current_num_threads() > 1 && planes * oh * ow >= 1 << 13 {
+        (0..planes).into_par_iter().for_each_init(init, run);
+    } else {
+        let mut bufs = init();
+        (0..planes).for_each(|idx| run(&mut bufs, idx));
+    }
+    Ok(())
+}
+
 /// One channel's input plane and parameters.
 struct Plane<'a> {
     src: &'a [f32],
