@@ -77,6 +77,7 @@ mod geometry;
 mod kernel;
 pub mod lut;
 mod pack;
+pub mod pool_u8;
 mod quant;
 pub mod reference;
 mod requant;

@@ -1,7 +1,11 @@
 //! `MaxPool` on u8/i8 codes (1-D and 2-D, NCHW), so a quantized model pools its activations
 //! without dequantizing them: the maximum commutes with dequantization (a positive scale), so
 //! `Q(MaxPool(DQ(q)))` with the same scale and zero point is exactly `MaxPool(q)`.
-//! Padding never wins (it is excluded, like the float op's -inf padding).
+//! Padding never wins (it is excluded, like the float op's -inf padding). The kernel is
+//! `burnish_kernels::pool_u8`.
+
+use burnish_kernels::f32::pool::PoolAxis;
+use burnish_kernels::pool_u8::max_pool2d_u8;
 
 use super::quant::host::{Codes, codes, int_value};
 use crate::value::Value;
@@ -85,97 +89,31 @@ pub fn max_pool_codes(x: &Value, axes: &[Axis], ceil: bool) -> Result<Value, Str
         out_shape.push(oh);
     }
     out_shape.push(ow);
-    // i8 codes compare as u8 once the sign bit is flipped (offset binary).
-    let (codes, flip): (Vec<u8>, u8) = match codes(x, "MaxPool input")? {
-        Codes::U8(v) => (v.into_owned(), 0),
-        Codes::I8(v) => (v.iter().map(|&c| c as u8).collect(), 0x80),
+    let pool_axis = |a: Axis, input: usize, output: usize| PoolAxis {
+        input,
+        output,
+        kernel: a.kernel,
+        stride: a.stride,
+        dilation: a.dilation,
+        pad: a.pads.0,
+        pad_end: a.pads.1,
     };
+    let (rows, cols) = (pool_axis(h_axis, h, oh), pool_axis(w_axis, w, ow));
     let mut out = vec![0u8; planes * oh * ow];
-    let rows = windows(oh, h_axis, h);
-    let mut down = vec![0u8; w];
-    let mut across = Across::new(w_axis, w, ow);
-    for (plane, dst) in codes.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
-        for (row, win) in dst.chunks_exact_mut(ow).zip(&rows) {
-            down.fill(0);
-            for &y in win {
-                for (d, &v) in down.iter_mut().zip(&plane[y * w..(y + 1) * w]) {
-                    *d = (*d).max(v ^ flip);
-                }
-            }
-            across.pool(&down, row);
-            for v in row.iter_mut() {
-                *v ^= flip;
-            }
+    let pooled = |src: &[u8], signed: bool, out: &mut [u8]| {
+        max_pool2d_u8(src, planes, rows, cols, signed, out)
+            .ok_or_else(|| format!("integer MaxPool window does not fit input {shape:?}"))
+    };
+    Ok(match codes(x, "MaxPool input")? {
+        Codes::U8(v) => {
+            pooled(&v, false, &mut out)?;
+            int_value(out, out_shape)
         }
-    }
-    Ok(if flip != 0 {
-        int_value(out.into_iter().map(|b| b as i8).collect(), out_shape)
-    } else {
-        int_value(out, out_shape)
+        c @ Codes::I8(_) => {
+            pooled(c.bytes(), true, &mut out)?;
+            int_value(out.into_iter().map(|b| b as i8).collect(), out_shape)
+        }
     })
-}
-
-/// The maximum along a row: the row zero-padded (0 is the smallest offset-binary code, and
-/// every window holds an input element) and split into `stride` phases, so that each kernel
-/// tap is one contiguous, vectorizable pass over the outputs.
-struct Across {
-    axis: Axis,
-    out: usize,
-    padded: Vec<u8>,
-    phases: Vec<Vec<u8>>,
-}
-
-impl Across {
-    fn new(axis: Axis, len: usize, out: usize) -> Self {
-        let span =
-            out.saturating_sub(1) * axis.stride + axis.kernel.saturating_sub(1) * axis.dilation + 1;
-        let padded = vec![0u8; span.max(axis.pads.0 + len)];
-        let phase_len = padded.len().div_ceil(axis.stride);
-        Self {
-            axis,
-            out,
-            padded,
-            phases: vec![vec![0u8; phase_len]; axis.stride],
-        }
-    }
-
-    fn pool(&mut self, src: &[u8], dst: &mut [u8]) {
-        let a = self.axis;
-        self.padded[a.pads.0..a.pads.0 + src.len()].copy_from_slice(src);
-        for (r, phase) in self.phases.iter_mut().enumerate() {
-            for (p, &v) in phase
-                .iter_mut()
-                .zip(self.padded.iter().skip(r).step_by(a.stride))
-            {
-                *p = v;
-            }
-        }
-        dst.fill(0);
-        for t in 0..a.kernel {
-            let at = t * a.dilation;
-            let taps = &self.phases[at % a.stride][at / a.stride..][..self.out];
-            for (d, &v) in dst.iter_mut().zip(taps) {
-                *d = (*d).max(v);
-            }
-        }
-    }
-}
-
-/// The in-bounds input positions of each of the `out` output positions along one axis (the
-/// maximum is separable: per output row, the maximum over its window's input rows, whole rows
-/// at a time, then over each output's window of columns).
-fn windows(out: usize, a: Axis, len: usize) -> Vec<Vec<usize>> {
-    (0..out)
-        .map(|o| {
-            (0..a.kernel)
-                .filter_map(|k| {
-                    (o * a.stride + k * a.dilation)
-                        .checked_sub(a.pads.0)
-                        .filter(|&i| i < len)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 #[cfg(test)]

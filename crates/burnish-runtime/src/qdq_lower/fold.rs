@@ -35,7 +35,7 @@ fn fold_dq_where(
             || !n
                 .input(0)
                 .and_then(|x| constant(g, x))
-                .is_some_and(|x| keep(&x))
+                .is_some_and(|x| keep(x))
         {
             i += 1;
             continue;

@@ -41,6 +41,17 @@ pub(crate) enum Codes<'a> {
     I8(Cow<'a, [i8]>),
 }
 
+impl Codes<'_> {
+    /// The codes as bytes (an i8 code as its two's-complement byte), without copying.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Codes::U8(v) => v,
+            // SAFETY: i8 and u8 have one size and alignment; every byte is a valid u8.
+            Codes::I8(v) => unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len()) },
+        }
+    }
+}
+
 /// The codes of a u8/i8 tensor, or an error naming `what`.
 pub(crate) fn codes<'a>(v: &'a Value, what: &str) -> Result<Codes<'a>, String> {
     match (v, v.prim().map(|t| t.dtype())) {

@@ -37,7 +37,7 @@ pub fn qlut(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0u8; x.numel()];
         match codes(&x, "QLut input")? {
             Codes::U8(v) => lookup(&table, &v, &mut out),
-            c @ Codes::I8(_) => lookup(&table, as_bytes(&c), &mut out),
+            c @ Codes::I8(_) => lookup(&table, c.bytes(), &mut out),
         }
         Ok(vec![if signed {
             int_value(out.into_iter().map(|c| c as i8).collect(), shape)
@@ -75,7 +75,7 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
         let mut out = vec![0u8; shape.iter().product()];
         let (sa, sb) = (a.shape(), b.shape());
         let (ca, cb) = (codes(&a, "QLut2 input a")?, codes(&b, "QLut2 input b")?);
-        let (ba, bb) = (as_bytes(&ca), as_bytes(&cb));
+        let (ba, bb) = (ca.bytes(), cb.bytes());
         match (run_len(&sa, &shape), run_len(&sb, &shape)) {
             (Some(1), Some(n)) if n >= MIN_RUN => {
                 for ((d, x), &y) in out.chunks_mut(n).zip(ba.chunks(n)).zip(bb) {
@@ -91,7 +91,7 @@ pub fn qlut2(ctx: &BuildCtx) -> Result<Box<dyn Op>, String> {
                 let wide = |v: &Value| expand_to(v.clone(), &shape);
                 let (a, b) = (wide(&a)?, wide(&b)?);
                 let (ca, cb) = (codes(&a, "QLut2 input a")?, codes(&b, "QLut2 input b")?);
-                table.pairs(as_bytes(&ca), as_bytes(&cb), &mut out);
+                table.pairs(ca.bytes(), cb.bytes(), &mut out);
             }
         }
         Ok(vec![if signed {
@@ -118,13 +118,4 @@ fn run_len(s: &[usize], out: &[usize]) -> Option<usize> {
     (0..lead)
         .all(|i| dim(i) == out[i])
         .then(|| out[lead..].iter().product())
-}
-
-/// Codes as bytes (an i8 code as its two's-complement byte), without copying.
-fn as_bytes<'a>(c: &'a Codes<'_>) -> &'a [u8] {
-    match c {
-        Codes::U8(v) => v,
-        // SAFETY: i8 and u8 have one size and alignment; every byte is a valid u8.
-        Codes::I8(v) => unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len()) },
-    }
 }
