@@ -24,7 +24,15 @@ pub(super) fn run<A: Activation>(
     avx2: bool,
 ) {
     if let Some(fw) = &w.float
-        && exact_f32(&input, fw, params, [n, oc, oh, ow], sink, avx2)
+        && exact_f32(
+            &input,
+            fw,
+            [w.shape[2], w.shape[3]],
+            params,
+            [n, oc, oh, ow],
+            sink,
+            avx2,
+        )
     {
         return;
     }
@@ -67,6 +75,7 @@ pub(super) fn run<A: Activation>(
 fn exact_f32<A: Activation>(
     input: &QuantizedInput<'_, A>,
     fw: &PackedConvWeights,
+    kernel: [usize; 2],
     params: &Conv2dParams,
     [n, oc, oh, ow]: [usize; 4],
     sink: &dyn Sink,
@@ -79,7 +88,7 @@ fn exact_f32<A: Activation>(
         in_channels: c,
         input: [h, wd],
         out_channels: oc,
-        kernel: [fw.kernel[0], fw.kernel[1]],
+        kernel,
         window: *params,
         groups: oc,
     };

@@ -167,8 +167,31 @@ pub(crate) fn conv2d_direct_on<A: Activation, Z: Activation>(
     out: DirectOutput<'_, Z>,
     isa: Isa,
 ) -> Result<[usize; 4], KernelError> {
-    let out_shape = params.output_dims(input.shape, w.shape, w.groups)?;
+    // A 1-D convolution along H of a one-column input (`[N, C, H, 1]`, kernel `[kh, 1]`, as
+    // TensorFlow exports Conv1D) is the same memory as one along W: run it that way, so that
+    // blocks of 16 output pixels are read in place instead of gathered a pixel per row.
     let [n, c, h, wd] = input.shape;
+    let [pt, pl, pb, pr] = params.pads;
+    if wd == 1
+        && h > 1
+        && w.shape[3] == 1
+        && pl == 0
+        && pr == 0
+        && let Some(swapped) = w.spatial_swapped()
+    {
+        let along_w = Conv2dParams {
+            stride: [1, params.stride[0]],
+            pads: [0, pt, 0, pb],
+            dilation: [1, params.dilation[0]],
+        };
+        let flat = QuantizedInput {
+            shape: [n, c, 1, h],
+            ..input
+        };
+        let [n, oc, _, oh] = conv2d_direct_on(flat, &swapped, &along_w, out, isa)?;
+        return Ok([n, oc, oh, 1]);
+    }
+    let out_shape = params.output_dims(input.shape, w.shape, w.groups)?;
     check_len("input", n * c * h * wd, input.data.len())?;
     let len = out_shape.iter().product();
     match out {

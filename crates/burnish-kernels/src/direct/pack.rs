@@ -5,6 +5,8 @@
 //! channel, holding the weights of the pair's two channels (`vpbroadcastd` operands); a step of
 //! the input is 16 consecutive output pixels x the pair's two channels (two 256-bit loads).
 
+use std::sync::Arc;
+
 use super::MR;
 use crate::f32::conv::PackedConvWeights;
 use crate::pack::check_len;
@@ -25,17 +27,17 @@ pub struct DirectConv {
     /// Channel pairs per group (`ceil(in_channels / groups / 2)`).
     pub(crate) pairs: usize,
     /// `[group][panel][step][MR]` words of two i16 weights (even channel in the low half).
-    pub(crate) panels: Vec<u32>,
+    pub(crate) panels: Arc<[u32]>,
     /// `[out_channels][in/groups * kh * kw]` weights minus their zero point (depthwise kernel).
-    pub(crate) raw: Vec<i16>,
+    pub(crate) raw: Arc<[i16]>,
     /// When every weight minus its zero point fits 7 bits (`-64..=63`, the `vpmaddubsw`
     /// kernel), or 8 bits on a CPU with 256-bit VNNI (the `vpdpbusd` kernel): four input
     /// channels per word (`[group][panel][quad][tap][MR]`), and each output channel's weight
     /// sum for the activation zero-point correction.
-    pub(crate) quads: Option<Quads>,
+    pub(crate) quads: Option<Arc<Quads>>,
     /// A depthwise conv's weights minus their zero points as f32, for the float-lane kernel
     /// (exact while the kernel has at most [`EXACT_F32_TAPS`] taps; `None` otherwise).
-    pub(crate) float: Option<PackedConvWeights>,
+    pub(crate) float: Option<Arc<PackedConvWeights>>,
 }
 
 /// Weights packed four channels per word (bytes) for the u8 x i8 kernels.
@@ -145,10 +147,21 @@ impl DirectConv {
             shape,
             groups,
             pairs,
-            panels,
-            raw,
-            quads,
-            float,
+            panels: panels.into(),
+            raw: raw.into(),
+            quads: quads.map(Arc::new),
+            float: float.map(Arc::new),
+        })
+    }
+
+    /// The same weights with the kernel's two spatial axes swapped, when one of them is 1 (the
+    /// taps keep their order): a `[kh, 1]` kernel over `[N, C, H, 1]` is a `[1, kh]` one over
+    /// the same memory read as `[N, C, 1, H]`. Shares the packed weights.
+    pub(crate) fn spatial_swapped(&self) -> Option<Self> {
+        let [oc, icg, kh, kw] = self.shape;
+        (kh == 1 || kw == 1).then(|| Self {
+            shape: [oc, icg, kw, kh],
+            ..self.clone()
         })
     }
 
