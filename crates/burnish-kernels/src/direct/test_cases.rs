@@ -103,7 +103,13 @@ pub(super) fn fixed_cases() -> Vec<Case> {
         case([1, 9, 9, 16], 5, [3, 3], 1, p([2, 2], [1; 4], [1, 1])),
         case([2, 3, 4, 10], 4, [1, 3], 1, p([1, 1], [0; 4], [1, 1])),
         // One-column inputs with `[kh, 1]` kernels (Conv1D along H): run along W.
-        case([1, 8, 40, 1], 12, [5, 1], 1, p([1, 1], [2, 0, 1, 0], [1, 1])),
+        case(
+            [1, 8, 40, 1],
+            12,
+            [5, 1],
+            1,
+            p([1, 1], [2, 0, 1, 0], [1, 1]),
+        ),
         case([2, 6, 33, 1], 5, [3, 1], 1, p([2, 3], [1, 0, 0, 0], [2, 1])),
         case([1, 4, 30, 1], 4, [3, 1], 4, p([1, 1], [1, 0, 1, 0], [1, 1])),
         // Large images: the batch runs in chunks of one image.
