@@ -85,9 +85,10 @@ fn drive_chunk<A: Activation, T: Lane + Default>(
     let steps = kernel.steps;
     // Values of one step's row (16 pixels x lanes, 64 bytes).
     let row_len = NR * T::LANES;
-    // Rows of at least NR pixels are read in place, one block a run of one output row;
-    // narrower outputs gather blocks across rows.
-    let direct = ow >= NR;
+    // Rows of at least NR pixels are read in place, one block a run of one output row, unless
+    // the row's last block leaves more than a quarter of the row's tiles idle (20 pixels take
+    // two blocks: gathering 16-pixel blocks across rows is faster); narrower outputs gather.
+    let direct = ow >= NR && 4 * ow >= 3 * ow.div_ceil(NR) * NR;
     // Outputs NR / 2 wide read two output rows in place per block, one per half.
     let paired = ow == NR / 2;
     let per_row = ow.div_ceil(NR);

@@ -191,6 +191,21 @@ pub(crate) fn conv2d_direct_on<A: Activation, Z: Activation>(
         let [n, oc, _, oh] = conv2d_direct_on(flat, &swapped, &along_w, out, isa)?;
         return Ok([n, oc, oh, 1]);
     }
+    // A pointwise convolution (1x1, stride 1, no padding) maps output pixels to input pixels
+    // one to one: run each plane as one row, so that 16-pixel blocks span output rows.
+    if h > 1
+        && w.shape[2] == 1
+        && w.shape[3] == 1
+        && params.stride == [1, 1]
+        && params.pads == [0; 4]
+    {
+        let flat = QuantizedInput {
+            shape: [n, c, 1, h * wd],
+            ..input
+        };
+        let [n, oc, _, _] = conv2d_direct_on(flat, w, params, out, isa)?;
+        return Ok([n, oc, h, wd]);
+    }
     let out_shape = params.output_dims(input.shape, w.shape, w.groups)?;
     check_len("input", n * c * h * wd, input.data.len())?;
     let len = out_shape.iter().product();

@@ -112,6 +112,10 @@ pub(super) fn fixed_cases() -> Vec<Case> {
         ),
         case([2, 6, 33, 1], 5, [3, 1], 1, p([2, 3], [1, 0, 0, 0], [2, 1])),
         case([1, 4, 30, 1], 4, [3, 1], 4, p([1, 1], [1, 0, 1, 0], [1, 1])),
+        // Pointwise convolutions run each plane as one row; 20-pixel rows gather blocks.
+        case([2, 10, 7, 9], 13, [1, 1], 1, p([1, 1], [0; 4], [2, 3])),
+        case([1, 12, 5, 21], 8, [1, 1], 4, p([1, 1], [0; 4], [1, 1])),
+        case([1, 8, 6, 20], 12, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
         // Large images: the batch runs in chunks of one image.
         case([3, 32, 40, 40], 8, [3, 3], 1, p([1, 1], [1; 4], [1, 1])),
     ]
