@@ -8,25 +8,34 @@
 
 use crate::KernelError;
 
-/// A function of two codes, `t[a << 8 | b]`, kept in both index orders so that either input
-/// held fixed selects a contiguous 256-entry row.
+/// A function of two codes, `t[a << 8 | b]`. Held fixed, `a` selects a contiguous 256-entry
+/// row; for a fixed `b` the table is transposed once, on first use.
 #[derive(Debug, Clone)]
 pub struct Table2 {
     by_a: Vec<u8>,
-    by_b: Vec<u8>,
+    by_b: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Table2 {
     /// The table `t[a << 8 | b]` (65,536 entries).
     pub fn new(t: Vec<u8>) -> Result<Self, KernelError> {
         crate::pack::check_len("two-input table", 1 << 16, t.len())?;
-        let mut by_b = vec![0u8; 1 << 16];
-        for (a, row) in t.chunks_exact(256).enumerate() {
-            for (b, &v) in row.iter().enumerate() {
-                by_b[b << 8 | a] = v;
+        Ok(Self {
+            by_a: t,
+            by_b: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn by_b(&self) -> &[u8] {
+        self.by_b.get_or_init(|| {
+            let mut by_b = vec![0u8; 1 << 16];
+            for (a, row) in self.by_a.chunks_exact(256).enumerate() {
+                for (b, &v) in row.iter().enumerate() {
+                    by_b[b << 8 | a] = v;
+                }
             }
-        }
-        Ok(Self { by_a: t, by_b })
+            by_b
+        })
     }
 
     /// `dst[i] = t[a[i], b[i]]` (all three of one length).
@@ -45,7 +54,7 @@ impl Table2 {
 
     /// `dst[i] = t[a[i], b]`: `b` fixed over the run.
     pub fn fixed_b(&self, a: &[u8], b: u8, dst: &mut [u8]) {
-        lookup(Self::row(&self.by_b, b), a, dst);
+        lookup(Self::row(self.by_b(), b), a, dst);
     }
 
     /// `dst[i] = t[a, b[i]]`: `a` fixed over the run.
