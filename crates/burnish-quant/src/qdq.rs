@@ -31,7 +31,7 @@ pub mod params;
 pub use acts::{ActTensor, static_tensors};
 pub use ort::Layout;
 
-use constants::{quantize_constant, quantize_weight};
+use constants::{SharedWeights, quantize_constant, quantize_weight};
 
 /// Quantization parameters of an activation tensor.
 #[derive(Debug, Clone, Copy)]
@@ -185,11 +185,21 @@ pub fn insert(
         rename.insert(format!("{idx}#{slot}"), dq.clone());
         const_dq.insert(name, dq);
     }
+    let mut shared = SharedWeights::new();
     for c in cands {
         let n = &old[c.idx];
         let mut nodes = Vec::new();
         let x_scale = params.get(&n.inputs[0]).map(|p| p.scale);
-        let (w_dq, b_dq) = quantize_weight(model, cfg, c, n, x_scale, &mut namer, &mut nodes)?;
+        let (w_dq, b_dq) = quantize_weight(
+            model,
+            cfg,
+            c,
+            n,
+            x_scale,
+            &mut namer,
+            &mut shared,
+            &mut nodes,
+        )?;
         ndq += nodes.len();
         before.entry(c.idx).or_default().extend(nodes);
         rename.insert(format!("{}#1", c.idx), w_dq);

@@ -2,6 +2,8 @@
 //! the weights (and int32 biases) of the quantized MAC nodes, each behind its
 //! `DequantizeLinear`.
 
+use std::collections::HashMap;
+
 use burnish_model::{Buffer, Model, Node, TensorData};
 use burnish_optimizer::rewrite::constant;
 
@@ -65,8 +67,15 @@ pub(super) fn quantize_constant(
     Ok(out)
 }
 
+/// A weight's quantized initializers (codes, scales, zero points) and its scales, by weight
+/// name, channel axis and largest code: a weight read by several nodes (the cells of an
+/// unrolled LSTM) is stored once, each node with its own `DequantizeLinear`.
+pub(super) type SharedWeights =
+    HashMap<(String, Option<usize>, u8), (String, String, String, Vec<f32>)>;
+
 /// Adds the quantized weight (and bias) of candidate `c` with their `DequantizeLinear` nodes;
 /// returns the names of the dequantized weight and bias.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn quantize_weight(
     model: &mut Model,
     cfg: &QuantConfig,
@@ -74,6 +83,7 @@ pub(super) fn quantize_weight(
     n: &Node,
     x_scale: Option<f32>,
     namer: &mut Namer,
+    shared: &mut SharedWeights,
     nodes: &mut Vec<Node>,
 ) -> Result<(String, Option<String>), QuantError> {
     let g = &mut model.graph;
@@ -139,30 +149,39 @@ pub(super) fn quantize_weight(
     } else {
         127
     };
-    let (codes, scales) = weights::quantize_symmetric(wv, &w.shape, axis, max_code);
-    let sshape = if axis.is_some() {
-        vec![scales.len()]
-    } else {
-        vec![]
+    let key = (c.weight.clone(), axis, max_code);
+    let (q, s, z, scales) = match shared.get(&key) {
+        Some(done) => done.clone(),
+        None => {
+            let (codes, scales) = weights::quantize_symmetric(wv, &w.shape, axis, max_code);
+            let sshape = if axis.is_some() {
+                vec![scales.len()]
+            } else {
+                vec![]
+            };
+            let q = add_const(
+                g,
+                namer,
+                &format!("{}_quantized", c.weight),
+                TensorData::new(w.shape.clone(), Buffer::I8(codes))?,
+            );
+            let s = add_const(
+                g,
+                namer,
+                &format!("{}_scale", c.weight),
+                TensorData::from_f32(sshape.clone(), scales.clone()),
+            );
+            let z = add_const(
+                g,
+                namer,
+                &format!("{}_zero_point", c.weight),
+                TensorData::new(sshape, Buffer::I8(vec![0; scales.len()]))?,
+            );
+            let done = (q, s, z, scales);
+            shared.insert(key, done.clone());
+            done
+        }
     };
-    let q = add_const(
-        g,
-        namer,
-        &format!("{}_quantized", c.weight),
-        TensorData::new(w.shape.clone(), Buffer::I8(codes))?,
-    );
-    let s = add_const(
-        g,
-        namer,
-        &format!("{}_scale", c.weight),
-        TensorData::from_f32(sshape.clone(), scales.clone()),
-    );
-    let z = add_const(
-        g,
-        namer,
-        &format!("{}_zero_point", c.weight),
-        TensorData::new(sshape, Buffer::I8(vec![0; scales.len()]))?,
-    );
     let mut d = node(
         dq_name,
         "DequantizeLinear",

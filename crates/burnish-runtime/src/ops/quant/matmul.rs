@@ -1,10 +1,12 @@
 //! Quantized matrix products on the int8 GEMM: `MatMulInteger`, `QLinearMatMul` and the
 //! `burnish` `QMatMul` (the `com.microsoft` ones are in `ms_ops.rs`).
 //!
-//! A constant 2-D `B` (with constant zero points) is packed once when the session is built;
-//! otherwise `B` is packed per call, per batch matrix (numpy broadcasting over batch dims).
+//! A constant 2-D `B` (with constant zero points) is packed once when the session is built,
+//! and shared by every node that reads the same constant; otherwise `B` is packed per call, per
+//! batch matrix (numpy broadcasting over batch dims).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use burnish_kernels::{
     Activation as Act, Kernel, PackedB, Weights, gemm_i32, gemm_qlinear, gemm_scaled,
@@ -16,6 +18,7 @@ use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
 use super::host::{
     Codes, check_scales, codes, const_params, const_weights, floats, ints, per_channel, scalar,
 };
+use super::shared_b::shared_pack;
 use crate::ops::util::broadcast_shape;
 use crate::ops::{BuildCtx, Inputs, Op, op};
 use crate::value::Value;
@@ -29,7 +32,7 @@ pub(super) struct BSpec {
 }
 
 /// Packs a constant 2-D `B` (and constant zero point) at build time.
-pub(super) fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<PackedB>, String> {
+pub(super) fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<Arc<PackedB>>, String> {
     let Some(b) = ctx.consts.get(spec.b).cloned().flatten() else {
         return Ok(None);
     };
@@ -54,7 +57,7 @@ pub(super) fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<PackedB>, St
     let Some(w) = const_weights(&b) else {
         return Err(format!("B must be uint8 or int8, found {}", b.dtype()));
     };
-    pack(w, &b.shape, &zps, spec.trans).map(Some)
+    shared_pack(&b, &zps, spec.trans, || pack(w, &b.shape, &zps, spec.trans)).map(Some)
 }
 
 /// Packs row-major `w` (`[K, N]`, or `[N, K]` when `trans`) with zero points.
@@ -98,7 +101,7 @@ impl BOperand<'_> {
 }
 
 pub(super) fn take_b<'a>(
-    packed: &'a Option<PackedB>,
+    packed: &'a Option<Arc<PackedB>>,
     ins: &mut Inputs,
     spec: BSpec,
 ) -> Result<BOperand<'a>, String> {
@@ -126,7 +129,7 @@ pub(super) fn required(v: Option<Value>, i: usize) -> Result<Value, String> {
 /// constant (those and `B`'s are then captured), else on every call.
 pub(super) fn with_params<P>(
     ctx: &BuildCtx,
-    packed: Option<PackedB>,
+    packed: Option<Arc<PackedB>>,
     spec: BSpec,
     positions: &[usize],
     params: P,
