@@ -25,6 +25,7 @@ pub(crate) mod map_chain;
 mod map_step;
 mod ml;
 pub(crate) mod norm;
+mod pack_table;
 mod pointwise;
 mod pool;
 mod pool_int;

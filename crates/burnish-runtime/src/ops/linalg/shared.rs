@@ -1,17 +1,13 @@
-//! Packed weights shared by every product that reads the same constant: an unrolled recurrence
-//! (PyTorch's traced `LSTMCell` loop, tf2onnx's unrolled RNNs) applies one weight in a node
-//! per time step, and a pipeline builds several sessions of one model. Packing per node gave
-//! an unrolled LSTM of 20 steps 20 copies of its 6.5 MB input weight, so every step streamed
-//! its own copy from DRAM instead of the one copy from cache (onnxruntime shares prepacked
-//! weights the same way). A packed weight lives as long as some op holds it; the table keeps
-//! only weak references.
+//! Float32 weights packed once per constant and shared by every product that reads it (see
+//! `ops::pack_table`: an unrolled LSTM of 20 steps held 20 copies of its 6.5 MB input weight).
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 
 use burn_flex::FlexTensor;
 use burnish_kernels::f32::linear::PackedLinear;
 use burnish_model::TensorData;
 
+use super::super::pack_table::PackTable;
 use super::super::util::upload_f32;
 
 /// One constant weight, packed for the streaming kernel, and (built on first use) the dense
@@ -39,14 +35,7 @@ struct Key {
     bias: Option<Vec<u32>>,
 }
 
-struct Entry {
-    /// Keeps the source's allocation (not its data) alive, so its address names it uniquely.
-    source: Weak<TensorData>,
-    key: Key,
-    weight: Weak<SharedWeight>,
-}
-
-static TABLE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+static TABLE: PackTable<Key, SharedWeight> = PackTable::new();
 
 /// The packing of `w` (`k` x `n`, or `n` x `k` when `transposed`) scaled by `alpha` with
 /// `bias` folded in: the one already held by another op, or a new one. `None` when the
@@ -66,30 +55,20 @@ pub(crate) fn packed(
             .as_ref()
             .map(|b| b.iter().map(|v| v.to_bits()).collect()),
     };
-    let source = Arc::downgrade(w);
-    let mut table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    table.retain(|e| e.weight.strong_count() > 0);
-    if let Some(hit) = table
-        .iter()
-        .find(|e| e.source.ptr_eq(&source) && e.key == key)
-        .and_then(|e| e.weight.upgrade())
-    {
-        return Some(hit);
-    }
-    let mut packed = PackedLinear::new(w.as_f32()?, k, n, transposed)?.scaled(alpha);
-    if let Some(b) = bias {
-        packed = packed.with_bias(b)?;
-    }
-    let weight = Arc::new(SharedWeight {
-        packed,
-        dense: OnceLock::new(),
-    });
-    table.push(Entry {
-        source,
-        key,
-        weight: Arc::downgrade(&weight),
-    });
-    Some(weight)
+    TABLE
+        .get_or_pack(w, key, || {
+            let mut packed = PackedLinear::new(w.as_f32().ok_or(())?, k, n, transposed)
+                .ok_or(())?
+                .scaled(alpha);
+            if let Some(b) = bias {
+                packed = packed.with_bias(b).ok_or(())?;
+            }
+            Ok::<_, ()>(SharedWeight {
+                packed,
+                dense: OnceLock::new(),
+            })
+        })
+        .ok()
 }
 
 #[cfg(test)]

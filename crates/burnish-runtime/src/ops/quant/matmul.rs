@@ -18,7 +18,7 @@ use super::epilogue::{Activation, Bias, Epilogue, OutBuf, quant_epilogue};
 use super::host::{
     Codes, check_scales, codes, const_params, const_weights, floats, ints, per_channel, scalar,
 };
-use super::shared_b::shared_pack;
+use crate::ops::pack_table::PackTable;
 use crate::ops::util::broadcast_shape;
 use crate::ops::{BuildCtx, Inputs, Op, op};
 use crate::value::Value;
@@ -57,8 +57,16 @@ pub(super) fn prepack(ctx: &BuildCtx, spec: BSpec) -> Result<Option<Arc<PackedB>
     let Some(w) = const_weights(&b) else {
         return Err(format!("B must be uint8 or int8, found {}", b.dtype()));
     };
-    shared_pack(&b, &zps, spec.trans, || pack(w, &b.shape, &zps, spec.trans)).map(Some)
+    PACKED_B
+        .get_or_pack(&b, (zps.clone(), spec.trans), || {
+            pack(w, &b.shape, &zps, spec.trans)
+        })
+        .map(Some)
 }
+
+/// Constant `B`s packed once per constant, zero points and layout (the cells of an unrolled
+/// LSTM share one packed weight).
+static PACKED_B: PackTable<(Vec<i32>, bool), PackedB> = PackTable::new();
 
 /// Packs row-major `w` (`[K, N]`, or `[N, K]` when `trans`) with zero points.
 fn pack(w: Weights<'_>, shape: &[usize], zps: &[i32], trans: bool) -> Result<PackedB, String> {

@@ -81,7 +81,6 @@ mod matmul;
 mod ms_ops;
 mod narrow;
 mod qdq;
-mod shared_b;
 
 pub use conv::{conv_integer, qconv, qlinear_conv};
 pub use lut::{qlut, qlut2};
