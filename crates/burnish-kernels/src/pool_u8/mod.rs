@@ -13,6 +13,13 @@ use rayon::prelude::*;
 
 use crate::f32::pool::PoolAxis;
 
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+#[cfg(target_arch = "x86_64")]
+use x86::{reduce_avx2, reduce_avx512, split2_avx512};
+
 /// Outputs from which planes run in parallel.
 const PARALLEL_OUTPUTS: usize = 1 << 15;
 
@@ -291,185 +298,5 @@ unsafe fn reduce_scalar(
         // SAFETY: `i < len`, within every buffer.
         let m = from.iter().map(|p| unsafe { *p.add(i) } ^ flip).max();
         unsafe { *dst.add(i) = m.unwrap_or(0) ^ flip };
-    }
-}
-
-/// # Safety
-/// The CPU has AVX2; as for [`Job::reduce`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn reduce_avx2(dst: *mut u8, len: usize, from: &[*const u8], signed: bool) {
-    use std::arch::x86_64::*;
-    let max = |a, b| {
-        if signed {
-            _mm256_max_epi8(a, b)
-        } else {
-            _mm256_max_epu8(a, b)
-        }
-    };
-    let mut at = 0;
-    while at + 32 <= len {
-        // SAFETY: 32 bytes from `at < len - 31` lie within every buffer.
-        unsafe {
-            let mut acc = _mm256_loadu_si256(from[0].add(at).cast());
-            for p in &from[1..] {
-                acc = max(acc, _mm256_loadu_si256(p.add(at).cast()));
-            }
-            _mm256_storeu_si256(dst.add(at).cast(), acc);
-        }
-        at += 32;
-    }
-    // SAFETY: the caller's promise.
-    unsafe { reduce_scalar(dst, at, len, from, signed) };
-}
-
-/// # Safety
-/// The CPU has AVX-512 F and BW; as for [`Job::reduce`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,avx512f,avx512bw")]
-unsafe fn reduce_avx512(dst: *mut u8, len: usize, from: &[*const u8], signed: bool) {
-    use std::arch::x86_64::*;
-    let max = |a, b| {
-        if signed {
-            _mm512_max_epi8(a, b)
-        } else {
-            _mm512_max_epu8(a, b)
-        }
-    };
-    let mut at = 0;
-    while at < len {
-        let m: __mmask64 = if len - at >= 64 {
-            !0
-        } else {
-            (1u64 << (len - at)) - 1
-        };
-        // SAFETY: the mask keeps every access below `len`.
-        unsafe {
-            let mut acc = _mm512_maskz_loadu_epi8(m, from[0].add(at).cast());
-            for p in &from[1..] {
-                acc = max(acc, _mm512_maskz_loadu_epi8(m, p.add(at).cast()));
-            }
-            _mm512_mask_storeu_epi8(dst.add(at).cast(), m, acc);
-        }
-        at += 64;
-    }
-}
-
-/// [`Job::split2`] with AVX-512 BW, the tail masked.
-///
-/// # Safety
-/// The CPU has AVX-512 F and BW; `even` and `odd` hold `n` bytes, `src` `2n`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,avx512f,avx512bw")]
-unsafe fn split2_avx512(src: &[u8], even: &mut [u8], odd: &mut [u8], n: usize) {
-    use std::arch::x86_64::*;
-    let mut at = 0;
-    while at < n {
-        let left = n - at;
-        let m: __mmask32 = if left >= 32 { !0 } else { (1u32 << left) - 1 };
-        let pairs: __mmask64 = if left >= 32 {
-            !0
-        } else {
-            (1u64 << (2 * left)) - 1
-        };
-        // SAFETY: the masks keep every access below `n` (phases) and `2n` (source).
-        unsafe {
-            let v = _mm512_maskz_loadu_epi8(pairs, src.as_ptr().add(2 * at).cast());
-            let ev = _mm512_cvtepi16_epi8(v);
-            let od = _mm512_cvtepi16_epi8(_mm512_srli_epi16::<8>(v));
-            _mm256_mask_storeu_epi8(even.as_mut_ptr().add(at).cast(), m, ev);
-            _mm256_mask_storeu_epi8(odd.as_mut_ptr().add(at).cast(), m, od);
-        }
-        at += 32;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn axis(input: usize, kernel: usize, stride: usize, dilation: usize, pad: usize) -> PoolAxis {
-        let span = (kernel - 1) * dilation + 1;
-        PoolAxis {
-            input,
-            output: (input + 2 * pad - span) / stride + 1,
-            kernel,
-            stride,
-            dilation,
-            pad,
-            pad_end: pad,
-        }
-    }
-
-    /// The maximum over each window's in-range taps, as u8 or i8 codes.
-    fn reference(x: &[u8], planes: usize, r: PoolAxis, c: PoolAxis, signed: bool) -> Vec<u8> {
-        let key = |v: u8| {
-            if signed {
-                i16::from(v as i8)
-            } else {
-                i16::from(v)
-            }
-        };
-        let mut out = Vec::new();
-        for p in 0..planes {
-            for oy in 0..r.output {
-                for ox in 0..c.output {
-                    let best = (0..r.kernel)
-                        .filter_map(|t| tap(&r, oy, t))
-                        .flat_map(|y| {
-                            (0..c.kernel)
-                                .filter_map(move |t| tap(&c, ox, t))
-                                .map(move |xx| x[(p * r.input + y) * c.input + xx])
-                        })
-                        .max_by_key(|&v| key(v))
-                        .unwrap();
-                    out.push(best);
-                }
-            }
-        }
-        out
-    }
-
-    /// Every route this CPU runs.
-    fn routes() -> Vec<Isa> {
-        let mut all = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::cpu::features().avx2_fma() {
-                all.push(Isa::Avx2);
-            }
-            if Isa::probe() == Isa::Avx512 {
-                all.push(Isa::Avx512);
-            }
-        }
-        all
-    }
-
-    #[test]
-    fn windows_match_a_direct_maximum() {
-        let mut rng = burnish_stats::Rng::new(7);
-        let cases = [
-            (3, axis(111, 3, 2, 1, 0), axis(111, 3, 2, 1, 0)),
-            (2, axis(27, 3, 2, 1, 1), axis(70, 3, 2, 1, 1)),
-            (2, axis(13, 5, 1, 1, 2), axis(13, 5, 1, 1, 2)),
-            (1, axis(9, 2, 2, 1, 0), axis(130, 2, 2, 1, 0)),
-            (2, axis(11, 3, 3, 2, 1), axis(40, 3, 3, 2, 2)),
-            (1, axis(1, 1, 1, 1, 0), axis(57, 4, 1, 3, 0)),
-            // Windows past the taps held in registers at a time.
-            (1, axis(40, 19, 1, 1, 9), axis(45, 35, 1, 1, 17)),
-        ];
-        for (planes, r, c) in cases {
-            let x: Vec<u8> = (0..planes * r.input * c.input)
-                .map(|_| rng.next_u64() as u8)
-                .collect();
-            for (isa, signed) in routes().into_iter().flat_map(|i| [(i, false), (i, true)]) {
-                let mut got = vec![0u8; planes * r.output * c.output];
-                pool_on(isa, &x, planes, r, c, signed, &mut got).unwrap();
-                let want = reference(&x, planes, r, c, signed);
-                assert!(got == want, "{isa:?} {r:?} {c:?} signed {signed}");
-            }
-        }
-        let r = axis(4, 2, 2, 1, 0);
-        assert!(max_pool2d_u8(&[0; 15], 1, r, r, false, &mut [0; 4]).is_none());
     }
 }
