@@ -12,8 +12,8 @@ use crate::KernelError;
 /// row; for a fixed `b` the table is transposed once, on first use.
 #[derive(Debug, Clone)]
 pub struct Table2 {
-    by_a: Vec<u8>,
-    by_b: std::sync::OnceLock<Vec<u8>>,
+    by_a: Vec<[u8; 256]>,
+    by_b: std::sync::OnceLock<Vec<[u8; 256]>>,
 }
 
 impl Table2 {
@@ -21,17 +21,20 @@ impl Table2 {
     pub fn new(t: Vec<u8>) -> Result<Self, KernelError> {
         crate::pack::check_len("two-input table", 1 << 16, t.len())?;
         Ok(Self {
-            by_a: t,
+            by_a: t
+                .chunks_exact(256)
+                .map(|row| std::array::from_fn(|b| row[b]))
+                .collect(),
             by_b: std::sync::OnceLock::new(),
         })
     }
 
-    fn by_b(&self) -> &[u8] {
+    fn by_b(&self) -> &[[u8; 256]] {
         self.by_b.get_or_init(|| {
-            let mut by_b = vec![0u8; 1 << 16];
-            for (a, row) in self.by_a.chunks_exact(256).enumerate() {
+            let mut by_b = vec![[0u8; 256]; 256];
+            for (a, row) in self.by_a.iter().enumerate() {
                 for (b, &v) in row.iter().enumerate() {
-                    by_b[b << 8 | a] = v;
+                    by_b[b][a] = v;
                 }
             }
             by_b
@@ -48,24 +51,18 @@ impl Table2 {
             "lookup lengths"
         );
         for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
-            *d = self.by_a[usize::from(x) << 8 | usize::from(y)];
+            *d = self.by_a[usize::from(x)][usize::from(y)];
         }
     }
 
     /// `dst[i] = t[a[i], b]`: `b` fixed over the run.
     pub fn fixed_b(&self, a: &[u8], b: u8, dst: &mut [u8]) {
-        lookup(Self::row(self.by_b(), b), a, dst);
+        lookup(&self.by_b()[usize::from(b)], a, dst);
     }
 
     /// `dst[i] = t[a, b[i]]`: `a` fixed over the run.
     pub fn fixed_a(&self, a: u8, b: &[u8], dst: &mut [u8]) {
-        lookup(Self::row(&self.by_a, a), b, dst);
-    }
-
-    fn row(t: &[u8], code: u8) -> &[u8; 256] {
-        t[usize::from(code) << 8..][..256]
-            .try_into()
-            .expect("256 entries")
+        lookup(&self.by_a[usize::from(a)], b, dst);
     }
 }
 
