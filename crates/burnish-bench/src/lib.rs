@@ -92,7 +92,7 @@ pub use result::{ColdStart, QueryRecord, RunResult, RunSettings, ServerStats, Th
 pub use scenario::{
     ConcurrencyConfig, Interference, LoadGen, MIN_SLOS_PER_RUN, MaxQpsConfig, MaxQpsReport,
     ModelLoad, MultiModelReport, OfflineConfig, QpsTrial, ScenarioConfig, ServerConfig,
-    SingleStreamConfig, VALIDITY_RETRIES, VALIDITY_STEP_DOWN,
+    SingleStreamConfig, VALIDITY_RETRIES, VALIDITY_STEP_DOWN, capacity_probe_limits,
 };
 pub use speed::{HarnessSpeed, HarnessSpeedConfig, harness_speed};
 pub use stats::{CdfPoint, LatencyStats};

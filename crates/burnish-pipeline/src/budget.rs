@@ -91,7 +91,8 @@ pub fn step_s(plan: &MeasurePlan, latency_s: &[f64], step: Step) -> f64 {
                 min_duration: l.min_duration.max(floor),
                 ..*l
             };
-            plan.server_max_trials as f64 * run_s(&at_least(&plan.server_trial), 2.0 * t)
+            run_s(&burnish_bench::capacity_probe_limits(), t)
+                + plan.server_max_trials as f64 * run_s(&at_least(&plan.server_trial), 2.0 * t)
                 + run_s(&at_least(&plan.server), 2.0 * t)
         }),
         Step::Compare => {
@@ -215,6 +216,38 @@ pub struct Tracker<'a> {
     estimates_s: Vec<f64>,
     start: Instant,
     budget: Option<(Instant, Duration)>,
+    current: Option<(String, Instant)>,
+    took: Vec<StepTime>,
+}
+
+/// One measured step: what it was, its estimate and what it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTime {
+    /// The step, as announced.
+    pub what: String,
+    /// Estimated seconds.
+    pub estimate_s: f64,
+    /// Seconds it took.
+    pub took_s: f64,
+}
+
+/// `offline batch 32 took 12s (estimated 5s), ...`: the steps that ran longest past their
+/// estimates, at most `n` of them, for a note on an overrun budget.
+pub fn overruns(steps: &[StepTime], n: usize) -> String {
+    let mut over: Vec<&StepTime> = steps.iter().filter(|s| s.took_s > s.estimate_s).collect();
+    over.sort_by(|a, b| (b.took_s - b.estimate_s).total_cmp(&(a.took_s - a.estimate_s)));
+    over.iter()
+        .take(n)
+        .map(|s| {
+            format!(
+                "{} took {} (estimated {})",
+                s.what,
+                clock(s.took_s),
+                clock(s.estimate_s)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl<'a> Tracker<'a> {
@@ -232,11 +265,15 @@ impl<'a> Tracker<'a> {
             estimates_s,
             start: Instant::now(),
             budget,
+            current: None,
+            took: Vec::new(),
         }
     }
 
     /// Announces the next step.
     pub fn step(&mut self, what: &str) {
+        self.close();
+        self.current = Some((what.to_string(), Instant::now()));
         let left: f64 = self.estimates_s.iter().skip(self.done).sum();
         self.done += 1;
         let budget = self.budget.map_or(String::new(), |(start, b)| {
@@ -257,6 +294,23 @@ impl<'a> Tracker<'a> {
     /// Seconds since the measurements started.
     pub fn elapsed_s(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
+    }
+
+    /// Ends the last step; returns every step's estimate and time.
+    pub fn finish(mut self) -> Vec<StepTime> {
+        self.close();
+        self.took
+    }
+
+    fn close(&mut self) {
+        if let Some((what, at)) = self.current.take() {
+            let i = self.took.len();
+            self.took.push(StepTime {
+                what,
+                estimate_s: self.estimates_s.get(i).copied().unwrap_or(0.0),
+                took_s: at.elapsed().as_secs_f64(),
+            });
+        }
     }
 }
 
@@ -299,6 +353,38 @@ mod tests {
             notes.iter().any(|n| n.contains("offline batch 32")),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn overruns_name_the_steps_furthest_past_their_estimates() {
+        let st = |what: &str, estimate_s, took_s| StepTime {
+            what: what.into(),
+            estimate_s,
+            took_s,
+        };
+        let steps = [
+            st("single-stream", 10.0, 9.0),
+            st("offline batch 32", 5.0, 12.0),
+            st("server max-QPS search", 50.0, 70.0),
+        ];
+        assert_eq!(
+            overruns(&steps, 2),
+            "server max-QPS search took 1m10s (estimated 50s), offline batch 32 took 12s \
+             (estimated 5s)"
+        );
+        assert_eq!(overruns(&steps[..1], 2), "");
+    }
+
+    #[test]
+    fn the_tracker_times_each_step_against_its_estimate() {
+        let mut t = Tracker::new(&burnish_bench::NoProgress, vec![1.0, 2.0], None);
+        t.step("a");
+        t.step("b");
+        let steps = t.finish();
+        assert_eq!(steps.len(), 2);
+        assert_eq!((steps[0].what.as_str(), steps[0].estimate_s), ("a", 1.0));
+        assert_eq!((steps[1].what.as_str(), steps[1].estimate_s), ("b", 2.0));
+        assert!(steps.iter().all(|s| s.took_s >= 0.0 && s.took_s < 1.0));
     }
 
     #[test]

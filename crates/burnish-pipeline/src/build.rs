@@ -12,6 +12,9 @@ use crate::error::PipelineError;
 use crate::quant;
 use crate::variants::{self, Variant};
 
+/// The float fallback's search may take at most this fraction (1/N) of the time budget.
+const FALLBACK_SHARE: u32 = 6;
+
 /// The candidates `cfg.variants` asks for (else [`VariantKind::defaults`]), built from
 /// `optimized`. Static int8 calibrates on `--calibration`, else on `data`; without either it
 /// becomes dynamic int8. A variant that cannot be built stops the pipeline when it was asked
@@ -60,7 +63,17 @@ pub fn candidates(
             continue;
         }
         say(&format!("quantizing ({label})"));
-        let built = quant::quantize(mode, optimized, calibration.as_ref().map(|c| &c.0), data);
+        let search_limit = cfg
+            .time_budget
+            .or(cfg.plan.budget)
+            .map(|b| b / FALLBACK_SHARE);
+        let built = quant::quantize(
+            mode,
+            optimized,
+            calibration.as_ref().map(|c| &c.0),
+            data,
+            search_limit,
+        );
         let (model, record, fallback) = match built {
             Ok(b) => b,
             Err(e) if !explicit => {

@@ -9,7 +9,7 @@ use burnish_bench::{
     RunResult, ServerConfig, SingleStreamConfig, Slo, Target,
 };
 
-use crate::budget::{self, Step, Tracker};
+use crate::budget::{self, Step, StepTime, Tracker};
 use crate::error::PipelineError;
 use crate::plan::MeasurePlan;
 use burnish_eval::ModelTarget;
@@ -30,6 +30,8 @@ pub struct Measured {
     pub slo: Slo,
     /// Notes for the report: the derived SLO, skipped batch sizes, searches that found no rate.
     pub notes: Vec<String>,
+    /// Each step's estimate and wall time.
+    pub steps: Vec<StepTime>,
 }
 
 /// Runs the plan on `targets` (the first is the baseline) into `file`, announcing every step
@@ -163,7 +165,11 @@ pub fn measure(
         }
     }
     let slo = slo.unwrap_or_else(|| derived_slo(&[], "", plan.slo_factor));
-    Ok(Measured { slo, notes })
+    Ok(Measured {
+        slo,
+        notes,
+        steps: tracker.finish(),
+    })
 }
 
 /// Whether every target takes a batch of `batch`: its declared batch, then one inference.

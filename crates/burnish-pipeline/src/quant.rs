@@ -57,12 +57,13 @@ pub fn calibration(
 /// Quantizes `optimized` with `mode` (static int8 reads `calibration`); returns the model to
 /// execute, the quantizer's record, and what the float fallback did when `floor` samples are
 /// given ([`burnish_quant::fallback`]: nodes kept in float until the quantized model meets the
-/// fidelity floor on them).
+/// fidelity floor on them, its search bounded by `search_limit`).
 pub fn quantize(
     mode: QuantMode,
     optimized: &Model,
     calibration: Option<&Calibration>,
     floor: Option<&Samples>,
+    search_limit: Option<std::time::Duration>,
 ) -> Result<(Model, QuantRecord, Option<FallbackRecord>), PipelineError> {
     let err = |message: String| PipelineError::Quantize {
         mode: mode.to_string(),
@@ -84,7 +85,10 @@ pub fn quantize(
             &cfg,
             calibration,
             samples,
-            &FallbackOptions::default(),
+            &FallbackOptions {
+                time_limit: search_limit.or(FallbackOptions::default().time_limit),
+                ..FallbackOptions::default()
+            },
         )
         .map_err(|e| err(e.to_string()))?;
         return Ok((f.quantized.executed, f.quantized.record, Some(f.record)));

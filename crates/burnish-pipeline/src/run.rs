@@ -136,8 +136,13 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
     })));
     let refs: Vec<&ModelTarget> = targets.iter().collect();
     let budget_clock = budget.map(|b| (started, b));
-    let Measured { slo, notes: found } =
-        measure(lg, &refs, &plan, &mut file, &latency_s, budget_clock)?;
+    let measuring = Instant::now();
+    let Measured {
+        slo,
+        notes: found,
+        steps,
+    } = measure(lg, &refs, &plan, &mut file, &latency_s, budget_clock)?;
+    let measured_s = measuring.elapsed().as_secs_f64();
     notes.extend(found);
     for run in &mut file.runs {
         if let Some(i) = all.iter().position(|v| v.label == run.target) {
@@ -147,10 +152,16 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
     if let Some(b) = budget {
         let took = started.elapsed();
         if took > b + Duration::from_secs(5) {
+            let estimate_s: f64 = steps.iter().map(|s| s.estimate_s).sum();
             notes.push(format!(
-                "the pipeline took {}, over its {} budget",
+                "the pipeline took {}, over its {} budget: {} before measuring, {} measuring \
+                 (estimated {}; {})",
                 budget::clock(took.as_secs_f64()),
-                budget::clock(b.as_secs_f64())
+                budget::clock(b.as_secs_f64()),
+                budget::clock(took.as_secs_f64() - measured_s),
+                budget::clock(measured_s),
+                budget::clock(estimate_s),
+                budget::overruns(&steps, 3)
             ));
         }
     }

@@ -35,6 +35,12 @@ pub const VALIDITY_STEP_DOWN: f64 = 0.8;
 /// its backlog never grows past the SLO before the run ends.
 pub const MIN_SLOS_PER_RUN: u32 = 4;
 
+/// The limits of the closed-loop probe that estimates capacity before a search without a
+/// start rate.
+pub fn capacity_probe_limits() -> RunLimits {
+    RunLimits::new(Duration::from_millis(200), 10).with_warmup(2)
+}
+
 /// `limits` with a minimum duration of at least [`MIN_SLOS_PER_RUN`] SLO latencies.
 fn long_enough(mut limits: RunLimits, slo: &Slo) -> RunLimits {
     let floor = Duration::from_secs_f64(slo.latency_us / 1e6) * MIN_SLOS_PER_RUN;
@@ -236,7 +242,7 @@ impl LoadGen {
         target: &dyn Target,
         server: &ServerConfig,
     ) -> Result<f64, BenchError> {
-        let limits = RunLimits::new(Duration::from_millis(200), 10).with_warmup(2);
+        let limits = capacity_probe_limits();
         let quiet = self.clone().with_progress(NoProgress);
         let probe = closed_loop::run(
             &quiet,

@@ -18,6 +18,7 @@ use std::time::Duration;
 pub use concurrency::ConcurrencyConfig;
 pub use max_qps::{
     MIN_SLOS_PER_RUN, MaxQpsConfig, MaxQpsReport, QpsTrial, VALIDITY_RETRIES, VALIDITY_STEP_DOWN,
+    capacity_probe_limits,
 };
 pub use multi_model::{Interference, ModelLoad, MultiModelReport, ScenarioConfig};
 pub use offline::OfflineConfig;
