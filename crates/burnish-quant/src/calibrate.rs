@@ -125,6 +125,43 @@ impl TensorStats {
     }
 }
 
+/// A session of `model` that also outputs `names`, QDQ nodes (if any) run in float: the
+/// statistics are those of the graph as written.
+fn probe_session(model: &Model, names: &[String]) -> Result<Session, QuantError> {
+    let probe = exposing(model, names).map_err(|source| QuantError::Runtime {
+        context: "exposing the calibrated values".into(),
+        source,
+    })?;
+    let options = SessionOptions {
+        qdq_int8: false,
+        ..SessionOptions::default()
+    };
+    Session::new(&probe, options).map_err(|source| QuantError::Runtime {
+        context: "compiling the model for calibration".into(),
+        source,
+    })
+}
+
+/// The shapes of `names` on the first calibration sample (one inference).
+pub fn shapes(
+    model: &Model,
+    calibration: &Calibration,
+    names: &[String],
+) -> Result<HashMap<String, Vec<usize>>, QuantError> {
+    let session = probe_session(model, names)?;
+    let Some(first) = calibration.batches(model, 1)?.into_iter().next() else {
+        return Ok(HashMap::new());
+    };
+    let outs = session.run(&first).map_err(|source| QuantError::Runtime {
+        context: format!("running calibration data `{}`", calibration.source),
+        source,
+    })?;
+    Ok(names
+        .iter()
+        .filter_map(|n| outs.get(n).map(|t| (n.clone(), t.shape.clone())))
+        .collect())
+}
+
 /// Runs `model` on every calibration batch and gathers [`TensorStats`] for `names` (values
 /// produced by nodes or graph inputs). Histograms are gathered only when `histograms` is true.
 pub fn observe(
@@ -134,19 +171,7 @@ pub fn observe(
     batch: usize,
     histograms: bool,
 ) -> Result<HashMap<String, TensorStats>, QuantError> {
-    let probe = exposing(model, names).map_err(|source| QuantError::Runtime {
-        context: "exposing the calibrated values".into(),
-        source,
-    })?;
-    // Statistics of the graph as written, QDQ nodes (if any) in float.
-    let options = SessionOptions {
-        qdq_int8: false,
-        ..SessionOptions::default()
-    };
-    let session = Session::new(&probe, options).map_err(|source| QuantError::Runtime {
-        context: "compiling the model for calibration".into(),
-        source,
-    })?;
+    let session = probe_session(model, names)?;
     let mut batches = calibration.batches(model, batch)?;
     if batches.len() < calibration.samples() && session.run(&batches[0]).is_err() {
         // A graph that only runs at batch 1 (a reshape to a fixed batch): one sample per run.

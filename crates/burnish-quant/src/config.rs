@@ -246,8 +246,9 @@ pub enum QdqTarget {
     /// (`QLinearConv`, `QLinearAdd`, `QLinearConcat`, QDQ propagation) cover the graph.
     #[default]
     Onnxruntime,
-    /// burnish's int8 ops (`lower_qdq`): Q/DQ only around Conv/MatMul/Gemm (and the Relu
-    /// they absorb); everything else runs in float between them.
+    /// burnish's int8 ops (`lower_qdq`): onnxruntime's layout, less the anchors burnish would
+    /// run in float anyway or slower on int8 (`MatMul` of two activations, `Softmax`, and
+    /// `Add`/`Mul` of two activations unless a residual after a `Conv` or a per-plane gate).
     Burnish,
 }
 

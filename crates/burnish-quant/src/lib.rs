@@ -114,6 +114,36 @@ fn weight_bits_note(cfg: &QuantConfig) -> String {
     }
 }
 
+/// The nodes the burnish layout keeps float on top of `cfg.exclude_nodes`: of the onnxruntime
+/// layout's anchors, those burnish's lowering runs in float ([`qdq::ort::float_in_burnish`])
+/// and `Add`/`Mul` of two activations that are not a per-plane gate
+/// ([`qdq::ort::plane_gate`], shapes from the first calibration sample).
+fn burnish_layout_exclusions(
+    m: &Model,
+    cfg: &QuantConfig,
+    calibration: Option<&Calibration>,
+) -> Result<Vec<String>, QuantError> {
+    let name = |i: usize| m.graph.nodes[i].name.clone();
+    let mut exclude = cfg.exclude_nodes.clone();
+    exclude.extend(qdq::ort::float_in_burnish(m).into_iter().map(name));
+    let pairs = qdq::ort::activation_pairs(m);
+    let Some(cal) = calibration.filter(|_| !pairs.is_empty()) else {
+        return Ok(exclude);
+    };
+    let names: Vec<String> = pairs
+        .iter()
+        .flat_map(|(_, xs)| xs.iter().cloned())
+        .collect();
+    let shapes = calibrate::shapes(m, cal, &names)?;
+    for (i, [a, b]) in pairs {
+        let gate = matches!((shapes.get(&a), shapes.get(&b)), (Some(a), Some(b)) if qdq::ort::plane_gate(a, b));
+        if !gate {
+            exclude.push(name(i));
+        }
+    }
+    Ok(exclude)
+}
+
 /// Quantizes `model` as `cfg` says; `calibration` is required for `static-int8`. Returns the
 /// quantized model in standard ONNX QDQ form (see [`lower_qdq`] for execution on int8 ops) and
 /// the record of every decision.
@@ -199,10 +229,10 @@ pub fn quantize(
                 (QuantMode::StaticInt8, QdqTarget::Onnxruntime) => {
                     qdq::ort::layout(&m, &cands, &cfg.exclude_nodes)
                 }
-                (QuantMode::StaticInt8, QdqTarget::Burnish) => qdq::ort::Layout {
-                    acts: qdq::static_tensors(&m, &cands),
-                    ..Default::default()
-                },
+                (QuantMode::StaticInt8, QdqTarget::Burnish) => {
+                    let exclude = burnish_layout_exclusions(&m, &cfg, calibration)?;
+                    qdq::ort::layout(&m, &cands, &exclude)
+                }
                 (QuantMode::DynamicInt8, _) => qdq::ort::Layout {
                     acts: cands
                         .iter()

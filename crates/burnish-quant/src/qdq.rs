@@ -28,7 +28,7 @@ mod constants;
 pub mod ort;
 pub mod params;
 
-pub use acts::{ActTensor, static_tensors};
+pub use acts::ActTensor;
 pub use ort::Layout;
 
 use constants::{SharedWeights, quantize_constant, quantize_weight};

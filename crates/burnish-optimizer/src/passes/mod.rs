@@ -5,6 +5,7 @@
 //! add a must-fire and a must-not-fire fixture to `tests/fixtures/gen/gen_passes.py`.
 
 mod cancel_transposes;
+mod canonicalize_sum;
 mod eliminate_common_subexpressions;
 mod eliminate_dead_nodes;
 mod eliminate_identities;
@@ -19,6 +20,7 @@ mod recognize_gelu;
 mod recognize_layer_norm;
 
 pub use cancel_transposes::CancelTransposes;
+pub use canonicalize_sum::CanonicalizeSum;
 pub use eliminate_common_subexpressions::EliminateCommonSubexpressions;
 pub use eliminate_dead_nodes::EliminateDeadNodes;
 pub use eliminate_identities::EliminateIdentities;
@@ -39,6 +41,8 @@ pub fn basic() -> Vec<Box<dyn Pass>> {
     vec![
         // Cheapest first: removing no-ops exposes the patterns the other passes look for.
         Box::new(EliminateIdentities),
+        // Residual `Sum`s become the `Add`s the fusions and quantizers look for.
+        Box::new(CanonicalizeSum),
         // Turns `Constant` nodes into initializers, which every later pass reads as "constant".
         Box::new(FoldConstants),
         // After fold_constants: its "constant" test only sees initializers.

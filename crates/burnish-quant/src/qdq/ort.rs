@@ -54,6 +54,57 @@ const MOVE: &[&str] = &[
     "ReduceMin",
 ];
 
+/// `Add`/`Mul` nodes of two activations where neither comes from a `Conv`, with those two
+/// inputs (a residual `Add` after a `Conv` folds into burnish's int8 conv; see [`plane_gate`]
+/// for the others).
+pub fn activation_pairs(model: &Model) -> Vec<(usize, [String; 2])> {
+    let g = &model.graph;
+    let from_conv = |x: &str| {
+        g.nodes
+            .iter()
+            .any(|p| is(p, "Conv") && p.outputs.iter().any(|o| o == x))
+    };
+    g.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| (is(n, "Add") || is(n, "Mul")) && n.inputs.len() == 2)
+        .filter(|(_, n)| {
+            n.inputs
+                .iter()
+                .all(|x| constant(g, x).is_none() && !from_conv(x))
+        })
+        .map(|(i, n)| (i, [n.inputs[0].clone(), n.inputs[1].clone()]))
+        .collect()
+}
+
+/// Nodes the onnxruntime layout anchors that burnish's lowering keeps in float (`MatMul` of
+/// two activations, `Softmax`): their Q/DQ would only add work in burnish.
+pub fn float_in_burnish(model: &Model) -> Vec<usize> {
+    let g = &model.graph;
+    g.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| {
+            is(n, "Softmax")
+                || (is(n, "MatMul") && n.inputs.iter().all(|x| constant(g, x).is_none()))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether burnish runs `Add`/`Mul` of activations shaped `a` and `b` fast on int8: when one
+/// is a per-plane gate (`[N, C, 1, 1]` against `[N, C, H, W]`), one 256-entry table row per
+/// plane; otherwise every element reads a 64 KiB pair table, slower than the float op.
+pub fn plane_gate(a: &[usize], b: &[usize]) -> bool {
+    let gate = |g: &[usize], x: &[usize]| {
+        g.len() == x.len()
+            && g.len() >= 3
+            && g[g.len() - 2..] == [1, 1]
+            && x[x.len() - 2..].iter().product::<usize>() > 1
+    };
+    gate(a, b) || gate(b, a)
+}
+
 /// What the onnxruntime layout quantizes.
 #[derive(Debug, Default)]
 pub struct Layout {
