@@ -20,7 +20,7 @@ pub struct Candidate {
     /// Reduction axis of a 2-D weight (int4 blocks run along it).
     pub k_axis: usize,
     /// A constant float32 bias eligible for int32 quantization (`Conv` B, `Gemm` C with
-    /// `alpha = beta = 1` and one value per output channel).
+    /// `alpha = beta = 1` and one value per output channel, shaped `[N]` or `[1, N]`).
     pub bias: Option<String>,
 }
 
@@ -95,7 +95,9 @@ fn candidate(model: &Model, cfg: &QuantConfig, idx: usize) -> Result<Candidate, 
     let channels = w.shape[channel_axis];
     let bias = n.input(2).filter(|b| {
         let unit = op == "Conv" || (float("alpha") == 1.0 && float("beta") == 1.0);
-        unit && constant(g, b).is_some_and(|t| t.dtype() == DType::F32 && t.shape == [channels])
+        // A Gemm's `[1, N]` C broadcasts as `[N]` does; it is written 1-D.
+        let per_channel = |s: &[usize]| s == [channels] || (op == "Gemm" && s == [1, channels]);
+        unit && constant(g, b).is_some_and(|t| t.dtype() == DType::F32 && per_channel(&t.shape))
     });
     Ok(Candidate {
         idx,

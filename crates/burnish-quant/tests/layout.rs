@@ -89,12 +89,28 @@ fn burnish_keeps_float_what_its_int8_ops_would_not_speed_up() {
 }
 
 #[test]
+fn a_gemm_bias_shaped_1_by_n_is_quantized_to_int32() {
+    let q = quantized(QdqTarget::Onnxruntime).qdq;
+    let dense = q.graph.nodes.iter().find(|n| n.name == "dense").unwrap();
+    let dq = q
+        .graph
+        .nodes
+        .iter()
+        .find(|n| n.outputs.first() == dense.inputs.get(2))
+        .expect("the bias comes from a node");
+    assert_eq!(dq.op_type, "DequantizeLinear");
+    let codes = q.graph.initializers.get(&dq.inputs[0]).unwrap();
+    assert_eq!(codes.dtype(), burnish_model::DType::I32);
+    assert_eq!(codes.shape, [10]);
+}
+
+#[test]
 fn both_layouts_follow_onnxruntime_float_outputs() {
     let expected = read_tensors(fixture("expected.npz")).unwrap();
     let inputs: BTreeMap<String, TensorData> = [("x".to_string(), expected["x"].clone())].into();
     for target in [QdqTarget::Burnish, QdqTarget::Onnxruntime] {
         let got = run(&quantized(target).executed, &inputs);
-        for out in ["sm", "gram"] {
+        for out in ["sm", "gram", "lg"] {
             let c = cosine(got[out].as_f32().unwrap(), expected[out].as_f32().unwrap());
             assert!(c > 0.99, "{target}: {out} cosine {c}");
         }
