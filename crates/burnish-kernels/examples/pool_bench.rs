@@ -1,4 +1,5 @@
-//! Times the f32 pools (one thread) on real-model layer shapes: SqueezeNet's, ShuffleNet's and
+//! Times the f32 pools, and the u8 max pool of int8 graphs, (one thread) on real-model layer
+//! shapes: SqueezeNet's, ShuffleNet's and
 //! ResNet's 3x3 stride-2 max pools, ShuffleNet's 3x3 stride-2 average pool, Inception's 3x3
 //! stride-1 max pools and YOLOX's 5/9/13 SPP max pools.
 //! `cargo run --release -p burnish-kernels --example pool_bench [REPS]`
@@ -6,6 +7,7 @@
 use std::time::Instant;
 
 use burnish_kernels::f32::pool::{PoolAxis, avg_pool2d, max_pool2d};
+use burnish_kernels::pool_u8::max_pool2d_u8;
 
 /// `(planes, height/width, kernel, stride, pad, average)`.
 const SHAPES: [(usize, usize, usize, usize, usize, bool); 12] = [
@@ -56,8 +58,23 @@ fn main() {
             best = best.min(t.elapsed().as_secs_f64() / reps as f64);
         }
         let kind = if avg { "avg" } else { "max" };
+        let codes = if avg {
+            String::new()
+        } else {
+            let x: Vec<u8> = x.iter().map(|&v| (v * 10.0) as u8).collect();
+            let mut y = vec![0u8; planes * out * out];
+            let mut best = f64::INFINITY;
+            for _ in 0..5 {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    max_pool2d_u8(&x, planes, axis, axis, false, &mut y).expect("pool");
+                }
+                best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+            }
+            format!("   u8 {:8.1} us", best * 1e6)
+        };
         println!(
-            "{kind} {planes:>4}x{size}x{size} k{k} s{s} p{p}: {:8.1} us",
+            "{kind} {planes:>4}x{size}x{size} k{k} s{s} p{p}: {:8.1} us{codes}",
             best * 1e6
         );
     }
