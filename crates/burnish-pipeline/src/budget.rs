@@ -1,4 +1,4 @@
-//! Fitting the measurements into a time budget, and saying what runs and what is left.
+//! Fitting the measurements into a time budget.
 //!
 //! Each variant's batch-1 latency is measured before the scenarios start; from it every step
 //! of the plan gets an estimated wall time (a query of batch `b` costs `b` single inferences;
@@ -6,11 +6,12 @@
 //! rates below capacity take about twice as long as a closed loop). When the plan does not fit
 //! the time left, every run is shortened by one factor ([`MeasurePlan::scaled`]); when even
 //! the shortest runs do not fit, the largest offline batches and concurrency levels go, each
-//! with a note.
+//! with a note. Before the max-QPS search, when the steps so far ran past their estimates,
+//! the remaining steps are shortened again at that pace ([`refit`]).
 
 use std::time::{Duration, Instant};
 
-use burnish_bench::{Progress, RunLimits};
+use burnish_bench::RunLimits;
 
 use crate::plan::MeasurePlan;
 use burnish_eval::ModelTarget;
@@ -198,6 +199,47 @@ pub fn fit(plan: &MeasurePlan, latency_s: &[f64], left: Duration) -> (MeasurePla
     (fitted, notes)
 }
 
+/// Before the remaining `steps`, `plan` shortened so that their estimates, times `pace` (how
+/// much longer the steps so far took than estimated, at least 1), fit `left`; `None` when
+/// they already fit. The note says by how much.
+pub fn refit(
+    plan: &MeasurePlan,
+    latency_s: &[f64],
+    steps: &[Step],
+    pace: f64,
+    left: Duration,
+) -> Option<(MeasurePlan, String)> {
+    let left_s = (left.as_secs_f64() - REPORT_RESERVE_S).max(0.0);
+    let pace = pace.max(1.0);
+    let need = |p: &MeasurePlan| pace * steps.iter().map(|&s| step_s(p, latency_s, s)).sum::<f64>();
+    let before = need(plan);
+    if before <= left_s {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..20 {
+        let mid = 0.5 * (lo + hi);
+        if need(&plan.scaled(mid)) <= left_s {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let scale = lo.max(0.05);
+    let fitted = plan.scaled(scale);
+    let note = format!(
+        "the steps so far ran {:.0}% over their estimates: the last {} shortened to {:.0}% to \
+         fit {} left (estimated {} instead of {})",
+        (pace - 1.0) * 100.0,
+        steps.len(),
+        scale * 100.0,
+        clock(left_s),
+        clock(need(&fitted)),
+        clock(before)
+    );
+    Some((fitted, note))
+}
+
 /// `1m05s`, `42s`.
 pub fn clock(s: f64) -> String {
     let s = s.max(0.0).round() as u64;
@@ -205,112 +247,6 @@ pub fn clock(s: f64) -> String {
         format!("{}m{:02}s", s / 60, s % 60)
     } else {
         format!("{s}s")
-    }
-}
-
-/// Says what runs and what is left: `[3/9] offline batch 8 · ~1m20s left (budget 3m00s)`.
-pub struct Tracker<'a> {
-    progress: &'a dyn Progress,
-    total: usize,
-    done: usize,
-    estimates_s: Vec<f64>,
-    start: Instant,
-    budget: Option<(Instant, Duration)>,
-    current: Option<(String, Instant)>,
-    took: Vec<StepTime>,
-}
-
-/// One measured step: what it was, its estimate and what it took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepTime {
-    /// The step, as announced.
-    pub what: String,
-    /// Estimated seconds.
-    pub estimate_s: f64,
-    /// Seconds it took.
-    pub took_s: f64,
-}
-
-/// `offline batch 32 took 12s (estimated 5s), ...`: the steps that ran longest past their
-/// estimates, at most `n` of them, for a note on an overrun budget.
-pub fn overruns(steps: &[StepTime], n: usize) -> String {
-    let mut over: Vec<&StepTime> = steps.iter().filter(|s| s.took_s > s.estimate_s).collect();
-    over.sort_by(|a, b| (b.took_s - b.estimate_s).total_cmp(&(a.took_s - a.estimate_s)));
-    over.iter()
-        .take(n)
-        .map(|s| {
-            format!(
-                "{} took {} (estimated {})",
-                s.what,
-                clock(s.took_s),
-                clock(s.estimate_s)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl<'a> Tracker<'a> {
-    /// A tracker of `estimates_s.len()` steps with those estimated durations; `budget`: when
-    /// the pipeline started and its budget.
-    pub fn new(
-        progress: &'a dyn Progress,
-        estimates_s: Vec<f64>,
-        budget: Option<(Instant, Duration)>,
-    ) -> Self {
-        Self {
-            progress,
-            total: estimates_s.len(),
-            done: 0,
-            estimates_s,
-            start: Instant::now(),
-            budget,
-            current: None,
-            took: Vec::new(),
-        }
-    }
-
-    /// Announces the next step.
-    pub fn step(&mut self, what: &str) {
-        self.close();
-        self.current = Some((what.to_string(), Instant::now()));
-        let left: f64 = self.estimates_s.iter().skip(self.done).sum();
-        self.done += 1;
-        let budget = self.budget.map_or(String::new(), |(start, b)| {
-            format!(
-                ", {} of the {} budget used",
-                clock(start.elapsed().as_secs_f64()),
-                clock(b.as_secs_f64())
-            )
-        });
-        self.progress.note(&format!(
-            "[{}/{}] {what} · about {} of measuring left{budget}",
-            self.done,
-            self.total,
-            clock(left)
-        ));
-    }
-
-    /// Seconds since the measurements started.
-    pub fn elapsed_s(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
-    }
-
-    /// Ends the last step; returns every step's estimate and time.
-    pub fn finish(mut self) -> Vec<StepTime> {
-        self.close();
-        self.took
-    }
-
-    fn close(&mut self) {
-        if let Some((what, at)) = self.current.take() {
-            let i = self.took.len();
-            self.took.push(StepTime {
-                what,
-                estimate_s: self.estimates_s.get(i).copied().unwrap_or(0.0),
-                took_s: at.elapsed().as_secs_f64(),
-            });
-        }
     }
 }
 
@@ -356,35 +292,17 @@ mod tests {
     }
 
     #[test]
-    fn overruns_name_the_steps_furthest_past_their_estimates() {
-        let st = |what: &str, estimate_s, took_s| StepTime {
-            what: what.into(),
-            estimate_s,
-            took_s,
-        };
-        let steps = [
-            st("single-stream", 10.0, 9.0),
-            st("offline batch 32", 5.0, 12.0),
-            st("server max-QPS search", 50.0, 70.0),
-        ];
-        assert_eq!(
-            overruns(&steps, 2),
-            "server max-QPS search took 1m10s (estimated 50s), offline batch 32 took 12s \
-             (estimated 5s)"
-        );
-        assert_eq!(overruns(&steps[..1], 2), "");
-    }
-
-    #[test]
-    fn the_tracker_times_each_step_against_its_estimate() {
-        let mut t = Tracker::new(&burnish_bench::NoProgress, vec![1.0, 2.0], None);
-        t.step("a");
-        t.step("b");
-        let steps = t.finish();
-        assert_eq!(steps.len(), 2);
-        assert_eq!((steps[0].what.as_str(), steps[0].estimate_s), ("a", 1.0));
-        assert_eq!((steps[1].what.as_str(), steps[1].estimate_s), ("b", 2.0));
-        assert!(steps.iter().all(|s| s.took_s >= 0.0 && s.took_s < 1.0));
+    fn a_late_pace_shortens_the_remaining_steps_to_the_time_left() {
+        let plan = MeasurePlan::quick();
+        let lat = [0.05, 0.05, 0.03];
+        let rest = [Step::MaxQps, Step::Compare];
+        let need = |p: &MeasurePlan| rest.iter().map(|&s| step_s(p, &lat, s)).sum::<f64>();
+        let left = Duration::from_secs_f64(need(&plan) + REPORT_RESERVE_S + 0.01);
+        assert!(refit(&plan, &lat, &rest, 1.0, left).is_none());
+        let (fitted, note) = refit(&plan, &lat, &rest, 1.5, left).expect("shortened");
+        assert!(1.5 * need(&fitted) <= need(&plan) + 0.01, "{note}");
+        assert!(fitted.server_trial.min_duration < plan.server_trial.min_duration);
+        assert!(note.contains("50% over"), "{note}");
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub mod plan;
 pub mod quant;
 mod run;
 mod summary;
+mod tracker;
 pub mod variants;
 
 pub use config::{EvalConfig, PipelineConfig, VariantKind};

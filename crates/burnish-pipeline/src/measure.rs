@@ -9,9 +9,10 @@ use burnish_bench::{
     RunResult, ServerConfig, SingleStreamConfig, Slo, Target,
 };
 
-use crate::budget::{self, Step, StepTime, Tracker};
+use crate::budget::{self, Step};
 use crate::error::PipelineError;
 use crate::plan::MeasurePlan;
+use crate::tracker::{StepTime, Tracker};
 use burnish_eval::ModelTarget;
 
 /// Variant indices for interleaving step `step`: forward on even steps, reversed on odd ones.
@@ -82,7 +83,19 @@ pub fn measure(
     };
 
     let mut slo = plan.slo;
-    for step in steps {
+    let mut plan = plan.clone();
+    for (k, &step) in steps.iter().enumerate() {
+        // The two longest steps come last: when the ones before ran long, shorten them.
+        if matches!(step, Step::MaxQps)
+            && let Some(left) = tracker.left()
+            && let Some((fitted, note)) =
+                budget::refit(&plan, latency_s, &steps[k..], tracker.pace(), left)
+        {
+            lg.progress().note(&note);
+            notes.push(note);
+            plan = fitted;
+        }
+        let plan = &plan;
         tracker.step(&format!(
             "{} ({} variant(s))",
             step.describe(),

@@ -161,7 +161,7 @@ pub fn run(cfg: &PipelineConfig, lg: &LoadGen) -> Result<PipelineOutcome, Pipeli
                 budget::clock(took.as_secs_f64() - measured_s),
                 budget::clock(measured_s),
                 budget::clock(estimate_s),
-                budget::overruns(&steps, 3)
+                crate::tracker::overruns(&steps, 3)
             ));
         }
     }
