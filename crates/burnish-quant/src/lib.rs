@@ -80,6 +80,9 @@ pub fn lower_qdq(model: &mut Model) -> Result<LowerRecord, QuantError> {
     })
 }
 
+/// Largest constant (bytes) the quantizer's cleanup folds into an initializer.
+const WEIGHT_FOLD_BYTES: usize = 1 << 30;
+
 /// Note recorded for every int8 mode.
 pub const AVX2_NOTE: &str = "no range restriction for the AVX2 u8 x i8 saturation problem: \
 burnish's AVX2 int8 kernel widens both operands to 16 bits and multiplies with vpmaddwd, exact \
@@ -166,8 +169,14 @@ pub fn quantize(
     let mut activation_ops: Vec<String> = Vec::new();
     let mut cfg = cfg.clone();
     opset::prepare(&mut m, &mut cfg, &mut notes)?;
+    // Weights computed by constant nodes (a `ConstantOfShape` fill) fold whatever their size:
+    // only initializers quantize, and their int8 codes take a quarter of the float bytes.
     let basic = burnish_optimizer::OptimizeOptions {
         level: burnish_optimizer::Level::Basic,
+        context: burnish_optimizer::PassContext {
+            max_fold_bytes: WEIGHT_FOLD_BYTES,
+            ..Default::default()
+        },
         ..Default::default()
     };
     burnish_optimizer::PassManager::new(basic)?.run(&mut m)?;
