@@ -116,3 +116,13 @@ fn both_layouts_follow_onnxruntime_float_outputs() {
         }
     }
 }
+
+#[test]
+fn a_weight_filled_by_a_constant_node_is_quantized_whatever_its_size() {
+    let model = load_onnx(fixture("fill_conv.onnx")).unwrap();
+    let calibration = Calibration::from_npz(fixture("fill_calibration.npz")).unwrap();
+    let q = quantize_for_burnish(&model, &QuantConfig::default(), Some(&calibration)).unwrap();
+    let conv = q.record.nodes.iter().find(|n| n.node == "conv").unwrap();
+    assert!(conv.quantized, "{conv:?}");
+    assert_eq!(q.record.quantized_mac_share, 1.0);
+}
